@@ -1,0 +1,53 @@
+/*
+ * cli.h - what the cruddur CLI's commands share: global options, the
+ * client, and how a failed call is reported.
+ *
+ * Exit codes: 0 success, 1 a call failed (status and message on stderr),
+ * 2 a usage error.
+ */
+#ifndef CRUDDUR_CLI_H
+#define CRUDDUR_CLI_H
+
+#include <stdbool.h>
+
+#include "cruddur/cruddur.h"
+
+#define CLI_MAX_SERVERS 16
+#define CLI_DEFAULT_SERVER "tcp://127.0.0.1:7432"
+#define CLI_DEFAULT_TIMEOUT_MS 30000
+
+enum { EXIT_CALL_FAILED = 1, EXIT_USAGE = 2 };
+
+typedef struct cli {
+	const char     *servers[CLI_MAX_SERVERS];
+	size_t          n_servers;
+	bool            prod; /* --prod: CRUDDUR_PROD_SERVER, PROD_CONNECTION_URL */
+	bool            json;
+	uint32_t        timeout_ms;
+	cruddur_client *client;
+} cli;
+
+/* Opens the client on first use. Returns 0, or an exit code after saying
+ * why on stderr. */
+int cli_connect(cli *c);
+
+/* Call options with the CLI's deadline. */
+cruddur_call_opts cli_call_opts(const cli *c);
+
+/* Reports a failed call on stderr ("cruddur: db setup: UNAVAILABLE: ...")
+ * and returns EXIT_CALL_FAILED. */
+int cli_call_failed(const char *what, cruddur_status st, const cruddur_call_opts *opts);
+
+/* Reports a usage error and returns EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a whole decimal number in [min, max]; -1 when it is not one. */
+int cli_parse_int(const char *s, long min, long max, long *out);
+
+int cmd_db(cli *c, int argc, char **argv);
+int cmd_feed(cli *c, int argc, char **argv);
+int cmd_users(cli *c, int argc, char **argv);
+int cmd_health(cli *c, int argc, char **argv);
+int cmd_methods(cli *c, int argc, char **argv);
+
+#endif /* CRUDDUR_CLI_H */

@@ -1,0 +1,145 @@
+/*
+ * cmd_db.c - `cruddur db ...`: the DbAdmin service, and psql on the URL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "print.h"
+
+/* Runs one DbAdmin call and prints its response; `show` prints it for
+ * humans when --json is not given. */
+#define DB_CALL(c, what, stub, req_t, req_init, resp_t, show)                     \
+	do {                                                                      \
+		req_t             req_ = req_init;                               \
+		resp_t           *resp_ = NULL;                                  \
+		cruddur_call_opts opts_ = cli_call_opts(c);                      \
+		int               rv_ = cli_connect(c);                          \
+		if (rv_ != 0)                                                     \
+			return rv_;                                               \
+		cruddur_status st_ = stub((c)->client, &req_, &resp_, &opts_);  \
+		if (st_ != CRUDDUR_OK)                                            \
+			return cli_call_failed(what, st_, &opts_);                \
+		if ((c)->json)                                                    \
+			print_json(stdout, &resp_->base);                         \
+		else                                                              \
+			show(resp_);                                              \
+		cruddur_message_free(resp_);                                      \
+		return 0;                                                         \
+	} while (0)
+
+static void
+show_create(const Cruddur__V1__CreateResponse *r)
+{
+	printf("created database %s\n", r->database);
+}
+
+static void
+show_drop(const Cruddur__V1__DropResponse *r)
+{
+	if (r->dropped)
+		printf("dropped database %s (%d other sessions ended)\n", r->database,
+		    r->sessions_terminated);
+	else
+		printf("database %s did not exist\n", r->database);
+}
+
+static void
+show_schema_load(const Cruddur__V1__SchemaLoadResponse *r)
+{
+	printf("loaded %s into %s\n", r->file, r->database);
+}
+
+static void
+show_seed(const Cruddur__V1__SeedResponse *r)
+{
+	printf("loaded %s into %s\n", r->file, r->database);
+}
+
+static void
+show_setup(const Cruddur__V1__SetupResponse *r)
+{
+	for (size_t i = 0; i < r->n_steps; i++)
+		printf("%-12s %-4s %9.1f ms  %s\n", r->steps[i]->name,
+		    r->steps[i]->status == CRUDDUR__V1__STATUS_CODE__OK ? "ok" : "FAIL",
+		    (double)r->steps[i]->duration_us / 1000.0, r->steps[i]->detail);
+}
+
+static void
+show_sessions(const Cruddur__V1__SessionsResponse *r)
+{
+	printf("%-8s %-12s %-12s %-16s %-20s %s\n", "PID", "USER", "DATABASE", "CLIENT",
+	    "APPLICATION", "STATE");
+	for (size_t i = 0; i < r->n_sessions; i++) {
+		const Cruddur__V1__Session *s = r->sessions[i];
+		printf("%-8d %-12s %-12s %-16s %-20s %s\n", s->pid, s->user, s->database,
+		    s->client_address[0] ? s->client_address : "local", s->application_name,
+		    s->state);
+	}
+}
+
+/* `db connect`: psql on the URL that the server would use; it talks to the
+ * database directly, not through cruddurd. */
+static int
+db_connect(cli *c)
+{
+	const char *env = c->prod ? "PROD_CONNECTION_URL" : "CONNECTION_URL";
+	const char *url = getenv(env);
+
+	if (url == NULL || url[0] == '\0') {
+		fprintf(stderr, "cruddur: db connect: set %s to the database URL\n", env);
+		return EXIT_USAGE;
+	}
+	fflush(stdout);
+	execlp("psql", "psql", url, (char *)NULL);
+	perror("cruddur: db connect: cannot run psql");
+	return EXIT_CALL_FAILED;
+}
+
+static int
+db_drop(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__DropRequest init = CRUDDUR__V1__DROP_REQUEST__INIT;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--if-exists") == 0)
+			init.if_exists = true;
+		else
+			return cli_usage_error("db drop: unknown argument %s", argv[i]);
+	}
+	DB_CALL(c, "db drop", cruddur_db_admin_drop, Cruddur__V1__DropRequest, init,
+	    Cruddur__V1__DropResponse, show_drop);
+}
+
+int
+cmd_db(cli *c, int argc, char **argv)
+{
+	if (argc < 1)
+		return cli_usage_error("db needs a subcommand");
+	const char *sub = argv[0];
+	if (strcmp(sub, "drop") == 0)
+		return db_drop(c, argc - 1, argv + 1);
+	if (argc > 1)
+		return cli_usage_error("db %s takes no arguments", sub);
+	if (strcmp(sub, "create") == 0)
+		DB_CALL(c, "db create", cruddur_db_admin_create, Cruddur__V1__CreateRequest,
+		    CRUDDUR__V1__CREATE_REQUEST__INIT, Cruddur__V1__CreateResponse, show_create);
+	if (strcmp(sub, "schema-load") == 0)
+		DB_CALL(c, "db schema-load", cruddur_db_admin_schema_load,
+		    Cruddur__V1__SchemaLoadRequest, CRUDDUR__V1__SCHEMA_LOAD_REQUEST__INIT,
+		    Cruddur__V1__SchemaLoadResponse, show_schema_load);
+	if (strcmp(sub, "seed") == 0)
+		DB_CALL(c, "db seed", cruddur_db_admin_seed, Cruddur__V1__SeedRequest,
+		    CRUDDUR__V1__SEED_REQUEST__INIT, Cruddur__V1__SeedResponse, show_seed);
+	if (strcmp(sub, "setup") == 0)
+		DB_CALL(c, "db setup", cruddur_db_admin_setup, Cruddur__V1__SetupRequest,
+		    CRUDDUR__V1__SETUP_REQUEST__INIT, Cruddur__V1__SetupResponse, show_setup);
+	if (strcmp(sub, "sessions") == 0)
+		DB_CALL(c, "db sessions", cruddur_db_admin_sessions, Cruddur__V1__SessionsRequest,
+		    CRUDDUR__V1__SESSIONS_REQUEST__INIT, Cruddur__V1__SessionsResponse,
+		    show_sessions);
+	if (strcmp(sub, "connect") == 0)
+		return db_connect(c);
+	return cli_usage_error("unknown db subcommand \"%s\"", sub);
+}

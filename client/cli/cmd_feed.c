@@ -1,0 +1,61 @@
+/*
+ * cmd_feed.c - `cruddur feed home [--limit N]`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "print.h"
+
+static void
+show_activity(const Cruddur__V1__Activity *a)
+{
+	char created[64], expires[64];
+	printf("%s  @%s  %s\n", a->display_name, a->handle, print_time(a->created_at_us, created, sizeof(created)));
+	printf("  %s\n", a->message);
+	printf("  replies %lld  reposts %lld  likes %lld  expires %s  uuid %s\n\n",
+	    (long long)a->replies_count, (long long)a->reposts_count, (long long)a->likes_count,
+	    print_time(a->expires_at_us, expires, sizeof(expires)), a->uuid);
+}
+
+static int
+feed_home(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+	Cruddur__V1__HomeFeedResponse *resp = NULL;
+	cruddur_call_opts              opts = cli_call_opts(c);
+	long                           n;
+	int                            rv;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+			/* The server validates the range; any int32 goes through. */
+			if (cli_parse_int(argv[++i], INT32_MIN, INT32_MAX, &n) != 0)
+				return cli_usage_error("--limit takes a number");
+			req.limit = (int32_t)n;
+		} else {
+			return cli_usage_error("feed home: unknown argument %s", argv[i]);
+		}
+	}
+	if ((rv = cli_connect(c)) != 0)
+		return rv;
+	cruddur_status st = cruddur_activities_home_feed(c->client, &req, &resp, &opts);
+	if (st != CRUDDUR_OK)
+		return cli_call_failed("feed home", st, &opts);
+	if (c->json)
+		print_json(stdout, &resp->base);
+	else if (resp->n_activities == 0)
+		printf("(the home feed is empty)\n");
+	for (size_t i = 0; !c->json && i < resp->n_activities; i++)
+		show_activity(resp->activities[i]);
+	cruddur_message_free(resp);
+	return 0;
+}
+
+int
+cmd_feed(cli *c, int argc, char **argv)
+{
+	if (argc >= 1 && strcmp(argv[0], "home") == 0)
+		return feed_home(c, argc - 1, argv + 1);
+	return cli_usage_error("feed needs a subcommand: home");
+}

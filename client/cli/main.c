@@ -1,0 +1,185 @@
+/*
+ * main.c - the cruddur CLI: global options, then one command.
+ *
+ *   cruddur [--server URL] [--prod] [--json] [--timeout MS] COMMAND ...
+ *
+ * The server is --server (repeatable), else $CRUDDUR_SERVER, else
+ * tcp://127.0.0.1:7432; with --prod, $CRUDDUR_PROD_SERVER.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: cruddur [--server URL] [--prod] [--json] [--timeout MS] COMMAND [ARGS]\n"
+	    "\n"
+	    "commands:\n"
+	    "  db create                 create the server's database\n"
+	    "  db drop [--if-exists]     drop it (other sessions are ended first)\n"
+	    "  db schema-load            load sql/schema.sql\n"
+	    "  db seed                   load sql/seed.sql\n"
+	    "  db setup                  drop, create, schema-load and seed, in order\n"
+	    "  db sessions               sessions on the database (pg_stat_activity)\n"
+	    "  db connect                run psql on $CONNECTION_URL ($PROD_CONNECTION_URL with --prod)\n"
+	    "  feed home [--limit N]     the home feed, newest first (N 1..100, default 20)\n"
+	    "  users show HANDLE         one user\n"
+	    "  health [SERVICE]          SERVING or NOT_SERVING; exits 1 when not serving\n"
+	    "  methods                   every service and method the server implements\n"
+	    "\n"
+	    "options:\n"
+	    "  --server URL   server to call (repeatable); default $CRUDDUR_SERVER, then\n"
+	    "                 " CLI_DEFAULT_SERVER "\n"
+	    "  --prod         call $CRUDDUR_PROD_SERVER (and psql $PROD_CONNECTION_URL)\n"
+	    "  --json         print responses as JSON with their proto field names\n"
+	    "  --timeout MS   deadline of each call (default %d)\n"
+	    "\n"
+	    "examples:\n"
+	    "  cruddur db setup && cruddur feed home --limit 5\n"
+	    "  cruddur --json users show hotwheels | jq .user.display_name\n"
+	    "  cruddur --server ipc:///tmp/cruddur.sock health\n",
+	    CLI_DEFAULT_TIMEOUT_MS);
+}
+
+int
+cli_parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("cruddur: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see cruddur --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+int
+cli_call_failed(const char *what, cruddur_status st, const cruddur_call_opts *opts)
+{
+	fprintf(stderr, "cruddur: %s: %s: %s\n", what, cruddur_status_name(st),
+	    opts->message[0] ? opts->message : "(no message)");
+	return EXIT_CALL_FAILED;
+}
+
+cruddur_call_opts
+cli_call_opts(const cli *c)
+{
+	cruddur_call_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	opts.deadline_ms = c->timeout_ms;
+	return opts;
+}
+
+int
+cli_connect(cli *c)
+{
+	char           err[512];
+	cruddur_status st;
+
+	if (c->client != NULL)
+		return 0;
+	st = cruddur_client_open(&c->client, c->servers, c->n_servers, err, sizeof(err));
+	if (st != CRUDDUR_OK) {
+		fprintf(stderr, "cruddur: %s: %s\n", cruddur_status_name(st), err);
+		return st == CRUDDUR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_CALL_FAILED;
+	}
+	return 0;
+}
+
+static int
+resolve_servers(cli *c)
+{
+	const char *env = c->prod ? "CRUDDUR_PROD_SERVER" : "CRUDDUR_SERVER";
+	const char *url = getenv(env);
+
+	if (c->n_servers > 0)
+		return 0;
+	if (url != NULL && url[0] != '\0')
+		c->servers[c->n_servers++] = url;
+	else if (c->prod)
+		return cli_usage_error("--prod needs CRUDDUR_PROD_SERVER or --server");
+	else
+		c->servers[c->n_servers++] = CLI_DEFAULT_SERVER;
+	return 0;
+}
+
+/* Global options come before the command; returns the command's index. */
+static int
+parse_global(cli *c, int argc, char **argv, int *cmd_index)
+{
+	int  i = 1;
+	long n;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		} else if (strcmp(a, "--json") == 0) {
+			c->json = true;
+		} else if (strcmp(a, "--prod") == 0) {
+			c->prod = true;
+		} else if (strcmp(a, "--server") == 0 && i + 1 < argc) {
+			if (c->n_servers == CLI_MAX_SERVERS)
+				return cli_usage_error("at most %d --server URLs", CLI_MAX_SERVERS);
+			c->servers[c->n_servers++] = argv[++i];
+		} else if (strcmp(a, "--timeout") == 0 && i + 1 < argc) {
+			if (cli_parse_int(argv[++i], 1, 3600000, &n) != 0)
+				return cli_usage_error("--timeout takes milliseconds, 1 to 3600000");
+			c->timeout_ms = (uint32_t)n;
+		} else {
+			return cli_usage_error("unknown option %s", a);
+		}
+	}
+	if (i == argc)
+		return cli_usage_error("no command");
+	*cmd_index = i;
+	return resolve_servers(c);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(cli *c, int argc, char **argv);
+} commands[] = {
+	{ "db", cmd_db },
+	{ "feed", cmd_feed },
+	{ "users", cmd_users },
+	{ "health", cmd_health },
+	{ "methods", cmd_methods },
+};
+
+int
+main(int argc, char **argv)
+{
+	cli c = { .timeout_ms = CLI_DEFAULT_TIMEOUT_MS };
+	int i = 0, rv;
+
+	if ((rv = parse_global(&c, argc, argv, &i)) != 0)
+		return rv;
+	rv = -1;
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(argv[i], commands[k].name) == 0)
+			rv = commands[k].fn(&c, argc - i - 1, argv + i + 1);
+	if (rv == -1)
+		rv = cli_usage_error("unknown command \"%s\"", argv[i]);
+	cruddur_client_close(c.client);
+	return rv;
+}

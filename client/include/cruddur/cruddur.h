@@ -1,0 +1,11 @@
+/*
+ * cruddur/cruddur.h - everything a user of libcruddur includes.
+ */
+#ifndef CRUDDUR_CRUDDUR_H
+#define CRUDDUR_CRUDDUR_H
+
+#include "cruddur/client.h"
+#include "cruddur/status.h"
+#include "cruddur/stubs.h"
+
+#endif /* CRUDDUR_CRUDDUR_H */

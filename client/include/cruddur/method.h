@@ -1,0 +1,25 @@
+/*
+ * cruddur/method.h - what client and server know about one RPC method.
+ *
+ * stubgen (tools/stubgen) writes one cruddur_method per method of every
+ * service in proto/, from the protobuf descriptors; nothing here is written
+ * by hand per method.
+ */
+#ifndef CRUDDUR_METHOD_H
+#define CRUDDUR_METHOD_H
+
+#include <stdbool.h>
+#include <protobuf-c/protobuf-c.h>
+
+typedef struct cruddur_method {
+	const char *full_name; /* "cruddur.v1.Activities/HomeFeed": on the wire */
+	const char *service;   /* "cruddur.v1.Activities" */
+	const char *name;      /* "HomeFeed" */
+	const ProtobufCMessageDescriptor *input;
+	const ProtobufCMessageDescriptor *output;
+	/* The method has no side effects (idempotency_level NO_SIDE_EFFECTS or
+	 * IDEMPOTENT in the .proto): the client may retry it. */
+	bool idempotent;
+} cruddur_method;
+
+#endif /* CRUDDUR_METHOD_H */

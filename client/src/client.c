@@ -1,0 +1,281 @@
+/*
+ * client.c - libcruddur's transport: one REQ socket, one context per call.
+ *
+ * A call packs the request into a RequestEnvelope, sends it on a fresh nng
+ * context with the call's deadline as the aio timeout, and unpacks the
+ * ResponseEnvelope. The socket's timed resend is off (NNG_OPT_REQ_RESENDTIME
+ * infinite): a resent request would run a write twice. See docs/PROTOCOL.md.
+ *
+ * Thread-safety: the socket and its dialers are nng's and thread-safe; the
+ * only other shared state is the request id counter, an atomic.
+ */
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "cruddur/client.h"
+#include "cruddur/v1/rpc.pb-c.h"
+#include "envelope.h"
+
+#define MAX_DIALERS 16
+/* Servers may take this long to answer once the deadline they were sent has
+ * passed (the reply saying DEADLINE_EXCEEDED has to travel back). */
+#define REPLY_GRACE_MS 250
+
+struct cruddur_client {
+	nng_socket       sock;
+	atomic_uint_least64_t next_request_id;
+	size_t           max_request_bytes;
+};
+
+static cruddur_status
+call_fail(cruddur_call_opts *opts, cruddur_status st, const char *fmt, ...)
+{
+	if (opts != NULL) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(opts->message, sizeof(opts->message), fmt, ap);
+		va_end(ap);
+	}
+	return st;
+}
+
+static cruddur_status
+status_from_nng(int rv)
+{
+	switch (rv) {
+	case NNG_ETIMEDOUT:
+		return CRUDDUR_DEADLINE_EXCEEDED;
+	case NNG_ECLOSED:
+	case NNG_ECANCELED:
+		return CRUDDUR_CANCELLED;
+	case NNG_ENOMEM:
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	case NNG_EMSGSIZE:
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	default:
+		return CRUDDUR_UNAVAILABLE;
+	}
+}
+
+static uint64_t
+request_id_seed(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* Distinct across processes in practice: ids are for logs, not keys. */
+	return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)rand() << 16);
+}
+
+cruddur_status
+cruddur_client_open(cruddur_client **out, const char *const *urls, size_t n_urls,
+    char *err, size_t errlen)
+{
+	cruddur_client *c;
+	size_t          reachable = 0;
+	int             rv;
+
+	if (n_urls == 0 || n_urls > MAX_DIALERS) {
+		snprintf(err, errlen, "give 1 to %d server URLs", MAX_DIALERS);
+		return CRUDDUR_INVALID_ARGUMENT;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	}
+	if ((rv = nng_req0_open(&c->sock)) != 0) {
+		snprintf(err, errlen, "cannot open socket: %s", nng_strerror(rv));
+		free(c);
+		return CRUDDUR_INTERNAL;
+	}
+	atomic_init(&c->next_request_id, request_id_seed());
+	c->max_request_bytes = CRUDDUR_DEFAULT_MAX_REQUEST_BYTES;
+	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
+	/* Replies are bounded by the server; this only stops a rogue peer. */
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 64u * 1024u * 1024u);
+
+	err[0] = '\0';
+	for (size_t i = 0; i < n_urls; i++) {
+		rv = nng_dial(c->sock, urls[i], NULL, 0);
+		if (rv == 0) {
+			reachable++;
+			continue;
+		}
+		if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP || rv == NNG_EINVAL) {
+			snprintf(err, errlen, "bad server URL %s: %s", urls[i], nng_strerror(rv));
+			nng_close(c->sock);
+			free(c);
+			return CRUDDUR_INVALID_ARGUMENT;
+		}
+		snprintf(err, errlen, "cannot reach %s: %s", urls[i], nng_strerror(rv));
+		/* Keep trying in the background: the server may come up later. */
+		nng_dial(c->sock, urls[i], NULL, NNG_FLAG_NONBLOCK);
+	}
+	if (reachable == 0) {
+		nng_close(c->sock);
+		free(c);
+		return CRUDDUR_UNAVAILABLE;
+	}
+	err[0] = '\0';
+	*out = c;
+	return CRUDDUR_OK;
+}
+
+void
+cruddur_client_close(cruddur_client *client)
+{
+	if (client == NULL)
+		return;
+	nng_close(client->sock);
+	free(client);
+}
+
+void
+cruddur_message_free(void *message)
+{
+	if (message != NULL)
+		protobuf_c_message_free_unpacked(message, NULL);
+}
+
+/* Builds the envelope for req; *out is a new nng message. */
+static cruddur_status
+build_request(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
+    uint32_t deadline_ms, cruddur_call_opts *opts, uint64_t id, nng_msg **out)
+{
+	Cruddur__V1__RequestEnvelope env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
+	Cruddur__V1__MetadataEntry   entries[32];
+	Cruddur__V1__MetadataEntry  *entry_ptrs[32];
+	size_t                       body_len;
+	uint8_t                     *body;
+	cruddur_status               st = CRUDDUR_OK;
+
+	if (req->descriptor != method->input)
+		return call_fail(opts, CRUDDUR_INVALID_ARGUMENT, "%s takes %s, not %s",
+		    method->full_name, method->input->name, req->descriptor->name);
+	if (opts != NULL && opts->n_metadata > 32)
+		return call_fail(opts, CRUDDUR_INVALID_ARGUMENT, "at most 32 metadata entries");
+	if ((body = envelope_pack_alloc(req, &body_len)) == NULL)
+		return call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+
+	env.method = (char *)method->full_name;
+	env.request_id = id;
+	env.deadline_ms = deadline_ms;
+	env.body.data = body;
+	env.body.len = body_len;
+	if (opts != NULL) {
+		for (size_t i = 0; i < opts->n_metadata; i++) {
+			cruddur__v1__metadata_entry__init(&entries[i]);
+			entries[i].key = (char *)opts->metadata[i].key;
+			entries[i].value = (char *)opts->metadata[i].value;
+			entry_ptrs[i] = &entries[i];
+		}
+		env.n_metadata = opts->n_metadata;
+		env.metadata = entry_ptrs;
+	}
+	if (protobuf_c_message_get_packed_size(&env.base) > c->max_request_bytes)
+		st = call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED,
+		    "request of %zu bytes exceeds the limit of %zu bytes",
+		    protobuf_c_message_get_packed_size(&env.base), c->max_request_bytes);
+	else if (envelope_to_msg(&env.base, out) != 0)
+		st = call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	free(body);
+	return st;
+}
+
+/* Sends msg and waits for the reply on a fresh context; frees msg. */
+static cruddur_status
+exchange(cruddur_client *c, nng_msg *msg, uint32_t deadline_ms, nng_msg **reply,
+    cruddur_call_opts *opts)
+{
+	nng_ctx  ctx;
+	nng_aio *aio;
+	int      rv;
+
+	if ((rv = nng_ctx_open(&ctx, c->sock)) != 0) {
+		nng_msg_free(msg);
+		return call_fail(opts, status_from_nng(rv), "cannot open context: %s", nng_strerror(rv));
+	}
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+		nng_ctx_close(ctx);
+		nng_msg_free(msg);
+		return call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	nng_aio_set_timeout(aio, (nng_duration)(deadline_ms + REPLY_GRACE_MS));
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		nng_msg_free(nng_aio_get_msg(aio));
+		goto out;
+	}
+	nng_ctx_recv(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) == 0)
+		*reply = nng_aio_get_msg(aio);
+out:
+	nng_aio_free(aio);
+	nng_ctx_close(ctx);
+	if (rv == NNG_ETIMEDOUT)
+		return call_fail(opts, CRUDDUR_DEADLINE_EXCEEDED,
+		    "no reply from the server within %u ms", deadline_ms);
+	if (rv != 0)
+		return call_fail(opts, status_from_nng(rv), "transport: %s", nng_strerror(rv));
+	return CRUDDUR_OK;
+}
+
+/* Unpacks the reply envelope and, on OK, its body. Frees reply. */
+static cruddur_status
+read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id, ProtobufCMessage **resp,
+    cruddur_call_opts *opts)
+{
+	Cruddur__V1__ResponseEnvelope *env;
+	cruddur_status                 st;
+
+	env = cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
+	nng_msg_free(reply);
+	if (env == NULL)
+		return call_fail(opts, CRUDDUR_INTERNAL, "the server's reply is not a ResponseEnvelope");
+	st = (cruddur_status)env->status;
+	if (env->request_id != id && st == CRUDDUR_OK)
+		st = call_fail(opts, CRUDDUR_INTERNAL, "reply for request %llu, expected %llu",
+		    (unsigned long long)env->request_id, (unsigned long long)id);
+	else if (st != CRUDDUR_OK)
+		call_fail(opts, st, "%s", env->message[0] ? env->message : cruddur_status_name(st));
+	else if ((*resp = protobuf_c_message_unpack(method->output, NULL, env->body.len,
+	              env->body.data)) == NULL)
+		st = call_fail(opts, CRUDDUR_INTERNAL, "the server's reply is not a %s",
+		    method->output->name);
+	cruddur__v1__response_envelope__free_unpacked(env, NULL);
+	return st;
+}
+
+cruddur_status
+cruddur_client_call(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
+    ProtobufCMessage **resp, cruddur_call_opts *opts)
+{
+	uint32_t       deadline_ms = CRUDDUR_DEFAULT_DEADLINE_MS;
+	uint64_t       id = atomic_fetch_add(&c->next_request_id, 1);
+	nng_msg       *msg = NULL, *reply = NULL;
+	cruddur_status st;
+
+	*resp = NULL;
+	if (opts != NULL) {
+		opts->message[0] = '\0';
+		opts->request_id = id;
+		if (opts->deadline_ms != 0)
+			deadline_ms = opts->deadline_ms;
+	}
+	if ((st = build_request(c, method, req, deadline_ms, opts, id, &msg)) != CRUDDUR_OK)
+		return st;
+	if ((st = exchange(c, msg, deadline_ms, &reply, opts)) != CRUDDUR_OK)
+		return st;
+	return read_reply(method, reply, id, resp, opts);
+}

@@ -1,0 +1,283 @@
+# deploy/lib/common.sh - shell helpers shared by tests/run, tests/pg/* and deploy/dev/*.
+#
+# Source it; do not run it. It defines functions and variables only (prefix `cr_`),
+# changes no shell options and starts nothing:
+#
+#   cr_root                      absolute path of the repository root
+#   cr_log MSG... / cr_die MSG...  messages on stderr prefixed with the calling script's name
+#   CR_PACKAGES                  the Debian packages cruddur builds, tests and runs with
+#   cr_install_packages          apt-get installs the missing ones (nothing when all are there)
+#   cr_pg_bindir                 prints the PostgreSQL server binary directory
+#   cr_pg_as_owner CMD...        runs CMD as the cluster owner (postgres when we are root)
+#   cr_pg_prepare_dir DIR        creates DIR, owned by the cluster owner
+#   cr_pg_initdb DATA            initdb -A trust -U postgres into DATA
+#   cr_pg_running DATA           true if a postmaster runs on DATA
+#   cr_pg_start DATA LOG         pg_ctl start -w, prints the log tail on failure
+#   cr_pg_stop DATA              pg_ctl stop -m fast -w, when running
+#   cr_pg_pidfile_line DATA N    line N of DATA/postmaster.pid (1 pid, 4 port, 5 socket dir)
+#   cr_psql_bin                  prints the psql to use
+#   cr_sock_fits DIR PORT        true if DIR/.s.PGSQL.PORT fits a unix socket path (107 bytes)
+#   cr_mask_url URL              URL with any password replaced by ***
+#   cr_dev_init saved|fresh      sets the CR_* paths of the dev stack (deploy/dev/*)
+#   cr_dev_server_pid            prints the pid of the running dev cruddurd, or fails
+#
+# PostgreSQL refuses to run as root, so when we are root every server binary runs as the
+# `postgres` OS user through runuser(1); as any other user the binaries run directly and
+# the cluster belongs to that user.
+
+# The repository root: this file lives in <root>/deploy/lib/.
+cr_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+
+cr_log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
+cr_die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------
+# Packages
+# ---------------------------------------------------------------------------------------
+
+# libclang-rt-14-dev holds clang's sanitizer runtimes; clang only *recommends* it, so
+# --no-install-recommends would leave a clang -fsanitize=address build unable to link.
+CR_PACKAGES=(cmake make gcc clang pkg-config libprotobuf-c-dev protobuf-c-compiler
+             libnng-dev libpq-dev uuid-dev postgresql postgresql-contrib libclang-rt-14-dev)
+
+# Prints the packages of CR_PACKAGES that dpkg does not list as installed.
+cr_missing_packages() {
+    local p status
+    for p in "${CR_PACKAGES[@]}"; do
+        status="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
+        [[ "$status" == installed ]] || printf '%s\n' "$p"
+    done
+}
+
+# Installs the missing packages. Skips apt entirely when nothing is missing, so repeated
+# runs cost one dpkg-query per package.
+cr_install_packages() {
+    command -v dpkg-query >/dev/null 2>&1 ||
+        cr_die "dpkg-query not found: package install supports Debian only (pass --no-install and install ${CR_PACKAGES[*]} yourself)"
+    local missing
+    missing="$(cr_missing_packages | tr '\n' ' ')"
+    missing="${missing% }"
+    [[ -z "$missing" ]] && return 0
+
+    local sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            cr_die "missing packages: $missing; run as root or install them: apt-get install -y $missing"
+        fi
+    fi
+    cr_log "installing missing packages: $missing"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
+        cr_die "apt-get update failed"
+    # shellcheck disable=SC2086  # $missing is a list of package names
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends $missing ||
+        cr_die "apt-get install failed for: $missing"
+}
+
+# ---------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------
+
+# Prints the directory holding initdb/pg_ctl/postgres. CRUDDUR_PG_BINDIR overrides;
+# otherwise `pg_config --bindir`, then Debian's /usr/lib/postgresql/15/bin, then the
+# newest /usr/lib/postgresql/*/bin.
+cr_pg_bindir() {
+    local d
+    for d in "${CRUDDUR_PG_BINDIR:-}" "$(pg_config --bindir 2>/dev/null || true)" \
+             /usr/lib/postgresql/15/bin; do
+        if [[ -n "$d" && -x "$d/initdb" && -x "$d/pg_ctl" ]]; then
+            printf '%s\n' "$d"
+            return 0
+        fi
+    done
+    d="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+    if [[ -n "$d" && -x "$d/initdb" ]]; then
+        printf '%s\n' "$d"
+        return 0
+    fi
+    cr_die "PostgreSQL server binaries (initdb, pg_ctl) not found; install the postgresql package (apt-get install postgresql) or set CRUDDUR_PG_BINDIR"
+}
+
+# True when we must switch to the postgres OS user (we are root).
+cr_pg_need_runuser() { [[ "$(id -u)" -eq 0 ]]; }
+
+# Fails with a clear message when we are root and the postgres user is missing.
+cr_pg_check_user() {
+    cr_pg_need_runuser || return 0
+    id -u postgres >/dev/null 2>&1 ||
+        cr_die "running as root, but the 'postgres' OS user does not exist (PostgreSQL refuses to run as root); install the postgresql package (apt-get install postgresql) or run as a non-root user"
+    command -v runuser >/dev/null 2>&1 || cr_die "runuser not found (package util-linux)"
+}
+
+# Runs "$@" as the cluster owner, from / so that an unreadable working directory (say
+# /root) does not make initdb or postgres complain.
+cr_pg_as_owner() {
+    if cr_pg_need_runuser; then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        (cd / && "$@")
+    fi
+}
+
+# Creates DIR (and parents) and hands DIR to the cluster owner; fails if the owner cannot
+# write there (for postgres: some parent directory is not searchable by it).
+cr_pg_prepare_dir() {
+    local dir="$1" owner
+    owner="$(id -un)"
+    cr_pg_need_runuser && owner=postgres
+    mkdir -p -- "$dir" || cr_die "cannot create $dir"
+    if cr_pg_need_runuser; then
+        chown postgres:"$(id -gn postgres)" -- "$dir" || cr_die "cannot chown $dir to postgres"
+    fi
+    cr_pg_as_owner test -w "$dir" -a -x "$dir" ||
+        cr_die "the cluster owner ($owner) cannot write $dir; a parent directory is probably not searchable by it: use a directory under /tmp"
+}
+
+# initdb into DATA (which must not exist or be empty). Output goes to DATA/../initdb.log
+# and is shown only on failure.
+cr_pg_initdb() {
+    local data="$1" bindir log locale_args
+    bindir="$(cr_pg_bindir)"
+    log="$(dirname "$data")/initdb.log"
+    # C.UTF-8 gives deterministic sorting and a lower() that knows non-ASCII letters.
+    if locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then
+        locale_args=(--locale=C.UTF-8 --encoding=UTF8)
+    else
+        locale_args=(--no-locale --encoding=UTF8)
+    fi
+    cr_pg_prepare_dir "$data"
+    chmod 700 -- "$data"
+    if ! cr_pg_as_owner "$bindir/initdb" -D "$data" -A trust -U postgres "${locale_args[@]}" \
+            --no-sync --no-instructions >"$log" 2>&1; then
+        cat "$log" >&2
+        cr_die "initdb failed for $data (log above, also in $log)"
+    fi
+}
+
+# True if a postmaster runs on DATA (pg_ctl status exits 0 only then).
+cr_pg_running() {
+    local data="$1"
+    [[ -f "$data/PG_VERSION" ]] || return 1
+    cr_pg_as_owner "$(cr_pg_bindir)/pg_ctl" status -D "$data" >/dev/null 2>&1
+}
+
+# pg_ctl start -w on DATA, logging to LOG; on failure shows the log tail.
+cr_pg_start() {
+    local data="$1" log="$2"
+    if ! cr_pg_as_owner "$(cr_pg_bindir)/pg_ctl" start -D "$data" -l "$log" -w -t 60 -s; then
+        printf -- '--- last lines of %s ---\n' "$log" >&2
+        tail -n 30 -- "$log" >&2 2>/dev/null || true
+        cr_die "PostgreSQL did not start on $data (log: $log)"
+    fi
+}
+
+# pg_ctl stop -m fast -w on DATA when a postmaster runs there; quiet no-op otherwise.
+cr_pg_stop() {
+    local data="$1"
+    cr_pg_running "$data" || return 0
+    cr_pg_as_owner "$(cr_pg_bindir)/pg_ctl" stop -D "$data" -m fast -w -t 60 -s ||
+        cr_die "pg_ctl stop failed for $data"
+}
+
+# Reads line N of DATA/postmaster.pid (1 pid, 4 port, 5 socket dir, 6 listen address).
+cr_pg_pidfile_line() {
+    sed -n "${2}p" -- "$1/postmaster.pid" 2>/dev/null || true
+}
+
+# sun_path holds 108 bytes including the terminating NUL.
+cr_sock_fits() {
+    local path="$1/.s.PGSQL.$2"
+    (( ${#path} <= 107 ))
+}
+
+# Masks a password in a libpq URL or key=value string.
+cr_mask_url() {
+    printf '%s\n' "$1" | sed -E \
+        -e 's#(://[^:/@?]*):[^/?]*@#\1:***@#' \
+        -e 's#([?&]password=)[^&]*#\1***#g' \
+        -e "s#(^|[[:space:]])password=('[^']*'|[^[:space:]]*)#\1password=***#g"
+}
+
+# Prints the psql to use: the one beside the server binaries, else the one on PATH.
+cr_psql_bin() {
+    local d
+    d="$(cr_pg_bindir 2>/dev/null || true)"
+    if [[ -n "$d" && -x "$d/psql" ]]; then
+        printf '%s\n' "$d/psql"
+    elif command -v psql >/dev/null 2>&1; then
+        command -v psql
+    else
+        cr_die "psql not found; install postgresql-client"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------
+# Local development stack (deploy/dev/*)
+# ---------------------------------------------------------------------------------------
+
+# Sets the paths and settings deploy/dev/{up,down,status} share. `cr_dev_init saved` (down,
+# status) lets the values that up saved in $CR_STATE/dev.env (what the running stack was
+# started with) win over the environment; `cr_dev_init fresh` (up) ignores that file.
+#
+#   CR_STATE      ${CRUDDUR_STATE_DIR:-<root>/.state}, made absolute
+#   CR_PG_DIR     $CR_STATE/pg            (owned by the cluster owner)
+#   CR_PG_DATA    $CR_STATE/pg/data       CR_PG_LOG  $CR_STATE/pg/postgres.log
+#   CR_PG_PORT    ${CRUDDUR_DEV_PG_PORT:-5433}
+#   CR_PG_SOCK    $CR_STATE/pg, or /tmp/cruddur-dev-<hash> when that path is too long
+#   CR_LISTEN     ${CRUDDUR_LISTEN:-tcp://127.0.0.1:7432}
+#   CR_DB_URL     ${CONNECTION_URL:-postgresql://postgres@127.0.0.1:$CR_PG_PORT/cruddur}
+#   CR_DB_URL_SET 1 when CONNECTION_URL came from the user (then up creates no database)
+#   CR_PIDFILE, CR_READYFILE, CR_SRVLOG, CR_ENVFILE   cruddurd.{pid,ready,log}, dev.env
+#   CR_CRUDDURD, CR_CRUDDUR                           build/bin/cruddurd, build/bin/cruddur
+# shellcheck disable=SC2034  # the variables are for the scripts that call this
+cr_dev_init() {
+    CR_STATE="${CRUDDUR_STATE_DIR:-$cr_root/.state}"
+    case "$CR_STATE" in /*) ;; *) CR_STATE="$PWD/$CR_STATE" ;; esac
+    CR_STATE="${CR_STATE%/}"
+    CR_ENVFILE="$CR_STATE/dev.env"
+    CR_SAVED_CONNECTION_URL=""
+    CR_SAVED_LISTEN=""
+    CR_SAVED_PG_PORT=""
+    if [[ "${1:-saved}" == saved && -f "$CR_ENVFILE" ]]; then
+        # shellcheck disable=SC1090
+        source "$CR_ENVFILE"
+    fi
+    CR_PG_DIR="$CR_STATE/pg"
+    CR_PG_DATA="$CR_PG_DIR/data"
+    CR_PG_LOG="$CR_PG_DIR/postgres.log"
+    CR_PG_PORT="${CR_SAVED_PG_PORT:-${CRUDDUR_DEV_PG_PORT:-5433}}"
+    [[ "$CR_PG_PORT" =~ ^[0-9]+$ ]] || cr_die "CRUDDUR_DEV_PG_PORT must be a number, not '$CR_PG_PORT'"
+    if cr_sock_fits "$CR_PG_DIR" "$CR_PG_PORT"; then
+        CR_PG_SOCK="$CR_PG_DIR"
+    else
+        CR_PG_SOCK="/tmp/cruddur-dev-$(printf '%s' "$CR_STATE" | sha256sum | cut -c1-12)"
+    fi
+    CR_LISTEN="${CR_SAVED_LISTEN:-${CRUDDUR_LISTEN:-tcp://127.0.0.1:7432}}"
+    CR_DB_URL_SET=0
+    if [[ -n "$CR_SAVED_CONNECTION_URL" ]]; then
+        CR_DB_URL="$CR_SAVED_CONNECTION_URL"
+    elif [[ -n "${CONNECTION_URL:-}" ]]; then
+        CR_DB_URL="$CONNECTION_URL"
+        CR_DB_URL_SET=1
+    else
+        CR_DB_URL="postgresql://postgres@127.0.0.1:$CR_PG_PORT/cruddur"
+    fi
+    CR_PIDFILE="$CR_STATE/cruddurd.pid"
+    CR_READYFILE="$CR_STATE/cruddurd.ready"
+    CR_SRVLOG="$CR_STATE/cruddurd.log"
+    CR_CRUDDURD="$cr_root/build/bin/cruddurd"
+    CR_CRUDDUR="$cr_root/build/bin/cruddur"
+}
+
+# Prints the pid of the running cruddurd named by the pid file; fails when there is none
+# (no file, dead pid, or a pid that now belongs to some other program).
+cr_dev_server_pid() {
+    local pid
+    [[ -f "$CR_PIDFILE" ]] || return 1
+    pid="$(tr -dc '0-9' <"$CR_PIDFILE")"
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1 | grep -q 'cruddurd$' || return 1
+    printf '%s\n' "$pid"
+}

@@ -1,0 +1,141 @@
+/*
+ * dispatch.c - decode, route, run, encode; see dispatch.h.
+ *
+ * The order of checks is the order of trust: size, envelope, method,
+ * deadline, body. Each failure is answered with the status a gRPC server
+ * would give, and logged with the request's id when it has one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "dispatch.h"
+#include "envelope.h"
+#include "log.h"
+
+static int
+compare_method(const void *key, const void *entry)
+{
+	return strcmp(key, ((const rpc_method_entry *)entry)->method->full_name);
+}
+
+const rpc_method_entry *
+dispatch_find_method(const char *full_name)
+{
+	return bsearch(full_name, rpc_method_table, rpc_method_count, sizeof(rpc_method_entry),
+	    compare_method);
+}
+
+static nng_msg *
+pack_reply(uint64_t request_id, cruddur_status st, const char *message, const ProtobufCMessage *body)
+{
+	Cruddur__V1__ResponseEnvelope env = CRUDDUR__V1__RESPONSE_ENVELOPE__INIT;
+	nng_msg                      *msg = NULL;
+	uint8_t                      *buf = NULL;
+
+	env.request_id = request_id;
+	env.status = (Cruddur__V1__StatusCode)st;
+	env.message = (char *)(message != NULL ? message : "");
+	if (st == CRUDDUR_OK && body != NULL) {
+		if ((buf = envelope_pack_alloc(body, &env.body.len)) == NULL)
+			return NULL;
+		env.body.data = buf;
+	}
+	if (envelope_to_msg(&env.base, &msg) != 0)
+		msg = NULL;
+	free(buf);
+	return msg;
+}
+
+nng_msg *
+dispatch_status_reply(uint64_t request_id, cruddur_status st, const char *message)
+{
+	return pack_reply(request_id, st, message, NULL);
+}
+
+/* Unpacks the body and runs the handler; fills ctx->message on failure. */
+static cruddur_status
+run_method(rpc_context *ctx, const rpc_method_entry *entry, ProtobufCMessage **resp_out)
+{
+	const ProtobufCMessageDescriptor *in = entry->method->input, *out = entry->method->output;
+	const Cruddur__V1__RequestEnvelope *env = ctx->envelope;
+	ProtobufCMessage *req, *resp;
+	cruddur_status    st;
+
+	req = protobuf_c_message_unpack(in, NULL, env->body.len, env->body.data);
+	if (req == NULL)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
+		    "the request body is not a valid %s", in->name);
+	if ((resp = rpc_alloc(ctx, out->sizeof_message)) == NULL) {
+		protobuf_c_message_free_unpacked(req, NULL);
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	protobuf_c_message_init(out, resp);
+	st = entry->invoke(&ctx->server->handlers, ctx, req, resp);
+	protobuf_c_message_free_unpacked(req, NULL);
+	/* A handler that finishes after the deadline still replies with what
+	 * it did: the work is done (a write committed), so the truth is sent. */
+	*resp_out = resp;
+	return st;
+}
+
+static cruddur_status
+check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
+    Cruddur__V1__RequestEnvelope **env_out)
+{
+	size_t len = nng_msg_len(req);
+	Cruddur__V1__RequestEnvelope *env;
+
+	if (len > ctx->server->cfg.max_request_bytes)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED,
+		    "request of %zu bytes exceeds the limit of %zu bytes", len,
+		    ctx->server->cfg.max_request_bytes);
+	env = cruddur__v1__request_envelope__unpack(NULL, len, nng_msg_body(req));
+	if (env == NULL)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
+		    "the request is not a cruddur.v1.RequestEnvelope");
+	*env_out = env;
+	ctx->envelope = env;
+	ctx->request_id = env->request_id;
+	if ((*entry = dispatch_find_method(env->method)) == NULL)
+		return rpc_fail(ctx, CRUDDUR_UNIMPLEMENTED, "unknown method \"%.200s\"", env->method);
+	ctx->method = (*entry)->method;
+	return CRUDDUR_OK;
+}
+
+nng_msg *
+dispatch_request(server *s, nng_msg *req, int64_t received_us)
+{
+	rpc_context                   ctx = { .server = s };
+	Cruddur__V1__RequestEnvelope *env = NULL;
+	const rpc_method_entry       *entry = NULL;
+	ProtobufCMessage             *resp = NULL;
+	cruddur_status                st;
+	nng_msg                      *reply;
+
+	if ((ctx.arena = arena_new()) == NULL)
+		return NULL;
+	st = check_envelope(&ctx, req, &entry, &env);
+	if (st == CRUDDUR_OK && env->deadline_ms != 0) {
+		ctx.deadline_us = received_us + (int64_t)env->deadline_ms * 1000;
+		if (clock_mono_us() >= ctx.deadline_us)
+			st = rpc_fail(&ctx, CRUDDUR_DEADLINE_EXCEEDED,
+			    "deadline of %u ms passed before the call could run", env->deadline_ms);
+	}
+	if (st == CRUDDUR_OK)
+		st = run_method(&ctx, entry, &resp);
+	reply = pack_reply(ctx.request_id, st, ctx.message, resp);
+	if (st == CRUDDUR_OK)
+		log_info("msg=request id=%llu method=%s status=OK us=%lld",
+		    (unsigned long long)ctx.request_id, ctx.method->full_name,
+		    (long long)(clock_mono_us() - received_us));
+	else
+		log_info("msg=request id=%llu method=%s status=%s us=%lld error=\"%s\"",
+		    (unsigned long long)ctx.request_id, ctx.method ? ctx.method->full_name : "-",
+		    cruddur_status_name(st), (long long)(clock_mono_us() - received_us), ctx.message);
+	if (env != NULL)
+		cruddur__v1__request_envelope__free_unpacked(env, NULL);
+	arena_free(ctx.arena);
+	return reply;
+}

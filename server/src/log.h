@@ -1,0 +1,30 @@
+/*
+ * log.h - one line per event on stderr, as key=value pairs.
+ *
+ *   2026-11-25T13:04:05.123Z level=info msg=request method=... status=OK us=812
+ *
+ * Lines are written with one write(2) each, so lines from different threads
+ * never interleave. Values with spaces are quoted by the caller's format.
+ */
+#ifndef CRUDDUR_LOG_H
+#define CRUDDUR_LOG_H
+
+typedef enum log_level {
+	LOG_DEBUG = 0,
+	LOG_INFO  = 1,
+	LOG_WARN  = 2,
+	LOG_ERROR = 3,
+} log_level;
+
+/* Parses "debug", "info", "warn" or "error"; -1 otherwise. */
+int  log_level_parse(const char *name);
+void log_set_level(log_level level);
+int  log_enabled(log_level level);
+void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) do { if (log_enabled(LOG_DEBUG)) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_info(...)  do { if (log_enabled(LOG_INFO))  log_write(LOG_INFO, __VA_ARGS__); } while (0)
+#define log_warn(...)  log_write(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
+
+#endif /* CRUDDUR_LOG_H */

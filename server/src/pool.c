@@ -1,0 +1,591 @@
+/*
+ * pool.c - a thread-safe pool of libpq connections.
+ *
+ * Design
+ *   The pool has max_size slots. A slot is either idle (a connection on the
+ *   idle stack), in use (a connection owned by a caller), or reserved (a
+ *   caller is making a connection for it). size counts all three:
+ *
+ *       size = idle + in_use        in_use includes reserved slots
+ *
+ *   pool_acquire takes the most recently used idle connection (LIFO keeps
+ *   few connections warm), else reserves a free slot and connects, else waits
+ *   on the condition variable until a slot frees up or a deadline passes.
+ *   Every path that makes a slot or an idle connection available signals.
+ *
+ *   Health. An idle connection has nothing to read; if its socket is
+ *   readable, the server has most likely ended the session
+ *   (pg_terminate_backend, restart), so we confirm with an empty-query
+ *   round trip and discard it if that fails. A connection that breaks while
+ *   in use is found by pool_release (PQstatus) and closed. Either way the
+ *   slot is freed and the next acquire connects anew.
+ *
+ *   Reset. pool_reset bumps the generation and closes the idle connections.
+ *   A connection remembers the generation its slot was reserved in; one from
+ *   an older generation is closed on release instead of kept.
+ *
+ *   Prepared statements. Each connection carries a 64-bit set of the
+ *   statement ids prepared on it. A new connection starts with none.
+ *
+ * Locking rule
+ *   p->mtx protects every field of struct pool below it, and the next link
+ *   of connections on the idle stack. It is held only for bookkeeping: never
+ *   across network I/O (connect, query, ROLLBACK, PQfinish) and never while
+ *   calling out. A pool_conn that is not on the idle stack belongs to one
+ *   thread (the caller that acquired it, or the acquirer that is connecting
+ *   it), which may use its PGconn and prepared set without the lock.
+ *   c->generation is written once, before the connection is handed out.
+ *   Waiters use p->cv with CLOCK_MONOTONIC absolute deadlines.
+ */
+/* clock_gettime, pthread_condattr_setclock, poll under plain -std=c11. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "pool.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db_error.h"
+
+#define POOL_DEFAULT_CONNECT_TIMEOUT_S 5
+
+struct pool_conn {
+	PGconn *pg;
+	uint64_t prepared;      /* bit i: statement id i is prepared */
+	uint64_t generation;    /* p->generation when the slot was reserved */
+	pool_conn *next;        /* idle stack link, under p->mtx */
+};
+
+struct pool {
+	/* Set by pool_new, read-only afterwards. */
+	const db_target *target;
+	const char **keywords;  /* target's, connect_timeout replaced */
+	const char **values;
+	char connect_timeout[16];
+	int max_size;
+	int acquire_timeout_ms;
+
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;      /* a slot or idle connection became free */
+	/* Protected by mtx. */
+	pool_conn *idle;
+	int nidle;
+	int size;
+	int in_use;
+	int waiting;
+	uint64_t generation;
+	uint64_t connects;
+	uint64_t connect_failures;
+	uint64_t broken;
+};
+
+/* ---- small helpers --------------------------------------------------- */
+
+int64_t
+pool_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static struct timespec
+us_to_timespec(int64_t us)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(us / 1000000);
+	ts.tv_nsec = (long)(us % 1000000) * 1000;
+	return ts;
+}
+
+static void
+set_msg(char *msg, size_t msglen, const char *text)
+{
+	if (msg != NULL && msglen > 0)
+		snprintf(msg, msglen, "%s", text);
+}
+
+/* Copies prefix and a libpq message as one line: inner newlines become
+ * "; ", trailing ones go. */
+static void
+set_pq_msg(char *msg, size_t msglen, const char *prefix, const char *pqmsg)
+{
+	size_t n;
+
+	if (msg == NULL || msglen == 0)
+		return;
+	snprintf(msg, msglen, "%s", prefix);
+	n = strlen(msg);
+	for (const char *s = pqmsg ? pqmsg : ""; *s != '\0'; s++) {
+		const char *rep = *s == '\n' ? "; " : NULL;
+		size_t k = rep ? 2 : 1;
+
+		if (*s == '\n' && s[1 + strspn(s + 1, "\n")] == '\0')
+			break;
+		if (n + k >= msglen)
+			break;
+		memcpy(msg + n, rep ? rep : s, k);
+		n += k;
+	}
+	msg[n] = '\0';
+}
+
+static void
+conn_close(pool_conn *c)
+{
+	if (c == NULL)
+		return;
+	PQfinish(c->pg);
+	free(c);
+}
+
+/* ---- new / free ------------------------------------------------------ */
+
+static int
+validate_config(const pool_config *cfg)
+{
+	if (cfg == NULL || cfg->target == NULL ||
+	    cfg->target->keywords == NULL || cfg->target->values == NULL ||
+	    cfg->max_size < 1 || cfg->min_size < 0 ||
+	    cfg->min_size > cfg->max_size || cfg->acquire_timeout_ms < 0 ||
+	    cfg->connect_timeout_s < 0)
+		return EINVAL;
+	return 0;
+}
+
+/* Borrows the target's options, with connect_timeout set from cfg (or kept,
+ * or defaulted). */
+static int
+build_options(pool *p, const pool_config *cfg)
+{
+	const db_target *t = cfg->target;
+	size_t n = 0, j = 0;
+	int timeout = cfg->connect_timeout_s;
+	bool have_timeout = false;
+
+	while (t->keywords[n] != NULL)
+		n++;
+	p->keywords = calloc(n + 2, sizeof(*p->keywords));
+	p->values = calloc(n + 2, sizeof(*p->values));
+	if (p->keywords == NULL || p->values == NULL)
+		return ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(t->keywords[i], "connect_timeout") == 0) {
+			if (timeout > 0)
+				continue;
+			have_timeout = true;
+		}
+		p->keywords[j] = t->keywords[i];
+		p->values[j] = t->values[i];
+		j++;
+	}
+	if (!have_timeout) {
+		if (timeout == 0)
+			timeout = POOL_DEFAULT_CONNECT_TIMEOUT_S;
+		snprintf(p->connect_timeout, sizeof(p->connect_timeout), "%d",
+		    timeout);
+		p->keywords[j] = "connect_timeout";
+		p->values[j] = p->connect_timeout;
+	}
+	return 0;
+}
+
+int
+pool_new(pool **out, const pool_config *cfg)
+{
+	pthread_condattr_t ca;
+	bool have_mtx = false, have_ca = false;
+	pool *p;
+	int rv;
+
+	*out = NULL;
+	if ((rv = validate_config(cfg)) != 0)
+		return rv;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return ENOMEM;
+	p->target = cfg->target;
+	p->max_size = cfg->max_size;
+	p->acquire_timeout_ms = cfg->acquire_timeout_ms;
+	if ((rv = build_options(p, cfg)) != 0)
+		goto fail;
+	if ((rv = pthread_mutex_init(&p->mtx, NULL)) != 0)
+		goto fail;
+	have_mtx = true;
+	if ((rv = pthread_condattr_init(&ca)) != 0)
+		goto fail;
+	have_ca = true;
+	if ((rv = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) != 0 ||
+	    (rv = pthread_cond_init(&p->cv, &ca)) != 0)
+		goto fail;
+	pthread_condattr_destroy(&ca);
+	*out = p;
+	return 0;
+
+fail:
+	if (have_ca)
+		pthread_condattr_destroy(&ca);
+	if (have_mtx)
+		pthread_mutex_destroy(&p->mtx);
+	free(p->keywords);
+	free(p->values);
+	free(p);
+	return rv;
+}
+
+void
+pool_free(pool *p)
+{
+	pool_conn *c, *next;
+
+	if (p == NULL)
+		return;
+	/* No other thread may be here, so no lock; in_use must be 0. */
+	for (c = p->idle; c != NULL; c = next) {
+		next = c->next;
+		conn_close(c);
+	}
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mtx);
+	free(p->keywords);
+	free(p->values);
+	free(p);
+}
+
+/* ---- acquire --------------------------------------------------------- */
+
+/*
+ * Whether an idle connection just taken off the stack can be handed out.
+ * Called without the lock: may do a round trip.
+ */
+static bool
+conn_healthy(pool_conn *c)
+{
+	struct pollfd pfd;
+	PGresult *res;
+	bool ok;
+
+	if (PQstatus(c->pg) != CONNECTION_OK ||
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE ||
+	    (pfd.fd = PQsocket(c->pg)) < 0)
+		return false;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return true;
+	/* Something arrived while idle: most likely a FATAL error and EOF. An
+	 * empty query settles it (and swallows a stray notice if that was all). */
+	res = PQexec(c->pg, "");
+	ok = PQresultStatus(res) == PGRES_EMPTY_QUERY &&
+	    PQstatus(c->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+	PQclear(res);
+	return ok;
+}
+
+/* Gives up a slot that holds no connection (any more). Called locked. */
+static void
+slot_free_locked(pool *p)
+{
+	p->size--;
+	p->in_use--;
+	pthread_cond_signal(&p->cv);
+}
+
+/* A connect failed: say why (never with a secret) and give up the slot. */
+static cruddur_status
+conn_open_failed(pool *p, PGconn *pg, char *msg, size_t msglen)
+{
+	if (pg == NULL) {
+		set_msg(msg, msglen, "cannot connect: out of memory");
+	} else {
+		set_pq_msg(msg, msglen, "cannot connect to database: ",
+		    PQerrorMessage(pg));
+		if (msg != NULL)
+			db_target_redact(p->target, msg, msglen);
+	}
+	PQfinish(pg);
+	pthread_mutex_lock(&p->mtx);
+	p->connect_failures++;
+	slot_free_locked(p);
+	pthread_mutex_unlock(&p->mtx);
+	return CRUDDUR_UNAVAILABLE;
+}
+
+/*
+ * Connects into the slot reserved by the caller in generation gen. Called
+ * without the lock.
+ */
+static cruddur_status
+conn_open(pool *p, uint64_t gen, pool_conn **out, char *msg, size_t msglen)
+{
+	pool_conn *c;
+	PGconn *pg;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return conn_open_failed(p, NULL, msg, msglen);
+	pg = PQconnectdbParams(p->keywords, p->values, 0);
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+		free(c);
+		return conn_open_failed(p, pg, msg, msglen);
+	}
+	c->pg = pg;
+	c->prepared = 0;   /* a new session has no prepared statements */
+	c->generation = gen;
+	pthread_mutex_lock(&p->mtx);
+	p->connects++;
+	pthread_mutex_unlock(&p->mtx);
+	*out = c;
+	return CRUDDUR_OK;
+}
+
+cruddur_status
+pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
+    size_t msglen)
+{
+	int64_t now = pool_now_us();
+	int64_t limit = now + (int64_t)p->acquire_timeout_ms * 1000;
+	bool caller_first = deadline_us > 0 && deadline_us <= limit;
+	struct timespec ts;
+	pool_conn *c;
+
+	*out = NULL;
+	set_msg(msg, msglen, "");
+	if (deadline_us > 0 && deadline_us <= now) {
+		set_msg(msg, msglen, "deadline passed before a connection was "
+		    "taken");
+		return CRUDDUR_DEADLINE_EXCEEDED;
+	}
+	if (caller_first)
+		limit = deadline_us;
+	ts = us_to_timespec(limit);
+
+	pthread_mutex_lock(&p->mtx);
+	for (;;) {
+		if ((c = p->idle) != NULL) {
+			p->idle = c->next;
+			p->nidle--;
+			p->in_use++;
+			pthread_mutex_unlock(&p->mtx);
+			c->next = NULL;
+			if (conn_healthy(c)) {
+				*out = c;
+				return CRUDDUR_OK;
+			}
+			conn_close(c);
+			pthread_mutex_lock(&p->mtx);
+			p->broken++;
+			slot_free_locked(p);
+			continue;
+		}
+		if (p->size < p->max_size) {
+			uint64_t gen = p->generation;
+
+			p->size++;
+			p->in_use++;
+			pthread_mutex_unlock(&p->mtx);
+			return conn_open(p, gen, out, msg, msglen);
+		}
+		if (pool_now_us() >= limit)
+			break;
+		p->waiting++;
+		/* Timeouts and spurious wake-ups alike go round the loop: a
+		 * slot that came free just now is still taken. */
+		(void)pthread_cond_timedwait(&p->cv, &p->mtx, &ts);
+		p->waiting--;
+	}
+	pthread_mutex_unlock(&p->mtx);
+
+	if (caller_first) {
+		set_msg(msg, msglen, "deadline passed while waiting for a "
+		    "database connection");
+		return CRUDDUR_DEADLINE_EXCEEDED;
+	}
+	if (msg != NULL && msglen > 0)
+		snprintf(msg, msglen, "all %d database connections stayed busy "
+		    "for %d ms", p->max_size, p->acquire_timeout_ms);
+	return CRUDDUR_RESOURCE_EXHAUSTED;
+}
+
+/* ---- release / reset ------------------------------------------------- */
+
+/*
+ * Brings a returned connection back to idle state if it can. Called without
+ * the lock: may send ROLLBACK.
+ */
+static bool
+conn_reusable(pool_conn *c)
+{
+	PGresult *res;
+	bool ok;
+
+	if (PQstatus(c->pg) != CONNECTION_OK)
+		return false;
+	switch (PQtransactionStatus(c->pg)) {
+	case PQTRANS_IDLE:
+		return true;
+	case PQTRANS_INTRANS:
+	case PQTRANS_INERROR:
+		break;
+	default:
+		/* A command still running (ACTIVE) or state UNKNOWN. */
+		return false;
+	}
+	res = PQexec(c->pg, "ROLLBACK");
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
+	    PQstatus(c->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+	PQclear(res);
+	return ok;
+}
+
+void
+pool_release(pool *p, pool_conn *c)
+{
+	bool keep;
+
+	if (c == NULL)
+		return;
+	keep = conn_reusable(c);
+
+	pthread_mutex_lock(&p->mtx);
+	if (!keep)
+		p->broken++;
+	else if (c->generation != p->generation)
+		keep = false;
+	if (keep) {
+		c->next = p->idle;
+		p->idle = c;
+		p->nidle++;
+		p->in_use--;
+		pthread_cond_signal(&p->cv);
+	} else {
+		slot_free_locked(p);
+	}
+	pthread_mutex_unlock(&p->mtx);
+
+	if (!keep)
+		conn_close(c);
+}
+
+void
+pool_reset(pool *p)
+{
+	pool_conn *list, *next;
+
+	pthread_mutex_lock(&p->mtx);
+	p->generation++;
+	list = p->idle;
+	p->idle = NULL;
+	p->size -= p->nidle;
+	p->nidle = 0;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mtx);
+
+	for (; list != NULL; list = next) {
+		next = list->next;
+		conn_close(list);
+	}
+}
+
+void
+pool_get_stats(pool *p, pool_stats *out)
+{
+	pthread_mutex_lock(&p->mtx);
+	out->size = p->size;
+	out->in_use = p->in_use;
+	out->idle = p->nidle;
+	out->waiting = p->waiting;
+	out->connects = p->connects;
+	out->connect_failures = p->connect_failures;
+	out->broken = p->broken;
+	pthread_mutex_unlock(&p->mtx);
+}
+
+/* ---- statements ------------------------------------------------------ */
+
+PGconn *
+pool_conn_pg(pool_conn *c)
+{
+	return c->pg;
+}
+
+static bool
+result_sqlstate_is(const PGresult *res, const char *code)
+{
+	const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return s != NULL && strcmp(s, code) == 0;
+}
+
+/* Prepares stmt on c unless it already is. */
+static cruddur_status
+stmt_prepare(pool_conn *c, const db_statement *stmt, char *msg, size_t msglen)
+{
+	uint64_t bit = UINT64_C(1) << stmt->id;
+	cruddur_status st;
+	PGresult *res;
+
+	if (c->prepared & bit)
+		return CRUDDUR_OK;
+	res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
+	st = db_error_status(res, c->pg, msg, msglen);
+	/* 42P05: a statement of that name exists already; names are unique
+	 * in the caller's table, so it is this one. */
+	if (st != CRUDDUR_OK && res != NULL && result_sqlstate_is(res, "42P05") &&
+	    PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+		st = CRUDDUR_OK;
+	PQclear(res);
+	if (st == CRUDDUR_OK)
+		c->prepared |= bit;
+	return st;
+}
+
+cruddur_status
+pool_conn_exec(pool_conn *c, const db_statement *stmt,
+    const char *const *params, PGresult **out, char *msg, size_t msglen)
+{
+	cruddur_status st;
+	PGresult *res;
+
+	*out = NULL;
+	set_msg(msg, msglen, "");
+	if (stmt == NULL || stmt->id < 0 || stmt->id >= POOL_MAX_STATEMENTS ||
+	    stmt->name == NULL || stmt->sql == NULL || stmt->nparams < 0) {
+		set_msg(msg, msglen, "bad statement: id outside 0..63 or no "
+		    "name or sql");
+		return CRUDDUR_INVALID_ARGUMENT;
+	}
+	for (int attempt = 0;; attempt++) {
+		if ((st = stmt_prepare(c, stmt, msg, msglen)) != CRUDDUR_OK)
+			return st;
+		res = PQexecPrepared(c->pg, stmt->name, stmt->nparams, params,
+		    NULL, NULL, 0);
+		st = db_error_status(res, c->pg, msg, msglen);
+		if (st == CRUDDUR_OK) {
+			*out = res;
+			return CRUDDUR_OK;
+		}
+		/* 26000: someone ran DEALLOCATE or DISCARD on this
+		 * connection. Prepare again, once, if no transaction is
+		 * aborted by the error. */
+		if (attempt == 0 && res != NULL &&
+		    result_sqlstate_is(res, "26000") &&
+		    PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+			c->prepared &= ~(UINT64_C(1) << stmt->id);
+			PQclear(res);
+			continue;
+		}
+		PQclear(res);
+		return st;
+	}
+}

@@ -1,0 +1,142 @@
+/*
+ * pool.h - a thread-safe pool of libpq connections.
+ *
+ * Worker threads take a connection for one request (pool_acquire), run their
+ * statements on it (pool_conn_exec, or libpq directly via pool_conn_pg) and
+ * give it back (pool_release). The pool holds at most max_size connections;
+ * a worker that finds all of them busy waits for one, but never past the
+ * pool's acquire timeout nor the request's own deadline.
+ *
+ * The pool never needs the database at start-up: connections are made on
+ * demand, so the server starts while PostgreSQL is down or while its database
+ * has not been created yet, and acquire reports UNAVAILABLE until it works.
+ * A connection found broken, or given back inside a transaction that cannot
+ * be rolled back, is closed and its slot made free for a new one.
+ *
+ * Ownership: the pool owns its connections. A pool_conn taken by
+ * pool_acquire belongs to the calling thread until it passes it to
+ * pool_release, and only that thread may use it (a PGconn is not
+ * thread-safe). The db_target in pool_config is borrowed and must outlive the
+ * pool.
+ *
+ * Threads: every function except pool_new and pool_free may be called from
+ * any thread at any time. pool_acquire may block (waiting for a slot,
+ * connecting, or a health round trip) and so must not be called from an nng
+ * aio callback; call it from a worker.
+ */
+#ifndef CRUDDUR_POOL_H
+#define CRUDDUR_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "cruddur/status.h"
+#include "db_url.h"
+
+typedef struct pool pool;
+typedef struct pool_conn pool_conn;   /* opaque outside pool.c */
+
+typedef struct pool_config {
+	const db_target *target;   /* borrowed; must outlive the pool */
+	/* Connections kept open once made. Connections are made on demand and
+	 * only closed when broken or reset (there is no idle trimming yet), so
+	 * every connection made is kept: min_size is validated and reserved
+	 * for trimming. */
+	int min_size;
+	int max_size;              /* >= 1 */
+	/* Wait for a free slot at most this long, then RESOURCE_EXHAUSTED.
+	 * 0 means do not wait. */
+	int acquire_timeout_ms;
+	/* libpq connect_timeout in seconds. > 0 overrides the target's own; 0
+	 * keeps the target's, or 5 if it has none. */
+	int connect_timeout_s;
+} pool_config;
+
+/* A snapshot. size = in_use + idle; in_use counts connections being made.
+ * connects and connect_failures count connection attempts; broken counts
+ * connections closed because they were found unusable. */
+typedef struct pool_stats {
+	int size, in_use, idle, waiting;
+	uint64_t connects, connect_failures, broken;
+} pool_stats;
+
+/* A statement that pool_conn_exec prepares once per connection. ids are
+ * 0..POOL_MAX_STATEMENTS-1 and, like names, unique within the caller's
+ * table; nparams is the number of $n parameters. */
+typedef struct db_statement {
+	int id;
+	const char *name;
+	const char *sql;
+	int nparams;
+} db_statement;
+
+#define POOL_MAX_STATEMENTS 64
+
+/*
+ * Makes a pool. Does not connect. Returns 0, EINVAL for a bad config (no
+ * target, max_size < 1, min_size outside 0..max_size, a negative timeout) or
+ * ENOMEM. On success the caller owns *out and frees it with pool_free.
+ */
+int pool_new(pool **out, const pool_config *cfg);
+
+/* Closes every connection and frees the pool. All connections must have been
+ * released and no thread may be inside a pool call. NULL is ignored. */
+void pool_free(pool *p);
+
+/*
+ * Takes a healthy connection, connecting a new one if a slot is free.
+ * deadline_us is a CLOCK_MONOTONIC absolute time in microseconds (0 = none,
+ * use acquire_timeout_ms only); the wait for a slot ends at the earlier of the
+ * two. A connect in progress is bounded by connect_timeout_s, not deadline_us.
+ *
+ * Returns CRUDDUR_OK with *out set (the caller owns it until pool_release);
+ * CRUDDUR_UNAVAILABLE when a new connection cannot be made (database down or
+ * missing; msg holds libpq's message, never the password);
+ * CRUDDUR_RESOURCE_EXHAUSTED when every slot stayed busy until the acquire
+ * timeout; CRUDDUR_DEADLINE_EXCEEDED when the caller's deadline came first (or
+ * had already passed). On error *out is NULL. msg (may be NULL) is written
+ * NUL terminated, truncated to msglen; empty on success.
+ */
+cruddur_status pool_acquire(pool *p, int64_t deadline_us, pool_conn **out,
+    char *msg, size_t msglen);
+
+/*
+ * Gives c back; the caller must not use it afterwards. If the connection is
+ * broken (PQstatus != CONNECTION_OK), is inside a transaction that ROLLBACK
+ * does not end, or the pool was reset since it was taken, it is closed and
+ * its slot freed. May do network I/O (ROLLBACK, close). NULL is ignored.
+ */
+void pool_release(pool *p, pool_conn *c);
+
+/* Closes idle connections now and marks in-use ones (including those being
+ * connected) to be closed on release. Used before DROP DATABASE, and after
+ * CREATE DATABASE so that new connections see the new database. */
+void pool_reset(pool *p);
+
+void pool_get_stats(pool *p, pool_stats *out);
+
+/* The libpq connection of c, owned by the pool: do not PQfinish it. A caller
+ * that uses it directly must leave no transaction open (or accept that
+ * pool_release rolls it back) and must not DEALLOCATE the pool's prepared
+ * statements. */
+PGconn *pool_conn_pg(pool_conn *c);
+
+/* Microseconds on CLOCK_MONOTONIC, the clock of pool_acquire's deadline. */
+int64_t pool_now_us(void);
+
+/*
+ * Runs stmt with params (stmt->nparams text values; NULL entries are SQL
+ * NULL), preparing it on this connection first if it has not been yet. Text
+ * results.
+ *
+ * Returns CRUDDUR_OK with *out set to a PGRES_TUPLES_OK or PGRES_COMMAND_OK
+ * result that the caller PQclear's. Otherwise *out is NULL and the status and
+ * msg come from db_error_status (INVALID_ARGUMENT for an id outside
+ * 0..POOL_MAX_STATEMENTS-1). msg (may be NULL) is empty on success.
+ */
+cruddur_status pool_conn_exec(pool_conn *c, const db_statement *stmt,
+    const char *const *params, PGresult **out, char *msg, size_t msglen);
+
+#endif /* CRUDDUR_POOL_H */

@@ -1,0 +1,106 @@
+/*
+ * server.c - building the shared state: database target, pool, sql/ dir,
+ * handler table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "server.h"
+
+void
+server_config_defaults(server_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = 8;
+	cfg->contexts = 128;
+	cfg->queue_capacity = 128;
+	cfg->pool_min = 2;
+	cfg->pool_max = 8;
+	cfg->pool_acquire_timeout_ms = 2000;
+	cfg->max_request_bytes = 1024 * 1024;
+	cfg->drain_timeout_ms = 10000;
+	cfg->log_level = LOG_INFO;
+}
+
+static bool
+has_schema(const char *dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/schema.sql", dir);
+	return access(path, R_OK) == 0;
+}
+
+/* sql/ is found from --sql-dir, then CRUDDUR_SQL_DIR, then beside the
+ * executable (bin/../share/cruddur/sql, as installed and as in build/),
+ * never from the working directory. */
+static int
+find_sql_dir(server *s, char *err, size_t errlen)
+{
+	const char *given = s->cfg.sql_dir ? s->cfg.sql_dir : getenv("CRUDDUR_SQL_DIR");
+	char        exe[PATH_MAX];
+	ssize_t     n;
+
+	if (given != NULL) {
+		snprintf(s->sql_dir, sizeof(s->sql_dir), "%s", given);
+	} else if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (snprintf(s->sql_dir, sizeof(s->sql_dir), "%s/../share/cruddur/sql", exe) >=
+		    (int)sizeof(s->sql_dir))
+			s->sql_dir[0] = '\0';
+	}
+	if (s->sql_dir[0] == '\0' || !has_schema(s->sql_dir)) {
+		snprintf(err, errlen, "no schema.sql in %s: give --sql-dir or CRUDDUR_SQL_DIR",
+		    s->sql_dir[0] ? s->sql_dir : "(unknown)");
+		return -1;
+	}
+	char *real = realpath(s->sql_dir, NULL);
+	if (real != NULL) {
+		snprintf(s->sql_dir, sizeof(s->sql_dir), "%s", real);
+		free(real);
+	}
+	return 0;
+}
+
+int
+server_init(server *s, const server_config *cfg, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	s->started_us = clock_mono_us();
+	atomic_init(&s->draining, false);
+	if (find_sql_dir(s, err, errlen) != 0)
+		return -1;
+	if (db_target_parse(&s->db, cfg->db_url, "cruddurd", err, errlen) != 0)
+		return -1;
+	pool_config pc = {
+		.target = &s->db,
+		.min_size = cfg->pool_min,
+		.max_size = cfg->pool_max,
+		.acquire_timeout_ms = cfg->pool_acquire_timeout_ms,
+		.connect_timeout_s = 5,
+	};
+	if (pool_new(&s->pool, &pc) != 0) {
+		snprintf(err, errlen, "cannot create the connection pool");
+		db_target_fini(&s->db);
+		return -1;
+	}
+	svc_activities_register(&s->handlers);
+	svc_users_register(&s->handlers);
+	svc_db_admin_register(&s->handlers);
+	svc_health_register(&s->handlers);
+	return 0;
+}
+
+void
+server_fini(server *s)
+{
+	pool_free(s->pool);
+	db_target_fini(&s->db);
+}

@@ -1,0 +1,66 @@
+/*
+ * server.h - cruddurd's configuration and the state its handlers share.
+ *
+ * One `server` lives for the whole process (main.c). Handlers reach it as
+ * ctx->server; everything in it is either read-only after server_init or
+ * thread-safe on its own (the pool, the atomics).
+ */
+#ifndef CRUDDUR_SERVER_H
+#define CRUDDUR_SERVER_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db_url.h"
+#include "pool.h"
+#include "rpc_handlers.h"
+
+#define SERVER_MAX_LISTEN 16
+#define SERVER_DEFAULT_LISTEN "tcp://127.0.0.1:7432"
+
+typedef struct server_config {
+	const char *listen[SERVER_MAX_LISTEN];
+	size_t      n_listen;
+	const char *db_url;   /* the URL chosen from --db / the environment */
+	const char *db_url_source; /* where it came from, for the log */
+	bool        prod;     /* --env prod */
+	const char *sql_dir;  /* NULL: found beside the executable */
+	const char *ready_file;
+	const char *pid_file;
+	int         workers;
+	int         contexts;
+	int         queue_capacity;
+	int         pool_min, pool_max, pool_acquire_timeout_ms;
+	size_t      max_request_bytes;
+	int         drain_timeout_ms;
+	int         log_level;
+} server_config;
+
+struct server {
+	server_config cfg;
+	db_target     db;
+	pool         *pool;
+	rpc_handlers  handlers;
+	char          sql_dir[PATH_MAX];
+	int64_t       started_us;  /* CLOCK_MONOTONIC */
+	atomic_bool   draining;    /* set on SIGTERM: refuse new work */
+};
+
+void server_config_defaults(server_config *cfg);
+
+/* Parses the database URL, makes the pool (without connecting: the
+ * database may not exist yet), finds sql/ and registers the handlers.
+ * Returns 0, or -1 with a message in err. */
+int  server_init(server *s, const server_config *cfg, char *err, size_t errlen);
+void server_fini(server *s);
+
+/* Handler registration, one function per service (server/src/svc_*.c). */
+void svc_activities_register(rpc_handlers *h);
+void svc_users_register(rpc_handlers *h);
+void svc_db_admin_register(rpc_handlers *h);
+void svc_health_register(rpc_handlers *h);
+
+#endif /* CRUDDUR_SERVER_H */

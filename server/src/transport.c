@@ -1,0 +1,252 @@
+/*
+ * transport.c - contexts, callbacks and workers around one REP socket.
+ *
+ * Each rpc_slot owns one nng context and one aio, and goes round
+ *     recv -> (work queue) -> worker: dispatch -> send -> recv ...
+ * so a slot holds at most one request, and the number of slots bounds the
+ * requests in the server. The callback runs on nng's threads and must not
+ * block: it only pushes to the queue or, when the queue is full or the
+ * server is draining, sends a status reply that it packs on the spot.
+ *
+ * Lifetime: slots live until transport_free, which stops the workers
+ * first, then closes the socket (failing the pending receives), then waits
+ * for each aio (nng_aio_stop) before freeing it.
+ */
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "clock.h"
+#include "dispatch.h"
+#include "log.h"
+#include "transport.h"
+#include "work_queue.h"
+
+typedef struct rpc_slot {
+	struct transport *t;
+	nng_ctx           ctx;
+	nng_aio          *aio;
+	nng_msg          *req;
+	int64_t           received_us;
+	bool              sending;
+} rpc_slot;
+
+struct transport {
+	server      *srv;
+	nng_socket   sock;
+	nng_listener listeners[SERVER_MAX_LISTEN];
+	size_t       n_listeners;
+	rpc_slot    *slots;
+	int          n_slots;
+	work_queue  *queue;
+	atomic_int   inflight;
+	atomic_bool  closing;
+};
+
+static void
+slot_recv(rpc_slot *s)
+{
+	if (!atomic_load(&s->t->closing))
+		nng_ctx_recv(s->ctx, s->aio);
+}
+
+/* Sends reply on the slot's context; the send callback posts the next
+ * receive. A NULL reply (out of memory) drops the request: the client's
+ * deadline tells it. */
+static void
+slot_reply(rpc_slot *s, nng_msg *reply)
+{
+	if (reply == NULL) {
+		log_error("msg=\"out of memory packing a reply\"");
+		atomic_fetch_sub(&s->t->inflight, 1);
+		slot_recv(s);
+		return;
+	}
+	s->sending = true;
+	nng_aio_set_msg(s->aio, reply);
+	nng_ctx_send(s->ctx, s->aio);
+}
+
+static void
+slot_received(rpc_slot *s, nng_msg *msg)
+{
+	transport *t = s->t;
+
+	atomic_fetch_add(&t->inflight, 1);
+	if (atomic_load(&t->srv->draining)) {
+		nng_msg_free(msg);
+		slot_reply(s, dispatch_status_reply(0, CRUDDUR_UNAVAILABLE, "the server is shutting down"));
+		return;
+	}
+	s->req = msg;
+	s->received_us = clock_mono_us();
+	if (!work_queue_push(t->queue, s)) {
+		s->req = NULL;
+		nng_msg_free(msg);
+		slot_reply(s, dispatch_status_reply(0, CRUDDUR_RESOURCE_EXHAUSTED,
+		    "the server is overloaded: its work queue is full"));
+	}
+}
+
+static void
+slot_callback(void *arg)
+{
+	rpc_slot *s = arg;
+	int       rv = nng_aio_result(s->aio);
+
+	if (s->sending) {
+		s->sending = false;
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(s->aio));
+		atomic_fetch_sub(&s->t->inflight, 1);
+		slot_recv(s);
+		return;
+	}
+	if (rv != 0) {
+		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
+			slot_recv(s);
+		return;
+	}
+	slot_received(s, nng_aio_get_msg(s->aio));
+}
+
+static void
+slot_work(void *item, void *arg)
+{
+	rpc_slot *s = item;
+	nng_msg  *reply = dispatch_request(arg, s->req, s->received_us);
+
+	nng_msg_free(s->req);
+	s->req = NULL;
+	slot_reply(s, reply);
+}
+
+static int
+listen_all(transport *t, char *err, size_t errlen)
+{
+	const server_config *cfg = &t->srv->cfg;
+	int                  rv;
+
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		nng_listener *l = &t->listeners[t->n_listeners];
+		if ((rv = nng_listener_create(l, t->sock, cfg->listen[i])) != 0 ||
+		    (rv = nng_listener_start(*l, 0)) != 0) {
+			snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen[i], nng_strerror(rv));
+			return -1;
+		}
+		t->n_listeners++;
+	}
+	return 0;
+}
+
+static int
+open_slots(transport *t, char *err, size_t errlen)
+{
+	int rv;
+
+	t->n_slots = t->srv->cfg.contexts;
+	if ((t->slots = calloc((size_t)t->n_slots, sizeof(rpc_slot))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < t->n_slots; i++) {
+		rpc_slot *s = &t->slots[i];
+		s->t = t;
+		if ((rv = nng_ctx_open(&s->ctx, t->sock)) != 0 ||
+		    (rv = nng_aio_alloc(&s->aio, slot_callback, s)) != 0) {
+			snprintf(err, errlen, "cannot open context: %s", nng_strerror(rv));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+transport_start(transport **out, server *srv, char *err, size_t errlen)
+{
+	transport *t;
+	int        rv;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->srv = srv;
+	if ((rv = nng_rep0_open(&t->sock)) != 0) {
+		snprintf(err, errlen, "cannot open socket: %s", nng_strerror(rv));
+		free(t);
+		return -1;
+	}
+	/* nng drops a connection that sends more than this. Requests between
+	 * max_request_bytes and this limit get a RESOURCE_EXHAUSTED reply from
+	 * the dispatcher, which says more than a closed connection. */
+	nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, srv->cfg.max_request_bytes * 2 + 4096);
+	if ((rv = work_queue_new(&t->queue, srv->cfg.workers, (size_t)srv->cfg.queue_capacity,
+	         slot_work, srv)) != 0) {
+		snprintf(err, errlen, "cannot start workers: %s", strerror(rv));
+		goto fail;
+	}
+	if (open_slots(t, err, errlen) != 0 || listen_all(t, err, errlen) != 0)
+		goto fail;
+	for (int i = 0; i < t->n_slots; i++)
+		slot_recv(&t->slots[i]);
+	*out = t;
+	return 0;
+fail:
+	transport_free(t);
+	return -1;
+}
+
+void
+transport_write_urls(transport *t, FILE *f)
+{
+	for (size_t i = 0; i < t->n_listeners; i++) {
+		char        *url = NULL;
+		nng_sockaddr sa;
+		if (nng_listener_get_string(t->listeners[i], NNG_OPT_URL, &url) != 0)
+			continue;
+		char *port0 = strstr(url, ":0");
+		if (port0 != NULL && port0[2] == '\0' &&
+		    nng_listener_get_addr(t->listeners[i], NNG_OPT_LOCADDR, &sa) == 0 &&
+		    sa.s_family == NNG_AF_INET)
+			fprintf(f, "%.*s:%u\n", (int)(port0 - url), url, (unsigned)ntohs(sa.s_in.sa_port));
+		else
+			fprintf(f, "%s\n", url);
+		nng_strfree(url);
+	}
+}
+
+int
+transport_drain(transport *t, int timeout_ms)
+{
+	int64_t until = clock_mono_us() + (int64_t)timeout_ms * 1000;
+
+	atomic_store(&t->srv->draining, true);
+	for (size_t i = 0; i < t->n_listeners; i++)
+		nng_listener_close(t->listeners[i]);
+	while (atomic_load(&t->inflight) > 0 && clock_mono_us() < until)
+		usleep(5000);
+	return atomic_load(&t->inflight);
+}
+
+void
+transport_free(transport *t)
+{
+	if (t->queue != NULL)
+		work_queue_free(t->queue); /* answers what is queued */
+	atomic_store(&t->closing, true);
+	nng_close(t->sock);
+	for (int i = 0; t->slots != NULL && i < t->n_slots; i++) {
+		if (t->slots[i].aio != NULL) {
+			nng_aio_stop(t->slots[i].aio);
+			nng_aio_free(t->slots[i].aio);
+		}
+	}
+	free(t->slots);
+	free(t);
+}

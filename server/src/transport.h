@@ -1,0 +1,34 @@
+/*
+ * transport.h - cruddurd's nng REP socket, its contexts and its workers.
+ *
+ * Many nng contexts receive at once; a receive callback hands the request
+ * to the work queue and returns (it never blocks); a worker runs
+ * dispatch_request and sends the reply on the same context, whose send
+ * callback posts the next receive.
+ */
+#ifndef CRUDDUR_TRANSPORT_H
+#define CRUDDUR_TRANSPORT_H
+
+#include <stdio.h>
+
+#include "server.h"
+
+typedef struct transport transport;
+
+/* Listens on every URL of s->cfg and starts receiving. Returns 0, or -1
+ * with a message in err. */
+int transport_start(transport **out, server *s, char *err, size_t errlen);
+
+/* Writes the URLs it listens on, one a line, with any port 0 replaced by
+ * the port that was bound. */
+void transport_write_urls(transport *t, FILE *f);
+
+/* Stops taking new work (requests that still arrive get UNAVAILABLE) and
+ * waits up to timeout_ms for the calls in flight to be answered. Returns
+ * the number still in flight. */
+int transport_drain(transport *t, int timeout_ms);
+
+/* Answers what is queued, closes the socket, joins the workers, frees t. */
+void transport_free(transport *t);
+
+#endif /* CRUDDUR_TRANSPORT_H */

@@ -1,0 +1,2 @@
+-- Health: does the database answer.
+SELECT 1
