@@ -1,1 +1,216 @@
-int main(void){return 0;}
+/*
+ * dispatch_test.c - the dispatcher on its own, without sockets or a
+ * database: every malformed request gets the right status, and the
+ * dispatcher keeps answering after each.
+ *
+ * The server's database URL points at a socket directory where nothing
+ * listens, so calls that need the database see it down (UNAVAILABLE).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "dispatch.h"
+#include "envelope.h"
+#include "log.h"
+#include "test_support.h"
+
+static server srv;
+
+/* Dispatches raw bytes; returns the decoded reply (free it). */
+static Cruddur__V1__ResponseEnvelope *
+dispatch_bytes(const void *data, size_t len, int64_t received_us)
+{
+	nng_msg *req, *reply;
+	nng_msg_alloc(&req, 0);
+	nng_msg_append(req, data, len);
+	reply = dispatch_request(&srv, req, received_us);
+	nng_msg_free(req);
+	CHECK(reply != NULL);
+	if (reply == NULL)
+		return NULL;
+	Cruddur__V1__ResponseEnvelope *env =
+	    cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
+	nng_msg_free(reply);
+	CHECK(env != NULL);
+	return env;
+}
+
+static Cruddur__V1__ResponseEnvelope *
+dispatch_call(const char *method, const ProtobufCMessage *body, uint32_t deadline_ms,
+    int64_t received_us)
+{
+	Cruddur__V1__RequestEnvelope env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
+	size_t                       len;
+	uint8_t                     *buf;
+
+	env.method = (char *)method;
+	env.request_id = 777;
+	env.deadline_ms = deadline_ms;
+	if (body != NULL)
+		env.body.data = envelope_pack_alloc(body, &env.body.len);
+	buf = envelope_pack_alloc(&env.base, &len);
+	Cruddur__V1__ResponseEnvelope *r = dispatch_bytes(buf, len, received_us);
+	free(buf);
+	free(env.body.data);
+	return r;
+}
+
+static void
+expect(Cruddur__V1__ResponseEnvelope *r, cruddur_status want, const char *message_part)
+{
+	if (r == NULL)
+		return;
+	if ((cruddur_status)r->status != want)
+		ts_fail(__FILE__, __LINE__, "status %s, want %s (%s)",
+		    cruddur_status_name((cruddur_status)r->status), cruddur_status_name(want), r->message);
+	if (message_part != NULL && strstr(r->message, message_part) == NULL)
+		ts_fail(__FILE__, __LINE__, "message \"%s\" lacks \"%s\"", r->message, message_part);
+	cruddur__v1__response_envelope__free_unpacked(r, NULL);
+}
+
+static void
+test_malformed(void)
+{
+	int64_t now = clock_mono_us();
+	expect(dispatch_bytes("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11, now),
+	    CRUDDUR_INVALID_ARGUMENT, "RequestEnvelope");
+	/* An empty message is a valid, empty envelope: no method. */
+	expect(dispatch_bytes("", 0, now), CRUDDUR_UNIMPLEMENTED, "unknown method");
+	/* Field 1 (method) says 100 bytes follow; 3 do. */
+	expect(dispatch_bytes("\x0a\x64" "abc", 5, now), CRUDDUR_INVALID_ARGUMENT, NULL);
+	expect(dispatch_call("cruddur.v1.Nope/Nothing", NULL, 0, now), CRUDDUR_UNIMPLEMENTED, "Nope");
+	expect(dispatch_call("", NULL, 0, now), CRUDDUR_UNIMPLEMENTED, NULL);
+
+	/* A known method whose body is not its request message. */
+	Cruddur__V1__RequestEnvelope env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
+	size_t                       len;
+	env.method = "cruddur.v1.Activities/HomeFeed";
+	env.body.data = (uint8_t *)"\x08\xff\xff";
+	env.body.len = 3;
+	uint8_t *buf = envelope_pack_alloc(&env.base, &len);
+	expect(dispatch_bytes(buf, len, now), CRUDDUR_INVALID_ARGUMENT, "HomeFeedRequest");
+	free(buf);
+
+	/* Over --max-request-bytes (4096 here). */
+	char *big = calloc(1, 10000);
+	expect(dispatch_bytes(big, 10000, now), CRUDDUR_RESOURCE_EXHAUSTED, "exceeds");
+	free(big);
+}
+
+static void
+test_arguments_and_database_down(void)
+{
+	Cruddur__V1__HomeFeedRequest feed = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+	int64_t                      now = clock_mono_us();
+	const int32_t                bad_limits[] = { -1, 101, INT32_MIN, INT32_MAX };
+
+	for (size_t i = 0; i < sizeof(bad_limits) / sizeof(bad_limits[0]); i++) {
+		feed.limit = bad_limits[i];
+		expect(dispatch_call("cruddur.v1.Activities/HomeFeed", &feed.base, 0, now),
+		    CRUDDUR_INVALID_ARGUMENT, "limit");
+	}
+	feed.limit = 20;
+	expect(dispatch_call("cruddur.v1.Activities/HomeFeed", &feed.base, 0, now),
+	    CRUDDUR_UNAVAILABLE, "database");
+
+	Cruddur__V1__GetUserRequest user = CRUDDUR__V1__GET_USER_REQUEST__INIT;
+	expect(dispatch_call("cruddur.v1.Users/GetUser", &user.base, 0, now),
+	    CRUDDUR_INVALID_ARGUMENT, "handle");
+
+	/* Its deadline passed while it waited in the queue: not run. */
+	expect(dispatch_call("cruddur.v1.Activities/HomeFeed", &feed.base, 5, now - 10000),
+	    CRUDDUR_DEADLINE_EXCEEDED, "deadline");
+}
+
+static void
+test_health(void)
+{
+	Cruddur__V1__HealthCheckRequest req = CRUDDUR__V1__HEALTH_CHECK_REQUEST__INIT;
+	int64_t                         now = clock_mono_us();
+
+	req.service = "cruddur.v1.NoSuchService";
+	expect(dispatch_call("cruddur.v1.Health/Check", &req.base, 0, now), CRUDDUR_NOT_FOUND, "unknown service");
+
+	const struct {
+		const char *service;
+		int         status;
+	} cases[] = {
+		{ "", CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING },
+		{ "cruddur.v1.Activities", CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING },
+		{ "cruddur.v1.DbAdmin", CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING },
+		{ "cruddur.v1.Health", CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req.service = (char *)cases[i].service;
+		Cruddur__V1__ResponseEnvelope *r = dispatch_call("cruddur.v1.Health/Check", &req.base, 0, now);
+		if (r == NULL)
+			continue;
+		CHECK(r->status == CRUDDUR__V1__STATUS_CODE__OK);
+		CHECK(r->request_id == 777);
+		Cruddur__V1__HealthCheckResponse *h =
+		    cruddur__v1__health_check_response__unpack(NULL, r->body.len, r->body.data);
+		CHECK(h != NULL && (int)h->status == cases[i].status);
+		cruddur__v1__health_check_response__free_unpacked(h, NULL);
+		cruddur__v1__response_envelope__free_unpacked(r, NULL);
+	}
+}
+
+static void
+test_list_methods(void)
+{
+	Cruddur__V1__ListMethodsRequest req = CRUDDUR__V1__LIST_METHODS_REQUEST__INIT;
+	Cruddur__V1__ResponseEnvelope  *r =
+	    dispatch_call("cruddur.v1.Health/ListMethods", &req.base, 0, clock_mono_us());
+	if (r == NULL)
+		return;
+	Cruddur__V1__ListMethodsResponse *lm =
+	    cruddur__v1__list_methods_response__unpack(NULL, r->body.len, r->body.data);
+	CHECK(lm != NULL);
+	size_t methods = 0;
+	bool   saw_feed = false;
+	for (size_t i = 0; lm != NULL && i < lm->n_services; i++)
+		for (size_t j = 0; j < lm->services[i]->n_methods; j++) {
+			methods++;
+			saw_feed |= strcmp(lm->services[i]->methods[j]->full_name,
+			                "cruddur.v1.Activities/HomeFeed") == 0;
+		}
+	CHECK(lm != NULL && lm->n_services == 4);
+	CHECK(methods == rpc_method_count);
+	CHECK(saw_feed);
+	cruddur__v1__list_methods_response__free_unpacked(lm, NULL);
+	cruddur__v1__response_envelope__free_unpacked(r, NULL);
+
+	/* A method whose handler is not set is UNIMPLEMENTED, and not listed. */
+	srv.handlers.users_get_user = NULL;
+	Cruddur__V1__GetUserRequest user = CRUDDUR__V1__GET_USER_REQUEST__INIT;
+	user.handle = "hotwheels";
+	expect(dispatch_call("cruddur.v1.Users/GetUser", &user.base, 0, clock_mono_us()),
+	    CRUDDUR_UNIMPLEMENTED, "not implemented");
+	svc_users_register(&srv.handlers);
+}
+
+int
+main(void)
+{
+	server_config cfg;
+	char          err[512], sql_dir[512];
+
+	log_set_level(LOG_ERROR);
+	server_config_defaults(&cfg);
+	snprintf(sql_dir, sizeof(sql_dir), "%s/sql", getenv("CRUDDUR_SOURCE_DIR") ? getenv("CRUDDUR_SOURCE_DIR") : ".");
+	cfg.sql_dir = sql_dir;
+	cfg.db_url = "postgresql://postgres@/cruddur?host=/nonexistent-cruddur-socket-dir";
+	cfg.max_request_bytes = 4096;
+	cfg.pool_acquire_timeout_ms = 200;
+	if (server_init(&srv, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "server_init: %s\n", err);
+		return 1;
+	}
+	test_malformed();
+	test_arguments_and_database_down();
+	test_health();
+	test_list_methods();
+	server_fini(&srv);
+	return ts_finish("dispatch_test");
+}

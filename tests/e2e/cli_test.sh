@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# tests/e2e/cli_test.sh TRANSPORT - the real cruddurd and the real cruddur CLI,
+# end to end, over TRANSPORT (tcp or ipc), against the test PostgreSQL.
+#
+# Starts cruddurd with its database missing, then drives every CLI command a
+# user of issue 2 has, and checks output and exit codes, including failures:
+# a failed call prints STATUS: message on stderr and exits 1, a usage error
+# exits 2. Run by ctest (it sets CRUDDUR_BIN_DIR and CRUDDUR_TEST_PG_DIR).
+set -euo pipefail
+
+transport=${1:?usage: cli_test.sh tcp|ipc}
+bin=${CRUDDUR_BIN_DIR:?run through ctest}
+pgdir=${CRUDDUR_TEST_PG_DIR:?run through ctest}
+work=$(mktemp -d /tmp/cruddur-e2e-XXXXXX)
+db="cruddur_e2e_${transport}"
+failures=0
+server_pid=
+
+cleanup() {
+    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# expect CODE PATTERN -- COMMAND...: runs the CLI, checks its exit code and
+# that PATTERN (grep -E) is in its stdout+stderr.
+expect() {
+    local code=$1 pattern=$2
+    shift 3
+    local out rc=0
+    out=$("$bin/cruddur" --server "$url" "$@" 2>&1) || rc=$?
+    if [[ $rc -ne $code ]]; then
+        fail "cruddur $* exited $rc, want $code: $out"
+    elif ! grep -qE -- "$pattern" <<<"$out"; then
+        fail "cruddur $* output lacks /$pattern/: $out"
+    fi
+}
+
+case "$transport" in
+    tcp) listen="tcp://127.0.0.1:0" ;;
+    ipc) listen="ipc://$work/cruddurd.sock" ;;
+    *) echo "unknown transport $transport" >&2; exit 2 ;;
+esac
+
+CONNECTION_URL="postgresql://postgres@/$db?host=$pgdir" \
+    "$bin/cruddurd" --listen "$listen" --ready-file "$work/ready" --log-level info \
+    2>"$work/cruddurd.log" &
+server_pid=$!
+for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
+[[ -s "$work/ready" ]] || { cat "$work/cruddurd.log" >&2; echo "cruddurd did not start" >&2; exit 1; }
+url=$(head -1 "$work/ready")
+echo "cruddurd listens on $url"
+
+expect 1 "NOT_SERVING"                 -- health
+expect 0 "SERVING"                     -- health cruddur.v1.DbAdmin
+expect 1 "NOT_FOUND: unknown service"  -- health cruddur.v1.Nope
+expect 1 "UNAVAILABLE: .*does not exist" -- feed home
+expect 0 "seed .*ok"                   -- db setup
+expect 0 "SERVING"                     -- health
+expect 0 "This was imported as seed data" -- feed home
+expect 0 "Pop Goes the Weasel  @hotwheels" -- feed home --limit 1
+expect 0 '"handle":"hotwheels"'        -- --json feed home
+expect 0 '"display_name":"Pop Goes the Weasel"' -- --json users show hotwheels
+expect 0 "handle: +hotwheels"          -- users show hotwheels
+expect 1 "NOT_FOUND"                   -- users show nobody
+expect 1 "INVALID_ARGUMENT: limit"     -- feed home --limit 101
+expect 1 "INVALID_ARGUMENT: limit"     -- feed home --limit -1
+expect 2 "takes a number"              -- feed home --limit ten
+expect 0 "cruddur.v1.Activities"       -- methods
+expect 0 "HomeFeed"                    -- methods
+expect 0 "cruddurd"                    -- db sessions
+expect 1 "ALREADY_EXISTS"              -- db create
+expect 0 "loaded .*schema.sql"         -- db schema-load
+expect 0 "loaded .*seed.sql"           -- db seed
+expect 0 "dropped database $db"        -- db drop
+expect 1 "NOT_FOUND"                   -- db drop
+expect 0 "did not exist"               -- db drop --if-exists
+expect 1 "UNAVAILABLE"                 -- feed home
+expect 0 "created database $db"        -- db create
+expect 0 "seed .*ok"                   -- db setup
+expect 2 "unknown command"             -- frobnicate
+expect 2 "db needs a subcommand"       -- db
+
+# A server that is not there: a clear error, exit 1, at once.
+out=$("$bin/cruddur" --server tcp://127.0.0.1:1 health 2>&1) && fail "health on a closed port succeeded"
+grep -q "UNAVAILABLE" <<<"$out" || fail "closed port: $out"
+
+# One log line per request, with method, status and microseconds.
+grep -qE "method=cruddur.v1.Activities/HomeFeed status=OK us=[0-9]+" "$work/cruddurd.log" ||
+    fail "no request log line"
+
+# SIGTERM: a clean exit 0.
+kill -TERM "$server_pid"
+rc=0; wait "$server_pid" || rc=$?
+server_pid=
+[[ $rc -eq 0 ]] || { fail "cruddurd exited $rc on SIGTERM"; cat "$work/cruddurd.log" >&2; }
+[[ ! -e "$work/ready" ]] || fail "ready file left behind"
+
+if [[ $failures -gt 0 ]]; then
+    echo "cli_test $transport: $failures failed" >&2
+    exit 1
+fi
+echo "cli_test $transport: passed"

@@ -1,0 +1,87 @@
+/*
+ * test_support.h - what cruddur's C tests share: checks that count
+ * failures instead of stopping, and a real cruddurd process to test against.
+ *
+ * The environment comes from tests/CMakeLists.txt: CRUDDUR_BIN_DIR (the
+ * built binaries), CRUDDUR_TEST_PG_DIR (the socket directory of the
+ * throwaway PostgreSQL that the pg fixture started).
+ */
+#ifndef CRUDDUR_TEST_SUPPORT_H
+#define CRUDDUR_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "cruddur/cruddur.h"
+
+extern int ts_failures;
+
+void ts_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define CHECK(cond)                                                        \
+	do {                                                               \
+		if (!(cond))                                               \
+			ts_fail(__FILE__, __LINE__, "CHECK failed: %s", #cond); \
+	} while (0)
+
+/* Checks a call's status; on a mismatch prints both and the message. */
+#define CHECK_STATUS(got, want, opts)                                      \
+	do {                                                               \
+		cruddur_status g_ = (got), w_ = (want);                   \
+		if (g_ != w_)                                              \
+			ts_fail(__FILE__, __LINE__, "status %s, want %s (%s)", \
+			    cruddur_status_name(g_), cruddur_status_name(w_),  \
+			    (opts) != NULL ? ((cruddur_call_opts *)(opts))->message : ""); \
+	} while (0)
+
+#define CHECK_STREQ(got, want)                                             \
+	do {                                                               \
+		const char *g_ = (got), *w_ = (want);                     \
+		if (g_ == NULL || strcmp(g_, w_) != 0)                     \
+			ts_fail(__FILE__, __LINE__, "\"%s\" != \"%s\"",   \
+			    g_ ? g_ : "(null)", w_);                       \
+	} while (0)
+
+/* Prints the verdict; returns the exit code (0 when nothing failed). */
+int ts_finish(const char *test_name);
+
+/* Skips the test (exit 77, ctest's SKIP_RETURN_CODE) when the PostgreSQL
+ * fixture is not there. */
+void ts_require_pg(void);
+
+/* postgresql://postgres@/DBNAME?host=<the test cluster's socket dir> */
+const char *ts_pg_url(const char *dbname, char *buf, size_t len);
+
+/* Runs one SQL statement with psql on DBNAME, its output (tuples only,
+ * unaligned) into out. Returns psql's exit status. */
+int ts_psql(const char *dbname, const char *sql, char *out, size_t outlen);
+
+typedef struct ts_server {
+	pid_t pid;
+	char  url[512];     /* the URL it listens on (port 0 resolved) */
+	char  dir[64];      /* its scratch directory: ready file, log */
+	char  log[128];
+} ts_server;
+
+/*
+ * Starts build/bin/cruddurd listening on listen_url ("tcp://127.0.0.1:0"
+ * picks a free port) with --db set to DBNAME on the test cluster (unless
+ * dbname is NULL), extra arguments from args (NULL-terminated, may be NULL)
+ * and environment entries from env ("NAME=VALUE", NULL-terminated, may be
+ * NULL). Waits until it serves. Returns 0, or -1 after printing its log.
+ */
+int ts_server_start(ts_server *s, const char *listen_url, const char *dbname,
+    const char *const *args, const char *const *env);
+
+/* SIGTERM, then waits; returns its exit status (-1 if it was killed). */
+int ts_server_stop(ts_server *s);
+
+/* A client for s; aborts the test when it cannot connect. */
+cruddur_client *ts_client(const ts_server *s);
+
+/* Monotonic seconds. */
+double ts_now(void);
+
+#endif /* CRUDDUR_TEST_SUPPORT_H */
