@@ -24,6 +24,11 @@ typedef struct cli {
 	bool            prod; /* --prod: CRUDDUR_PROD_SERVER, PROD_CONNECTION_URL */
 	bool            json;
 	uint32_t        timeout_ms;
+	/* tls+tcp://: --tls-ca or $CRUDDUR_TLS_CA_FILE, --tls-cert or
+	 * $CRUDDUR_TLS_CERT_FILE (certificate and key, one PEM file). */
+	const char     *tls_ca_file;
+	const char     *tls_cert_key_file;
+	const char     *tls_server_name;
 	cruddur_client *client;
 } cli;
 

@@ -18,7 +18,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: cruddur [--server URL] [--prod] [--json] [--timeout MS] COMMAND [ARGS]\n"
+	    "usage: cruddur [--server URL] [--prod] [--json] [--timeout MS] [--tls-ca FILE] COMMAND [ARGS]\n"
 	    "\n"
 	    "commands:\n"
 	    "  db create                 create the server's database\n"
@@ -39,6 +39,11 @@ usage(FILE *f)
 	    "  --prod         call $CRUDDUR_PROD_SERVER (and psql $PROD_CONNECTION_URL)\n"
 	    "  --json         print responses as JSON with their proto field names\n"
 	    "  --timeout MS   deadline of each call (default %d)\n"
+	    "  --tls-ca FILE  CA that signed a tls+tcp:// server's certificate\n"
+	    "                 (default $CRUDDUR_TLS_CA_FILE)\n"
+	    "  --tls-cert FILE  this client's certificate and key, one PEM file, for\n"
+	    "                 servers that require one (default $CRUDDUR_TLS_CERT_FILE)\n"
+	    "  --tls-server-name NAME  name to verify in the server's certificate\n"
 	    "\n"
 	    "examples:\n"
 	    "  cruddur db setup && cruddur feed home --limit 5\n"
@@ -96,7 +101,14 @@ cli_connect(cli *c)
 
 	if (c->client != NULL)
 		return 0;
-	st = cruddur_client_open(&c->client, c->servers, c->n_servers, err, sizeof(err));
+	cruddur_client_config cfg = {
+		.urls = c->servers,
+		.n_urls = c->n_servers,
+		.tls_ca_file = c->tls_ca_file ? c->tls_ca_file : getenv("CRUDDUR_TLS_CA_FILE"),
+		.tls_cert_key_file = c->tls_cert_key_file ? c->tls_cert_key_file : getenv("CRUDDUR_TLS_CERT_FILE"),
+		.tls_server_name = c->tls_server_name,
+	};
+	st = cruddur_client_open_config(&c->client, &cfg, err, sizeof(err));
 	if (st != CRUDDUR_OK) {
 		fprintf(stderr, "cruddur: %s: %s\n", cruddur_status_name(st), err);
 		return st == CRUDDUR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_CALL_FAILED;
@@ -141,6 +153,12 @@ parse_global(cli *c, int argc, char **argv, int *cmd_index)
 			if (c->n_servers == CLI_MAX_SERVERS)
 				return cli_usage_error("at most %d --server URLs", CLI_MAX_SERVERS);
 			c->servers[c->n_servers++] = argv[++i];
+		} else if (strcmp(a, "--tls-ca") == 0 && i + 1 < argc) {
+			c->tls_ca_file = argv[++i];
+		} else if (strcmp(a, "--tls-cert") == 0 && i + 1 < argc) {
+			c->tls_cert_key_file = argv[++i];
+		} else if (strcmp(a, "--tls-server-name") == 0 && i + 1 < argc) {
+			c->tls_server_name = argv[++i];
 		} else if (strcmp(a, "--timeout") == 0 && i + 1 < argc) {
 			if (cli_parse_int(argv[++i], 1, 3600000, &n) != 0)
 				return cli_usage_error("--timeout takes milliseconds, 1 to 3600000");

@@ -18,6 +18,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "cruddur/client.h"
 #include "cruddur/v1/rpc.pb-c.h"
@@ -73,60 +74,148 @@ request_id_seed(void)
 	return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)rand() << 16);
 }
 
-cruddur_status
-cruddur_client_open(cruddur_client **out, const char *const *urls, size_t n_urls,
-    char *err, size_t errlen)
+/* A TLS configuration for dialing, from cfg. */
+static int
+tls_client_config(const cruddur_client_config *cfg, nng_tls_config **out)
 {
-	cruddur_client *c;
-	size_t          reachable = 0;
+	nng_tls_config *tls;
 	int             rv;
 
-	if (n_urls == 0 || n_urls > MAX_DIALERS) {
-		snprintf(err, errlen, "give 1 to %d server URLs", MAX_DIALERS);
-		return CRUDDUR_INVALID_ARGUMENT;
+	if ((rv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_CLIENT)) != 0)
+		return rv;
+	if (cfg->tls_ca_file != NULL) {
+		if ((rv = nng_tls_config_ca_file(tls, cfg->tls_ca_file)) != 0 ||
+		    (rv = nng_tls_config_auth_mode(tls, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)
+			goto fail;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return CRUDDUR_RESOURCE_EXHAUSTED;
+	if (cfg->tls_cert_key_file != NULL &&
+	    (rv = nng_tls_config_cert_key_file(tls, cfg->tls_cert_key_file, NULL)) != 0)
+		goto fail;
+	if (cfg->tls_server_name != NULL &&
+	    (rv = nng_tls_config_server_name(tls, cfg->tls_server_name)) != 0)
+		goto fail;
+	*out = tls;
+	return 0;
+fail:
+	nng_tls_config_free(tls);
+	return rv;
+}
+
+/* Dials url; flags 0 waits for the first connection, NNG_FLAG_NONBLOCK
+ * lets nng keep trying in the background. */
+static int
+dial_one(cruddur_client *c, const char *url, nng_tls_config *tls, int flags)
+{
+	nng_dialer d;
+	int        rv;
+
+	if ((rv = nng_dialer_create(&d, c->sock, url)) != 0)
+		return rv;
+	if (strncmp(url, "tls+", 4) == 0 && tls != NULL &&
+	    (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls)) != 0) {
+		nng_dialer_close(d);
+		return rv;
 	}
-	if ((rv = nng_req0_open(&c->sock)) != 0) {
-		snprintf(err, errlen, "cannot open socket: %s", nng_strerror(rv));
-		free(c);
-		return CRUDDUR_INTERNAL;
-	}
-	atomic_init(&c->next_request_id, request_id_seed());
-	c->max_request_bytes = CRUDDUR_DEFAULT_MAX_REQUEST_BYTES;
+	if ((rv = nng_dialer_start(d, flags)) != 0)
+		nng_dialer_close(d);
+	return rv;
+}
+
+static void
+set_socket_options(cruddur_client *c)
+{
+	/* No timed resend: it would run a write twice. */
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
 	/* Replies are bounded by the server; this only stops a rogue peer. */
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 64u * 1024u * 1024u);
+}
 
-	err[0] = '\0';
-	for (size_t i = 0; i < n_urls; i++) {
-		rv = nng_dial(c->sock, urls[i], NULL, 0);
+static cruddur_status
+dial_all(cruddur_client *c, const cruddur_client_config *cfg, nng_tls_config *tls, char *err,
+    size_t errlen)
+{
+	size_t reachable = 0;
+
+	for (size_t i = 0; i < cfg->n_urls; i++) {
+		const char *url = cfg->urls[i];
+		int         rv = dial_one(c, url, tls, 0);
 		if (rv == 0) {
 			reachable++;
 			continue;
 		}
 		if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP || rv == NNG_EINVAL) {
-			snprintf(err, errlen, "bad server URL %s: %s", urls[i], nng_strerror(rv));
-			nng_close(c->sock);
-			free(c);
+			snprintf(err, errlen, "bad server URL %s: %s", url, nng_strerror(rv));
 			return CRUDDUR_INVALID_ARGUMENT;
 		}
-		snprintf(err, errlen, "cannot reach %s: %s", urls[i], nng_strerror(rv));
+		snprintf(err, errlen, "cannot reach %s: %s", url, nng_strerror(rv));
 		/* Keep trying in the background: the server may come up later. */
-		nng_dial(c->sock, urls[i], NULL, NNG_FLAG_NONBLOCK);
+		dial_one(c, url, tls, NNG_FLAG_NONBLOCK);
 	}
-	if (reachable == 0) {
+	if (reachable == 0)
+		return CRUDDUR_UNAVAILABLE;
+	err[0] = '\0';
+	return CRUDDUR_OK;
+}
+
+cruddur_status
+cruddur_client_open_config(cruddur_client **out, const cruddur_client_config *cfg, char *err,
+    size_t errlen)
+{
+	cruddur_client *c;
+	nng_tls_config *tls = NULL;
+	cruddur_status  st;
+	int             rv;
+
+	err[0] = '\0';
+	if (cfg->n_urls == 0 || cfg->n_urls > MAX_DIALERS) {
+		snprintf(err, errlen, "give 1 to %d server URLs", MAX_DIALERS);
+		return CRUDDUR_INVALID_ARGUMENT;
+	}
+	for (size_t i = 0; i < cfg->n_urls; i++) {
+		if (strncmp(cfg->urls[i], "tls+", 4) == 0 && cfg->tls_ca_file == NULL) {
+			snprintf(err, errlen, "%s: a tls+tcp:// server needs a CA file to be verified",
+			    cfg->urls[i]);
+			return CRUDDUR_INVALID_ARGUMENT;
+		}
+	}
+	if (cfg->tls_ca_file != NULL && (rv = tls_client_config(cfg, &tls)) != 0) {
+		snprintf(err, errlen, "TLS settings: %s", nng_strerror(rv));
+		return CRUDDUR_INVALID_ARGUMENT;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		st = CRUDDUR_RESOURCE_EXHAUSTED;
+		goto out;
+	}
+	if ((rv = nng_req0_open(&c->sock)) != 0) {
+		snprintf(err, errlen, "cannot open socket: %s", nng_strerror(rv));
+		free(c);
+		st = CRUDDUR_INTERNAL;
+		goto out;
+	}
+	atomic_init(&c->next_request_id, request_id_seed());
+	c->max_request_bytes = CRUDDUR_DEFAULT_MAX_REQUEST_BYTES;
+	set_socket_options(c);
+	if ((st = dial_all(c, cfg, tls, err, errlen)) != CRUDDUR_OK) {
 		nng_close(c->sock);
 		free(c);
-		return CRUDDUR_UNAVAILABLE;
+		goto out;
 	}
-	err[0] = '\0';
 	*out = c;
-	return CRUDDUR_OK;
+out:
+	if (tls != NULL)
+		nng_tls_config_free(tls); /* the dialers hold their own reference */
+	return st;
+}
+
+cruddur_status
+cruddur_client_open(cruddur_client **out, const char *const *urls, size_t n_urls, char *err,
+    size_t errlen)
+{
+	cruddur_client_config cfg = { .urls = urls, .n_urls = n_urls };
+	return cruddur_client_open_config(out, &cfg, err, errlen);
 }
 
 void

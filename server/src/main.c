@@ -44,6 +44,8 @@ usage(FILE *f)
 	    "  --max-request-bytes N  larger requests are refused (default 1048576)\n"
 	    "  --drain-timeout MS     on SIGTERM, wait this long for calls in flight (default 10000)\n"
 	    "  --log-level L          debug, info (one line per request), warn, error (default info)\n"
+	    "  --tls-cert-key-file F  PEM with the certificate chain and key for tls+tcp://\n"
+	    "  --tls-client-ca-file F require client certificates signed by this CA\n"
 	    "  --ready-file PATH      write the listening URLs here once serving; removed at exit\n"
 	    "  --pid-file PATH        write the process id here; removed at exit\n"
 	    "  --version, --help\n"
@@ -71,7 +73,7 @@ parse_int(const char *name, const char *s, int min, int max, int *out)
 enum {
 	OPT_LISTEN = 256, OPT_DB, OPT_ENV, OPT_SQL_DIR, OPT_WORKERS, OPT_CONTEXTS, OPT_QUEUE,
 	OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_TIMEOUT, OPT_MAX_REQUEST, OPT_DRAIN, OPT_LOG_LEVEL,
-	OPT_READY_FILE, OPT_PID_FILE, OPT_VERSION, OPT_HELP,
+	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_VERSION, OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -90,6 +92,8 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "tls-cert-key-file", required_argument, NULL, OPT_TLS_CERT_KEY },
+	{ "tls-client-ca-file", required_argument, NULL, OPT_TLS_CLIENT_CA },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -130,6 +134,8 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 		return 0;
 	case OPT_READY_FILE: cfg->ready_file = arg; return 0;
 	case OPT_PID_FILE: cfg->pid_file = arg; return 0;
+	case OPT_TLS_CERT_KEY: cfg->tls_cert_key_file = arg; return 0;
+	case OPT_TLS_CLIENT_CA: cfg->tls_client_ca_file = arg; return 0;
 	default: return -1;
 	}
 }

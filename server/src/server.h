@@ -37,6 +37,11 @@ typedef struct server_config {
 	size_t      max_request_bytes;
 	int         drain_timeout_ms;
 	int         log_level;
+	/* tls+tcp:// listeners: this server's certificate chain and key (one
+	 * PEM file), and the CA that client certificates must be signed by;
+	 * with a CA, clients must present a certificate. */
+	const char *tls_cert_key_file;
+	const char *tls_client_ca_file;
 } server_config;
 
 struct server {

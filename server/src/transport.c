@@ -20,6 +20,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "clock.h"
 #include "dispatch.h"
@@ -126,22 +127,72 @@ slot_work(void *item, void *arg)
 	slot_reply(s, reply);
 }
 
+/* The TLS settings of tls+tcp:// listeners, from the configuration. */
+static int
+tls_server_config(const server_config *cfg, nng_tls_config **out, char *err, size_t errlen)
+{
+	nng_tls_config *tls;
+	int             rv;
+
+	if (cfg->tls_cert_key_file == NULL) {
+		snprintf(err, errlen, "tls+tcp:// needs --tls-cert-key-file");
+		return -1;
+	}
+	if ((rv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_SERVER)) != 0)
+		goto fail;
+	if ((rv = nng_tls_config_cert_key_file(tls, cfg->tls_cert_key_file, NULL)) != 0) {
+		snprintf(err, errlen, "cannot use %s: %s", cfg->tls_cert_key_file, nng_strerror(rv));
+		nng_tls_config_free(tls);
+		return -1;
+	}
+	if (cfg->tls_client_ca_file != NULL &&
+	    ((rv = nng_tls_config_ca_file(tls, cfg->tls_client_ca_file)) != 0 ||
+	        (rv = nng_tls_config_auth_mode(tls, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)) {
+		snprintf(err, errlen, "cannot use %s: %s", cfg->tls_client_ca_file, nng_strerror(rv));
+		nng_tls_config_free(tls);
+		return -1;
+	}
+	*out = tls;
+	return 0;
+fail:
+	snprintf(err, errlen, "TLS: %s", nng_strerror(rv));
+	return -1;
+}
+
+static int
+listen_one(transport *t, const char *url, nng_tls_config **tls, char *err, size_t errlen)
+{
+	nng_listener *l = &t->listeners[t->n_listeners];
+	int           rv;
+
+	if ((rv = nng_listener_create(l, t->sock, url)) != 0)
+		goto fail;
+	if (strncmp(url, "tls+", 4) == 0) {
+		if (*tls == NULL && tls_server_config(&t->srv->cfg, tls, err, errlen) != 0)
+			return -1;
+		if ((rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, *tls)) != 0)
+			goto fail;
+	}
+	if ((rv = nng_listener_start(*l, 0)) != 0)
+		goto fail;
+	t->n_listeners++;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
+	return -1;
+}
+
 static int
 listen_all(transport *t, char *err, size_t errlen)
 {
-	const server_config *cfg = &t->srv->cfg;
-	int                  rv;
+	nng_tls_config *tls = NULL;
+	int             rv = 0;
 
-	for (size_t i = 0; i < cfg->n_listen; i++) {
-		nng_listener *l = &t->listeners[t->n_listeners];
-		if ((rv = nng_listener_create(l, t->sock, cfg->listen[i])) != 0 ||
-		    (rv = nng_listener_start(*l, 0)) != 0) {
-			snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen[i], nng_strerror(rv));
-			return -1;
-		}
-		t->n_listeners++;
-	}
-	return 0;
+	for (size_t i = 0; rv == 0 && i < t->srv->cfg.n_listen; i++)
+		rv = listen_one(t, t->srv->cfg.listen[i], &tls, err, errlen);
+	if (tls != NULL)
+		nng_tls_config_free(tls); /* each listener holds its own reference */
+	return rv;
 }
 
 static int

@@ -55,6 +55,23 @@ typedef struct cruddur_call_opts {
 cruddur_status cruddur_client_open(cruddur_client **out, const char *const *urls,
     size_t n_urls, char *err, size_t errlen);
 
+/* Everything cruddur_client_open_config may be told. Zero-initialize. */
+typedef struct cruddur_client_config {
+	const char *const *urls;
+	size_t             n_urls;
+	/* For tls+tcp:// URLs: the CA bundle that signed the server's
+	 * certificate (required for tls+tcp://), a PEM file with this client's
+	 * certificate and key when the server asks for one, and the name to
+	 * check in the server's certificate (default: the URL's host). */
+	const char *tls_ca_file;
+	const char *tls_cert_key_file;
+	const char *tls_server_name;
+} cruddur_client_config;
+
+/* cruddur_client_open with TLS settings; same results. */
+cruddur_status cruddur_client_open_config(cruddur_client **out, const cruddur_client_config *cfg,
+    char *err, size_t errlen);
+
 /* Ends every call in progress (they return CRUDDUR_CANCELLED) and frees the
  * client. No call may start after it. */
 void cruddur_client_close(cruddur_client *client);
