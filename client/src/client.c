@@ -10,6 +10,7 @@
  * only other shared state is the request id counter, an atomic.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,10 @@
 /* Servers may take this long to answer once the deadline they were sent has
  * passed (the reply saying DEADLINE_EXCEEDED has to travel back). */
 #define REPLY_GRACE_MS 250
+/* Calls without side effects are tried this many more times on UNAVAILABLE,
+ * after 50 ms, then 100 ms, within the call's deadline. */
+#define RETRY_ATTEMPTS 2
+#define RETRY_BACKOFF_MS 50
 
 struct cruddur_client {
 	nng_socket       sock;
@@ -346,13 +351,29 @@ read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id, ProtobufCM
 	return st;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether a failed attempt may be tried again: only calls without side
+ * effects, and only when the failure says nothing ran to completion or the
+ * server could not serve (it is shutting down, or lost its database). */
+static bool
+may_retry(const cruddur_method *method, cruddur_status st, int attempt)
+{
+	return method->idempotent && st == CRUDDUR_UNAVAILABLE && attempt < RETRY_ATTEMPTS;
+}
+
 cruddur_status
 cruddur_client_call(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
     ProtobufCMessage **resp, cruddur_call_opts *opts)
 {
 	uint32_t       deadline_ms = CRUDDUR_DEFAULT_DEADLINE_MS;
 	uint64_t       id = atomic_fetch_add(&c->next_request_id, 1);
-	nng_msg       *msg = NULL, *reply = NULL;
 	cruddur_status st;
 
 	*resp = NULL;
@@ -362,9 +383,22 @@ cruddur_client_call(cruddur_client *c, const cruddur_method *method, const Proto
 		if (opts->deadline_ms != 0)
 			deadline_ms = opts->deadline_ms;
 	}
-	if ((st = build_request(c, method, req, deadline_ms, opts, id, &msg)) != CRUDDUR_OK)
-		return st;
-	if ((st = exchange(c, msg, deadline_ms, &reply, opts)) != CRUDDUR_OK)
-		return st;
-	return read_reply(method, reply, id, resp, opts);
+	int64_t end_ms = mono_ms() + deadline_ms;
+	for (int attempt = 0;; attempt++) {
+		nng_msg *msg = NULL, *reply = NULL;
+		int64_t  left = end_ms - mono_ms();
+		/* Each attempt carries the time that is really left. */
+		uint32_t left_ms = (uint32_t)(left > 0 ? left : 1);
+		if ((st = build_request(c, method, req, left_ms, opts, id, &msg)) != CRUDDUR_OK)
+			return st;
+		st = exchange(c, msg, left_ms, &reply, opts);
+		if (st == CRUDDUR_OK)
+			st = read_reply(method, reply, id, resp, opts);
+		int64_t backoff = RETRY_BACKOFF_MS << attempt;
+		if (!may_retry(method, st, attempt) || end_ms - mono_ms() <= backoff)
+			break;
+		struct timespec nap = { 0, (long)backoff * 1000000L };
+		nanosleep(&nap, NULL);
+	}
+	return st;
 }

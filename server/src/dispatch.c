@@ -130,10 +130,13 @@ dispatch_request(server *s, nng_msg *req, int64_t received_us)
 		log_info("msg=request id=%llu method=%s status=OK us=%lld",
 		    (unsigned long long)ctx.request_id, ctx.method->full_name,
 		    (long long)(clock_mono_us() - received_us));
-	else
-		log_info("msg=request id=%llu method=%s status=%s us=%lld error=\"%s\"",
+	else if (log_enabled(LOG_INFO)) {
+		char why[sizeof(ctx.message)];
+		log_write(LOG_INFO, "msg=request id=%llu method=%s status=%s us=%lld error=\"%s\"",
 		    (unsigned long long)ctx.request_id, ctx.method ? ctx.method->full_name : "-",
-		    cruddur_status_name(st), (long long)(clock_mono_us() - received_us), ctx.message);
+		    cruddur_status_name(st), (long long)(clock_mono_us() - received_us),
+		    log_quotable(why, sizeof(why), ctx.message));
+	}
 	if (env != NULL)
 		cruddur__v1__request_envelope__free_unpacked(env, NULL);
 	arena_free(ctx.arena);

@@ -34,6 +34,19 @@ log_enabled(log_level level)
 	return (int)level >= atomic_load(&current_level);
 }
 
+const char *
+log_quotable(char *buf, size_t len, const char *s)
+{
+	size_t i = 0;
+	for (; s != NULL && s[i] != '\0' && i + 1 < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		buf[i] = ch == '"' ? '\'' : (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+	}
+	if (len > 0)
+		buf[i] = '\0';
+	return buf;
+}
+
 void
 log_write(log_level level, const char *fmt, ...)
 {

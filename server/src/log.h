@@ -9,6 +9,8 @@
 #ifndef CRUDDUR_LOG_H
 #define CRUDDUR_LOG_H
 
+#include <stddef.h>
+
 typedef enum log_level {
 	LOG_DEBUG = 0,
 	LOG_INFO  = 1,
@@ -20,6 +22,10 @@ typedef enum log_level {
 int  log_level_parse(const char *name);
 void log_set_level(log_level level);
 int  log_enabled(log_level level);
+/* Copies s into buf fit to stand between double quotes in a log line:
+ * '"' becomes '\'', control characters become spaces. Returns buf. */
+const char *log_quotable(char *buf, size_t len, const char *s);
+
 void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) do { if (log_enabled(LOG_DEBUG)) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)

@@ -18,7 +18,7 @@
 
 #define URL "inproc://envelope_test"
 
-typedef enum { ANSWER_FEED, ANSWER_ERROR, ANSWER_GARBAGE, ANSWER_NOTHING } answer;
+typedef enum { ANSWER_FEED, ANSWER_ERROR, ANSWER_GARBAGE, ANSWER_NOTHING, ANSWER_UNAVAILABLE_TWICE } answer;
 
 static nng_socket     rep;
 static answer         next_answer;
@@ -26,6 +26,7 @@ static char           seen_method[128];
 static uint32_t       seen_deadline;
 static char           seen_token[64];
 static int32_t        seen_limit;
+static int            requests_seen;
 
 static void
 send_env(Cruddur__V1__ResponseEnvelope *env)
@@ -68,6 +69,7 @@ fake_server(void *arg)
 		if (req == NULL)
 			continue;
 		snprintf(seen_method, sizeof(seen_method), "%s", req->method);
+		requests_seen++;
 		seen_deadline = req->deadline_ms;
 		seen_token[0] = '\0';
 		for (size_t i = 0; i < req->n_metadata; i++)
@@ -98,6 +100,15 @@ fake_server(void *arg)
 			break;
 		}
 		case ANSWER_NOTHING:
+			break;
+		case ANSWER_UNAVAILABLE_TWICE:
+			if (requests_seen <= 2) {
+				err.status = CRUDDUR__V1__STATUS_CODE__UNAVAILABLE;
+				err.message = "shutting down";
+				send_env(&err);
+			} else {
+				answer_feed(req->request_id);
+			}
 			break;
 		}
 		cruddur__v1__request_envelope__free_unpacked(req, NULL);
@@ -149,7 +160,7 @@ test_stub_round_trip(cruddur_client *c)
 	next_answer = ANSWER_FEED;
 	CHECK_STATUS(cruddur_activities_home_feed(c, &req, &resp, &opts), CRUDDUR_OK, &opts);
 	CHECK_STREQ(seen_method, "cruddur.v1.Activities/HomeFeed");
-	CHECK(seen_deadline == 2500);
+	CHECK(seen_deadline > 2400 && seen_deadline <= 2500); /* what is left when sent */
 	CHECK(seen_limit == 7);
 	CHECK_STREQ(seen_token, "Bearer secret");
 	CHECK(resp != NULL && resp->n_activities == 1);
@@ -198,6 +209,28 @@ test_stub_errors(cruddur_client *c)
 	    CRUDDUR_INVALID_ARGUMENT, &opts);
 }
 
+/* Calls without side effects are retried on UNAVAILABLE; others never. */
+static void
+test_retries(cruddur_client *c)
+{
+	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+	Cruddur__V1__HomeFeedResponse *resp = NULL;
+	Cruddur__V1__SetupRequest      sreq = CRUDDUR__V1__SETUP_REQUEST__INIT;
+	Cruddur__V1__SetupResponse    *sresp = NULL;
+	cruddur_call_opts              opts = { .deadline_ms = 3000 };
+
+	next_answer = ANSWER_UNAVAILABLE_TWICE;
+	requests_seen = 0;
+	CHECK_STATUS(cruddur_activities_home_feed(c, &req, &resp, &opts), CRUDDUR_OK, &opts);
+	CHECK(requests_seen == 3);
+	cruddur_message_free(resp);
+
+	requests_seen = 0;
+	CHECK_STATUS(cruddur_db_admin_setup(c, &sreq, &sresp, &opts), CRUDDUR_UNAVAILABLE, &opts);
+	CHECK(requests_seen == 1);
+	CHECK(sresp == NULL);
+}
+
 static void
 test_method_table(void)
 {
@@ -226,6 +259,7 @@ main(void)
 	CHECK_STATUS(cruddur_client_open(&c, urls, 1, err, sizeof(err)), CRUDDUR_OK, NULL);
 	test_stub_round_trip(c);
 	test_stub_errors(c);
+	test_retries(c);
 	cruddur_client_close(c);
 	nng_close(rep);
 	pthread_join(thread, NULL);
