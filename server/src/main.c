@@ -254,6 +254,7 @@ main(int argc, char **argv)
 		server_fini(&srv);
 		return 1;
 	}
+	server_start_warming(&srv);
 	for (size_t i = 0; i < cfg.n_listen; i++)
 		log_info("msg=listening url=%s", cfg.listen[i]);
 	log_info("msg=started version=%s env=%s db=\"%s\" db_from=%s sql_dir=%s workers=%d pool_max=%d",

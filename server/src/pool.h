@@ -42,8 +42,8 @@ typedef struct pool_config {
 	const db_target *target;   /* borrowed; must outlive the pool */
 	/* Connections kept open once made. Connections are made on demand and
 	 * only closed when broken or reset (there is no idle trimming yet), so
-	 * every connection made is kept: min_size is validated and reserved
-	 * for trimming. */
+	 * every connection made is kept; cruddurd opens min_size of them at
+	 * start (server_start_warming). */
 	int min_size;
 	int max_size;              /* >= 1 */
 	/* Wait for a free slot at most this long, then RESOURCE_EXHAUSTED.

@@ -2,6 +2,7 @@
  * server.c - building the shared state: database target, pool, sql/ dir,
  * handler table.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,9 +99,39 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Opens pool_min connections at start, so the first requests do not pay
+ * for connecting. Best effort: when the database is not there yet, the
+ * pool connects on demand later. Runs on its own thread (it may wait). */
+static void *
+warm_pool(void *arg)
+{
+	server    *s = arg;
+	pool_conn *held[64];
+	int        n = 0, want = s->cfg.pool_min < 64 ? s->cfg.pool_min : 64;
+	char       msg[512] = "";
+
+	while (n < want && pool_acquire(s->pool, clock_mono_us() + 2000000, &held[n], msg,
+	                       sizeof(msg)) == CRUDDUR_OK)
+		n++;
+	for (int i = 0; i < n; i++)
+		pool_release(s->pool, held[i]);
+	if (n < want)
+		log_info("msg=\"pool not warmed\" connections=%d of=%d reason=\"%s\"", n, want,
+		    log_quotable(msg, sizeof(msg), msg));
+	return NULL;
+}
+
+void
+server_start_warming(server *s)
+{
+	s->warming = pthread_create(&s->warm_thread, NULL, warm_pool, s) == 0;
+}
+
 void
 server_fini(server *s)
 {
+	if (s->warming)
+		pthread_join(s->warm_thread, NULL);
 	pool_free(s->pool);
 	db_target_fini(&s->db);
 }

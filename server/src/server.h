@@ -9,6 +9,7 @@
 #define CRUDDUR_SERVER_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,6 +53,8 @@ struct server {
 	char          sql_dir[PATH_MAX];
 	int64_t       started_us;  /* CLOCK_MONOTONIC */
 	atomic_bool   draining;    /* set on SIGTERM: refuse new work */
+	pthread_t     warm_thread;
+	bool          warming;
 };
 
 void server_config_defaults(server_config *cfg);
@@ -61,6 +64,9 @@ void server_config_defaults(server_config *cfg);
  * Returns 0, or -1 with a message in err. */
 int  server_init(server *s, const server_config *cfg, char *err, size_t errlen);
 void server_fini(server *s);
+
+/* Opens cfg.pool_min connections in the background (best effort). */
+void server_start_warming(server *s);
 
 /* Handler registration, one function per service (server/src/svc_*.c). */
 void svc_activities_register(rpc_handlers *h);
