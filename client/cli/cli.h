@@ -50,6 +50,14 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_int(const char *s, long min, long max, long *out);
 
 int cmd_db(cli *c, int argc, char **argv);
+/* db migrate|rollback|status|kill-sessions (cmd_db_migrations.c) */
+int cmd_db_migrate(cli *c, int argc, char **argv);
+int cmd_db_rollback(cli *c, int argc, char **argv);
+int cmd_db_status(cli *c, int argc, char **argv);
+int cmd_db_kill_sessions(cli *c, int argc, char **argv);
+/* db seed --users N --activities M (cmd_db_seed_bulk.c) */
+int cmd_db_seed_bulk(cli *c, int argc, char **argv);
+int cmd_activities(cli *c, int argc, char **argv);
 int cmd_feed(cli *c, int argc, char **argv);
 int cmd_users(cli *c, int argc, char **argv);
 int cmd_health(cli *c, int argc, char **argv);

@@ -118,8 +118,23 @@ cmd_db(cli *c, int argc, char **argv)
 	if (argc < 1)
 		return cli_usage_error("db needs a subcommand");
 	const char *sub = argv[0];
-	if (strcmp(sub, "drop") == 0)
-		return db_drop(c, argc - 1, argv + 1);
+	static const struct {
+		const char *name;
+		int (*fn)(cli *c, int argc, char **argv);
+	} with_args[] = {
+		{ "drop", db_drop },
+		{ "migrate", cmd_db_migrate },
+		{ "rollback", cmd_db_rollback },
+		{ "status", cmd_db_status },
+		{ "kill-sessions", cmd_db_kill_sessions },
+	};
+	for (size_t i = 0; i < sizeof(with_args) / sizeof(with_args[0]); i++)
+		if (strcmp(sub, with_args[i].name) == 0)
+			return with_args[i].fn(c, argc - 1, argv + 1);
+	/* Plain `db seed` loads sql/seed.sql; with --users/--activities it
+	 * generates data in bulk. */
+	if (strcmp(sub, "seed") == 0 && argc > 1)
+		return cmd_db_seed_bulk(c, argc - 1, argv + 1);
 	if (argc > 1)
 		return cli_usage_error("db %s takes no arguments", sub);
 	if (strcmp(sub, "create") == 0)

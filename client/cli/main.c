@@ -179,6 +179,7 @@ static const struct {
 } commands[] = {
 	{ "db", cmd_db },
 	{ "feed", cmd_feed },
+	{ "activities", cmd_activities },
 	{ "users", cmd_users },
 	{ "health", cmd_health },
 	{ "methods", cmd_methods },

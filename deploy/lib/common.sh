@@ -1,4 +1,5 @@
 # deploy/lib/common.sh - shell helpers shared by tests/run, tests/pg/* and deploy/dev/*.
+# shellcheck shell=bash
 #
 # Source it; do not run it. It defines functions and variables only (prefix `cr_`),
 # changes no shell options and starts nothing:
@@ -18,7 +19,9 @@
 #   cr_psql_bin                  prints the psql to use
 #   cr_sock_fits DIR PORT        true if DIR/.s.PGSQL.PORT fits a unix socket path (107 bytes)
 #   cr_mask_url URL              URL with any password replaced by ***
+#   cr_pg_owner_can_reach DIR    true if the cluster owner can enter DIR (or could once made)
 #   cr_dev_init saved|fresh      sets the CR_* paths of the dev stack (deploy/dev/*)
+#   cr_dev_prepare_pg_dir        creates CR_PG_DIR for the cluster owner (deploy/dev/up)
 #   cr_dev_server_pid            prints the pid of the running dev cruddurd, or fails
 #
 # PostgreSQL refuses to run as root, so when we are root every server binary runs as the
@@ -135,6 +138,22 @@ cr_pg_prepare_dir() {
         cr_die "the cluster owner ($owner) cannot write $dir; a parent directory is probably not searchable by it: use a directory under /tmp"
 }
 
+# True if the cluster owner can enter DIR: always when we are not root; as root, when
+# postgres can search the nearest existing ancestor of DIR and, if DIR has yet to be made,
+# the umask leaves new directories searchable by others (so it can enter those too).
+cr_pg_owner_can_reach() {
+    local dir="$1"
+    cr_pg_need_runuser || return 0
+    id -u postgres >/dev/null 2>&1 || return 1
+    while [[ ! -e "$dir" && "$dir" == /?* ]]; do
+        dir="$(dirname -- "$dir")"
+    done
+    if [[ "$dir" != "$1" ]]; then
+        (( (8#$(umask) & 8#001) == 0 )) || return 1
+    fi
+    cr_pg_as_owner test -x "$dir" 2>/dev/null
+}
+
 # initdb into DATA (which must not exist or be empty). Output goes to DATA/../initdb.log
 # and is shown only on failure.
 cr_pg_initdb() {
@@ -222,15 +241,19 @@ cr_psql_bin() {
 # started with) win over the environment; `cr_dev_init fresh` (up) ignores that file.
 #
 #   CR_STATE      ${CRUDDUR_STATE_DIR:-<root>/.state}, made absolute
-#   CR_PG_DIR     $CR_STATE/pg            (owned by the cluster owner)
-#   CR_PG_DATA    $CR_STATE/pg/data       CR_PG_LOG  $CR_STATE/pg/postgres.log
+#   CR_PG_DIR     the cluster directory (owned by the cluster owner): $CR_STATE/pg, or
+#                 /var/tmp/cruddur-dev-<hash>/pg when we are root and postgres cannot enter
+#                 $CR_STATE (a checkout under /root, mode 0700); see cr_dev_pg_dir
+#   CR_PG_DATA    $CR_PG_DIR/data         CR_PG_LOG  $CR_PG_DIR/postgres.log
 #   CR_PG_PORT    ${CRUDDUR_DEV_PG_PORT:-5433}
-#   CR_PG_SOCK    $CR_STATE/pg, or /tmp/cruddur-dev-<hash> when that path is too long
+#   CR_PG_SOCK    $CR_PG_DIR, or /tmp/cruddur-dev-<hash> when that path is too long
 #   CR_LISTEN     ${CRUDDUR_LISTEN:-tcp://127.0.0.1:7432}
 #   CR_DB_URL     ${CONNECTION_URL:-postgresql://postgres@127.0.0.1:$CR_PG_PORT/cruddur}
-#   CR_DB_URL_SET 1 when CONNECTION_URL came from the user (then up creates no database)
+#   CR_DB_URL_SET 1 when CONNECTION_URL came from the user and is not the default URL
+#                 (say after `source $CR_STATE/dev.env`); then up keeps it as it is
 #   CR_PIDFILE, CR_READYFILE, CR_SRVLOG, CR_ENVFILE   cruddurd.{pid,ready,log}, dev.env
 #   CR_CRUDDURD, CR_CRUDDUR                           build/bin/cruddurd, build/bin/cruddur
+# Only CR_PG_DIR (and what is under it) may lie outside $CR_STATE.
 # shellcheck disable=SC2034  # the variables are for the scripts that call this
 cr_dev_init() {
     CR_STATE="${CRUDDUR_STATE_DIR:-$cr_root/.state}"
@@ -240,11 +263,12 @@ cr_dev_init() {
     CR_SAVED_CONNECTION_URL=""
     CR_SAVED_LISTEN=""
     CR_SAVED_PG_PORT=""
+    CR_SAVED_PG_DIR=""
     if [[ "${1:-saved}" == saved && -f "$CR_ENVFILE" ]]; then
         # shellcheck disable=SC1090
         source "$CR_ENVFILE"
     fi
-    CR_PG_DIR="$CR_STATE/pg"
+    CR_PG_DIR="${CR_SAVED_PG_DIR:-$(cr_dev_pg_dir)}"
     CR_PG_DATA="$CR_PG_DIR/data"
     CR_PG_LOG="$CR_PG_DIR/postgres.log"
     CR_PG_PORT="${CR_SAVED_PG_PORT:-${CRUDDUR_DEV_PG_PORT:-5433}}"
@@ -252,23 +276,63 @@ cr_dev_init() {
     if cr_sock_fits "$CR_PG_DIR" "$CR_PG_PORT"; then
         CR_PG_SOCK="$CR_PG_DIR"
     else
-        CR_PG_SOCK="/tmp/cruddur-dev-$(printf '%s' "$CR_STATE" | sha256sum | cut -c1-12)"
+        CR_PG_SOCK="/tmp/cruddur-dev-$(cr_dev_hash)"
     fi
     CR_LISTEN="${CR_SAVED_LISTEN:-${CRUDDUR_LISTEN:-tcp://127.0.0.1:7432}}"
     CR_DB_URL_SET=0
+    CR_DB_URL="postgresql://postgres@127.0.0.1:$CR_PG_PORT/cruddur"
     if [[ -n "$CR_SAVED_CONNECTION_URL" ]]; then
         CR_DB_URL="$CR_SAVED_CONNECTION_URL"
-    elif [[ -n "${CONNECTION_URL:-}" ]]; then
+    elif [[ -n "${CONNECTION_URL:-}" && "$CONNECTION_URL" != "$CR_DB_URL" ]]; then
+        # The default URL in the environment (from dev.env) is still the default: up may
+        # follow the cluster to another port with it.
         CR_DB_URL="$CONNECTION_URL"
         CR_DB_URL_SET=1
-    else
-        CR_DB_URL="postgresql://postgres@127.0.0.1:$CR_PG_PORT/cruddur"
     fi
     CR_PIDFILE="$CR_STATE/cruddurd.pid"
     CR_READYFILE="$CR_STATE/cruddurd.ready"
     CR_SRVLOG="$CR_STATE/cruddurd.log"
     CR_CRUDDURD="$cr_root/build/bin/cruddurd"
     CR_CRUDDUR="$cr_root/build/bin/cruddur"
+}
+
+# Prints a short hash of $CR_STATE, naming the directories a state directory owns outside.
+cr_dev_hash() { printf '%s' "$CR_STATE" | sha256sum | cut -c1-12; }
+
+# Prints the cluster directory for $CR_STATE when dev.env does not name one. A cluster
+# that exists wins, so that the answer does not change under a running cluster; otherwise
+# $CR_STATE/pg when the cluster owner can reach it, else /var/tmp/cruddur-dev-<hash>/pg
+# (/var/tmp: the data survives a reboot, as it would in $CR_STATE).
+cr_dev_pg_dir() {
+    local own="$CR_STATE/pg" alt
+    alt="/var/tmp/cruddur-dev-$(cr_dev_hash)/pg"
+    if [[ -f "$own/data/PG_VERSION" ]]; then
+        printf '%s\n' "$own"
+    elif [[ -f "$alt/data/PG_VERSION" ]] || ! cr_pg_owner_can_reach "$CR_STATE"; then
+        printf '%s\n' "$alt"
+    else
+        printf '%s\n' "$own"
+    fi
+}
+
+# Creates CR_PG_DIR for the cluster owner. Outside $CR_STATE its parent sits in the
+# world-writable /var/tmp, so the parent must be a real directory of ours (not a symlink,
+# not made by another user), mode 0755; CR_PG_DIR itself is mode 0700.
+cr_dev_prepare_pg_dir() {
+    local parent
+    if [[ "$CR_PG_DIR" != "$CR_STATE/pg" ]]; then
+        parent="$(dirname -- "$CR_PG_DIR")"
+        [[ -e "$parent" || -L "$parent" ]] || mkdir -m 0755 -- "$parent" ||
+            cr_die "cannot create $parent"
+        [[ -d "$parent" && ! -L "$parent" && -O "$parent" ]] ||
+            cr_die "$parent is not a directory of $(id -un) (a symlink, or made by someone else); remove it"
+        chmod 0755 -- "$parent" || cr_die "cannot chmod $parent"
+        [[ ! -L "$CR_PG_DIR" ]] || cr_die "$CR_PG_DIR is a symlink; remove it"
+    fi
+    cr_pg_prepare_dir "$CR_PG_DIR"
+    if [[ "$CR_PG_DIR" != "$CR_STATE/pg" ]]; then
+        chmod 0700 -- "$CR_PG_DIR" || cr_die "cannot chmod $CR_PG_DIR"
+    fi
 }
 
 # Prints the pid of the running cruddurd named by the pid file; fails when there is none

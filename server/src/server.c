@@ -95,6 +95,8 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	svc_activities_register(&s->handlers);
 	svc_users_register(&s->handlers);
 	svc_db_admin_register(&s->handlers);
+	svc_migrations_register(&s->handlers);
+	svc_seed_bulk_register(&s->handlers);
 	svc_health_register(&s->handlers);
 	return 0;
 }

@@ -73,5 +73,7 @@ void svc_activities_register(rpc_handlers *h);
 void svc_users_register(rpc_handlers *h);
 void svc_db_admin_register(rpc_handlers *h);
 void svc_health_register(rpc_handlers *h);
+void svc_migrations_register(rpc_handlers *h);
+void svc_seed_bulk_register(rpc_handlers *h);
 
 #endif /* CRUDDUR_SERVER_H */

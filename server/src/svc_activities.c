@@ -15,28 +15,6 @@
 #define FEED_MAX_LIMIT 100
 
 static cruddur_status
-activity_from_row(rpc_context *ctx, const PGresult *res, int row, Cruddur__V1__Activity **out)
-{
-	Cruddur__V1__Activity *a = rpc_alloc(ctx, sizeof(*a));
-	if (a == NULL)
-		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	cruddur__v1__activity__init(a);
-	a->uuid = rows_text(ctx, res, row, 0);
-	a->user_uuid = rows_text(ctx, res, row, 1);
-	a->handle = rows_text(ctx, res, row, 2);
-	a->display_name = rows_text(ctx, res, row, 3);
-	a->message = rows_text(ctx, res, row, 4);
-	a->replies_count = rows_int64(res, row, 5);
-	a->reposts_count = rows_int64(res, row, 6);
-	a->likes_count = rows_int64(res, row, 7);
-	a->reply_to_activity_uuid = rows_text(ctx, res, row, 8);
-	a->expires_at_us = rows_int64(res, row, 9);
-	a->created_at_us = rows_int64(res, row, 10);
-	*out = a;
-	return CRUDDUR_OK;
-}
-
-static cruddur_status
 home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
     Cruddur__V1__HomeFeedResponse *resp)
 {
@@ -58,7 +36,7 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 	if (resp->activities == NULL)
 		st = rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	for (int i = 0; st == CRUDDUR_OK && i < n; i++) {
-		st = activity_from_row(ctx, res, i, &resp->activities[i]);
+		st = rows_activity(ctx, res, i, &resp->activities[i]);
 		resp->n_activities += st == CRUDDUR_OK;
 	}
 	PQclear(res);

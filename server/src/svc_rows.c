@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 
+#include "db_error.h"
 #include "server.h"
 #include "svc_rows.h"
 
@@ -21,6 +22,50 @@ rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params
 	return st;
 }
 
+/* Runs a transaction-control command (BEGIN, COMMIT). */
+static cruddur_status
+tx_command(rpc_context *ctx, pool_conn *conn, const char *sql)
+{
+	PGconn        *pg = pool_conn_pg(conn);
+	PGresult      *res = PQexec(pg, sql);
+	cruddur_status st = CRUDDUR_OK;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		st = db_error_status(res, pg, ctx->message, sizeof(ctx->message));
+	PQclear(res);
+	return st;
+}
+
+cruddur_status
+rows_tx_begin(rpc_context *ctx, pool_conn **conn)
+{
+	cruddur_status st = pool_acquire(ctx->server->pool, ctx->deadline_us, conn, ctx->message,
+	    sizeof(ctx->message));
+	if (st != CRUDDUR_OK)
+		return st;
+	if ((st = tx_command(ctx, *conn, "BEGIN")) != CRUDDUR_OK)
+		pool_release(ctx->server->pool, *conn);
+	return st;
+}
+
+cruddur_status
+rows_tx_exec(rpc_context *ctx, pool_conn *conn, const db_statement *stmt, const char *const *params,
+    PGresult **res)
+{
+	return pool_conn_exec(conn, stmt, params, res, ctx->message, sizeof(ctx->message));
+}
+
+cruddur_status
+rows_tx_end(rpc_context *ctx, pool_conn *conn, cruddur_status st)
+{
+	/* On failure the transaction is left open: pool_release rolls it back,
+	 * and ctx->message keeps the reason it failed. */
+	if (st == CRUDDUR_OK)
+		st = tx_command(ctx, conn, "COMMIT");
+	pool_release(ctx->server->pool, conn);
+	return st;
+}
+
 char *
 rows_text(rpc_context *ctx, const PGresult *res, int row, int col)
 {
@@ -35,4 +80,27 @@ rows_int64(const PGresult *res, int row, int col)
 	if (PQgetisnull(res, row, col))
 		return 0;
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+cruddur_status
+rows_activity(rpc_context *ctx, const PGresult *res, int row, Cruddur__V1__Activity **out)
+{
+	Cruddur__V1__Activity *a = rpc_alloc(ctx, sizeof(*a));
+
+	if (a == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	cruddur__v1__activity__init(a);
+	a->uuid = rows_text(ctx, res, row, 0);
+	a->user_uuid = rows_text(ctx, res, row, 1);
+	a->handle = rows_text(ctx, res, row, 2);
+	a->display_name = rows_text(ctx, res, row, 3);
+	a->message = rows_text(ctx, res, row, 4);
+	a->replies_count = rows_int64(res, row, 5);
+	a->reposts_count = rows_int64(res, row, 6);
+	a->likes_count = rows_int64(res, row, 7);
+	a->reply_to_activity_uuid = rows_text(ctx, res, row, 8);
+	a->expires_at_us = rows_int64(res, row, 9);
+	a->created_at_us = rows_int64(res, row, 10);
+	*out = a;
+	return CRUDDUR_OK;
 }

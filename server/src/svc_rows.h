@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include "pool.h"
+#include "cruddur/v1/activities.pb-c.h"
 #include "rpc_context.h"
 
 /* Takes a pooled connection (waiting no longer than the call's deadline),
@@ -16,9 +17,34 @@
 cruddur_status rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params,
     PGresult **res);
 
+/*
+ * A transaction on one pooled connection, for handlers that write:
+ *   pool_conn *conn;
+ *   if ((st = rows_tx_begin(ctx, &conn)) != CRUDDUR_OK) return st;
+ *   st = rows_tx_exec(ctx, conn, &stmt_x, params, &res); ...
+ *   return rows_tx_end(ctx, conn, st);
+ * rows_tx_end commits when st is CRUDDUR_OK (and returns the commit's own
+ * status, so a write is acknowledged only once it is durable), rolls back
+ * otherwise (returning st), and gives the connection back.
+ */
+cruddur_status rows_tx_begin(rpc_context *ctx, pool_conn **conn);
+cruddur_status rows_tx_exec(rpc_context *ctx, pool_conn *conn, const db_statement *stmt,
+    const char *const *params, PGresult **res);
+cruddur_status rows_tx_end(rpc_context *ctx, pool_conn *conn, cruddur_status st);
+
 /* The value as an arena string; "" for NULL. */
 char   *rows_text(rpc_context *ctx, const PGresult *res, int row, int col);
 /* The value as an integer; 0 for NULL. */
 int64_t rows_int64(const PGresult *res, int row, int col);
+
+/* The eleven columns that every activity query selects first, in the
+ * order of the Activity message (see sql/queries/home_feed.sql):
+ *   uuid, user_uuid, handle, display_name, message, replies_count,
+ *   reposts_count, likes_count, reply_to_activity_uuid, expires_at_us,
+ *   created_at_us
+ * rows_activity reads them from row into a new Activity in the arena. */
+#define ROWS_ACTIVITY_COLUMNS 11
+cruddur_status rows_activity(rpc_context *ctx, const PGresult *res, int row,
+    Cruddur__V1__Activity **out);
 
 #endif /* CRUDDUR_SVC_ROWS_H */

@@ -176,7 +176,11 @@ test_list_methods(void)
 			                "cruddur.v1.Activities/HomeFeed") == 0;
 		}
 	CHECK(lm != NULL && lm->n_services == 4);
-	CHECK(methods == rpc_method_count);
+	size_t implemented = 0;
+	for (size_t i = 0; i < rpc_method_count; i++)
+		implemented += rpc_method_table[i].implemented(&srv.handlers);
+	CHECK(methods == implemented);
+	CHECK(methods >= 10);
 	CHECK(saw_feed);
 	cruddur__v1__list_methods_response__free_unpacked(lm, NULL);
 	cruddur__v1__response_envelope__free_unpacked(r, NULL);

@@ -1,0 +1,105 @@
+/*
+ * cursor.c - keyset page cursors in base64url; see cursor.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "text.h"
+
+#define CURSOR_MAX 128
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int
+b64_value(char c)
+{
+	const char *p = strchr(b64, c);
+	return (c != '\0' && p != NULL) ? (int)(p - b64) : -1;
+}
+
+char *
+cursor_encode(rpc_context *ctx, const page_key *key)
+{
+	char   plain[80];
+	int    n = snprintf(plain, sizeof(plain), "%" PRId64 ".%s", key->created_at_us, key->uuid);
+	char  *out = rpc_alloc(ctx, (size_t)n * 4 / 3 + 4);
+	size_t o = 0;
+
+	if (out == NULL)
+		return (char *)"";
+	for (int i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)plain[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)plain[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)plain[i + 2];
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = b64[(v >> 6) & 63];
+		if (i + 2 < n)
+			out[o++] = b64[v & 63];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* base64url without padding into out; returns the length or -1. */
+static int
+b64_decode(const char *in, char *out, size_t outlen)
+{
+	size_t n = strlen(in), o = 0;
+
+	if (n % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		uint32_t v = 0;
+		size_t   chunk = n - i < 4 ? n - i : 4;
+		for (size_t j = 0; j < 4; j++) {
+			int d = j < chunk ? b64_value(in[i + j]) : 0;
+			if (d < 0)
+				return -1;
+			v = (v << 6) | (uint32_t)d;
+		}
+		for (size_t j = 0; j + 1 < chunk; j++) {
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = (char)((v >> (16 - 8 * j)) & 0xFF);
+		}
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+cruddur_status
+cursor_decode(rpc_context *ctx, const char *cursor, page_key *key, bool *first)
+{
+	char  plain[CURSOR_MAX];
+	char *dot, *end;
+
+	*first = cursor[0] == '\0';
+	if (*first)
+		return CRUDDUR_OK;
+	if (strlen(cursor) >= CURSOR_MAX || b64_decode(cursor, plain, sizeof(plain)) < 0 ||
+	    (dot = strchr(plain, '.')) == NULL)
+		goto bad;
+	*dot = '\0';
+	key->created_at_us = strtoll(plain, &end, 10);
+	if (end == plain || *end != '\0' || !text_is_uuid(dot + 1))
+		goto bad;
+	memcpy(key->uuid, dot + 1, 37);
+	return CRUDDUR_OK;
+bad:
+	return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
+	    "cursor is not one this server returned (pass next_cursor as it came)");
+}
+
+void
+cursor_key_params(const page_key *key, char us[24], const char **uuid)
+{
+	snprintf(us, 24, "%" PRId64, key->created_at_us);
+	*uuid = key->uuid;
+}

@@ -1,0 +1,2 @@
+DROP INDEX public.activities_idempotency_key;
+ALTER TABLE public.activities DROP COLUMN idempotency_key;

@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "test_support.h"
+int main(void) { return 77; }
