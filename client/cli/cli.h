@@ -62,5 +62,6 @@ int cmd_feed(cli *c, int argc, char **argv);
 int cmd_users(cli *c, int argc, char **argv);
 int cmd_health(cli *c, int argc, char **argv);
 int cmd_methods(cli *c, int argc, char **argv);
+int cmd_stats(cli *c, int argc, char **argv);
 
 #endif /* CRUDDUR_CLI_H */

@@ -32,6 +32,7 @@ usage(FILE *f)
 	    "  users show HANDLE         one user\n"
 	    "  health [SERVICE]          SERVING or NOT_SERVING; exits 1 when not serving\n"
 	    "  methods                   every service and method the server implements\n"
+	    "  stats                     requests by method and status, latencies, pool, queue\n"
 	    "\n"
 	    "options:\n"
 	    "  --server URL   server to call (repeatable); default $CRUDDUR_SERVER, then\n"
@@ -183,6 +184,7 @@ static const struct {
 	{ "users", cmd_users },
 	{ "health", cmd_health },
 	{ "methods", cmd_methods },
+	{ "stats", cmd_stats },
 };
 
 int

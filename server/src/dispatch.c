@@ -126,16 +126,16 @@ dispatch_request(server *s, nng_msg *req, int64_t received_us)
 	if (st == CRUDDUR_OK)
 		st = run_method(&ctx, entry, &resp);
 	reply = pack_reply(ctx.request_id, st, ctx.message, resp);
+	int64_t us = clock_mono_us() - received_us;
+	metrics_record(s->metrics, entry != NULL ? (size_t)(entry - rpc_method_table) : SIZE_MAX, st, us);
 	if (st == CRUDDUR_OK)
 		log_info("msg=request id=%llu method=%s status=OK us=%lld",
-		    (unsigned long long)ctx.request_id, ctx.method->full_name,
-		    (long long)(clock_mono_us() - received_us));
+		    (unsigned long long)ctx.request_id, ctx.method->full_name, (long long)us);
 	else if (log_enabled(LOG_INFO)) {
 		char why[sizeof(ctx.message)];
 		log_write(LOG_INFO, "msg=request id=%llu method=%s status=%s us=%lld error=\"%s\"",
 		    (unsigned long long)ctx.request_id, ctx.method ? ctx.method->full_name : "-",
-		    cruddur_status_name(st), (long long)(clock_mono_us() - received_us),
-		    log_quotable(why, sizeof(why), ctx.message));
+		    cruddur_status_name(st), (long long)us, log_quotable(why, sizeof(why), ctx.message));
 	}
 	if (env != NULL)
 		cruddur__v1__request_envelope__free_unpacked(env, NULL);

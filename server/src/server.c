@@ -87,7 +87,13 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		.acquire_timeout_ms = cfg->pool_acquire_timeout_ms,
 		.connect_timeout_s = 5,
 	};
+	if ((s->metrics = metrics_new(rpc_method_count)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		db_target_fini(&s->db);
+		return -1;
+	}
 	if (pool_new(&s->pool, &pc) != 0) {
+		metrics_free(s->metrics);
 		snprintf(err, errlen, "cannot create the connection pool");
 		db_target_fini(&s->db);
 		return -1;
@@ -97,6 +103,7 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	svc_db_admin_register(&s->handlers);
 	svc_migrations_register(&s->handlers);
 	svc_seed_bulk_register(&s->handlers);
+	svc_stats_register(&s->handlers);
 	svc_health_register(&s->handlers);
 	return 0;
 }
@@ -135,5 +142,6 @@ server_fini(server *s)
 	if (s->warming)
 		pthread_join(s->warm_thread, NULL);
 	pool_free(s->pool);
+	metrics_free(s->metrics);
 	db_target_fini(&s->db);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "db_url.h"
+#include "metrics.h"
 #include "pool.h"
 #include "rpc_handlers.h"
 
@@ -43,6 +44,7 @@ typedef struct server_config {
 	 * with a CA, clients must present a certificate. */
 	const char *tls_cert_key_file;
 	const char *tls_client_ca_file;
+	const char *metrics_listen; /* http://HOST:PORT for GET /metrics */
 } server_config;
 
 struct server {
@@ -55,6 +57,8 @@ struct server {
 	atomic_bool   draining;    /* set on SIGTERM: refuse new work */
 	pthread_t     warm_thread;
 	bool          warming;
+	metrics      *metrics;     /* per-method counters and latencies */
+	struct transport *transport; /* set by transport_start, for Stats */
 };
 
 void server_config_defaults(server_config *cfg);
@@ -75,5 +79,6 @@ void svc_db_admin_register(rpc_handlers *h);
 void svc_health_register(rpc_handlers *h);
 void svc_migrations_register(rpc_handlers *h);
 void svc_seed_bulk_register(rpc_handlers *h);
+void svc_stats_register(rpc_handlers *h);
 
 #endif /* CRUDDUR_SERVER_H */

@@ -246,6 +246,7 @@ transport_start(transport **out, server *srv, char *err, size_t errlen)
 		goto fail;
 	for (int i = 0; i < t->n_slots; i++)
 		slot_recv(&t->slots[i]);
+	srv->transport = t;
 	*out = t;
 	return 0;
 fail:
@@ -285,11 +286,24 @@ transport_drain(transport *t, int timeout_ms)
 	return atomic_load(&t->inflight);
 }
 
+int
+transport_queue_depth(transport *t)
+{
+	return (int)work_queue_depth(t->queue);
+}
+
+int
+transport_in_flight(transport *t)
+{
+	return atomic_load(&t->inflight);
+}
+
 void
 transport_free(transport *t)
 {
 	if (t->queue != NULL)
 		work_queue_free(t->queue); /* answers what is queued */
+	t->srv->transport = NULL;  /* no worker is left to ask for Stats */
 	atomic_store(&t->closing, true);
 	nng_close(t->sock);
 	for (int i = 0; t->slots != NULL && i < t->n_slots; i++) {

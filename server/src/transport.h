@@ -28,6 +28,10 @@ void transport_write_urls(transport *t, FILE *f);
  * the number still in flight. */
 int transport_drain(transport *t, int timeout_ms);
 
+/* Requests waiting for a worker, and received but not yet answered. */
+int transport_queue_depth(transport *t);
+int transport_in_flight(transport *t);
+
 /* Answers what is queued, closes the socket, joins the workers, frees t. */
 void transport_free(transport *t);
 

@@ -1,0 +1,60 @@
+/*
+ * cmd_stats.c - `cruddur stats`: what the server has done since it started.
+ */
+#include <stdio.h>
+
+#include "cli.h"
+#include "print.h"
+
+static void
+show_stats(const Cruddur__V1__GetStatsResponse *r)
+{
+	const Cruddur__V1__PoolStats *p = r->pool;
+
+	printf("uptime %.1f s   requests %lld   in flight %d   queue %d/%d\n",
+	    (double)r->uptime_us / 1e6, (long long)r->requests_total, r->in_flight, r->queue_depth,
+	    r->queue_capacity);
+	if (p != NULL)
+		printf("pool: %d connections (%d in use, %d idle, %d waiting, max %d); "
+		       "%lld connects, %lld failures, %lld broken\n",
+		    p->size, p->in_use, p->idle, p->waiting, p->max_size, (long long)p->connects,
+		    (long long)p->connect_failures, (long long)p->broken);
+	if (r->n_methods == 0)
+		return;
+	printf("\n%-40s %8s %9s %9s %9s %9s  %s\n", "METHOD", "COUNT", "p50 ms", "p90 ms", "p99 ms",
+	    "max ms", "STATUSES");
+	for (size_t i = 0; i < r->n_methods; i++) {
+		const Cruddur__V1__MethodStats *m = r->methods[i];
+		printf("%-40s %8lld %9.2f %9.2f %9.2f %9.2f ", m->method, (long long)m->count,
+		    (double)m->p50_us / 1e3, (double)m->p90_us / 1e3, (double)m->p99_us / 1e3,
+		    (double)m->max_us / 1e3);
+		for (size_t j = 0; j < m->n_statuses; j++)
+			printf(" %s=%lld", cruddur_status_name((cruddur_status)m->statuses[j]->status),
+			    (long long)m->statuses[j]->count);
+		printf("\n");
+	}
+}
+
+int
+cmd_stats(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
+	Cruddur__V1__GetStatsResponse *resp = NULL;
+	cruddur_call_opts              opts = cli_call_opts(c);
+	int                            rv;
+
+	(void)argv;
+	if (argc != 0)
+		return cli_usage_error("stats takes no arguments");
+	if ((rv = cli_connect(c)) != 0)
+		return rv;
+	cruddur_status st = cruddur_stats_get_stats(c->client, &req, &resp, &opts);
+	if (st != CRUDDUR_OK)
+		return cli_call_failed("stats", st, &opts);
+	if (c->json)
+		print_json(stdout, &resp->base);
+	else
+		show_stats(resp);
+	cruddur_message_free(resp);
+	return 0;
+}

@@ -1,0 +1,293 @@
+/*
+ * config.c - cruddurd's settings from the command line, the environment
+ * and an optional config file.
+ *
+ * Precedence, highest first: command-line flags, environment variables
+ * (CONNECTION_URL / PROD_CONNECTION_URL, CRUDDUR_SQL_DIR), the config file
+ * (--config FILE or $CRUDDUR_CONFIG), built-in defaults. The config file
+ * holds "name = value" lines whose names are the long flags without "--"
+ * (listen, db, workers, ...); "#" starts a comment line. --listen flags
+ * replace the file's listen lines rather than adding to them.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+#define VERSION CRUDDUR_VERSION
+#define CONFIG_MAX_LINES 256
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: cruddurd [OPTIONS]\n"
+	    "\n"
+	    "The cruddur data service: Activities, Users, DbAdmin and Health RPCs over nng.\n"
+	    "\n"
+	    "  --listen URL           listen on URL (repeatable; tcp://, ipc://, tls+tcp://)\n"
+	    "                         default " SERVER_DEFAULT_LISTEN "\n"
+	    "  --db URL               database URL (default: $CONNECTION_URL)\n"
+	    "  --config FILE          settings file of name = value lines (default $CRUDDUR_CONFIG);\n"
+	    "                         flags, then the environment, then the file win\n"
+	    "  --metrics-listen URL   serve Prometheus metrics at URL/metrics (http://...)\n"
+	    "  --env dev|prod         prod takes $PROD_CONNECTION_URL instead (default dev)\n"
+	    "  --sql-dir DIR          where schema.sql and seed.sql are (default: beside the\n"
+	    "                         executable, ../share/cruddur/sql; or $CRUDDUR_SQL_DIR)\n"
+	    "  --workers N            threads that run handlers (default 8)\n"
+	    "  --contexts N           requests received at once (default 128)\n"
+	    "  --queue N              requests waiting for a worker before RESOURCE_EXHAUSTED\n"
+	    "                         (default 128)\n"
+	    "  --pool-min N           database connections kept open (default 2)\n"
+	    "  --pool-max N           database connections at most (default 8)\n"
+	    "  --pool-timeout MS      wait for a free connection (default 2000)\n"
+	    "  --max-request-bytes N  larger requests are refused (default 1048576)\n"
+	    "  --drain-timeout MS     on SIGTERM, wait this long for calls in flight (default 10000)\n"
+	    "  --log-level L          debug, info (one line per request), warn, error (default info)\n"
+	    "  --tls-cert-key-file F  PEM with the certificate chain and key for tls+tcp://\n"
+	    "  --tls-client-ca-file F require client certificates signed by this CA\n"
+	    "  --ready-file PATH      write the listening URLs here once serving; removed at exit\n"
+	    "  --pid-file PATH        write the process id here; removed at exit\n"
+	    "  --version, --help\n"
+	    "\n"
+	    "example:\n"
+	    "  CONNECTION_URL=postgresql://postgres@127.0.0.1:5433/cruddur cruddurd \\\n"
+	    "      --listen tcp://127.0.0.1:7432 --listen ipc:///tmp/cruddur.sock\n");
+}
+
+static int
+parse_int(const char *name, const char *s, int min, int max, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "cruddurd: %s must be a number from %d to %d, not \"%s\"\n", name, min,
+		    max, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+enum {
+	OPT_LISTEN = 256, OPT_DB, OPT_ENV, OPT_SQL_DIR, OPT_WORKERS, OPT_CONTEXTS, OPT_QUEUE,
+	OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_TIMEOUT, OPT_MAX_REQUEST, OPT_DRAIN, OPT_LOG_LEVEL,
+	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_METRICS_LISTEN,
+	OPT_CONFIG, OPT_VERSION, OPT_HELP,
+};
+
+static const struct option long_options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "sql-dir", required_argument, NULL, OPT_SQL_DIR },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "contexts", required_argument, NULL, OPT_CONTEXTS },
+	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "pool-min", required_argument, NULL, OPT_POOL_MIN },
+	{ "pool-max", required_argument, NULL, OPT_POOL_MAX },
+	{ "pool-timeout", required_argument, NULL, OPT_POOL_TIMEOUT },
+	{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
+	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "tls-cert-key-file", required_argument, NULL, OPT_TLS_CERT_KEY },
+	{ "tls-client-ca-file", required_argument, NULL, OPT_TLS_CLIENT_CA },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+parse_option(server_config *cfg, int opt, const char *arg, const char **env)
+{
+	int n;
+	switch (opt) {
+	case OPT_LISTEN:
+		if (cfg->n_listen == SERVER_MAX_LISTEN) {
+			fprintf(stderr, "cruddurd: at most %d --listen URLs\n", SERVER_MAX_LISTEN);
+			return -1;
+		}
+		cfg->listen[cfg->n_listen++] = arg;
+		return 0;
+	case OPT_DB: cfg->db_url = arg; cfg->db_url_source = "--db"; return 0;
+	case OPT_ENV: *env = arg; return 0;
+	case OPT_SQL_DIR: cfg->sql_dir = arg; return 0;
+	case OPT_WORKERS: return parse_int("--workers", arg, 1, 1024, &cfg->workers);
+	case OPT_CONTEXTS: return parse_int("--contexts", arg, 1, 65536, &cfg->contexts);
+	case OPT_QUEUE: return parse_int("--queue", arg, 1, 1 << 20, &cfg->queue_capacity);
+	case OPT_POOL_MIN: return parse_int("--pool-min", arg, 0, 1000, &cfg->pool_min);
+	case OPT_POOL_MAX: return parse_int("--pool-max", arg, 1, 1000, &cfg->pool_max);
+	case OPT_POOL_TIMEOUT: return parse_int("--pool-timeout", arg, 0, 3600000, &cfg->pool_acquire_timeout_ms);
+	case OPT_DRAIN: return parse_int("--drain-timeout", arg, 0, 3600000, &cfg->drain_timeout_ms);
+	case OPT_MAX_REQUEST:
+		if (parse_int("--max-request-bytes", arg, 64, 256 << 20, &n) != 0)
+			return -1;
+		cfg->max_request_bytes = (size_t)n;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if ((cfg->log_level = log_level_parse(arg)) < 0) {
+			fprintf(stderr, "cruddurd: --log-level is debug, info, warn or error\n");
+			return -1;
+		}
+		return 0;
+	case OPT_READY_FILE: cfg->ready_file = arg; return 0;
+	case OPT_PID_FILE: cfg->pid_file = arg; return 0;
+	case OPT_TLS_CERT_KEY: cfg->tls_cert_key_file = arg; return 0;
+	case OPT_TLS_CLIENT_CA: cfg->tls_client_ca_file = arg; return 0;
+	case OPT_METRICS_LISTEN: cfg->metrics_listen = arg; return 0;
+	case OPT_CONFIG: return 0; /* read before the flags, by config_parse */
+	default: return -1;
+	}
+}
+
+/* The seed's dev/prod switch: --env prod reads PROD_CONNECTION_URL. A
+ * --db flag wins over the environment, which wins over the config file. */
+static int
+choose_db_url(server_config *cfg, const char *env, bool db_from_flag)
+{
+	if (strcmp(env, "dev") != 0 && strcmp(env, "prod") != 0) {
+		fprintf(stderr, "cruddurd: --env is dev or prod, not \"%s\"\n", env);
+		return -1;
+	}
+	cfg->prod = strcmp(env, "prod") == 0;
+	const char *var = cfg->prod ? "PROD_CONNECTION_URL" : "CONNECTION_URL";
+	const char *from_env = getenv(var);
+	if (!db_from_flag && from_env != NULL && from_env[0] != '\0') {
+		cfg->db_url = from_env;
+		cfg->db_url_source = var;
+	}
+	if (cfg->db_url == NULL || cfg->db_url[0] == '\0') {
+		fprintf(stderr, "cruddurd: no database URL: give --db, set %s, or put db in --config\n", var);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+option_by_name(const char *name)
+{
+	for (const struct option *o = long_options; o->name != NULL; o++)
+		if (strcmp(o->name, name) == 0 && o->has_arg == required_argument && o->val != OPT_CONFIG)
+			return o->val;
+	return -1;
+}
+
+/* The file's lines stay allocated for the life of the process: the
+ * configuration points into them. */
+static char *config_lines[CONFIG_MAX_LINES];
+
+static char *
+trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int
+read_config_file(server_config *cfg, const char *path, const char **env)
+{
+	FILE  *f = fopen(path, "r");
+	char   buf[4096];
+	int    lineno = 0, n = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "cruddurd: cannot read config %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		char *line = trim(buf), *eq;
+		lineno++;
+		if (*line == '\0' || *line == '#')
+			continue;
+		int opt = -1;
+		if ((eq = strchr(line, '=')) != NULL) {
+			*eq = '\0';
+			opt = option_by_name(trim(line));
+		}
+		if (opt < 0 || n == CONFIG_MAX_LINES || (config_lines[n] = strdup(trim(eq + 1))) == NULL) {
+			fprintf(stderr, "cruddurd: %s:%d: expected \"name = value\" with a known name\n", path, lineno);
+			fclose(f);
+			return -1;
+		}
+		if (parse_option(cfg, opt, config_lines[n++], env) != 0) {
+			fprintf(stderr, "cruddurd: %s:%d: bad value\n", path, lineno);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	if (cfg->db_url != NULL)
+		cfg->db_url_source = "config";
+	return 0;
+}
+
+/* --config is read before every other flag, so that flags override it. */
+static const char *
+find_config(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return argv[i] + 9;
+	}
+	return getenv("CRUDDUR_CONFIG");
+}
+
+int
+config_parse(server_config *cfg, int argc, char **argv)
+{
+	const char *env = "dev", *file = find_config(argc, argv);
+	bool        db_from_flag = false;
+	size_t      listens_from_file;
+	int         opt;
+
+	server_config_defaults(cfg);
+	if (file != NULL && read_config_file(cfg, file, &env) != 0)
+		return -1;
+	listens_from_file = cfg->n_listen;
+	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		if (opt == OPT_HELP || opt == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (opt == OPT_VERSION) {
+			printf("cruddurd %s\n", VERSION);
+			exit(0);
+		}
+		if (opt == OPT_LISTEN && listens_from_file > 0) {
+			cfg->n_listen = 0; /* flags replace the file's listen lines */
+			listens_from_file = 0;
+		}
+		db_from_flag |= opt == OPT_DB;
+		if (parse_option(cfg, opt, optarg, &env) != 0) {
+			if (opt == '?')
+				usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cruddurd: unexpected argument \"%s\"\n", argv[optind]);
+		return -1;
+	}
+	if (cfg->n_listen == 0)
+		cfg->listen[cfg->n_listen++] = SERVER_DEFAULT_LISTEN;
+	if (cfg->pool_min > cfg->pool_max)
+		cfg->pool_min = cfg->pool_max;
+	if (cfg->sql_dir == NULL)
+		cfg->sql_dir = getenv("CRUDDUR_SQL_DIR");
+	return choose_db_url(cfg, env, db_from_flag);
+}

@@ -1,0 +1,160 @@
+/*
+ * metrics_http.c - Prometheus text from the metrics, over nng's HTTP
+ * server. Names follow Prometheus conventions: a cruddur_ prefix, base
+ * units (seconds), _total for counters, labels for method and status.
+ *
+ * The handler runs on an nng thread; it only reads atomics and takes the
+ * pool's mutex for a moment (pool_get_stats), so it never blocks for long.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+
+#include "clock.h"
+#include "metrics_http.h"
+#include "transport.h"
+
+struct metrics_http {
+	nng_http_server  *server;
+	nng_http_handler *handler;
+};
+
+static void
+write_requests(server *s, FILE *f)
+{
+	fputs("# HELP cruddur_requests_total Requests answered, by method and status.\n"
+	      "# TYPE cruddur_requests_total counter\n", f);
+	for (size_t i = 0; i <= rpc_method_count; i++) {
+		method_snapshot snap;
+		const char *name = i < rpc_method_count ? rpc_method_table[i].method->full_name : "(unknown)";
+		metrics_snapshot(s->metrics, i < rpc_method_count ? i : SIZE_MAX, &snap);
+		for (int st = 0; st < METRICS_STATUSES; st++)
+			if (snap.by_status[st] > 0)
+				fprintf(f, "cruddur_requests_total{method=\"%s\",status=\"%s\"} %llu\n", name,
+				    cruddur_status_name((cruddur_status)st), (unsigned long long)snap.by_status[st]);
+	}
+	fputs("# HELP cruddur_request_duration_seconds Time from a request's arrival to its reply.\n"
+	      "# TYPE cruddur_request_duration_seconds summary\n", f);
+	for (size_t i = 0; i <= rpc_method_count; i++) {
+		method_snapshot snap;
+		const char *name = i < rpc_method_count ? rpc_method_table[i].method->full_name : "(unknown)";
+		metrics_snapshot(s->metrics, i < rpc_method_count ? i : SIZE_MAX, &snap);
+		if (snap.count == 0)
+			continue;
+		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.5\"} %.6f\n", name, snap.p50_us / 1e6);
+		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.9\"} %.6f\n", name, snap.p90_us / 1e6);
+		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.99\"} %.6f\n", name, snap.p99_us / 1e6);
+		fprintf(f, "cruddur_request_duration_seconds_sum{method=\"%s\"} %.6f\n", name, (double)snap.sum_us / 1e6);
+		fprintf(f, "cruddur_request_duration_seconds_count{method=\"%s\"} %llu\n", name, (unsigned long long)snap.count);
+	}
+}
+
+static void
+gauge(FILE *f, const char *name, const char *help, const char *type, double v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
+void
+metrics_write_prometheus(server *s, FILE *f)
+{
+	pool_stats ps;
+
+	write_requests(s, f);
+	pool_get_stats(s->pool, &ps);
+	fputs("# HELP cruddur_pool_connections Database connections of the pool, by state.\n"
+	      "# TYPE cruddur_pool_connections gauge\n", f);
+	fprintf(f, "cruddur_pool_connections{state=\"in_use\"} %d\n", ps.in_use);
+	fprintf(f, "cruddur_pool_connections{state=\"idle\"} %d\n", ps.idle);
+	gauge(f, "cruddur_pool_max_connections", "The pool's maximum size.", "gauge", s->cfg.pool_max);
+	gauge(f, "cruddur_pool_waiting", "Requests waiting for a database connection.", "gauge", ps.waiting);
+	gauge(f, "cruddur_pool_connects_total", "Connections the pool made.", "counter", (double)ps.connects);
+	gauge(f, "cruddur_pool_connect_failures_total", "Connection attempts that failed.", "counter",
+	    (double)ps.connect_failures);
+	gauge(f, "cruddur_pool_broken_connections_total", "Connections closed because they broke.",
+	    "counter", (double)ps.broken);
+	gauge(f, "cruddur_queue_capacity", "Requests that may wait for a worker.", "gauge", s->cfg.queue_capacity);
+	if (s->transport != NULL) {
+		gauge(f, "cruddur_queue_depth", "Requests waiting for a worker.", "gauge",
+		    transport_queue_depth(s->transport));
+		gauge(f, "cruddur_in_flight_requests", "Requests received and not yet answered.", "gauge",
+		    transport_in_flight(s->transport));
+	}
+	gauge(f, "cruddur_uptime_seconds", "Seconds since the server started.", "gauge",
+	    (double)(clock_mono_us() - s->started_us) / 1e6);
+}
+
+static void
+serve_metrics(nng_aio *aio)
+{
+	nng_http_handler *h = nng_aio_get_input(aio, 1);
+	server           *s = nng_http_handler_get_data(h);
+	nng_http_res     *res = NULL;
+	char             *text = NULL;
+	size_t            len = 0;
+	FILE             *f = open_memstream(&text, &len);
+	int               rv = NNG_ENOMEM;
+
+	if (f != NULL) {
+		metrics_write_prometheus(s, f);
+		fclose(f);
+		if ((rv = nng_http_res_alloc(&res)) == 0 &&
+		    (rv = nng_http_res_set_header(res, "Content-Type", "text/plain; version=0.0.4; charset=utf-8")) == 0)
+			rv = nng_http_res_copy_data(res, text, len);
+	}
+	free(text);
+	if (rv != 0) {
+		nng_http_res_free(res);
+		nng_aio_finish(aio, rv);
+		return;
+	}
+	nng_aio_set_output(aio, 0, res);
+	nng_aio_finish(aio, 0);
+}
+
+int
+metrics_http_start(metrics_http **out, server *s, const char *url, char *err, size_t errlen)
+{
+	metrics_http *h = calloc(1, sizeof(*h));
+	nng_url      *u = NULL;
+	int           rv;
+
+	if (h == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((rv = nng_url_parse(&u, url)) != 0 || (rv = nng_http_server_hold(&h->server, u)) != 0)
+		goto fail;
+	if ((rv = nng_http_handler_alloc(&h->handler, "/metrics", serve_metrics)) != 0 ||
+	    (rv = nng_http_handler_set_method(h->handler, "GET")) != 0 ||
+	    (rv = nng_http_handler_set_data(h->handler, s, NULL)) != 0 ||
+	    (rv = nng_http_server_add_handler(h->server, h->handler)) != 0) {
+		nng_http_handler_free(h->handler);
+		goto fail;
+	}
+	if ((rv = nng_http_server_start(h->server)) != 0)
+		goto fail;
+	nng_url_free(u);
+	*out = h;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot serve metrics on %s: %s", url, nng_strerror(rv));
+	if (h->server != NULL)
+		nng_http_server_release(h->server);
+	if (u != NULL)
+		nng_url_free(u);
+	free(h);
+	return -1;
+}
+
+void
+metrics_http_stop(metrics_http *h)
+{
+	if (h == NULL)
+		return;
+	nng_http_server_stop(h->server);
+	nng_http_server_release(h->server);
+	free(h);
+}

@@ -1,0 +1,96 @@
+/*
+ * svc_stats.c - the Stats service: requests by method and status, latency
+ * percentiles, pool, queue and uptime, from metrics.c and the pool.
+ */
+#include "clock.h"
+#include "server.h"
+#include "transport.h"
+
+static Cruddur__V1__MethodStats *
+method_stats(rpc_context *ctx, const char *name, const method_snapshot *snap)
+{
+	Cruddur__V1__MethodStats *ms = rpc_alloc(ctx, sizeof(*ms));
+	if (ms == NULL)
+		return NULL;
+	cruddur__v1__method_stats__init(ms);
+	ms->statuses = rpc_alloc(ctx, METRICS_STATUSES * sizeof(*ms->statuses));
+	if (ms->statuses == NULL)
+		return NULL;
+	ms->method = (char *)name;
+	ms->count = (int64_t)snap->count;
+	ms->p50_us = snap->p50_us;
+	ms->p90_us = snap->p90_us;
+	ms->p99_us = snap->p99_us;
+	ms->max_us = snap->max_us;
+	ms->sum_us = (int64_t)snap->sum_us;
+	for (int s = 0; s < METRICS_STATUSES; s++) {
+		if (snap->by_status[s] == 0)
+			continue;
+		Cruddur__V1__StatusCount *sc = rpc_alloc(ctx, sizeof(*sc));
+		if (sc == NULL)
+			return NULL;
+		cruddur__v1__status_count__init(sc);
+		sc->status = (Cruddur__V1__StatusCode)s;
+		sc->count = (int64_t)snap->by_status[s];
+		ms->statuses[ms->n_statuses++] = sc;
+	}
+	return ms;
+}
+
+static cruddur_status
+fill_pool(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
+{
+	Cruddur__V1__PoolStats *ps = rpc_alloc(ctx, sizeof(*ps));
+	pool_stats              st;
+
+	if (ps == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	cruddur__v1__pool_stats__init(ps);
+	pool_get_stats(ctx->server->pool, &st);
+	ps->size = st.size;
+	ps->in_use = st.in_use;
+	ps->idle = st.idle;
+	ps->waiting = st.waiting;
+	ps->max_size = ctx->server->cfg.pool_max;
+	ps->connects = (int64_t)st.connects;
+	ps->connect_failures = (int64_t)st.connect_failures;
+	ps->broken = (int64_t)st.broken;
+	resp->pool = ps;
+	return CRUDDUR_OK;
+}
+
+static cruddur_status
+get_stats(rpc_context *ctx, const Cruddur__V1__GetStatsRequest *req, Cruddur__V1__GetStatsResponse *resp)
+{
+	server *s = ctx->server;
+
+	(void)req;
+	resp->uptime_us = clock_mono_us() - s->started_us;
+	resp->queue_capacity = s->cfg.queue_capacity;
+	if (s->transport != NULL) {
+		resp->queue_depth = transport_queue_depth(s->transport);
+		resp->in_flight = transport_in_flight(s->transport);
+	}
+	resp->methods = rpc_alloc(ctx, (rpc_method_count + 1) * sizeof(*resp->methods));
+	if (resp->methods == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	for (size_t i = 0; i <= rpc_method_count; i++) {
+		method_snapshot snap;
+		size_t          index = i < rpc_method_count ? i : SIZE_MAX;
+		metrics_snapshot(s->metrics, index, &snap);
+		resp->requests_total += (int64_t)snap.count;
+		if (snap.count == 0)
+			continue;
+		const char *name = i < rpc_method_count ? rpc_method_table[i].method->full_name : "(unknown)";
+		if ((resp->methods[resp->n_methods] = method_stats(ctx, name, &snap)) == NULL)
+			return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+		resp->n_methods++;
+	}
+	return fill_pool(ctx, resp);
+}
+
+void
+svc_stats_register(rpc_handlers *h)
+{
+	h->stats_get_stats = get_stats;
+}

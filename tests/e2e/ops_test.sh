@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# tests/e2e/ops_test.sh - seeing what cruddurd does, and how it is configured:
+# the config file and its precedence (flags > environment > file), the Stats
+# RPC through `cruddur stats`, and the Prometheus endpoint. Run by ctest.
+set -euo pipefail
+
+bin=${CRUDDUR_BIN_DIR:?run through ctest}
+pgdir=${CRUDDUR_TEST_PG_DIR:?run through ctest}
+work=$(mktemp -d /tmp/cruddur-ops-XXXXXX)
+failures=0
+server_pid=
+
+cleanup() {
+    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+db_url() { echo "postgresql://postgres@/$1?host=$pgdir"; }
+psql_q() { psql -X -qtA "$(db_url postgres)" -c "$1"; }
+
+# start [ENV=VALUE...] -- [FLAGS...]: cruddurd with a ready file; sets $url.
+start() {
+    local envs=()
+    while [[ $# -gt 0 && "$1" != -- ]]; do envs+=("$1"); shift; done
+    shift
+    rm -f "$work/ready"
+    env -u CONNECTION_URL "${envs[@]}" "$bin/cruddurd" --ready-file "$work/ready" --log-level warn "$@" \
+        2>>"$work/cruddurd.log" &
+    server_pid=$!
+    for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
+    [[ -s "$work/ready" ]] || { cat "$work/cruddurd.log" >&2; echo "cruddurd did not start" >&2; exit 1; }
+    url=$(head -1 "$work/ready")
+}
+stop() {
+    kill -TERM "$server_pid"
+    local rc=0
+    wait "$server_pid" || rc=$?
+    server_pid=
+    [[ $rc -eq 0 ]] || fail "cruddurd exited $rc"
+}
+cli() { "$bin/cruddur" --server "$url" "$@"; }
+# The database that `db setup` made: which URL won.
+setup_made() {
+    cli db setup >/dev/null || fail "db setup failed"
+    psql_q "SELECT count(*) FROM pg_database WHERE datname = '$1'" | grep -qx 1 || fail "database $1 was not the one used"
+}
+
+# Precedence: the file alone, then the environment over it, then a flag over both.
+port=$((20000 + RANDOM % 20000))
+cat >"$work/cruddurd.conf" <<CONF
+# cruddurd settings
+listen = tcp://127.0.0.1:0
+db = $(db_url cruddur_ops_file)
+workers = 3
+metrics-listen = http://127.0.0.1:$port
+CONF
+start -- --config "$work/cruddurd.conf"
+setup_made cruddur_ops_file
+stop
+start CONNECTION_URL="$(db_url cruddur_ops_env)" -- --config "$work/cruddurd.conf"
+setup_made cruddur_ops_env
+stop
+start CRUDDUR_CONFIG="$work/cruddurd.conf" CONNECTION_URL="$(db_url cruddur_ops_env)" -- \
+    --db "$(db_url cruddur_ops_flag)" --listen tcp://127.0.0.1:0
+setup_made cruddur_ops_flag
+stop
+
+# A bad line is refused with its file and line.
+printf 'listen = tcp://127.0.0.1:0\nworkers = many\n' >"$work/bad.conf"
+rc=0; out=$("$bin/cruddurd" --config "$work/bad.conf" --db "$(db_url x)" 2>&1) || rc=$?
+[[ $rc -eq 2 && "$out" == *"bad.conf:2"* ]] || fail "bad config: exit $rc: $out"
+printf 'colour = blue\n' >"$work/unknown.conf"
+rc=0; out=$("$bin/cruddurd" --config "$work/unknown.conf" --db "$(db_url x)" 2>&1) || rc=$?
+[[ $rc -eq 2 && "$out" == *"unknown.conf:1"* ]] || fail "unknown name: exit $rc: $out"
+
+# Stats and metrics, after known traffic.
+start -- --config "$work/cruddurd.conf"
+cli db setup >/dev/null
+for _ in 1 2 3 4 5; do cli feed home >/dev/null; done
+cli feed home --limit 500 >/dev/null 2>&1 && fail "limit 500 accepted"
+out=$(cli stats) || fail "stats failed"
+grep -qE "cruddur.v1.Activities/HomeFeed +6 .* OK=5 INVALID_ARGUMENT=1" <<<"$out" || fail "stats: $out"
+grep -q "^pool: " <<<"$out" || fail "stats has no pool line: $out"
+out=$(cli --json stats) || fail "stats --json failed"
+grep -q '"requests_total":' <<<"$out" || fail "stats --json: $out"
+
+# GET /metrics with bash alone (no curl on a fresh machine).
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+metrics=$(cat <&3)
+exec 3<&-
+for want in 'HTTP/1.[01] 200' 'Content-Type: text/plain; version=0.0.4' \
+    'cruddur_requests_total\{method="cruddur.v1.Activities/HomeFeed",status="OK"\} 5' \
+    'cruddur_requests_total\{method="cruddur.v1.Activities/HomeFeed",status="INVALID_ARGUMENT"\} 1' \
+    '# TYPE cruddur_request_duration_seconds summary' \
+    'cruddur_request_duration_seconds_count\{method="cruddur.v1.Activities/HomeFeed"\} 6' \
+    'cruddur_pool_connections\{state="idle"\} [0-9]+' 'cruddur_pool_max_connections 8' \
+    'cruddur_queue_capacity 128' 'cruddur_uptime_seconds [0-9.]+'; do
+    grep -qE "$want" <<<"$metrics" || fail "metrics lack /$want/"
+done
+stop
+
+if [[ $failures -gt 0 ]]; then
+    echo "ops_test: $failures failed" >&2
+    exit 1
+fi
+echo "ops_test: passed"
