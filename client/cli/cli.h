@@ -29,6 +29,10 @@ typedef struct cli {
 	const char     *tls_ca_file;
 	const char     *tls_cert_key_file;
 	const char     *tls_server_name;
+	/* --token-file or $CRUDDUR_TOKEN: sent as "authorization" metadata. */
+	char             token[4097];
+	cruddur_metadata metadata[1];
+	size_t           n_metadata;
 	cruddur_client *client;
 } cli;
 

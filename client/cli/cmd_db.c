@@ -105,11 +105,27 @@ db_drop(cli *c, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--if-exists") == 0)
 			init.if_exists = true;
+		else if (strcmp(argv[i], "--confirm") == 0 && i + 1 < argc)
+			init.confirm = argv[++i];
 		else
 			return cli_usage_error("db drop: unknown argument %s", argv[i]);
 	}
 	DB_CALL(c, "db drop", cruddur_db_admin_drop, Cruddur__V1__DropRequest, init,
 	    Cruddur__V1__DropResponse, show_drop);
+}
+
+static int
+db_setup(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__SetupRequest init = CRUDDUR__V1__SETUP_REQUEST__INIT;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--confirm") == 0 && i + 1 < argc)
+			init.confirm = argv[++i];
+		else
+			return cli_usage_error("db setup: unknown argument %s", argv[i]);
+	}
+	DB_CALL(c, "db setup", cruddur_db_admin_setup, Cruddur__V1__SetupRequest, init,
+	    Cruddur__V1__SetupResponse, show_setup);
 }
 
 int
@@ -123,6 +139,7 @@ cmd_db(cli *c, int argc, char **argv)
 		int (*fn)(cli *c, int argc, char **argv);
 	} with_args[] = {
 		{ "drop", db_drop },
+		{ "setup", db_setup },
 		{ "migrate", cmd_db_migrate },
 		{ "rollback", cmd_db_rollback },
 		{ "status", cmd_db_status },
@@ -147,9 +164,6 @@ cmd_db(cli *c, int argc, char **argv)
 	if (strcmp(sub, "seed") == 0)
 		DB_CALL(c, "db seed", cruddur_db_admin_seed, Cruddur__V1__SeedRequest,
 		    CRUDDUR__V1__SEED_REQUEST__INIT, Cruddur__V1__SeedResponse, show_seed);
-	if (strcmp(sub, "setup") == 0)
-		DB_CALL(c, "db setup", cruddur_db_admin_setup, Cruddur__V1__SetupRequest,
-		    CRUDDUR__V1__SETUP_REQUEST__INIT, Cruddur__V1__SetupResponse, show_setup);
 	if (strcmp(sub, "sessions") == 0)
 		DB_CALL(c, "db sessions", cruddur_db_admin_sessions, Cruddur__V1__SessionsRequest,
 		    CRUDDUR__V1__SESSIONS_REQUEST__INIT, Cruddur__V1__SessionsResponse,

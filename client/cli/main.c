@@ -40,6 +40,8 @@ usage(FILE *f)
 	    "  --prod         call $CRUDDUR_PROD_SERVER (and psql $PROD_CONNECTION_URL)\n"
 	    "  --json         print responses as JSON with their proto field names\n"
 	    "  --timeout MS   deadline of each call (default %d)\n"
+	    "  --token-file FILE  the admin token, sent with every call (default\n"
+	    "                 $CRUDDUR_TOKEN); DbAdmin calls need it when the server has one\n"
 	    "  --tls-ca FILE  CA that signed a tls+tcp:// server's certificate\n"
 	    "                 (default $CRUDDUR_TLS_CA_FILE)\n"
 	    "  --tls-cert FILE  this client's certificate and key, one PEM file, for\n"
@@ -91,6 +93,8 @@ cli_call_opts(const cli *c)
 	cruddur_call_opts opts;
 	memset(&opts, 0, sizeof(opts));
 	opts.deadline_ms = c->timeout_ms;
+	opts.metadata = c->metadata;
+	opts.n_metadata = c->n_metadata;
 	return opts;
 }
 
@@ -117,6 +121,31 @@ cli_connect(cli *c)
 	return 0;
 }
 
+/* The token for servers that want one: --token-file, else $CRUDDUR_TOKEN. */
+static int
+load_token(cli *c, const char *file)
+{
+	const char *env = getenv("CRUDDUR_TOKEN");
+
+	if (file != NULL) {
+		FILE *f = fopen(file, "r");
+		if (f == NULL || fgets(c->token, sizeof(c->token), f) == NULL) {
+			if (f != NULL)
+				fclose(f);
+			return cli_usage_error("cannot read a token from %s", file);
+		}
+		fclose(f);
+		c->token[strcspn(c->token, "\r\n")] = '\0';
+	} else if (env != NULL && env[0] != '\0') {
+		snprintf(c->token, sizeof(c->token), "%s", env);
+	}
+	if (c->token[0] != '\0') {
+		c->metadata[0] = (cruddur_metadata){ "authorization", c->token };
+		c->n_metadata = 1;
+	}
+	return 0;
+}
+
 static int
 resolve_servers(cli *c)
 {
@@ -138,8 +167,9 @@ resolve_servers(cli *c)
 static int
 parse_global(cli *c, int argc, char **argv, int *cmd_index)
 {
-	int  i = 1;
-	long n;
+	int         i = 1, rv;
+	long        n;
+	const char *token_file = NULL;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -154,6 +184,8 @@ parse_global(cli *c, int argc, char **argv, int *cmd_index)
 			if (c->n_servers == CLI_MAX_SERVERS)
 				return cli_usage_error("at most %d --server URLs", CLI_MAX_SERVERS);
 			c->servers[c->n_servers++] = argv[++i];
+		} else if (strcmp(a, "--token-file") == 0 && i + 1 < argc) {
+			token_file = argv[++i];
 		} else if (strcmp(a, "--tls-ca") == 0 && i + 1 < argc) {
 			c->tls_ca_file = argv[++i];
 		} else if (strcmp(a, "--tls-cert") == 0 && i + 1 < argc) {
@@ -171,6 +203,8 @@ parse_global(cli *c, int argc, char **argv, int *cmd_index)
 	if (i == argc)
 		return cli_usage_error("no command");
 	*cmd_index = i;
+	if ((rv = load_token(c, token_file)) != 0)
+		return rv;
 	return resolve_servers(c);
 }
 

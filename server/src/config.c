@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "config.h"
 #include "log.h"
 
@@ -35,6 +36,9 @@ usage(FILE *f)
 	    "  --config FILE          settings file of name = value lines (default $CRUDDUR_CONFIG);\n"
 	    "                         flags, then the environment, then the file win\n"
 	    "  --metrics-listen URL   serve Prometheus metrics at URL/metrics (http://...)\n"
+	    "  --admin-token-file F   DbAdmin calls must carry the token in F (default\n"
+	    "                         $CRUDDUR_ADMIN_TOKEN); required with --env prod\n"
+	    "  --require-token        every call must carry the token, not only DbAdmin\n"
 	    "  --env dev|prod         prod takes $PROD_CONNECTION_URL instead (default dev)\n"
 	    "  --sql-dir DIR          where schema.sql and seed.sql are (default: beside the\n"
 	    "                         executable, ../share/cruddur/sql; or $CRUDDUR_SQL_DIR)\n"
@@ -78,7 +82,7 @@ enum {
 	OPT_LISTEN = 256, OPT_DB, OPT_ENV, OPT_SQL_DIR, OPT_WORKERS, OPT_CONTEXTS, OPT_QUEUE,
 	OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_TIMEOUT, OPT_MAX_REQUEST, OPT_DRAIN, OPT_LOG_LEVEL,
 	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_METRICS_LISTEN,
-	OPT_CONFIG, OPT_VERSION, OPT_HELP,
+	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_CONFIG, OPT_VERSION, OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -100,6 +104,8 @@ static const struct option long_options[] = {
 	{ "tls-cert-key-file", required_argument, NULL, OPT_TLS_CERT_KEY },
 	{ "tls-client-ca-file", required_argument, NULL, OPT_TLS_CLIENT_CA },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+	{ "admin-token-file", required_argument, NULL, OPT_ADMIN_TOKEN_FILE },
+	{ "require-token", no_argument, NULL, OPT_REQUIRE_TOKEN },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -144,6 +150,8 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 	case OPT_TLS_CERT_KEY: cfg->tls_cert_key_file = arg; return 0;
 	case OPT_TLS_CLIENT_CA: cfg->tls_client_ca_file = arg; return 0;
 	case OPT_METRICS_LISTEN: cfg->metrics_listen = arg; return 0;
+	case OPT_ADMIN_TOKEN_FILE: cfg->admin_token_file = arg; return 0;
+	case OPT_REQUIRE_TOKEN: cfg->require_token = true; return 0;
 	case OPT_CONFIG: return 0; /* read before the flags, by config_parse */
 	default: return -1;
 	}
@@ -172,11 +180,42 @@ choose_db_url(server_config *cfg, const char *env, bool db_from_flag)
 	return 0;
 }
 
+/* The admin token: --admin-token-file, then CRUDDUR_ADMIN_TOKEN, then the
+ * config file's admin-token-file. A production server must have one. */
+static int
+load_token(server_config *cfg, bool file_from_flag)
+{
+	const char *from_env = getenv("CRUDDUR_ADMIN_TOKEN");
+	char        err[512];
+
+	if ((!file_from_flag || cfg->admin_token_file == NULL) && from_env != NULL && from_env[0] != '\0') {
+		if (strlen(from_env) < 16) {
+			fprintf(stderr, "cruddurd: CRUDDUR_ADMIN_TOKEN must be at least 16 bytes\n");
+			return -1;
+		}
+		cfg->admin_token = strdup(from_env);
+	} else if (cfg->admin_token_file != NULL &&
+	    auth_read_token_file(cfg->admin_token_file, &cfg->admin_token, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cruddurd: %s\n", err);
+		return -1;
+	}
+	if (cfg->prod && cfg->admin_token == NULL) {
+		fprintf(stderr, "cruddurd: --env prod needs an admin token: --admin-token-file or CRUDDUR_ADMIN_TOKEN\n");
+		return -1;
+	}
+	if (cfg->require_token && cfg->admin_token == NULL) {
+		fprintf(stderr, "cruddurd: --require-token needs an admin token\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 option_by_name(const char *name)
 {
 	for (const struct option *o = long_options; o->name != NULL; o++)
-		if (strcmp(o->name, name) == 0 && o->has_arg == required_argument && o->val != OPT_CONFIG)
+		if (strcmp(o->name, name) == 0 && o->val != OPT_CONFIG && o->val != OPT_HELP &&
+		    o->val != OPT_VERSION)
 			return o->val;
 	return -1;
 }
@@ -222,7 +261,15 @@ read_config_file(server_config *cfg, const char *path, const char **env)
 			fclose(f);
 			return -1;
 		}
-		if (parse_option(cfg, opt, config_lines[n++], env) != 0) {
+		const char *value = config_lines[n++];
+		bool        bad = false;
+		if (opt == OPT_REQUIRE_TOKEN) { /* a switch: true or false in a file */
+			bad = strcmp(value, "true") != 0 && strcmp(value, "false") != 0;
+			cfg->require_token = strcmp(value, "true") == 0;
+		} else {
+			bad = parse_option(cfg, opt, value, env) != 0;
+		}
+		if (bad) {
 			fprintf(stderr, "cruddurd: %s:%d: bad value\n", path, lineno);
 			fclose(f);
 			return -1;
@@ -251,7 +298,7 @@ int
 config_parse(server_config *cfg, int argc, char **argv)
 {
 	const char *env = "dev", *file = find_config(argc, argv);
-	bool        db_from_flag = false;
+	bool        db_from_flag = false, token_file_from_flag = false;
 	size_t      listens_from_file;
 	int         opt;
 
@@ -273,6 +320,7 @@ config_parse(server_config *cfg, int argc, char **argv)
 			listens_from_file = 0;
 		}
 		db_from_flag |= opt == OPT_DB;
+		token_file_from_flag |= opt == OPT_ADMIN_TOKEN_FILE;
 		if (parse_option(cfg, opt, optarg, &env) != 0) {
 			if (opt == '?')
 				usage(stderr);
@@ -289,5 +337,7 @@ config_parse(server_config *cfg, int argc, char **argv)
 		cfg->pool_min = cfg->pool_max;
 	if (cfg->sql_dir == NULL)
 		cfg->sql_dir = getenv("CRUDDUR_SQL_DIR");
-	return choose_db_url(cfg, env, db_from_flag);
+	if (choose_db_url(cfg, env, db_from_flag) != 0 || load_token(cfg, token_file_from_flag) != 0)
+		return -1;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "dispatch.h"
 #include "envelope.h"
@@ -67,6 +68,10 @@ run_method(rpc_context *ctx, const rpc_method_entry *entry, ProtobufCMessage **r
 	if (req == NULL)
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
 		    "the request body is not a valid %s", in->name);
+	if ((st = auth_check_confirm(ctx, req)) != CRUDDUR_OK) {
+		protobuf_c_message_free_unpacked(req, NULL);
+		return st;
+	}
 	if ((resp = rpc_alloc(ctx, out->sizeof_message)) == NULL) {
 		protobuf_c_message_free_unpacked(req, NULL);
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
@@ -101,7 +106,7 @@ check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
 	if ((*entry = dispatch_find_method(env->method)) == NULL)
 		return rpc_fail(ctx, CRUDDUR_UNIMPLEMENTED, "unknown method \"%.200s\"", env->method);
 	ctx->method = (*entry)->method;
-	return CRUDDUR_OK;
+	return auth_check(ctx, *entry);
 }
 
 nng_msg *

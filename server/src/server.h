@@ -45,6 +45,10 @@ typedef struct server_config {
 	const char *tls_cert_key_file;
 	const char *tls_client_ca_file;
 	const char *metrics_listen; /* http://HOST:PORT for GET /metrics */
+	const char *admin_token_file;
+	/* The token DbAdmin calls must carry (auth.h); NULL: none needed. */
+	char       *admin_token;
+	bool        require_token; /* every call needs the token */
 } server_config;
 
 struct server {

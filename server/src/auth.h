@@ -1,0 +1,38 @@
+/*
+ * auth.h - who may call what.
+ *
+ * A server started with an admin token (--admin-token-file or
+ * CRUDDUR_ADMIN_TOKEN) requires it in the "authorization" metadata of every
+ * DbAdmin call, and of every call at all with --require-token. The token
+ * may be sent bare or as "Bearer <token>". No token: UNAUTHENTICATED; a
+ * wrong one: PERMISSION_DENIED. The comparison takes the same time whatever
+ * the token sent, so timing tells nothing about the right one.
+ *
+ * A production server (--env prod) also refuses a destructive call unless
+ * its request confirms the database name: a request message with a field
+ * named `confirm` is destructive by that convention (Drop, Setup,
+ * Rollback, KillSessions), and `confirm` must equal the database name.
+ */
+#ifndef CRUDDUR_AUTH_H
+#define CRUDDUR_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rpc_handlers.h"
+
+/* Whether a (of alen bytes) equals secret, in time that depends only on
+ * secret's length. */
+bool auth_equal(const char *a, size_t alen, const char *secret, size_t secret_len);
+
+/* The token check for a call of entry, from ctx->envelope's metadata. */
+cruddur_status auth_check(rpc_context *ctx, const rpc_method_entry *entry);
+
+/* The production confirmation for a decoded request of entry. */
+cruddur_status auth_check_confirm(rpc_context *ctx, const ProtobufCMessage *req);
+
+/* Reads a token file: its first line, without the newline. Returns 0, or
+ * -1 with a message. The token must be 16 to 4096 bytes. */
+int auth_read_token_file(const char *path, char **token, char *err, size_t errlen);
+
+#endif /* CRUDDUR_AUTH_H */
