@@ -59,6 +59,7 @@
 
 struct pool_conn {
 	PGconn *pg;
+	int64_t deadline_us;    /* CLOCK_MONOTONIC; 0: none (pool_conn_set_deadline) */
 	uint64_t prepared;      /* bit i: statement id i is prepared */
 	uint64_t generation;    /* p->generation when the slot was reserved */
 	pool_conn *next;        /* idle stack link, under p->mtx */
@@ -455,6 +456,7 @@ pool_release(pool *p, pool_conn *c)
 
 	if (c == NULL)
 		return;
+	c->deadline_us = 0;
 	keep = conn_reusable(c);
 
 	pthread_mutex_lock(&p->mtx);
@@ -550,6 +552,64 @@ stmt_prepare(pool_conn *c, const db_statement *stmt, char *msg, size_t msglen)
 	return st;
 }
 
+void
+pool_conn_set_deadline(pool_conn *c, int64_t deadline_us)
+{
+	c->deadline_us = deadline_us;
+}
+
+/* Asks the server to cancel what c is running. Best effort: the query may
+ * finish first, and then its result stands. */
+static void
+conn_cancel(pool_conn *c)
+{
+	char      err[256];
+	PGcancel *cancel = PQgetCancel(c->pg);
+
+	if (cancel != NULL) {
+		PQcancel(cancel, err, sizeof(err));
+		PQfreeCancel(cancel);
+	}
+}
+
+/*
+ * Runs stmt, but not past c's deadline: the query is sent without waiting,
+ * and when the deadline passes before its result is in, it is cancelled
+ * (the server then fails it with 57014, which db_error_status reports as
+ * DEADLINE_EXCEEDED). Without a deadline it is PQexecPrepared.
+ */
+static PGresult *
+exec_until(pool_conn *c, const db_statement *stmt, const char *const *params)
+{
+	PGresult *res = NULL, *next;
+	bool      cancelled = false;
+
+	if (c->deadline_us == 0)
+		return PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
+	if (!PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0))
+		return NULL; /* db_error_status reads PQerrorMessage */
+	while (PQisBusy(c->pg)) {
+		int64_t       left_ms = (c->deadline_us - pool_now_us()) / 1000;
+		struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
+		if (left_ms <= 0 && !cancelled) {
+			conn_cancel(c);
+			cancelled = true;
+		}
+		/* After a cancel, wait for the server's answer to it. */
+		if (poll(&pfd, 1, cancelled ? 1000 : (int)(left_ms < 1000 ? left_ms + 1 : 1000)) < 0 &&
+		    errno != EINTR)
+			break;
+		if (!PQconsumeInput(c->pg))
+			break;
+	}
+	/* One statement, one result; keep the last should there be more. */
+	while ((next = PQgetResult(c->pg)) != NULL) {
+		PQclear(res);
+		res = next;
+	}
+	return res;
+}
+
 cruddur_status
 pool_conn_exec(pool_conn *c, const db_statement *stmt,
     const char *const *params, PGresult **out, char *msg, size_t msglen)
@@ -568,8 +628,7 @@ pool_conn_exec(pool_conn *c, const db_statement *stmt,
 	for (int attempt = 0;; attempt++) {
 		if ((st = stmt_prepare(c, stmt, msg, msglen)) != CRUDDUR_OK)
 			return st;
-		res = PQexecPrepared(c->pg, stmt->name, stmt->nparams, params,
-		    NULL, NULL, 0);
+		res = exec_until(c, stmt, params);
 		st = db_error_status(res, c->pg, msg, msglen);
 		if (st == CRUDDUR_OK) {
 			*out = res;

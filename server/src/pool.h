@@ -123,6 +123,11 @@ void pool_get_stats(pool *p, pool_stats *out);
  * statements. */
 PGconn *pool_conn_pg(pool_conn *c);
 
+/* Statements run with pool_conn_exec on c from now on are cancelled when
+ * deadline_us (CLOCK_MONOTONIC microseconds; 0: none) passes, and then
+ * fail with CRUDDUR_DEADLINE_EXCEEDED. pool_release clears it. */
+void pool_conn_set_deadline(pool_conn *c, int64_t deadline_us);
+
 /* Microseconds on CLOCK_MONOTONIC, the clock of pool_acquire's deadline. */
 int64_t pool_now_us(void);
 

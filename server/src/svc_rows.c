@@ -17,6 +17,7 @@ rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params
 	    sizeof(ctx->message));
 	if (st != CRUDDUR_OK)
 		return st;
+	pool_conn_set_deadline(conn, ctx->deadline_us);
 	st = pool_conn_exec(conn, stmt, params, res, ctx->message, sizeof(ctx->message));
 	pool_release(ctx->server->pool, conn);
 	return st;
@@ -43,6 +44,7 @@ rows_tx_begin(rpc_context *ctx, pool_conn **conn)
 	    sizeof(ctx->message));
 	if (st != CRUDDUR_OK)
 		return st;
+	pool_conn_set_deadline(*conn, ctx->deadline_us);
 	if ((st = tx_command(ctx, *conn, "BEGIN")) != CRUDDUR_OK)
 		pool_release(ctx->server->pool, *conn);
 	return st;

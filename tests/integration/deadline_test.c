@@ -1,0 +1,74 @@
+/*
+ * deadline_test.c - deadlines reach the database: a query still running
+ * when the call's deadline passes is cancelled, the caller gets
+ * DEADLINE_EXCEEDED on time, the connection stays usable, and the server
+ * keeps no query running for a caller that has gone.
+ *
+ * The slow query is made by holding an ACCESS EXCLUSIVE lock on activities
+ * from another session, so that HomeFeed waits for it.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "test_support.h"
+
+#define DB "cruddur_deadline_test"
+
+static cruddur_status
+feed(cruddur_client *c, uint32_t deadline_ms, cruddur_call_opts *o)
+{
+	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+	Cruddur__V1__HomeFeedResponse *resp = NULL;
+
+	memset(o, 0, sizeof(*o));
+	o->deadline_ms = deadline_ms;
+	cruddur_status st = cruddur_activities_home_feed(c, &req, &resp, o);
+	cruddur_message_free(resp);
+	return st;
+}
+
+int
+main(void)
+{
+	ts_server         s;
+	cruddur_call_opts o;
+	char              url[512], out[256];
+
+	ts_require_pg();
+	if (ts_server_start(&s, "tcp://127.0.0.1:0", DB, NULL, NULL) != 0)
+		return 1;
+	cruddur_client *c = ts_client(&s);
+	Cruddur__V1__SetupRequest   sreq = CRUDDUR__V1__SETUP_REQUEST__INIT;
+	Cruddur__V1__SetupResponse *sresp = NULL;
+	cruddur_call_opts           so = { .deadline_ms = 30000 };
+	CHECK_STATUS(cruddur_db_admin_setup(c, &sreq, &sresp, &so), CRUDDUR_OK, &so);
+	cruddur_message_free(sresp);
+	CHECK_STATUS(feed(c, 5000, &o), CRUDDUR_OK, &o);
+
+	PGconn *locker = PQconnectdb(ts_pg_url(DB, url, sizeof(url)));
+	CHECK(PQstatus(locker) == CONNECTION_OK);
+	PQclear(PQexec(locker, "BEGIN; LOCK TABLE activities IN ACCESS EXCLUSIVE MODE"));
+
+	double t0 = ts_now();
+	CHECK_STATUS(feed(c, 400, &o), CRUDDUR_DEADLINE_EXCEEDED, &o);
+	double took = ts_now() - t0;
+	CHECK(took >= 0.35 && took < 2.0);
+	printf("deadline 400 ms: the call returned after %.0f ms: %s\n", took * 1000, o.message);
+
+	/* The cancelled query is gone from the server, not waiting on the lock. */
+	usleep(200000);
+	CHECK(ts_psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cruddurd' "
+	                          "AND wait_event_type = 'Lock'", out, sizeof(out)) == 0);
+	CHECK_STREQ(out, "0");
+
+	PQclear(PQexec(locker, "COMMIT"));
+	PQfinish(locker);
+	/* And the pool's connections still work. */
+	for (int i = 0; i < 10; i++)
+		CHECK_STATUS(feed(c, 5000, &o), CRUDDUR_OK, &o);
+	cruddur_client_close(c);
+	CHECK(ts_server_stop(&s) == 0);
+	return ts_finish("deadline_test");
+}
