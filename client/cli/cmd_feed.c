@@ -1,22 +1,16 @@
 /*
- * cmd_feed.c - `cruddur feed home [--limit N]`.
+ * cmd_feed.c - `cruddur feed home [--limit N] [--cursor C]`.
+ *
+ * Human output ends with "next cursor: C" when another page follows, so a
+ * script can page with --cursor C; --json prints the response (its
+ * next_cursor field is "" on the last page).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_activities.h"
 #include "print.h"
-
-static void
-show_activity(const Cruddur__V1__Activity *a)
-{
-	char created[64], expires[64];
-	printf("%s  @%s  %s\n", a->display_name, a->handle, print_time(a->created_at_us, created, sizeof(created)));
-	printf("  %s\n", a->message);
-	printf("  replies %lld  reposts %lld  likes %lld  expires %s  uuid %s\n\n",
-	    (long long)a->replies_count, (long long)a->reposts_count, (long long)a->likes_count,
-	    print_time(a->expires_at_us, expires, sizeof(expires)), a->uuid);
-}
 
 static int
 feed_home(cli *c, int argc, char **argv)
@@ -33,6 +27,8 @@ feed_home(cli *c, int argc, char **argv)
 			if (cli_parse_int(argv[++i], INT32_MIN, INT32_MAX, &n) != 0)
 				return cli_usage_error("--limit takes a number");
 			req.limit = (int32_t)n;
+		} else if (strcmp(argv[i], "--cursor") == 0 && i + 1 < argc) {
+			req.cursor = argv[++i];
 		} else {
 			return cli_usage_error("feed home: unknown argument %s", argv[i]);
 		}
@@ -42,12 +38,16 @@ feed_home(cli *c, int argc, char **argv)
 	cruddur_status st = cruddur_activities_home_feed(c->client, &req, &resp, &opts);
 	if (st != CRUDDUR_OK)
 		return cli_call_failed("feed home", st, &opts);
-	if (c->json)
+	if (c->json) {
 		print_json(stdout, &resp->base);
-	else if (resp->n_activities == 0)
-		printf("(the home feed is empty)\n");
-	for (size_t i = 0; !c->json && i < resp->n_activities; i++)
-		show_activity(resp->activities[i]);
+	} else {
+		if (resp->n_activities == 0)
+			printf("(the home feed is empty)\n");
+		for (size_t i = 0; i < resp->n_activities; i++)
+			cli_show_activity(resp->activities[i], "");
+		if (resp->next_cursor[0] != '\0')
+			printf("next cursor: %s\n", resp->next_cursor);
+	}
 	cruddur_message_free(resp);
 	return 0;
 }

@@ -1,11 +1,128 @@
 /*
- * cmd_users.c - `cruddur users show HANDLE`.
+ * cmd_users.c - `cruddur users create|show|short|update|activities`.
+ *
+ *   users create --handle H --display-name N --email E --cognito-id C
+ *   users show H
+ *   users short H
+ *   users update H [--display-name N] [--bio B]
+ *   users activities H [--limit N] [--cursor C]
+ *
+ * Scripts rely on these names and flags. `users activities` ends its human
+ * output with "next cursor: C" while more pages follow, so a script can
+ * page with `sed -n 's/^next cursor: //p'`; --json prints the response
+ * (next_cursor is "" on the last page). Range and shape checks are the
+ * server's: the CLI only parses, so that both say the same thing.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "print.h"
+
+/* Flags that take a value, gathered by parse_args. */
+typedef struct users_args {
+	const char *positional; /* the HANDLE */
+	const char *handle, *display_name, *email, *cognito_id, *bio, *limit, *cursor;
+} users_args;
+
+typedef struct flag {
+	const char *name;
+	size_t      offset; /* of the const char * in users_args */
+} flag;
+
+#define FLAG(n, field) { n, offsetof(users_args, field) }
+
+/* Parses argv against flags; at most one positional argument. Returns 0 or
+ * EXIT_USAGE after saying why. */
+static int
+parse_args(const char *what, int argc, char **argv, const flag *flags, size_t n_flags,
+    users_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (int i = 0; i < argc; i++) {
+		const flag *f = NULL;
+		for (size_t j = 0; j < n_flags && f == NULL; j++)
+			f = strcmp(argv[i], flags[j].name) == 0 ? &flags[j] : NULL;
+		if (f != NULL) {
+			if (i + 1 >= argc)
+				return cli_usage_error("%s: %s takes a value", what, argv[i]);
+			*(const char **)((char *)a + f->offset) = argv[++i];
+		} else if (strncmp(argv[i], "--", 2) == 0 || a->positional != NULL) {
+			return cli_usage_error("%s: unknown argument %s", what, argv[i]);
+		} else {
+			a->positional = argv[i];
+		}
+	}
+	return 0;
+}
+
+static void
+show_user(const Cruddur__V1__User *u)
+{
+	char created[64];
+
+	if (u == NULL)
+		return;
+	printf("handle:          %s\ndisplay_name:    %s\nemail:           %s\n"
+	       "cognito_user_id: %s\nuuid:            %s\ncreated_at:      %s\nbio:             %s\n",
+	    u->handle, u->display_name, u->email, u->cognito_user_id, u->uuid,
+	    print_time(u->created_at_us, created, sizeof(created)), u->bio);
+}
+
+static void
+show_activity(const Cruddur__V1__Activity *a)
+{
+	char created[64], expires[64];
+
+	printf("%s  @%s  %s\n", a->display_name, a->handle,
+	    print_time(a->created_at_us, created, sizeof(created)));
+	printf("  %s\n", a->message);
+	if (a->reply_to_activity_uuid[0] != '\0')
+		printf("  in reply to %s\n", a->reply_to_activity_uuid);
+	printf("  replies %lld  reposts %lld  likes %lld  expires %s  uuid %s\n\n",
+	    (long long)a->replies_count, (long long)a->reposts_count, (long long)a->likes_count,
+	    print_time(a->expires_at_us, expires, sizeof(expires)), a->uuid);
+}
+
+static int
+users_create(cli *c, int argc, char **argv)
+{
+	static const flag flags[] = { FLAG("--handle", handle), FLAG("--display-name", display_name),
+		FLAG("--email", email), FLAG("--cognito-id", cognito_id) };
+	Cruddur__V1__CreateUserRequest   req = CRUDDUR__V1__CREATE_USER_REQUEST__INIT;
+	Cruddur__V1__CreateUserResponse *resp = NULL;
+	cruddur_call_opts                opts = cli_call_opts(c);
+	users_args                       a;
+	int                              rv;
+
+	if ((rv = parse_args("users create", argc, argv, flags, 4, &a)) != 0)
+		return rv;
+	if (a.positional != NULL)
+		return cli_usage_error("users create: unknown argument %s", a.positional);
+	if (a.handle == NULL || a.display_name == NULL || a.email == NULL || a.cognito_id == NULL)
+		return cli_usage_error(
+		    "users create needs --handle H --display-name N --email E --cognito-id C");
+	req.handle = (char *)a.handle;
+	req.display_name = (char *)a.display_name;
+	req.email = (char *)a.email;
+	req.cognito_user_id = (char *)a.cognito_id;
+	if ((rv = cli_connect(c)) != 0)
+		return rv;
+	cruddur_status st = cruddur_users_create_user(c->client, &req, &resp, &opts);
+	if (st != CRUDDUR_OK)
+		return cli_call_failed("users create", st, &opts);
+	if (c->json) {
+		print_json(stdout, &resp->base);
+	} else if (resp->user != NULL) {
+		printf(resp->existed ? "existed: user @%s was already signed up with this cognito id\n"
+		                     : "created user @%s\n", resp->user->handle);
+		show_user(resp->user);
+	}
+	cruddur_message_free(resp);
+	return 0;
+}
 
 static int
 users_show(cli *c, int argc, char **argv)
@@ -13,7 +130,6 @@ users_show(cli *c, int argc, char **argv)
 	Cruddur__V1__GetUserRequest   req = CRUDDUR__V1__GET_USER_REQUEST__INIT;
 	Cruddur__V1__GetUserResponse *resp = NULL;
 	cruddur_call_opts             opts = cli_call_opts(c);
-	char                          created[64];
 	int                           rv;
 
 	if (argc != 1)
@@ -24,14 +140,123 @@ users_show(cli *c, int argc, char **argv)
 	cruddur_status st = cruddur_users_get_user(c->client, &req, &resp, &opts);
 	if (st != CRUDDUR_OK)
 		return cli_call_failed("users show", st, &opts);
+	if (c->json)
+		print_json(stdout, &resp->base);
+	else
+		show_user(resp->user);
+	cruddur_message_free(resp);
+	return 0;
+}
+
+static int
+users_short(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__UserRef            ref = CRUDDUR__V1__USER_REF__INIT;
+	Cruddur__V1__ShortUserRequest   req = CRUDDUR__V1__SHORT_USER_REQUEST__INIT;
+	Cruddur__V1__ShortUserResponse *resp = NULL;
+	cruddur_call_opts               opts = cli_call_opts(c);
+	int                             rv;
+
+	if (argc != 1)
+		return cli_usage_error("users short takes one HANDLE");
+	ref.handle = argv[0];
+	req.user = &ref;
+	if ((rv = cli_connect(c)) != 0)
+		return rv;
+	cruddur_status st = cruddur_users_short_user(c->client, &req, &resp, &opts);
+	if (st != CRUDDUR_OK)
+		return cli_call_failed("users short", st, &opts);
+	if (c->json)
+		print_json(stdout, &resp->base);
+	else if (resp->user != NULL)
+		printf("%s  @%s  %s\n", resp->user->uuid, resp->user->handle, resp->user->display_name);
+	cruddur_message_free(resp);
+	return 0;
+}
+
+static int
+users_update(cli *c, int argc, char **argv)
+{
+	static const flag flags[] = { FLAG("--display-name", display_name), FLAG("--bio", bio) };
+	Cruddur__V1__UserRef                ref = CRUDDUR__V1__USER_REF__INIT;
+	Cruddur__V1__StringValue            name = CRUDDUR__V1__STRING_VALUE__INIT;
+	Cruddur__V1__StringValue            bio = CRUDDUR__V1__STRING_VALUE__INIT;
+	Cruddur__V1__UpdateProfileRequest   req = CRUDDUR__V1__UPDATE_PROFILE_REQUEST__INIT;
+	Cruddur__V1__UpdateProfileResponse *resp = NULL;
+	cruddur_call_opts                   opts = cli_call_opts(c);
+	users_args                          a;
+	int                                 rv;
+
+	if ((rv = parse_args("users update", argc, argv, flags, 2, &a)) != 0)
+		return rv;
+	if (a.positional == NULL)
+		return cli_usage_error("users update takes a HANDLE");
+	if (a.display_name == NULL && a.bio == NULL)
+		return cli_usage_error("users update needs --display-name N or --bio B (or both)");
+	ref.handle = (char *)a.positional;
+	req.user = &ref;
+	/* An absent flag leaves the field unset: the server keeps it. */
+	if (a.display_name != NULL) {
+		name.value = (char *)a.display_name;
+		req.display_name = &name;
+	}
+	if (a.bio != NULL) {
+		bio.value = (char *)a.bio;
+		req.bio = &bio;
+	}
+	if ((rv = cli_connect(c)) != 0)
+		return rv;
+	cruddur_status st = cruddur_users_update_profile(c->client, &req, &resp, &opts);
+	if (st != CRUDDUR_OK)
+		return cli_call_failed("users update", st, &opts);
+	if (c->json)
+		print_json(stdout, &resp->base);
+	else
+		show_user(resp->user);
+	cruddur_message_free(resp);
+	return 0;
+}
+
+static int
+users_activities(cli *c, int argc, char **argv)
+{
+	static const flag flags[] = { FLAG("--limit", limit), FLAG("--cursor", cursor) };
+	Cruddur__V1__UserRef                 ref = CRUDDUR__V1__USER_REF__INIT;
+	Cruddur__V1__UserActivitiesRequest   req = CRUDDUR__V1__USER_ACTIVITIES_REQUEST__INIT;
+	Cruddur__V1__UserActivitiesResponse *resp = NULL;
+	cruddur_call_opts                    opts = cli_call_opts(c);
+	users_args                           a;
+	long                                 n = 0;
+	int                                  rv;
+
+	if ((rv = parse_args("users activities", argc, argv, flags, 2, &a)) != 0)
+		return rv;
+	if (a.positional == NULL)
+		return cli_usage_error("users activities takes a HANDLE");
+	/* The server validates the range; any int32 goes through. */
+	if (a.limit != NULL && cli_parse_int(a.limit, INT32_MIN, INT32_MAX, &n) != 0)
+		return cli_usage_error("--limit takes a number");
+	req.limit = a.limit != NULL ? (int32_t)n : 0;
+	req.cursor = (char *)(a.cursor != NULL ? a.cursor : "");
+	ref.handle = (char *)a.positional;
+	req.user = &ref;
+	if ((rv = cli_connect(c)) != 0)
+		return rv;
+	cruddur_status st = cruddur_users_user_activities(c->client, &req, &resp, &opts);
+	if (st != CRUDDUR_OK)
+		return cli_call_failed("users activities", st, &opts);
 	if (c->json) {
 		print_json(stdout, &resp->base);
-	} else if (resp->user != NULL) {
-		const Cruddur__V1__User *u = resp->user;
-		printf("handle:          %s\ndisplay_name:    %s\nemail:           %s\n"
-		       "cognito_user_id: %s\nuuid:            %s\ncreated_at:      %s\n",
-		    u->handle, u->display_name, u->email, u->cognito_user_id, u->uuid,
-		    print_time(u->created_at_us, created, sizeof(created)));
+	} else {
+		if (resp->user != NULL)
+			printf("%s  @%s  %lld activities\n\n", resp->user->display_name, resp->user->handle,
+			    (long long)resp->activities_count);
+		for (size_t i = 0; i < resp->n_activities; i++)
+			show_activity(resp->activities[i]);
+		if (resp->next_cursor[0] != '\0')
+			printf("next cursor: %s\n", resp->next_cursor);
+		else
+			printf("(no more activities)\n");
 	}
 	cruddur_message_free(resp);
 	return 0;
@@ -40,7 +265,20 @@ users_show(cli *c, int argc, char **argv)
 int
 cmd_users(cli *c, int argc, char **argv)
 {
-	if (argc >= 1 && strcmp(argv[0], "show") == 0)
-		return users_show(c, argc - 1, argv + 1);
-	return cli_usage_error("users needs a subcommand: show");
+	static const struct {
+		const char *name;
+		int (*fn)(cli *, int, char **);
+	} subs[] = {
+		{ "create", users_create },
+		{ "show", users_show },
+		{ "short", users_short },
+		{ "update", users_update },
+		{ "activities", users_activities },
+	};
+
+	for (size_t i = 0; argc >= 1 && i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(argv[0], subs[i].name) == 0)
+			return subs[i].fn(c, argc - 1, argv + 1);
+	}
+	return cli_usage_error("users needs a subcommand: create, show, short, update, activities");
 }

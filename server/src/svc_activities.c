@@ -1,26 +1,86 @@
 /*
- * svc_activities.c - the Activities service: the home feed.
+ * svc_activities.c - the Activities service's reads: HomeFeed and
+ * ShowActivity. The writes are in svc_activities_write.c.
  *
- * HomeFeed runs sql/queries/home_feed.sql as a prepared statement on a
- * pooled connection, with the limit as its only parameter.
+ * HomeFeed pages by key, never by offset: a page is the next `limit`
+ * top-level, unexpired activities strictly after the key (created_at,
+ * uuid) of the previous page's last row, in (created_at DESC, uuid DESC)
+ * order (sql/queries/home_feed.sql). New activities are written with
+ * clock_timestamp(), so they sort before any page a reader has not reached
+ * yet: paging while others post shows every older activity exactly once.
+ * The cursor (cursor.h) is that key, opaque to callers.
+ *
+ * ShowActivity reads the activity and its replies in one REPEATABLE READ,
+ * READ ONLY transaction, so that both come from one snapshot: the
+ * activity's replies_count and the replies listed agree (but for replies
+ * that expired on their own, and the 1000-reply cap of
+ * sql/queries/activity_replies.sql).
  */
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
 
+#include "cursor.h"
+#include "db_error.h"
 #include "server.h"
-#include "statements.h"
+#include "sql_queries.h"
+#include "svc_activities.h"
 #include "svc_rows.h"
+#include "text.h"
 
 #define FEED_DEFAULT_LIMIT 20
 #define FEED_MAX_LIMIT 100
+
+static const db_statement stmt_home_feed = { 25, "home_feed", SQL_HOME_FEED, 3 };
+static const db_statement stmt_activity_show = { 26, "activity_show", SQL_ACTIVITY_SHOW, 1 };
+static const db_statement stmt_activity_replies = { 27, "activity_replies", SQL_ACTIVITY_REPLIES, 1 };
+
+/* The key before every row: the first page starts here, so that every page
+ * runs the same statement (and plan). Year 9999, the largest uuid. */
+static const page_key first_page_key = { 253402300799999999LL, "ffffffff-ffff-ffff-ffff-ffffffffffff" };
+
+/* Reads rows [0, n) of res into a new array in the arena. */
+static cruddur_status
+read_activities(rpc_context *ctx, const PGresult *res, int n, Cruddur__V1__Activity ***out,
+    size_t *count)
+{
+	cruddur_status st = CRUDDUR_OK;
+
+	*count = 0;
+	*out = rpc_alloc(ctx, (size_t)(n > 0 ? n : 1) * sizeof(**out));
+	if (*out == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	for (int i = 0; st == CRUDDUR_OK && i < n; i++) {
+		st = rows_activity(ctx, res, i, &(*out)[i]);
+		*count += st == CRUDDUR_OK;
+	}
+	return st;
+}
+
+/* The cursor of the page after activity a. */
+static cruddur_status
+next_cursor(rpc_context *ctx, const Cruddur__V1__Activity *a, char **out)
+{
+	page_key key;
+
+	if (strlen(a->uuid) != 36)
+		return rpc_fail(ctx, CRUDDUR_INTERNAL, "activity uuid \"%.40s\" is not a UUID", a->uuid);
+	key.created_at_us = a->created_at_us;
+	memcpy(key.uuid, a->uuid, sizeof(key.uuid));
+	*out = cursor_encode(ctx, &key);
+	if ((*out)[0] == '\0')
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	return CRUDDUR_OK;
+}
 
 static cruddur_status
 home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
     Cruddur__V1__HomeFeedResponse *resp)
 {
 	int            limit = req->limit == 0 ? FEED_DEFAULT_LIMIT : req->limit;
-	char           limit_text[16];
-	const char    *params[1] = { limit_text };
+	char           us[24], limit_text[16];
+	const char    *uuid;
+	page_key       key;
+	bool           first;
 	PGresult      *res = NULL;
 	cruddur_status st;
 
@@ -28,23 +88,87 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
 		    "limit must be from 1 to %d (or 0 for %d), not %d", FEED_MAX_LIMIT,
 		    FEED_DEFAULT_LIMIT, req->limit);
-	snprintf(limit_text, sizeof(limit_text), "%d", limit);
+	if ((st = cursor_decode(ctx, req->cursor, &key, &first)) != CRUDDUR_OK)
+		return st;
+	if (first)
+		key = first_page_key;
+	cursor_key_params(&key, us, &uuid);
+	/* One row more than the page says whether another page follows. */
+	snprintf(limit_text, sizeof(limit_text), "%d", limit + 1);
+	const char *params[3] = { us, uuid, limit_text };
 	if ((st = rows_query(ctx, &stmt_home_feed, params, &res)) != CRUDDUR_OK)
 		return st;
-	int n = PQntuples(res);
-	resp->activities = rpc_alloc(ctx, (size_t)(n > 0 ? n : 1) * sizeof(*resp->activities));
-	if (resp->activities == NULL)
-		st = rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	for (int i = 0; st == CRUDDUR_OK && i < n; i++) {
-		st = rows_activity(ctx, res, i, &resp->activities[i]);
-		resp->n_activities += st == CRUDDUR_OK;
-	}
+	int  n = PQntuples(res);
+	bool more = n > limit;
+	st = read_activities(ctx, res, more ? limit : n, &resp->activities, &resp->n_activities);
+	PQclear(res);
+	if (st == CRUDDUR_OK && more)
+		st = next_cursor(ctx, resp->activities[resp->n_activities - 1], &resp->next_cursor);
+	return st;
+}
+
+/* Makes the transaction that rows_tx_begin opened read one snapshot. */
+static cruddur_status
+tx_snapshot(rpc_context *ctx, pool_conn *conn)
+{
+	PGconn        *pg = pool_conn_pg(conn);
+	PGresult      *res = PQexec(pg, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	cruddur_status st = CRUDDUR_OK;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		st = db_error_status(res, pg, ctx->message, sizeof(ctx->message));
 	PQclear(res);
 	return st;
+}
+
+/* The activity and its replies, on conn inside the snapshot transaction. */
+static cruddur_status
+show_rows(rpc_context *ctx, pool_conn *conn, const char *uuid, Cruddur__V1__ShowActivityResponse *resp)
+{
+	const char    *params[1] = { uuid };
+	PGresult      *res = NULL;
+	cruddur_status st;
+
+	if ((st = rows_tx_exec(ctx, conn, &stmt_activity_show, params, &res)) != CRUDDUR_OK)
+		return st;
+	if (PQntuples(res) == 0)
+		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "no activity %s (it does not exist or has expired)",
+		    uuid);
+	else
+		st = rows_activity(ctx, res, 0, &resp->activity);
+	PQclear(res);
+	if (st != CRUDDUR_OK)
+		return st;
+	if ((st = rows_tx_exec(ctx, conn, &stmt_activity_replies, params, &res)) != CRUDDUR_OK)
+		return st;
+	st = read_activities(ctx, res, PQntuples(res), &resp->replies, &resp->n_replies);
+	PQclear(res);
+	return st;
+}
+
+static cruddur_status
+show_activity(rpc_context *ctx, const Cruddur__V1__ShowActivityRequest *req,
+    Cruddur__V1__ShowActivityResponse *resp)
+{
+	pool_conn     *conn;
+	cruddur_status st;
+
+	if (req->uuid[0] == '\0')
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "uuid is required");
+	if (!text_is_uuid(req->uuid))
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "uuid \"%.40s\" is not a UUID", req->uuid);
+	if ((st = rows_tx_begin(ctx, &conn)) != CRUDDUR_OK)
+		return st;
+	st = tx_snapshot(ctx, conn);
+	if (st == CRUDDUR_OK)
+		st = show_rows(ctx, conn, req->uuid, resp);
+	return rows_tx_end(ctx, conn, st);
 }
 
 void
 svc_activities_register(rpc_handlers *h)
 {
 	h->activities_home_feed = home_feed;
+	h->activities_show_activity = show_activity;
+	svc_activities_write_register(h);
 }

@@ -1,0 +1,23 @@
+-- ShowActivity's replies: those to activity $1 that have not expired, with
+-- their authors, oldest first: the order of activities_replies_idx
+-- (reply_to_activity_uuid, created_at, uuid WHERE reply_to_activity_uuid IS
+-- NOT NULL), so no sort. At most the first 1000, which bounds the response
+-- (1000 replies of up to 1024 characters: a few MiB at worst).
+SELECT
+  a.uuid,
+  a.user_uuid,
+  u.handle,
+  u.display_name,
+  a.message,
+  a.replies_count,
+  a.reposts_count,
+  a.likes_count,
+  a.reply_to_activity_uuid,
+  (extract(epoch FROM a.expires_at) * 1000000)::bigint AS expires_at_us,
+  (extract(epoch FROM a.created_at) * 1000000)::bigint AS created_at_us
+FROM public.activities a
+JOIN public.users u ON u.uuid = a.user_uuid
+WHERE a.reply_to_activity_uuid = $1::uuid
+  AND (a.expires_at IS NULL OR a.expires_at > now())
+ORDER BY a.created_at, a.uuid
+LIMIT 1000
