@@ -40,6 +40,9 @@ struct cruddur_client {
 	size_t           max_request_bytes;
 };
 
+static cruddur_status call_fail(cruddur_call_opts *opts, cruddur_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static cruddur_status
 call_fail(cruddur_call_opts *opts, cruddur_status st, const char *fmt, ...)
 {

@@ -54,6 +54,8 @@ typedef struct rpc {
 	int  idempotent;
 } rpc;
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 static void
 die(const char *fmt, ...)
 {
