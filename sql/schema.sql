@@ -25,6 +25,8 @@ SET LOCAL client_min_messages = warning;
 -- Children first; CASCADE also takes any view or constraint that still points at them.
 DROP TABLE IF EXISTS public.activities CASCADE;
 DROP TABLE IF EXISTS public.users CASCADE;
+-- The baseline has no migrations applied: the database is at version 0.
+DROP TABLE IF EXISTS public.schema_migrations;
 
 CREATE TABLE public.users (
     uuid            uuid        PRIMARY KEY DEFAULT gen_random_uuid(),

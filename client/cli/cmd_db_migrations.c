@@ -1,10 +1,154 @@
 /*
- * cmd_db_migrations.c - `cruddur db migrate|rollback|status|kill-sessions`.
- * (placeholder: being written)
+ * cmd_db_migrations.c - `cruddur db migrate [--to V]`, `db rollback
+ * [--steps N]`, `db status`, `db kill-sessions`.
+ *
+ * Human output lists each migration that ran ("up   0003 name  1.2 ms")
+ * and ends with the version the database is at; `db status` prints one line
+ * per migration, applied or pending. --json prints the response. The
+ * numbers given to --to and --steps go to the server as they are: it alone
+ * decides what is valid (a bad one is exit 1 with its message).
  */
-#include "cli.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
-int cmd_db_migrate(cli *c, int argc, char **argv) { (void)c; (void)argc; (void)argv; return cli_usage_error("db migrate: not implemented yet"); }
-int cmd_db_rollback(cli *c, int argc, char **argv) { (void)c; (void)argc; (void)argv; return cli_usage_error("db rollback: not implemented yet"); }
-int cmd_db_status(cli *c, int argc, char **argv) { (void)c; (void)argc; (void)argv; return cli_usage_error("db status: not implemented yet"); }
-int cmd_db_kill_sessions(cli *c, int argc, char **argv) { (void)c; (void)argc; (void)argv; return cli_usage_error("db kill-sessions: not implemented yet"); }
+#include "cli.h"
+#include "print.h"
+
+/* Runs one call; prints its response with `show`, or as JSON. */
+#define MIG_CALL(c, what, stub, req, resp_t, show)                              \
+	do {                                                                    \
+		resp_t           *resp_ = NULL;                                \
+		cruddur_call_opts opts_ = cli_call_opts(c);                    \
+		int               rv_ = cli_connect(c);                        \
+		if (rv_ != 0)                                                   \
+			return rv_;                                             \
+		cruddur_status st_ = stub((c)->client, &(req), &resp_, &opts_); \
+		if (st_ != CRUDDUR_OK)                                          \
+			return cli_call_failed(what, st_, &opts_);              \
+		if ((c)->json)                                                  \
+			print_json(stdout, &resp_->base);                       \
+		else                                                            \
+			show(resp_);                                            \
+		cruddur_message_free(resp_);                                    \
+		return 0;                                                       \
+	} while (0)
+
+/* Parses a command's options: `flag N` into *out when flag is given, and
+ * `--confirm NAME` into *confirm when confirm is given. */
+static int
+parse_flags(const char *what, const char *flag, int argc, char **argv, int32_t *out, char **confirm)
+{
+	long n;
+
+	for (int i = 0; i < argc; i++) {
+		if (flag != NULL && strcmp(argv[i], flag) == 0) {
+			if (i + 1 == argc || cli_parse_int(argv[i + 1], INT32_MIN, INT32_MAX, &n) != 0)
+				return cli_usage_error("%s: %s takes a number", what, flag);
+			*out = (int32_t)n;
+			i++;
+		} else if (confirm != NULL && strcmp(argv[i], "--confirm") == 0) {
+			if (i + 1 == argc)
+				return cli_usage_error("%s: --confirm takes the database name", what);
+			*confirm = argv[++i];
+		} else {
+			return cli_usage_error("%s: unknown argument %s", what, argv[i]);
+		}
+	}
+	return 0;
+}
+
+static void
+show_steps(Cruddur__V1__MigrationStep *const *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%-4s %04d %-36s %8.1f ms\n", steps[i]->direction, steps[i]->version,
+		    steps[i]->name, (double)steps[i]->duration_us / 1000.0);
+}
+
+static void
+show_migrate(const Cruddur__V1__MigrateResponse *r)
+{
+	show_steps(r->applied, r->n_applied);
+	if (r->n_applied == 0)
+		printf("database at version %d: nothing to migrate\n", r->version);
+	else
+		printf("database at version %d (%zu applied)\n", r->version, r->n_applied);
+}
+
+static void
+show_rollback(const Cruddur__V1__RollbackResponse *r)
+{
+	show_steps(r->rolled_back, r->n_rolled_back);
+	printf("database at version %d (%zu rolled back)\n", r->version, r->n_rolled_back);
+}
+
+static void
+show_status(const Cruddur__V1__MigrationStatusResponse *r)
+{
+	char when[64];
+
+	printf("database at version %d\n", r->version);
+	printf("%-7s %-8s %-24s %s\n", "VERSION", "STATUS", "APPLIED AT", "NAME");
+	for (size_t i = 0; i < r->n_migrations; i++) {
+		const Cruddur__V1__MigrationInfo *m = r->migrations[i];
+		printf("%04d    %-8s %-24s %s\n", m->version, m->applied ? "applied" : "pending",
+		    print_time(m->applied_at_us, when, sizeof(when)), m->name);
+	}
+}
+
+static void
+show_kill_sessions(const Cruddur__V1__KillSessionsResponse *r)
+{
+	printf("ended %d other session%s on %s\n", r->sessions_terminated,
+	    r->sessions_terminated == 1 ? "" : "s", r->database);
+}
+
+int
+cmd_db_migrate(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__MigrateRequest req = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
+	int rv = parse_flags("db migrate", "--to", argc, argv, &req.to_version, NULL);
+
+	if (rv != 0)
+		return rv;
+	MIG_CALL(c, "db migrate", cruddur_db_admin_migrate, req, Cruddur__V1__MigrateResponse,
+	    show_migrate);
+}
+
+int
+cmd_db_rollback(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__RollbackRequest req = CRUDDUR__V1__ROLLBACK_REQUEST__INIT;
+	int                          rv = parse_flags("db rollback", "--steps", argc, argv, &req.steps,
+	    &req.confirm);
+
+	if (rv != 0)
+		return rv;
+	MIG_CALL(c, "db rollback", cruddur_db_admin_rollback, req, Cruddur__V1__RollbackResponse,
+	    show_rollback);
+}
+
+int
+cmd_db_status(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__MigrationStatusRequest req = CRUDDUR__V1__MIGRATION_STATUS_REQUEST__INIT;
+
+	if (argc > 0)
+		return cli_usage_error("db status takes no arguments");
+	(void)argv;
+	MIG_CALL(c, "db status", cruddur_db_admin_migration_status, req,
+	    Cruddur__V1__MigrationStatusResponse, show_status);
+}
+
+int
+cmd_db_kill_sessions(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__KillSessionsRequest req = CRUDDUR__V1__KILL_SESSIONS_REQUEST__INIT;
+	int rv = parse_flags("db kill-sessions", NULL, argc, argv, NULL, &req.confirm);
+
+	if (rv != 0)
+		return rv;
+	MIG_CALL(c, "db kill-sessions", cruddur_db_admin_kill_sessions, req,
+	    Cruddur__V1__KillSessionsResponse, show_kill_sessions);
+}

@@ -4,8 +4,10 @@
  * Create, Drop and Sessions work on a connection of their own to the
  * maintenance database ("postgres" on the same server, derived by
  * db_target_parse), because the target database may not exist; they are
- * rare, so they are not pooled. SchemaLoad and Seed run a file from sql/ on
- * a pooled connection to the target database. Database names in DDL cannot
+ * rare, so they are not pooled; so does KillSessions, which ends every
+ * session on the target database but its own. SchemaLoad and Seed run a
+ * file from sql/ on a pooled connection to the target database, and Setup
+ * ends by migrating to the latest version (svc_migrations.c). Database names in DDL cannot
  * be parameters, so they are quoted with PQescapeIdentifier; everything
  * else is a parameter.
  */
@@ -16,6 +18,7 @@
 
 #include "clock.h"
 #include "db_error.h"
+#include "migrations.h"
 #include "server.h"
 #include "sql_file.h"
 #include "sql_queries.h"
@@ -142,6 +145,26 @@ out:
 	if (st == CRUDDUR_OK && !exists && !req->if_exists)
 		return rpc_fail(ctx, CRUDDUR_NOT_FOUND, "database \"%s\" does not exist",
 		    ctx->server->db.dbname);
+	return st;
+}
+
+static cruddur_status
+kill_sessions(rpc_context *ctx, const Cruddur__V1__KillSessionsRequest *req,
+    Cruddur__V1__KillSessionsResponse *resp)
+{
+	PGconn        *conn;
+	cruddur_status st;
+
+	(void)req;
+	resp->database = ctx->server->db.dbname;
+	/* Our own connections are not "other sessions": close them first (the
+	 * idle ones now, busy ones on release), so they are neither counted
+	 * nor found broken by the next request. */
+	pool_reset(ctx->server->pool);
+	if ((st = admin_connect(ctx, &conn)) != CRUDDUR_OK)
+		return st;
+	st = terminate_sessions(ctx, conn, &resp->sessions_terminated);
+	PQfinish(conn);
 	return st;
 }
 
@@ -273,6 +296,16 @@ step_seed(rpc_context *ctx, char *detail, size_t len)
 	return st;
 }
 
+static cruddur_status
+step_migrate(rpc_context *ctx, char *detail, size_t len)
+{
+	Cruddur__V1__MigrateRequest  req = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
+	Cruddur__V1__MigrateResponse resp = CRUDDUR__V1__MIGRATE_RESPONSE__INIT;
+	cruddur_status               st = svc_migrations_migrate(ctx, &req, &resp);
+	snprintf(detail, len, "migrated to version %d (%zu applied)", resp.version, resp.n_applied);
+	return st;
+}
+
 static const struct {
 	const char *name;
 	setup_fn    fn;
@@ -281,6 +314,7 @@ static const struct {
 	{ "create", step_create },
 	{ "schema-load", step_schema_load },
 	{ "seed", step_seed },
+	{ "migrate", step_migrate },
 };
 #define N_SETUP_STEPS (sizeof(setup_steps) / sizeof(setup_steps[0]))
 
@@ -321,4 +355,5 @@ svc_db_admin_register(rpc_handlers *h)
 	h->db_admin_seed = db_seed;
 	h->db_admin_setup = setup;
 	h->db_admin_sessions = sessions;
+	h->db_admin_kill_sessions = kill_sessions;
 }

@@ -1,3 +1,110 @@
 #!/usr/bin/env bash
-# placeholder: being written
-exit 77
+# tests/e2e/cli_db_test.sh - `cruddur db migrate|rollback|status|kill-sessions`
+# end to end: the real cruddurd and CLI against the test PostgreSQL.
+#
+# Checks human and --json output and exit codes: 0 on success, 1 when the
+# server refuses (its STATUS: message on stderr), 2 for a usage error.
+# Run by ctest (it sets CRUDDUR_BIN_DIR and CRUDDUR_TEST_PG_DIR).
+set -euo pipefail
+
+bin=${CRUDDUR_BIN_DIR:?run through ctest}
+pgdir=${CRUDDUR_TEST_PG_DIR:?run through ctest}
+work=$(mktemp -d /tmp/cruddur-e2e-db-XXXXXX)
+db="cruddur_e2e_db"
+dburl="postgresql://postgres@/$db?host=$pgdir"
+failures=0
+server_pid=
+psql_pid=
+
+cleanup() {
+    [[ -n "$psql_pid" ]] && kill "$psql_pid" 2>/dev/null && wait "$psql_pid" 2>/dev/null
+    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# expect CODE PATTERN -- COMMAND...: runs the CLI, checks its exit code and
+# that PATTERN (grep -E) is in its stdout+stderr.
+expect() {
+    local code=$1 pattern=$2
+    shift 3
+    local out rc=0
+    out=$("$bin/cruddur" --server "$url" "$@" 2>&1) || rc=$?
+    if [[ $rc -ne $code ]]; then
+        fail "cruddur $* exited $rc, want $code: $out"
+    elif ! grep -qE -- "$pattern" <<<"$out"; then
+        fail "cruddur $* output lacks /$pattern/: $out"
+    fi
+}
+
+CONNECTION_URL="$dburl" "$bin/cruddurd" --listen tcp://127.0.0.1:0 --ready-file "$work/ready" \
+    --log-level warn 2>"$work/cruddurd.log" &
+server_pid=$!
+for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
+[[ -s "$work/ready" ]] || { cat "$work/cruddurd.log" >&2; echo "cruddurd did not start" >&2; exit 1; }
+url=$(head -1 "$work/ready")
+
+expect 0 "migrate +ok .*migrated to version 5 \(5 applied\)" -- db setup
+expect 0 "database at version 5"                       -- db status
+expect 0 "0001 +applied +[0-9]{4}-.* users_bio"        -- db status
+expect 0 "0005 +applied +[0-9]{4}-.* activities_message_length" -- db status
+expect 0 '"version":5,"migrations":\[\{"version":1,"name":"users_bio","applied":true' -- --json db status
+
+# Rollback: the latest first.
+expect 0 "down 0005 activities_message_length"         -- db rollback
+expect 0 "0005 +pending +- +activities_message_length" -- db status
+expect 0 "database at version 4"                       -- db status
+expect 1 "INVALID_ARGUMENT: cannot roll back 9 migrations: 4 are applied" -- db rollback --steps 9
+expect 1 "INVALID_ARGUMENT: steps must be 1 or more"   -- db rollback --steps -3
+expect 2 "--steps takes a number"                      -- db rollback --steps two
+expect 2 "unknown argument --step"                     -- db rollback --step 2
+expect 0 "database at version 4"                       -- db status
+expect 0 "database at version 2 \(2 rolled back\)"     -- db rollback --steps 2
+expect 0 '"rolled_back":\[\{"version":2,"name":"users_constraints","direction":"down"' -- --json db rollback
+
+# Migrate: to a version, to the latest, and nothing left to do.
+expect 1 "INVALID_ARGUMENT: unknown migration version 7" -- db migrate --to 7
+expect 0 "database at version 3 \(2 applied\)"        -- db migrate --to 3
+expect 0 "0003 +applied .*activities_query_indexes"   -- db status
+expect 1 "FAILED_PRECONDITION: to_version 1 is below the current version: going down is Rollback's \(cruddur db rollback --steps 2\)" -- db migrate --to 1
+expect 2 "--to takes a number"                         -- db migrate --to
+expect 0 "up +0004 activities_idempotency_key"         -- db migrate --to 4
+expect 0 "up +0005 activities_message_length"          -- db migrate
+expect 0 "database at version 5"                       -- db status
+expect 0 "database at version 5: nothing to migrate"   -- db migrate
+expect 0 '"applied":\[\],"version":5'                  -- --json db migrate
+
+# kill-sessions ends someone else's session; the server's pool recovers.
+psql -X -q "$dburl" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+psql_pid=$!
+for _ in $(seq 50); do
+    n=$(psql -X -tA "$dburl" -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'")
+    [[ "$n" == 1 ]] && break
+    sleep 0.1
+done
+expect 0 "ended [1-9][0-9]* other sessions? on $db"    -- db kill-sessions
+rc=0; wait "$psql_pid" || rc=$?
+psql_pid=
+[[ $rc -ne 0 ]] || fail "the psql session survived kill-sessions"
+expect 0 '"database":"'"$db"'","sessions_terminated":[0-9]+' -- --json db kill-sessions
+expect 0 "database at version 5"                       -- db status
+expect 2 "db status takes no arguments"                -- db status now
+expect 2 "db kill-sessions: unknown argument all"         -- db kill-sessions all
+
+# A database that does not exist: the call fails, exit 1.
+expect 0 "dropped database $db"                        -- db drop
+expect 1 "UNAVAILABLE"                                 -- db status
+expect 1 "UNAVAILABLE"                                 -- db migrate
+
+kill -TERM "$server_pid"
+rc=0; wait "$server_pid" || rc=$?
+server_pid=
+[[ $rc -eq 0 ]] || fail "cruddurd exited $rc on SIGTERM"
+
+if [[ $failures -ne 0 ]]; then
+    echo "cli_db_test: $failures failed" >&2
+    exit 1
+fi
+echo "cli_db_test: passed"

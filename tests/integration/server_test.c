@@ -43,25 +43,40 @@ health(cruddur_client *c, const char *service)
 	return st;
 }
 
+/* Setup; a production server also wants the database name and the token. */
 static cruddur_status
-setup(cruddur_client *c)
+setup_confirmed(cruddur_client *c, const char *confirm, const char *token)
 {
 	Cruddur__V1__SetupRequest   req = CRUDDUR__V1__SETUP_REQUEST__INIT;
 	Cruddur__V1__SetupResponse *resp = NULL;
 	cruddur_call_opts           o = opts_ms(30000);
-	cruddur_status              st = cruddur_db_admin_setup(c, &req, &resp, &o);
+	cruddur_metadata            md[1] = { { "authorization", token } };
+
+	if (confirm != NULL)
+		req.confirm = (char *)confirm;
+	if (token != NULL) {
+		o.metadata = md;
+		o.n_metadata = 1;
+	}
+	cruddur_status st = cruddur_db_admin_setup(c, &req, &resp, &o);
 
 	CHECK_STATUS(st, CRUDDUR_OK, &o);
 	if (resp != NULL) {
-		const char *names[] = { "drop", "create", "schema-load", "seed" };
-		CHECK(resp->n_steps == 4);
-		for (size_t i = 0; i < resp->n_steps && i < 4; i++) {
+		const char *names[] = { "drop", "create", "schema-load", "seed", "migrate" };
+		CHECK(resp->n_steps == 5);
+		for (size_t i = 0; i < resp->n_steps && i < 5; i++) {
 			CHECK_STREQ(resp->steps[i]->name, names[i]);
 			CHECK(resp->steps[i]->status == CRUDDUR__V1__STATUS_CODE__OK);
 		}
 	}
 	cruddur_message_free(resp);
 	return st;
+}
+
+static cruddur_status
+setup(cruddur_client *c)
+{
+	return setup_confirmed(c, NULL, NULL);
 }
 
 static cruddur_status
@@ -273,14 +288,16 @@ test_dev_and_prod_urls(void)
 	snprintf(dev_env, sizeof(dev_env), "CONNECTION_URL=%s", ts_pg_url("cruddur_dev_test", dev_url, sizeof(dev_url)));
 	snprintf(prod_env, sizeof(prod_env), "PROD_CONNECTION_URL=%s", ts_pg_url("cruddur_prod_test", prod_url, sizeof(prod_url)));
 	const char *env[] = { dev_env, prod_env, NULL };
+	/* A production server will not start without an admin token. */
+	const char *prod_env_token[] = { dev_env, prod_env, "CRUDDUR_ADMIN_TOKEN=prod-token-0123456789abcdef", NULL };
 	const char *prod_args[] = { "--env", "prod", NULL };
 
-	if (ts_server_start(&prod, "tcp://127.0.0.1:0", NULL, prod_args, env) != 0) {
+	if (ts_server_start(&prod, "tcp://127.0.0.1:0", NULL, prod_args, prod_env_token) != 0) {
 		CHECK(!"prod server started");
 		return;
 	}
 	cruddur_client *pc = ts_client(&prod);
-	setup(pc);
+	setup_confirmed(pc, "cruddur_prod_test", "prod-token-0123456789abcdef");
 	cruddur_client_close(pc);
 	CHECK(ts_server_stop(&prod) == 0);
 	CHECK(ts_psql("postgres", "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database "
