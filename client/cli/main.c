@@ -13,47 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: cruddur [--server URL] [--prod] [--json] [--timeout MS] [--tls-ca FILE] COMMAND [ARGS]\n"
-	    "\n"
-	    "commands:\n"
-	    "  db create                 create the server's database\n"
-	    "  db drop [--if-exists]     drop it (other sessions are ended first)\n"
-	    "  db schema-load            load sql/schema.sql\n"
-	    "  db seed                   load sql/seed.sql\n"
-	    "  db setup                  drop, create, schema-load and seed, in order\n"
-	    "  db sessions               sessions on the database (pg_stat_activity)\n"
-	    "  db connect                run psql on $CONNECTION_URL ($PROD_CONNECTION_URL with --prod)\n"
-	    "  feed home [--limit N]     the home feed, newest first (N 1..100, default 20)\n"
-	    "  users show HANDLE         one user\n"
-	    "  health [SERVICE]          SERVING or NOT_SERVING; exits 1 when not serving\n"
-	    "  methods                   every service and method the server implements\n"
-	    "  stats                     requests by method and status, latencies, pool, queue\n"
-	    "\n"
-	    "options:\n"
-	    "  --server URL   server to call (repeatable); default $CRUDDUR_SERVER, then\n"
-	    "                 " CLI_DEFAULT_SERVER "\n"
-	    "  --prod         call $CRUDDUR_PROD_SERVER (and psql $PROD_CONNECTION_URL)\n"
-	    "  --json         print responses as JSON with their proto field names\n"
-	    "  --timeout MS   deadline of each call (default %d)\n"
-	    "  --token-file FILE  the admin token, sent with every call (default\n"
-	    "                 $CRUDDUR_TOKEN); DbAdmin calls need it when the server has one\n"
-	    "  --tls-ca FILE  CA that signed a tls+tcp:// server's certificate\n"
-	    "                 (default $CRUDDUR_TLS_CA_FILE)\n"
-	    "  --tls-cert FILE  this client's certificate and key, one PEM file, for\n"
-	    "                 servers that require one (default $CRUDDUR_TLS_CERT_FILE)\n"
-	    "  --tls-server-name NAME  name to verify in the server's certificate\n"
-	    "\n"
-	    "examples:\n"
-	    "  cruddur db setup && cruddur feed home --limit 5\n"
-	    "  cruddur --json users show hotwheels | jq .user.display_name\n"
-	    "  cruddur --server ipc:///tmp/cruddur.sock health\n",
-	    CLI_DEFAULT_TIMEOUT_MS);
-}
+#include "help.h"
 
 int
 cli_parse_int(const char *s, long min, long max, long *out)
@@ -174,7 +134,7 @@ parse_global(cli *c, int argc, char **argv, int *cmd_index)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage(stdout);
+			help_overview(stdout);
 			exit(0);
 		} else if (strcmp(a, "--json") == 0) {
 			c->json = true;
@@ -229,6 +189,12 @@ main(int argc, char **argv)
 
 	if ((rv = parse_global(&c, argc, argv, &i)) != 0)
 		return rv;
+	/* `cruddur help db seed`, `cruddur db seed --help` */
+	if (strcmp(argv[i], "help") == 0)
+		return help_command(stdout, i + 1 < argc ? argv[i + 1] : "", i + 2 < argc ? argv[i + 2] : NULL);
+	for (int k = i + 1; k < argc; k++)
+		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
+			return help_command(stdout, argv[i], i + 1 < k ? argv[i + 1] : NULL);
 	rv = -1;
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		if (strcmp(argv[i], commands[k].name) == 0)
