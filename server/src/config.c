@@ -40,6 +40,8 @@ usage(FILE *f)
 	    "                         $CRUDDUR_ADMIN_TOKEN); required with --env prod\n"
 	    "  --require-token        every call must carry the token, not only DbAdmin\n"
 	    "  --env dev|prod         prod takes $PROD_CONNECTION_URL instead (default dev)\n"
+	    "  --db-replica URL       serve the home feed from this read replica (default\n"
+	    "                         $REPLICA_CONNECTION_URL, $PROD_REPLICA_CONNECTION_URL in prod)\n"
 	    "  --sql-dir DIR          where schema.sql and seed.sql are (default: beside the\n"
 	    "                         executable, ../share/cruddur/sql; or $CRUDDUR_SQL_DIR)\n"
 	    "  --workers N            threads that run handlers (default 8)\n"
@@ -79,7 +81,7 @@ parse_int(const char *name, const char *s, int min, int max, int *out)
 }
 
 enum {
-	OPT_LISTEN = 256, OPT_DB, OPT_ENV, OPT_SQL_DIR, OPT_WORKERS, OPT_CONTEXTS, OPT_QUEUE,
+	OPT_LISTEN = 256, OPT_DB, OPT_DB_REPLICA, OPT_ENV, OPT_SQL_DIR, OPT_WORKERS, OPT_CONTEXTS, OPT_QUEUE,
 	OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_TIMEOUT, OPT_MAX_REQUEST, OPT_DRAIN, OPT_LOG_LEVEL,
 	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_METRICS_LISTEN,
 	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_CONFIG, OPT_VERSION, OPT_HELP,
@@ -88,6 +90,7 @@ enum {
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "db", required_argument, NULL, OPT_DB },
+	{ "db-replica", required_argument, NULL, OPT_DB_REPLICA },
 	{ "env", required_argument, NULL, OPT_ENV },
 	{ "sql-dir", required_argument, NULL, OPT_SQL_DIR },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
@@ -125,6 +128,7 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 		cfg->listen[cfg->n_listen++] = arg;
 		return 0;
 	case OPT_DB: cfg->db_url = arg; cfg->db_url_source = "--db"; return 0;
+	case OPT_DB_REPLICA: cfg->db_replica_url = arg; return 0;
 	case OPT_ENV: *env = arg; return 0;
 	case OPT_SQL_DIR: cfg->sql_dir = arg; return 0;
 	case OPT_WORKERS: return parse_int("--workers", arg, 1, 1024, &cfg->workers);
@@ -160,7 +164,7 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 /* The seed's dev/prod switch: --env prod reads PROD_CONNECTION_URL. A
  * --db flag wins over the environment, which wins over the config file. */
 static int
-choose_db_url(server_config *cfg, const char *env, bool db_from_flag)
+choose_db_url(server_config *cfg, const char *env, bool db_from_flag, bool replica_from_flag)
 {
 	if (strcmp(env, "dev") != 0 && strcmp(env, "prod") != 0) {
 		fprintf(stderr, "cruddurd: --env is dev or prod, not \"%s\"\n", env);
@@ -173,6 +177,9 @@ choose_db_url(server_config *cfg, const char *env, bool db_from_flag)
 		cfg->db_url = from_env;
 		cfg->db_url_source = var;
 	}
+	const char *replica = getenv(cfg->prod ? "PROD_REPLICA_CONNECTION_URL" : "REPLICA_CONNECTION_URL");
+	if (!replica_from_flag && replica != NULL && replica[0] != '\0')
+		cfg->db_replica_url = replica;
 	if (cfg->db_url == NULL || cfg->db_url[0] == '\0') {
 		fprintf(stderr, "cruddurd: no database URL: give --db, set %s, or put db in --config\n", var);
 		return -1;
@@ -298,7 +305,7 @@ int
 config_parse(server_config *cfg, int argc, char **argv)
 {
 	const char *env = "dev", *file = find_config(argc, argv);
-	bool        db_from_flag = false, token_file_from_flag = false;
+	bool        db_from_flag = false, replica_from_flag = false, token_file_from_flag = false;
 	size_t      listens_from_file;
 	int         opt;
 
@@ -320,6 +327,7 @@ config_parse(server_config *cfg, int argc, char **argv)
 			listens_from_file = 0;
 		}
 		db_from_flag |= opt == OPT_DB;
+		replica_from_flag |= opt == OPT_DB_REPLICA;
 		token_file_from_flag |= opt == OPT_ADMIN_TOKEN_FILE;
 		if (parse_option(cfg, opt, optarg, &env) != 0) {
 			if (opt == '?')
@@ -337,7 +345,7 @@ config_parse(server_config *cfg, int argc, char **argv)
 		cfg->pool_min = cfg->pool_max;
 	if (cfg->sql_dir == NULL)
 		cfg->sql_dir = getenv("CRUDDUR_SQL_DIR");
-	if (choose_db_url(cfg, env, db_from_flag) != 0 || load_token(cfg, token_file_from_flag) != 0)
+	if (choose_db_url(cfg, env, db_from_flag, replica_from_flag) != 0 || load_token(cfg, token_file_from_flag) != 0)
 		return -1;
 	return 0;
 }

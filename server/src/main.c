@@ -91,9 +91,10 @@ main(int argc, char **argv)
 		server_fini(&srv);
 		return 1;
 	}
-	log_info("msg=started version=%s env=%s db=\"%s\" db_from=%s sql_dir=%s workers=%d pool_max=%d",
-	    CRUDDUR_VERSION, cfg.prod ? "prod" : "dev", srv.db.masked, cfg.db_url_source, srv.sql_dir,
-	    cfg.workers, cfg.pool_max);
+	log_info("msg=started version=%s env=%s db=\"%s\" db_from=%s replica=\"%s\" sql_dir=%s "
+	         "workers=%d pool_max=%d",
+	    CRUDDUR_VERSION, cfg.prod ? "prod" : "dev", srv.db.masked, cfg.db_url_source,
+	    srv.replica_pool != NULL ? srv.replica_db.masked : "", srv.sql_dir, cfg.workers, cfg.pool_max);
 	if (cfg.pid_file != NULL)
 		write_file_atomically(cfg.pid_file, NULL, (long)getpid());
 	if (cfg.ready_file != NULL)

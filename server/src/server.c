@@ -69,6 +69,23 @@ find_sql_dir(server *s, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+make_pool(server *s, const db_target *target, pool **out, char *err, size_t errlen)
+{
+	pool_config pc = {
+		.target = target,
+		.min_size = s->cfg.pool_min,
+		.max_size = s->cfg.pool_max,
+		.acquire_timeout_ms = s->cfg.pool_acquire_timeout_ms,
+		.connect_timeout_s = 5,
+	};
+	if (pool_new(out, &pc) != 0) {
+		snprintf(err, errlen, "cannot create a connection pool");
+		return -1;
+	}
+	return 0;
+}
+
 int
 server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 {
@@ -80,24 +97,17 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		return -1;
 	if (db_target_parse(&s->db, cfg->db_url, "cruddurd", err, errlen) != 0)
 		return -1;
-	pool_config pc = {
-		.target = &s->db,
-		.min_size = cfg->pool_min,
-		.max_size = cfg->pool_max,
-		.acquire_timeout_ms = cfg->pool_acquire_timeout_ms,
-		.connect_timeout_s = 5,
-	};
+	if (cfg->db_replica_url != NULL &&
+	    db_target_parse(&s->replica_db, cfg->db_replica_url, "cruddurd-replica", err, errlen) != 0)
+		goto fail;
 	if ((s->metrics = metrics_new(rpc_method_count)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		db_target_fini(&s->db);
-		return -1;
+		goto fail;
 	}
-	if (pool_new(&s->pool, &pc) != 0) {
-		metrics_free(s->metrics);
-		snprintf(err, errlen, "cannot create the connection pool");
-		db_target_fini(&s->db);
-		return -1;
-	}
+	if (make_pool(s, &s->db, &s->pool, err, errlen) != 0 ||
+	    (cfg->db_replica_url != NULL &&
+	        make_pool(s, &s->replica_db, &s->replica_pool, err, errlen) != 0))
+		goto fail;
 	svc_activities_register(&s->handlers);
 	svc_users_register(&s->handlers);
 	svc_db_admin_register(&s->handlers);
@@ -106,6 +116,18 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	svc_stats_register(&s->handlers);
 	svc_health_register(&s->handlers);
 	return 0;
+fail:
+	pool_free(s->pool);
+	metrics_free(s->metrics);
+	db_target_fini(&s->replica_db);
+	db_target_fini(&s->db);
+	return -1;
+}
+
+pool *
+server_read_pool(server *s)
+{
+	return s->replica_pool != NULL ? s->replica_pool : s->pool;
 }
 
 /* Opens pool_min connections at start, so the first requests do not pay
@@ -141,7 +163,9 @@ server_fini(server *s)
 {
 	if (s->warming)
 		pthread_join(s->warm_thread, NULL);
+	pool_free(s->replica_pool);
 	pool_free(s->pool);
 	metrics_free(s->metrics);
+	db_target_fini(&s->replica_db);
 	db_target_fini(&s->db);
 }

@@ -28,6 +28,9 @@ typedef struct server_config {
 	size_t      n_listen;
 	const char *db_url;   /* the URL chosen from --db / the environment */
 	const char *db_url_source; /* where it came from, for the log */
+	/* A read replica for the feed (--db-replica, $REPLICA_CONNECTION_URL,
+	 * $PROD_REPLICA_CONNECTION_URL with --env prod); NULL: none. */
+	const char *db_replica_url;
 	bool        prod;     /* --env prod */
 	const char *sql_dir;  /* NULL: found beside the executable */
 	const char *ready_file;
@@ -54,7 +57,9 @@ typedef struct server_config {
 struct server {
 	server_config cfg;
 	db_target     db;
-	pool         *pool;
+	pool         *pool;         /* the primary: every write, and reads by default */
+	db_target     replica_db;
+	pool         *replica_pool; /* NULL unless cfg.db_replica_url */
 	rpc_handlers  handlers;
 	char          sql_dir[PATH_MAX];
 	int64_t       started_us;  /* CLOCK_MONOTONIC */
@@ -72,6 +77,10 @@ void server_config_defaults(server_config *cfg);
  * Returns 0, or -1 with a message in err. */
 int  server_init(server *s, const server_config *cfg, char *err, size_t errlen);
 void server_fini(server *s);
+
+/* The pool that reads which may lag a little (the home feed) go to: the
+ * replica's when there is one, else the primary's. */
+pool *server_read_pool(server *s);
 
 /* Opens cfg.pool_min connections in the background (best effort). */
 void server_start_warming(server *s);

@@ -48,9 +48,15 @@ check(rpc_context *ctx, const Cruddur__V1__HealthCheckRequest *req,
 	int64_t     budget = clock_mono_us() + PING_BUDGET_US;
 	if (probe.deadline_us == 0 || probe.deadline_us > budget)
 		probe.deadline_us = budget;
+	/* The primary, and the replica the feed reads from when there is one. */
 	if (rows_query(&probe, &stmt_ping, NULL, &res) == CRUDDUR_OK) {
 		PQclear(res);
-		return CRUDDUR_OK;
+		if (ctx->server->replica_pool == NULL)
+			return CRUDDUR_OK;
+		if (rows_query_read(&probe, &stmt_ping, NULL, &res) == CRUDDUR_OK) {
+			PQclear(res);
+			return CRUDDUR_OK;
+		}
 	}
 	resp->status = CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 	resp->detail = rpc_strdup(ctx, probe.message);

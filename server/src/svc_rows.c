@@ -7,20 +7,33 @@
 #include "server.h"
 #include "svc_rows.h"
 
-cruddur_status
-rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params, PGresult **res)
+static cruddur_status
+query_on(rpc_context *ctx, pool *p, const db_statement *stmt, const char *const *params,
+    PGresult **res)
 {
 	pool_conn     *conn;
 	cruddur_status st;
 
-	st = pool_acquire(ctx->server->pool, ctx->deadline_us, &conn, ctx->message,
-	    sizeof(ctx->message));
+	st = pool_acquire(p, ctx->deadline_us, &conn, ctx->message, sizeof(ctx->message));
 	if (st != CRUDDUR_OK)
 		return st;
 	pool_conn_set_deadline(conn, ctx->deadline_us);
 	st = pool_conn_exec(conn, stmt, params, res, ctx->message, sizeof(ctx->message));
-	pool_release(ctx->server->pool, conn);
+	pool_release(p, conn);
 	return st;
+}
+
+cruddur_status
+rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params, PGresult **res)
+{
+	return query_on(ctx, ctx->server->pool, stmt, params, res);
+}
+
+cruddur_status
+rows_query_read(rpc_context *ctx, const db_statement *stmt, const char *const *params,
+    PGresult **res)
+{
+	return query_on(ctx, server_read_pool(ctx->server), stmt, params, res);
 }
 
 /* Runs a transaction-control command (BEGIN, COMMIT). */
