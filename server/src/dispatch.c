@@ -15,6 +15,10 @@
 #include "envelope.h"
 #include "log.h"
 
+#define METADATA_MAX_ENTRIES 32
+#define METADATA_MAX_KEY 128
+#define METADATA_MAX_VALUE 8192
+
 static int
 compare_method(const void *key, const void *entry)
 {
@@ -85,6 +89,24 @@ run_method(rpc_context *ctx, const rpc_method_entry *entry, ProtobufCMessage **r
 	return st;
 }
 
+/* Metadata is for a few short values (a token); a request that sends
+ * thousands is refused before anything looks at them one by one. */
+static cruddur_status
+check_metadata(rpc_context *ctx, const Cruddur__V1__RequestEnvelope *env)
+{
+	if (env->n_metadata > METADATA_MAX_ENTRIES)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "%zu metadata entries; at most %d",
+		    env->n_metadata, METADATA_MAX_ENTRIES);
+	for (size_t i = 0; i < env->n_metadata; i++) {
+		const Cruddur__V1__MetadataEntry *m = env->metadata[i];
+		if (strlen(m->key) > METADATA_MAX_KEY || strlen(m->value) > METADATA_MAX_VALUE)
+			return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
+			    "metadata keys are at most %d bytes and values at most %d", METADATA_MAX_KEY,
+			    METADATA_MAX_VALUE);
+	}
+	return CRUDDUR_OK;
+}
+
 static cruddur_status
 check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
     Cruddur__V1__RequestEnvelope **env_out)
@@ -103,6 +125,8 @@ check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
 	*env_out = env;
 	ctx->envelope = env;
 	ctx->request_id = env->request_id;
+	if (check_metadata(ctx, env) != CRUDDUR_OK)
+		return CRUDDUR_INVALID_ARGUMENT;
 	if ((*entry = dispatch_find_method(env->method)) == NULL)
 		return rpc_fail(ctx, CRUDDUR_UNIMPLEMENTED, "unknown method \"%.200s\"", env->method);
 	ctx->method = (*entry)->method;

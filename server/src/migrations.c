@@ -411,7 +411,7 @@ migration_head_fini(migration_head *head)
 static cruddur_status
 head_list(PGconn *conn, migration_head *head, char *msg, size_t len)
 {
-	PGresult      *res;
+	PGresult      *res = NULL;
 	cruddur_status st = exec_ok(conn, SQL_SCHEMA_MIGRATIONS_LIST, 0, NULL, &res, msg, len);
 	int            n;
 
@@ -438,7 +438,7 @@ head_list(PGconn *conn, migration_head *head, char *msg, size_t len)
 cruddur_status
 migration_head_read(PGconn *conn, migration_head *head, char *msg, size_t len)
 {
-	PGresult      *res;
+	PGresult      *res = NULL;
 	cruddur_status st;
 
 	memset(head, 0, sizeof(*head));

@@ -31,7 +31,8 @@ static bool
 has_schema(const char *dir)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/schema.sql", dir);
+	if (snprintf(path, sizeof(path), "%s/schema.sql", dir) >= (int)sizeof(path))
+		return false;
 	return access(path, R_OK) == 0;
 }
 

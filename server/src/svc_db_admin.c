@@ -80,7 +80,7 @@ static cruddur_status
 database_exists(rpc_context *ctx, PGconn *conn, bool *exists)
 {
 	const char    *params[1] = { ctx->server->db.dbname };
-	PGresult      *res;
+	PGresult      *res = NULL;
 	cruddur_status st = admin_exec(ctx, conn, SQL_DATABASE_EXISTS, 1, params, &res);
 
 	if (st == CRUDDUR_OK) {
@@ -93,7 +93,7 @@ database_exists(rpc_context *ctx, PGconn *conn, bool *exists)
 static cruddur_status
 db_create(rpc_context *ctx, const Cruddur__V1__CreateRequest *req, Cruddur__V1__CreateResponse *resp)
 {
-	PGconn        *conn;
+	PGconn        *conn = NULL;
 	cruddur_status st;
 
 	(void)req;
@@ -111,7 +111,7 @@ static cruddur_status
 terminate_sessions(rpc_context *ctx, PGconn *conn, int32_t *terminated)
 {
 	const char    *params[1] = { ctx->server->db.dbname };
-	PGresult      *res;
+	PGresult      *res = NULL;
 	cruddur_status st = admin_exec(ctx, conn, SQL_TERMINATE_SESSIONS, 1, params, &res);
 
 	if (st == CRUDDUR_OK) {
@@ -124,7 +124,7 @@ terminate_sessions(rpc_context *ctx, PGconn *conn, int32_t *terminated)
 static cruddur_status
 db_drop(rpc_context *ctx, const Cruddur__V1__DropRequest *req, Cruddur__V1__DropResponse *resp)
 {
-	PGconn        *conn;
+	PGconn        *conn = NULL;
 	bool           exists = false;
 	cruddur_status st;
 
@@ -152,7 +152,7 @@ static cruddur_status
 kill_sessions(rpc_context *ctx, const Cruddur__V1__KillSessionsRequest *req,
     Cruddur__V1__KillSessionsResponse *resp)
 {
-	PGconn        *conn;
+	PGconn        *conn = NULL;
 	cruddur_status st;
 
 	(void)req;
@@ -222,8 +222,8 @@ sessions(rpc_context *ctx, const Cruddur__V1__SessionsRequest *req,
     Cruddur__V1__SessionsResponse *resp)
 {
 	const char    *params[1] = { ctx->server->db.dbname };
-	PGconn        *conn;
-	PGresult      *res;
+	PGconn        *conn = NULL;
+	PGresult      *res = NULL;
 	cruddur_status st;
 
 	(void)req;
