@@ -306,6 +306,7 @@ config_parse(server_config *cfg, int argc, char **argv)
 {
 	const char *env = "dev", *file = find_config(argc, argv);
 	bool        db_from_flag = false, replica_from_flag = false, token_file_from_flag = false;
+	bool        sql_dir_from_flag = false;
 	size_t      listens_from_file;
 	int         opt;
 
@@ -328,6 +329,7 @@ config_parse(server_config *cfg, int argc, char **argv)
 		}
 		db_from_flag |= opt == OPT_DB;
 		replica_from_flag |= opt == OPT_DB_REPLICA;
+		sql_dir_from_flag |= opt == OPT_SQL_DIR;
 		token_file_from_flag |= opt == OPT_ADMIN_TOKEN_FILE;
 		if (parse_option(cfg, opt, optarg, &env) != 0) {
 			if (opt == '?')
@@ -343,8 +345,9 @@ config_parse(server_config *cfg, int argc, char **argv)
 		cfg->listen[cfg->n_listen++] = SERVER_DEFAULT_LISTEN;
 	if (cfg->pool_min > cfg->pool_max)
 		cfg->pool_min = cfg->pool_max;
-	if (cfg->sql_dir == NULL)
-		cfg->sql_dir = getenv("CRUDDUR_SQL_DIR");
+	const char *sql_dir_env = getenv("CRUDDUR_SQL_DIR");
+	if (!sql_dir_from_flag && sql_dir_env != NULL && sql_dir_env[0] != '\0')
+		cfg->sql_dir = sql_dir_env; /* the environment wins over the file */
 	if (choose_db_url(cfg, env, db_from_flag, replica_from_flag) != 0 || load_token(cfg, token_file_from_flag) != 0)
 		return -1;
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * cursor.c - keyset page cursors in base64url; see cursor.h.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include "text.h"
 
 #define CURSOR_MAX 128
+/* The first page's sentinel key: 9999-12-31 23:59:59.999999 UTC. */
+#define CURSOR_MAX_US INT64_C(253402300799999999)
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -87,10 +90,17 @@ cursor_decode(rpc_context *ctx, const char *cursor, page_key *key, bool *first)
 	    (dot = strchr(plain, '.')) == NULL)
 		goto bad;
 	*dot = '\0';
+	if (plain[0] < '0' || plain[0] > '9') /* no sign, no space */
+		goto bad;
+	errno = 0;
 	key->created_at_us = strtoll(plain, &end, 10);
-	if (end == plain || *end != '\0' || !text_is_uuid(dot + 1))
+	if (errno != 0 || end == plain || *end != '\0' || key->created_at_us > CURSOR_MAX_US ||
+	    !text_is_uuid(dot + 1))
 		goto bad;
 	memcpy(key->uuid, dot + 1, 37);
+	/* Only the cursor this key encodes to: one key, one cursor. */
+	if (strcmp(cursor_encode(ctx, key), cursor) != 0)
+		goto bad;
 	return CRUDDUR_OK;
 bad:
 	return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,

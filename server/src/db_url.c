@@ -42,6 +42,8 @@
 #include <libpq-fe.h>
 
 #define DB_URL_MAINT_DBNAME "postgres"
+#define DB_URL_MAX_DBNAME 63 /* NAMEDATALEN - 1 */
+#define DB_URL_CONNECT_TIMEOUT_S "5"
 #define DB_URL_MASK "****"
 
 /* A growable string for building the masked form; oom sticks once set. */
@@ -316,14 +318,15 @@ build_arrays(const PQconninfoOption *opts, const char *dbname_override,
     const char *application_name, char ***kwp, char ***valp)
 {
 	size_t n = 0, i = 0;
-	bool have_db = false, have_app = false;
+	bool have_db = false, have_app = false, have_timeout = false;
 	char **kw = NULL, **val = NULL;
 
 	for (const PQconninfoOption *o = opts; o->keyword != NULL; o++)
 		n++;
-	/* +2: a dbname or application_name we may add, +1: terminator. */
-	if ((kw = calloc(n + 3, sizeof(*kw))) == NULL ||
-	    (val = calloc(n + 3, sizeof(*val))) == NULL)
+	/* +3: a dbname, application_name or connect_timeout we may add,
+	 * +1: terminator. */
+	if ((kw = calloc(n + 4, sizeof(*kw))) == NULL ||
+	    (val = calloc(n + 4, sizeof(*val))) == NULL)
 		goto fail;
 
 	for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
@@ -337,6 +340,8 @@ build_arrays(const PQconninfoOption *opts, const char *dbname_override,
 		}
 		if (strcmp(o->keyword, "application_name") == 0)
 			have_app = true;
+		if (strcmp(o->keyword, "connect_timeout") == 0)
+			have_timeout = true;
 		kw[i] = strdup(o->keyword);
 		val[i] = strdup(v);
 		if (kw[i] == NULL || val[i] == NULL)
@@ -353,6 +358,15 @@ build_arrays(const PQconninfoOption *opts, const char *dbname_override,
 	if (application_name != NULL && !have_app) {
 		kw[i] = strdup("application_name");
 		val[i] = strdup(application_name);
+		if (kw[i] == NULL || val[i] == NULL)
+			goto fail_entry;
+		i++;
+	}
+	/* Without one, libpq waits for the kernel's TCP timeout (minutes) on
+	 * an unreachable host, holding a worker all that time. */
+	if (!have_timeout) {
+		kw[i] = strdup("connect_timeout");
+		val[i] = strdup(DB_URL_CONNECT_TIMEOUT_S);
 		if (kw[i] == NULL || val[i] == NULL)
 			goto fail_entry;
 		i++;
@@ -422,6 +436,13 @@ db_target_parse(db_target *out, const char *url_or_conninfo,
 	    (t.dbname = default_dbname(opts)) == NULL)
 		goto oom;
 
+	if (strlen(t.dbname) > DB_URL_MAX_DBNAME) {
+		/* PostgreSQL would cut it to 63 bytes: a different database. */
+		snprintf(err, errlen, "database name is longer than %d bytes", DB_URL_MAX_DBNAME);
+		PQconninfoFree(opts);
+		db_target_fini(&t);
+		return -1;
+	}
 	if (is_url(url_or_conninfo))
 		mask_url(&sb, opts);
 	else

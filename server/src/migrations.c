@@ -523,6 +523,18 @@ run_text(PGconn *conn, const char *file, const char *text, char *msg, size_t len
 		return db_error_status(NULL, conn, msg, len);
 	while ((res = PQgetResult(conn)) != NULL) {
 		ExecStatusType rs = PQresultStatus(res);
+		/* A COPY would wait for data that never comes: end it, and fail. */
+		if (rs == PGRES_COPY_IN || rs == PGRES_COPY_BOTH)
+			PQputCopyEnd(conn, "COPY FROM STDIN is not allowed in a migration");
+		if (rs == PGRES_COPY_OUT) {
+			char *row;
+			while (PQgetCopyData(conn, &row, 0) > 0)
+				PQfreemem(row);
+		}
+		if (rs == PGRES_COPY_IN || rs == PGRES_COPY_OUT || rs == PGRES_COPY_BOTH) {
+			PQclear(res);
+			continue;
+		}
 		if (failed == NULL && (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK ||
 		    rs == PGRES_EMPTY_QUERY)) {
 			ok += rs != PGRES_EMPTY_QUERY;

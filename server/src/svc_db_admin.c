@@ -34,6 +34,7 @@ admin_connect(rpc_context *ctx, PGconn **out)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	if (PQstatus(conn) != CONNECTION_OK) {
 		cruddur_status st = db_error_status(NULL, conn, ctx->message, sizeof(ctx->message));
+		db_target_redact(db, ctx->message, sizeof(ctx->message));
 		PQfinish(conn);
 		return st;
 	}
@@ -71,8 +72,11 @@ admin_database_ddl(rpc_context *ctx, PGconn *conn, const char *verb, const char 
 
 	if (quoted == NULL)
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "bad database name");
-	snprintf(sql, sizeof(sql), "%s DATABASE %s%s", verb, quoted, suffix);
+	int n = snprintf(sql, sizeof(sql), "%s DATABASE %s%s", verb, quoted, suffix);
 	PQfreemem(quoted);
+	/* A cut statement would be a different statement: never run it. */
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "database name is too long");
 	return admin_exec(ctx, conn, sql, 0, NULL, NULL);
 }
 

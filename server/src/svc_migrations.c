@@ -168,8 +168,18 @@ svc_migrations_migrate(rpc_context *ctx, const Cruddur__V1__MigrateRequest *req,
 	}
 	if ((st = acquire(ctx, &conn)) != CRUDDUR_OK)
 		goto out;
-	for (bool first = true; st == CRUDDUR_OK && !done; first = false)
+	for (bool first = true; st == CRUDDUR_OK && !done; first = false) {
+		/* Each step goes one version up, so a step past the array (one
+		 * slot per migration, and one spare) means another client keeps
+		 * rolling back under us. */
+		if (resp->n_applied == set.n + 1) {
+			st = rpc_fail(ctx, CRUDDUR_ABORTED,
+			    "the version moved down while migrating (another Rollback?); now at %d",
+			    resp->version);
+			break;
+		}
 		st = migrate_step(ctx, pool_conn_pg(conn), &set, target, first, resp, &done);
+	}
 	pool_release(ctx->server->pool, conn);
 	if (resp->n_applied > 0)
 		pool_reset(ctx->server->pool);
@@ -252,8 +262,15 @@ rollback(rpc_context *ctx, const Cruddur__V1__RollbackRequest *req,
 	}
 	if ((st = acquire(ctx, &conn)) != CRUDDUR_OK)
 		goto out;
-	for (int32_t i = 0; st == CRUDDUR_OK && !done && i < steps; i++)
+	for (int32_t i = 0; st == CRUDDUR_OK && !done && i < steps; i++) {
+		if (resp->n_rolled_back + 1 >= cap) { /* the array's last slot stays free */
+			st = rpc_fail(ctx, CRUDDUR_ABORTED,
+			    "the version moved up while rolling back (another Migrate?); now at %d",
+			    resp->version);
+			break;
+		}
 		st = rollback_step(ctx, pool_conn_pg(conn), &set, steps, i == 0, resp, &done);
+	}
 	pool_release(ctx->server->pool, conn);
 	if (resp->n_rolled_back > 0)
 		pool_reset(ctx->server->pool);

@@ -138,7 +138,9 @@ test_url_password_holds_dbname(void)
 	CHECK_STR(get(t.keywords, t.values, "dbname"), "cruddur");
 	CHECK_STR(get(t.keywords, t.values, "application_name"),
 	    "cruddur-server");
-	CHECK(count(t.keywords) == 6 && count(t.values) == 6);
+	/* ... and a connect_timeout, so that no connect waits for TCP's. */
+	CHECK_STR(get(t.keywords, t.values, "connect_timeout"), "5");
+	CHECK(count(t.keywords) == 7 && count(t.values) == 7);
 	CHECK_STR(t.dbname, "cruddur");
 
 	CHECK_STR(get(t.maint_keywords, t.maint_values, "dbname"), "postgres");
@@ -147,7 +149,8 @@ test_url_password_holds_dbname(void)
 	    "cruddurpass");
 	CHECK_STR(get(t.maint_keywords, t.maint_values, "application_name"),
 	    "cruddur-server");
-	CHECK(count(t.maint_keywords) == 6);
+	CHECK_STR(get(t.maint_keywords, t.maint_values, "connect_timeout"), "5");
+	CHECK(count(t.maint_keywords) == 7);
 
 	CHECK_STR(t.masked, "postgresql://cruddur:****@db.local:5432/cruddur");
 	CHECK(strstr(t.masked, "cruddurpass") == NULL);
@@ -286,8 +289,17 @@ test_default_dbname(void)
 	/* Empty: every option from libpq's defaults at connect time. */
 	parse_ok(&t, "", "app");
 	CHECK_STR(t.masked, "");
-	CHECK(count(t.keywords) == 1);
+	CHECK(count(t.keywords) == 2); /* application_name, connect_timeout */
 	CHECK(t.dbname != NULL && t.dbname[0] != '\0');
+	db_target_fini(&t);
+
+	/* A name PostgreSQL would truncate to 63 bytes is refused. */
+	char err[256];
+	CHECK(db_target_parse(&t, "postgresql://u@h/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	          NULL, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "63 bytes") != NULL);
+	parse_ok(&t, "postgresql://u@h/db?connect_timeout=30", NULL);
+	CHECK_STR(get(t.keywords, t.values, "connect_timeout"), "30");
 	db_target_fini(&t);
 }
 
