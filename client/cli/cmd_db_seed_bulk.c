@@ -37,6 +37,7 @@
 typedef struct seed_run {
 	long     users, activities, batch;
 	uint64_t seed;
+	char    *confirm; /* --confirm: the database name, for a production server */
 	int64_t  users_done, activities_done;
 	int64_t  start_us, last_draw_us;
 	int      tty; /* draw the progress bar */
@@ -117,6 +118,7 @@ seed_batch(cli *c, seed_run *r, int32_t users, int32_t activities, cruddur_call_
 	req.users = users;
 	req.activities = activities;
 	req.random_seed = batch_seed(r->seed, r->calls++);
+	req.confirm = r->confirm;
 	*opts = cli_call_opts(c);
 	cruddur_status st = cruddur_db_admin_seed_bulk(c->client, &req, &resp, opts);
 	if (st == CRUDDUR_OK) {
@@ -165,6 +167,8 @@ seed_parse(seed_run *r, int argc, char **argv)
 				return cli_usage_error("--activities takes a number, 0 to %d",
 				    SEED_MAX_TOTAL);
 			given = 1;
+		} else if (strcmp(a, "--confirm") == 0 && v != NULL) {
+			r->confirm = (char *)v;
 		} else if (strcmp(a, "--batch") == 0 && v != NULL) {
 			if (cli_parse_int(v, 1, SEED_MAX_BATCH, &r->batch) != 0)
 				return cli_usage_error("--batch takes a number, 1 to %d", SEED_MAX_BATCH);

@@ -22,9 +22,9 @@ static const help_entry entries[] = {
 	    "Drop the database, ending every other session on it first. --if-exists: succeed\n"
 	    "when it does not exist. A production server wants --confirm with the database name.",
 	    "cruddur --prod --token-file ~/.cruddur-token db drop --confirm cruddur" },
-	{ "db", "schema-load", "db schema-load", "Load sql/schema.sql (re-creates the tables: data is lost).",
+	{ "db", "schema-load", "db schema-load [--confirm NAME]", "Load sql/schema.sql (re-creates the tables: data is lost).",
 	    "cruddur db schema-load" },
-	{ "db", "seed", "db seed [--users N --activities M [--seed S] [--batch B]]",
+	{ "db", "seed", "db seed [--users N --activities M [--seed S] [--batch B]] [--confirm NAME]",
 	    "Without options: load sql/seed.sql. With --users/--activities: generate that many\n"
 	    "users and activities in bulk (0..1,000,000 each), in batches of B (10,000), with a\n"
 	    "progress bar on a terminal and one summary line. The same --seed gives the same data.",
