@@ -86,13 +86,22 @@ author_set(Cruddur__V1__Author *a, const write_flags *f)
 	a->cognito_user_id = (char *)(f->cognito_id ? f->cognito_id : "");
 }
 
-static void
-show_written(const Cruddur__V1__Activity *a, bool replayed)
+/* Prints create's or reply's response resp (JSON with --json, else the
+ * activity a written and whether the call was a replay) and frees it.
+ * Returns the exit code. */
+static int
+written_print(cli *c, ProtobufCMessage *resp, const Cruddur__V1__Activity *a, bool replayed)
 {
-	if (a != NULL)
-		cli_show_activity(a, "");
-	if (replayed)
-		printf("(replayed: this idempotency key was used before; nothing new was written)\n");
+	if (c->json) {
+		print_json(stdout, resp);
+	} else {
+		if (a != NULL)
+			cli_show_activity(a, "");
+		if (replayed)
+			printf("(replayed: this idempotency key was used before; nothing new was written)\n");
+	}
+	cruddur_message_free(resp);
+	return 0;
 }
 
 static int
@@ -117,12 +126,7 @@ activities_create(cli *c, int argc, char **argv)
 	cruddur_status st = cruddur_activities_create_activity(c->client, &req, &resp, &opts);
 	if (st != CRUDDUR_OK)
 		return cli_call_failed("activities create", st, &opts);
-	if (c->json)
-		print_json(stdout, &resp->base);
-	else
-		show_written(resp->activity, resp->replayed);
-	cruddur_message_free(resp);
-	return 0;
+	return written_print(c, &resp->base, resp->activity, resp->replayed);
 }
 
 static int
@@ -147,12 +151,7 @@ activities_reply(cli *c, int argc, char **argv)
 	cruddur_status st = cruddur_activities_create_reply(c->client, &req, &resp, &opts);
 	if (st != CRUDDUR_OK)
 		return cli_call_failed("activities reply", st, &opts);
-	if (c->json)
-		print_json(stdout, &resp->base);
-	else
-		show_written(resp->activity, resp->replayed);
-	cruddur_message_free(resp);
-	return 0;
+	return written_print(c, &resp->base, resp->activity, resp->replayed);
 }
 
 static int

@@ -34,6 +34,28 @@ typedef struct flag {
 
 #define FLAG(n, field) { n, offsetof(users_args, field) }
 
+/* Connects, calls stub with req and prints its response: as JSON with
+ * --json, else with show; frees the response and returns the exit code from
+ * the calling function. The same as MIG_CALL in cmd_db_migrations.c (and
+ * DB_CALL in cmd_db.c, for a request made already). */
+#define USERS_CALL(c, what, stub, req, resp_t, show)                            \
+	do {                                                                    \
+		resp_t           *resp_ = NULL;                                 \
+		cruddur_call_opts opts_ = cli_call_opts(c);                     \
+		int               rv_ = cli_connect(c);                         \
+		if (rv_ != 0)                                                   \
+			return rv_;                                             \
+		cruddur_status st_ = stub((c)->client, &(req), &resp_, &opts_); \
+		if (st_ != CRUDDUR_OK)                                          \
+			return cli_call_failed(what, st_, &opts_);              \
+		if ((c)->json)                                                  \
+			print_json(stdout, &resp_->base);                       \
+		else                                                            \
+			show(resp_);                                            \
+		cruddur_message_free(resp_);                                    \
+		return 0;                                                       \
+	} while (0)
+
 /* Parses argv against flags; at most one positional argument. Returns 0 or
  * EXIT_USAGE after saying why. */
 static int
@@ -86,16 +108,57 @@ show_activity(const Cruddur__V1__Activity *a)
 	    print_time(a->expires_at_us, expires, sizeof(expires)), a->uuid);
 }
 
+static void
+show_created(const Cruddur__V1__CreateUserResponse *r)
+{
+	if (r->user == NULL)
+		return;
+	printf(r->existed ? "existed: user @%s was already signed up with this cognito id\n"
+	                  : "created user @%s\n", r->user->handle);
+	show_user(r->user);
+}
+
+static void
+show_got(const Cruddur__V1__GetUserResponse *r)
+{
+	show_user(r->user);
+}
+
+static void
+show_short(const Cruddur__V1__ShortUserResponse *r)
+{
+	if (r->user != NULL)
+		printf("%s  @%s  %s\n", r->user->uuid, r->user->handle, r->user->display_name);
+}
+
+static void
+show_updated(const Cruddur__V1__UpdateProfileResponse *r)
+{
+	show_user(r->user);
+}
+
+static void
+show_activities(const Cruddur__V1__UserActivitiesResponse *r)
+{
+	if (r->user != NULL)
+		printf("%s  @%s  %lld activities\n\n", r->user->display_name, r->user->handle,
+		    (long long)r->activities_count);
+	for (size_t i = 0; i < r->n_activities; i++)
+		show_activity(r->activities[i]);
+	if (r->next_cursor[0] != '\0')
+		printf("next cursor: %s\n", r->next_cursor);
+	else
+		printf("(no more activities)\n");
+}
+
 static int
 users_create(cli *c, int argc, char **argv)
 {
 	static const flag flags[] = { FLAG("--handle", handle), FLAG("--display-name", display_name),
 		FLAG("--email", email), FLAG("--cognito-id", cognito_id) };
-	Cruddur__V1__CreateUserRequest   req = CRUDDUR__V1__CREATE_USER_REQUEST__INIT;
-	Cruddur__V1__CreateUserResponse *resp = NULL;
-	cruddur_call_opts                opts = cli_call_opts(c);
-	users_args                       a;
-	int                              rv;
+	Cruddur__V1__CreateUserRequest req = CRUDDUR__V1__CREATE_USER_REQUEST__INIT;
+	users_args                     a;
+	int                            rv;
 
 	if ((rv = parse_args("users create", argc, argv, flags, 4, &a)) != 0)
 		return rv;
@@ -108,84 +171,45 @@ users_create(cli *c, int argc, char **argv)
 	req.display_name = (char *)a.display_name;
 	req.email = (char *)a.email;
 	req.cognito_user_id = (char *)a.cognito_id;
-	if ((rv = cli_connect(c)) != 0)
-		return rv;
-	cruddur_status st = cruddur_users_create_user(c->client, &req, &resp, &opts);
-	if (st != CRUDDUR_OK)
-		return cli_call_failed("users create", st, &opts);
-	if (c->json) {
-		print_json(stdout, &resp->base);
-	} else if (resp->user != NULL) {
-		printf(resp->existed ? "existed: user @%s was already signed up with this cognito id\n"
-		                     : "created user @%s\n", resp->user->handle);
-		show_user(resp->user);
-	}
-	cruddur_message_free(resp);
-	return 0;
+	USERS_CALL(c, "users create", cruddur_users_create_user, req, Cruddur__V1__CreateUserResponse,
+	    show_created);
 }
 
 static int
 users_show(cli *c, int argc, char **argv)
 {
-	Cruddur__V1__GetUserRequest   req = CRUDDUR__V1__GET_USER_REQUEST__INIT;
-	Cruddur__V1__GetUserResponse *resp = NULL;
-	cruddur_call_opts             opts = cli_call_opts(c);
-	int                           rv;
+	Cruddur__V1__GetUserRequest req = CRUDDUR__V1__GET_USER_REQUEST__INIT;
 
 	if (argc != 1)
 		return cli_usage_error("users show takes one HANDLE");
 	req.handle = argv[0];
-	if ((rv = cli_connect(c)) != 0)
-		return rv;
-	cruddur_status st = cruddur_users_get_user(c->client, &req, &resp, &opts);
-	if (st != CRUDDUR_OK)
-		return cli_call_failed("users show", st, &opts);
-	if (c->json)
-		print_json(stdout, &resp->base);
-	else
-		show_user(resp->user);
-	cruddur_message_free(resp);
-	return 0;
+	USERS_CALL(c, "users show", cruddur_users_get_user, req, Cruddur__V1__GetUserResponse, show_got);
 }
 
 static int
 users_short(cli *c, int argc, char **argv)
 {
-	Cruddur__V1__UserRef            ref = CRUDDUR__V1__USER_REF__INIT;
-	Cruddur__V1__ShortUserRequest   req = CRUDDUR__V1__SHORT_USER_REQUEST__INIT;
-	Cruddur__V1__ShortUserResponse *resp = NULL;
-	cruddur_call_opts               opts = cli_call_opts(c);
-	int                             rv;
+	Cruddur__V1__UserRef          ref = CRUDDUR__V1__USER_REF__INIT;
+	Cruddur__V1__ShortUserRequest req = CRUDDUR__V1__SHORT_USER_REQUEST__INIT;
 
 	if (argc != 1)
 		return cli_usage_error("users short takes one HANDLE");
 	ref.handle = argv[0];
 	req.user = &ref;
-	if ((rv = cli_connect(c)) != 0)
-		return rv;
-	cruddur_status st = cruddur_users_short_user(c->client, &req, &resp, &opts);
-	if (st != CRUDDUR_OK)
-		return cli_call_failed("users short", st, &opts);
-	if (c->json)
-		print_json(stdout, &resp->base);
-	else if (resp->user != NULL)
-		printf("%s  @%s  %s\n", resp->user->uuid, resp->user->handle, resp->user->display_name);
-	cruddur_message_free(resp);
-	return 0;
+	USERS_CALL(c, "users short", cruddur_users_short_user, req, Cruddur__V1__ShortUserResponse,
+	    show_short);
 }
 
 static int
 users_update(cli *c, int argc, char **argv)
 {
 	static const flag flags[] = { FLAG("--display-name", display_name), FLAG("--bio", bio) };
-	Cruddur__V1__UserRef                ref = CRUDDUR__V1__USER_REF__INIT;
-	Cruddur__V1__StringValue            name = CRUDDUR__V1__STRING_VALUE__INIT;
-	Cruddur__V1__StringValue            bio = CRUDDUR__V1__STRING_VALUE__INIT;
-	Cruddur__V1__UpdateProfileRequest   req = CRUDDUR__V1__UPDATE_PROFILE_REQUEST__INIT;
-	Cruddur__V1__UpdateProfileResponse *resp = NULL;
-	cruddur_call_opts                   opts = cli_call_opts(c);
-	users_args                          a;
-	int                                 rv;
+	Cruddur__V1__UserRef              ref = CRUDDUR__V1__USER_REF__INIT;
+	Cruddur__V1__StringValue          name = CRUDDUR__V1__STRING_VALUE__INIT;
+	Cruddur__V1__StringValue          bio = CRUDDUR__V1__STRING_VALUE__INIT;
+	Cruddur__V1__UpdateProfileRequest req = CRUDDUR__V1__UPDATE_PROFILE_REQUEST__INIT;
+	users_args                        a;
+	int                               rv;
 
 	if ((rv = parse_args("users update", argc, argv, flags, 2, &a)) != 0)
 		return rv;
@@ -204,30 +228,19 @@ users_update(cli *c, int argc, char **argv)
 		bio.value = (char *)a.bio;
 		req.bio = &bio;
 	}
-	if ((rv = cli_connect(c)) != 0)
-		return rv;
-	cruddur_status st = cruddur_users_update_profile(c->client, &req, &resp, &opts);
-	if (st != CRUDDUR_OK)
-		return cli_call_failed("users update", st, &opts);
-	if (c->json)
-		print_json(stdout, &resp->base);
-	else
-		show_user(resp->user);
-	cruddur_message_free(resp);
-	return 0;
+	USERS_CALL(c, "users update", cruddur_users_update_profile, req,
+	    Cruddur__V1__UpdateProfileResponse, show_updated);
 }
 
 static int
 users_activities(cli *c, int argc, char **argv)
 {
 	static const flag flags[] = { FLAG("--limit", limit), FLAG("--cursor", cursor) };
-	Cruddur__V1__UserRef                 ref = CRUDDUR__V1__USER_REF__INIT;
-	Cruddur__V1__UserActivitiesRequest   req = CRUDDUR__V1__USER_ACTIVITIES_REQUEST__INIT;
-	Cruddur__V1__UserActivitiesResponse *resp = NULL;
-	cruddur_call_opts                    opts = cli_call_opts(c);
-	users_args                           a;
-	long                                 n = 0;
-	int                                  rv;
+	Cruddur__V1__UserRef               ref = CRUDDUR__V1__USER_REF__INIT;
+	Cruddur__V1__UserActivitiesRequest req = CRUDDUR__V1__USER_ACTIVITIES_REQUEST__INIT;
+	users_args                         a;
+	long                               n = 0;
+	int                                rv;
 
 	if ((rv = parse_args("users activities", argc, argv, flags, 2, &a)) != 0)
 		return rv;
@@ -240,26 +253,8 @@ users_activities(cli *c, int argc, char **argv)
 	req.cursor = (char *)(a.cursor != NULL ? a.cursor : "");
 	ref.handle = (char *)a.positional;
 	req.user = &ref;
-	if ((rv = cli_connect(c)) != 0)
-		return rv;
-	cruddur_status st = cruddur_users_user_activities(c->client, &req, &resp, &opts);
-	if (st != CRUDDUR_OK)
-		return cli_call_failed("users activities", st, &opts);
-	if (c->json) {
-		print_json(stdout, &resp->base);
-	} else {
-		if (resp->user != NULL)
-			printf("%s  @%s  %lld activities\n\n", resp->user->display_name, resp->user->handle,
-			    (long long)resp->activities_count);
-		for (size_t i = 0; i < resp->n_activities; i++)
-			show_activity(resp->activities[i]);
-		if (resp->next_cursor[0] != '\0')
-			printf("next cursor: %s\n", resp->next_cursor);
-		else
-			printf("(no more activities)\n");
-	}
-	cruddur_message_free(resp);
-	return 0;
+	USERS_CALL(c, "users activities", cruddur_users_user_activities, req,
+	    Cruddur__V1__UserActivitiesResponse, show_activities);
 }
 
 int

@@ -10,49 +10,17 @@
 # activity once. Run by ctest (it sets CRUDDUR_BIN_DIR and CRUDDUR_TEST_PG_DIR).
 set -euo pipefail
 
-bin=${CRUDDUR_BIN_DIR:?run through ctest}
-pgdir=${CRUDDUR_TEST_PG_DIR:?run through ctest}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 src=${CRUDDUR_SOURCE_DIR:?run through ctest}
-work=$(mktemp -d /tmp/cruddur-e2e-activities-XXXXXX)
 db="cruddur_e2e_activities"
-dburl="postgresql://postgres@/$db?host=$pgdir"
-failures=0
-server_pid=
-
-cleanup() {
-    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-
-# expect CODE PATTERN -- COMMAND...: runs the CLI, checks its exit code and
-# that PATTERN (grep -E) is in its stdout+stderr. The output is left in $out.
-out=
-expect() {
-    local code=$1 pattern=$2
-    shift 3
-    local rc=0
-    out=$("$bin/cruddur" --server "$url" "$@" 2>&1) || rc=$?
-    if [[ $rc -ne $code ]]; then
-        fail "cruddur $* exited $rc, want $code: $out"
-    elif ! grep -qE -- "$pattern" <<<"$out"; then
-        fail "cruddur $* output lacks /$pattern/: $out"
-    fi
-}
+dburl=$(db_url "$db")
 
 sql() { psql -X -q -tA -v ON_ERROR_STOP=1 "$dburl" -c "$1"; }
 
 # The "uuid" of the JSON response's activity (the first uuid in it).
 json_uuid() { grep -oE '"uuid":"[0-9a-f-]{36}"' <<<"$1" | head -1 | cut -d'"' -f4; }
 
-CONNECTION_URL="$dburl" "$bin/cruddurd" --listen "tcp://127.0.0.1:0" \
-    --ready-file "$work/ready" --log-level warn 2>"$work/cruddurd.log" &
-server_pid=$!
-for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
-[[ -s "$work/ready" ]] || { cat "$work/cruddurd.log" >&2; echo "cruddurd did not start" >&2; exit 1; }
-url=$(head -1 "$work/ready")
+start_cruddurd CONNECTION_URL="$dburl" -- --listen "tcp://127.0.0.1:0" --log-level warn
 
 expect 0 "seed .*ok" -- db setup
 # To the latest migration (Setup may have done it already); by hand while
@@ -154,8 +122,4 @@ expect 1 "INVALID_ARGUMENT: cursor is not one this server returned" -- feed home
 expect 1 "INVALID_ARGUMENT: limit must be from 1 to 100" -- feed home --limit 101
 expect 2 "unknown argument" -- feed home --page 2
 
-if [[ $failures -gt 0 ]]; then
-    echo "cli_activities_test: $failures failed" >&2
-    exit 1
-fi
-echo "cli_activities_test: passed"
+finish

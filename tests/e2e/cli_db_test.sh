@@ -7,44 +7,19 @@
 # Run by ctest (it sets CRUDDUR_BIN_DIR and CRUDDUR_TEST_PG_DIR).
 set -euo pipefail
 
-bin=${CRUDDUR_BIN_DIR:?run through ctest}
-pgdir=${CRUDDUR_TEST_PG_DIR:?run through ctest}
-work=$(mktemp -d /tmp/cruddur-e2e-db-XXXXXX)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 db="cruddur_e2e_db"
-dburl="postgresql://postgres@/$db?host=$pgdir"
-failures=0
-server_pid=
+dburl=$(db_url "$db")
 psql_pid=
 
+# The psql session that kill-sessions ends, too.
 cleanup() {
-    [[ -n "$psql_pid" ]] && kill "$psql_pid" 2>/dev/null && wait "$psql_pid" 2>/dev/null
-    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    kill_quietly "$psql_pid"
+    kill_quietly "$server_pid"
     rm -rf "$work"
 }
-trap cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-
-# expect CODE PATTERN -- COMMAND...: runs the CLI, checks its exit code and
-# that PATTERN (grep -E) is in its stdout+stderr.
-expect() {
-    local code=$1 pattern=$2
-    shift 3
-    local out rc=0
-    out=$("$bin/cruddur" --server "$url" "$@" 2>&1) || rc=$?
-    if [[ $rc -ne $code ]]; then
-        fail "cruddur $* exited $rc, want $code: $out"
-    elif ! grep -qE -- "$pattern" <<<"$out"; then
-        fail "cruddur $* output lacks /$pattern/: $out"
-    fi
-}
-
-CONNECTION_URL="$dburl" "$bin/cruddurd" --listen tcp://127.0.0.1:0 --ready-file "$work/ready" \
-    --log-level warn 2>"$work/cruddurd.log" &
-server_pid=$!
-for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
-[[ -s "$work/ready" ]] || { cat "$work/cruddurd.log" >&2; echo "cruddurd did not start" >&2; exit 1; }
-url=$(head -1 "$work/ready")
+start_cruddurd CONNECTION_URL="$dburl" -- --listen tcp://127.0.0.1:0 --log-level warn
 
 expect 0 "migrate +ok .*migrated to version 5 \(5 applied\)" -- db setup
 expect 0 "database at version 5"                       -- db status
@@ -98,13 +73,6 @@ expect 0 "dropped database $db"                        -- db drop
 expect 1 "UNAVAILABLE"                                 -- db status
 expect 1 "UNAVAILABLE"                                 -- db migrate
 
-kill -TERM "$server_pid"
-rc=0; wait "$server_pid" || rc=$?
-server_pid=
-[[ $rc -eq 0 ]] || fail "cruddurd exited $rc on SIGTERM"
+stop_cruddurd
 
-if [[ $failures -ne 0 ]]; then
-    echo "cli_db_test: $failures failed" >&2
-    exit 1
-fi
-echo "cli_db_test: passed"
+finish

@@ -9,34 +9,9 @@
 set -euo pipefail
 
 transport=${1:?usage: cli_test.sh tcp|ipc}
-bin=${CRUDDUR_BIN_DIR:?run through ctest}
-pgdir=${CRUDDUR_TEST_PG_DIR:?run through ctest}
-work=$(mktemp -d /tmp/cruddur-e2e-XXXXXX)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+test_name="cli_test $transport"
 db="cruddur_e2e_${transport}"
-failures=0
-server_pid=
-
-cleanup() {
-    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-
-# expect CODE PATTERN -- COMMAND...: runs the CLI, checks its exit code and
-# that PATTERN (grep -E) is in its stdout+stderr.
-expect() {
-    local code=$1 pattern=$2
-    shift 3
-    local out rc=0
-    out=$("$bin/cruddur" --server "$url" "$@" 2>&1) || rc=$?
-    if [[ $rc -ne $code ]]; then
-        fail "cruddur $* exited $rc, want $code: $out"
-    elif ! grep -qE -- "$pattern" <<<"$out"; then
-        fail "cruddur $* output lacks /$pattern/: $out"
-    fi
-}
 
 case "$transport" in
     tcp) listen="tcp://127.0.0.1:0" ;;
@@ -44,13 +19,7 @@ case "$transport" in
     *) echo "unknown transport $transport" >&2; exit 2 ;;
 esac
 
-CONNECTION_URL="postgresql://postgres@/$db?host=$pgdir" \
-    "$bin/cruddurd" --listen "$listen" --ready-file "$work/ready" --log-level info \
-    2>"$work/cruddurd.log" &
-server_pid=$!
-for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
-[[ -s "$work/ready" ]] || { cat "$work/cruddurd.log" >&2; echo "cruddurd did not start" >&2; exit 1; }
-url=$(head -1 "$work/ready")
+start_cruddurd CONNECTION_URL="$(db_url "$db")" -- --listen "$listen" --log-level info
 echo "cruddurd listens on $url"
 
 expect 1 "NOT_SERVING"                 -- health
@@ -92,14 +61,7 @@ grep -qE "method=cruddur.v1.Activities/HomeFeed status=OK us=[0-9]+" "$work/crud
     fail "no request log line"
 
 # SIGTERM: a clean exit 0.
-kill -TERM "$server_pid"
-rc=0; wait "$server_pid" || rc=$?
-server_pid=
-[[ $rc -eq 0 ]] || { fail "cruddurd exited $rc on SIGTERM"; cat "$work/cruddurd.log" >&2; }
+stop_cruddurd
 [[ ! -e "$work/ready" ]] || fail "ready file left behind"
 
-if [[ $failures -gt 0 ]]; then
-    echo "cli_test $transport: $failures failed" >&2
-    exit 1
-fi
-echo "cli_test $transport: passed"
+finish

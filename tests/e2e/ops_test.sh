@@ -4,41 +4,12 @@
 # RPC through `cruddur stats`, and the Prometheus endpoint. Run by ctest.
 set -euo pipefail
 
-bin=${CRUDDUR_BIN_DIR:?run through ctest}
-pgdir=${CRUDDUR_TEST_PG_DIR:?run through ctest}
-work=$(mktemp -d /tmp/cruddur-ops-XXXXXX)
-failures=0
-server_pid=
-
-cleanup() {
-    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-db_url() { echo "postgresql://postgres@/$1?host=$pgdir"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 psql_q() { psql -X -qtA "$(db_url postgres)" -c "$1"; }
 
-# start [ENV=VALUE...] -- [FLAGS...]: cruddurd with a ready file; sets $url.
-start() {
-    local envs=()
-    while [[ $# -gt 0 && "$1" != -- ]]; do envs+=("$1"); shift; done
-    shift
-    rm -f "$work/ready"
-    env -u CONNECTION_URL "${envs[@]}" "$bin/cruddurd" --ready-file "$work/ready" --log-level warn "$@" \
-        2>>"$work/cruddurd.log" &
-    server_pid=$!
-    for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
-    [[ -s "$work/ready" ]] || { cat "$work/cruddurd.log" >&2; echo "cruddurd did not start" >&2; exit 1; }
-    url=$(head -1 "$work/ready")
-}
-stop() {
-    kill -TERM "$server_pid"
-    local rc=0
-    wait "$server_pid" || rc=$?
-    server_pid=
-    [[ $rc -eq 0 ]] || fail "cruddurd exited $rc"
-}
+# start [ENV=VALUE...] -- [FLAGS...]: cruddurd without CONNECTION_URL unless
+# given here, so that only the settings under test choose the database.
+start() { start_cruddurd -u CONNECTION_URL "$@" --log-level warn; }
 cli() { "$bin/cruddur" --server "$url" "$@"; }
 # The database that `db setup` made: which URL won.
 setup_made() {
@@ -57,14 +28,14 @@ metrics-listen = http://127.0.0.1:$port
 CONF
 start -- --config "$work/cruddurd.conf"
 setup_made cruddur_ops_file
-stop
+stop_cruddurd
 start CONNECTION_URL="$(db_url cruddur_ops_env)" -- --config "$work/cruddurd.conf"
 setup_made cruddur_ops_env
-stop
+stop_cruddurd
 start CRUDDUR_CONFIG="$work/cruddurd.conf" CONNECTION_URL="$(db_url cruddur_ops_env)" -- \
     --db "$(db_url cruddur_ops_flag)" --listen tcp://127.0.0.1:0
 setup_made cruddur_ops_flag
-stop
+stop_cruddurd
 
 # A bad line is refused with its file and line.
 printf 'listen = tcp://127.0.0.1:0\nworkers = many\n' >"$work/bad.conf"
@@ -99,10 +70,6 @@ for want in 'HTTP/1.[01] 200' 'Content-Type: text/plain; version=0.0.4' \
     'cruddur_queue_capacity 128' 'cruddur_uptime_seconds [0-9.]+'; do
     grep -qE "$want" <<<"$metrics" || fail "metrics lack /$want/"
 done
-stop
+stop_cruddurd
 
-if [[ $failures -gt 0 ]]; then
-    echo "ops_test: $failures failed" >&2
-    exit 1
-fi
-echo "ops_test: passed"
+finish

@@ -6,31 +6,25 @@
 # test can tell where each read came from). Run by ctest.
 set -euo pipefail
 
-bin=${CRUDDUR_BIN_DIR:?run through ctest}
-pgdir=${CRUDDUR_TEST_PG_DIR:?run through ctest}
-work=$(mktemp -d /tmp/cruddur-replica-XXXXXX)
-failures=0
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 pids=()
 
+# Two servers run at once: cleanup ends both.
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do kill_quietly "$p"; done
     rm -rf "$work"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-db_url() { echo "postgresql://postgres@/$1?host=$pgdir"; }
 psql_q() { psql -X -qtA "$(db_url "$1")" -c "$2"; }
 
-# start NAME ARGS...: a cruddurd; its URL in $url_NAME.
+# start NAME ARGS...: a cruddurd that keeps running; its URL in $url_NAME.
 start() {
     local name=$1
     shift
-    env -u CONNECTION_URL -u REPLICA_CONNECTION_URL "$bin/cruddurd" --listen tcp://127.0.0.1:0 \
-        --ready-file "$work/$name.ready" --log-level warn "$@" 2>>"$work/$name.log" &
-    pids+=($!)
-    for _ in $(seq 100); do [[ -s "$work/$name.ready" ]] && break; sleep 0.1; done
-    [[ -s "$work/$name.ready" ]] || { cat "$work/$name.log" >&2; echo "$name did not start" >&2; exit 1; }
-    printf -v "url_$name" '%s' "$(head -1 "$work/$name.ready")"
+    start_cruddurd -u CONNECTION_URL -u REPLICA_CONNECTION_URL -- --listen tcp://127.0.0.1:0 \
+        --log-level warn "$@"
+    pids+=("$server_pid")
+    server_pid=
+    printf -v "url_$name" '%s' "$url"
 }
 
 # The replica's own server, only to set its database up differently.
@@ -62,8 +56,4 @@ rc=0; out=$(cli health 2>&1) || rc=$?
 [[ $rc -eq 1 && "$out" == NOT_SERVING* ]] || fail "health without replica: exit $rc: $out"
 cli users show hotwheels >/dev/null || fail "the primary stopped serving"
 
-if [[ $failures -gt 0 ]]; then
-    echo "replica_test: $failures failed" >&2
-    exit 1
-fi
-echo "replica_test: passed"
+finish

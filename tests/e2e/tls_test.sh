@@ -4,18 +4,7 @@
 # a server that requires client certificates. Run by ctest.
 set -euo pipefail
 
-bin=${CRUDDUR_BIN_DIR:?run through ctest}
-pgdir=${CRUDDUR_TEST_PG_DIR:?run through ctest}
-work=$(mktemp -d /tmp/cruddur-tls-XXXXXX)
-failures=0
-server_pid=
-
-cleanup() {
-    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # make_ca NAME; make_cert CA NAME CN: key and certificate, and NAME.pem with both.
 make_ca() {
@@ -37,22 +26,10 @@ make_ca other-ca
 make_cert test-ca server localhost
 make_cert test-ca client cruddur-client
 
+# start_server [FLAGS...]: cruddurd on tls+tcp:// with the server certificate.
 start_server() {
-    rm -f "$work/ready"
-    CONNECTION_URL="postgresql://postgres@/cruddur_tls_test?host=$pgdir" \
-        "$bin/cruddurd" --listen tls+tcp://127.0.0.1:0 --tls-cert-key-file "$work/server.pem" \
-        --ready-file "$work/ready" --log-level warn "$@" 2>>"$work/cruddurd.log" &
-    server_pid=$!
-    for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
-    [[ -s "$work/ready" ]] || { cat "$work/cruddurd.log" >&2; echo "cruddurd did not start" >&2; exit 1; }
-    url=$(head -1 "$work/ready")
-}
-stop_server() {
-    kill -TERM "$server_pid"
-    local rc=0
-    wait "$server_pid" || rc=$?
-    server_pid=
-    [[ $rc -eq 0 ]] || fail "cruddurd exited $rc"
+    start_cruddurd CONNECTION_URL="$(db_url cruddur_tls_test)" -- --listen tls+tcp://127.0.0.1:0 \
+        --tls-cert-key-file "$work/server.pem" --log-level warn "$@"
 }
 cli() { "$bin/cruddur" --server "$url" --tls-server-name localhost --timeout 3000 "$@" 2>&1; }
 
@@ -65,17 +42,13 @@ rc=0; out=$(cli health cruddur.v1.DbAdmin) || rc=$?
 [[ $rc -eq 2 && "$out" == *"needs a CA file"* ]] || fail "no CA: exit $rc: $out"
 rc=0; out=$(cli --tls-ca "$work/other-ca.crt" health) || rc=$?
 [[ $rc -eq 1 && "$out" == *UNAVAILABLE* ]] || fail "untrusted server: exit $rc: $out"
-stop_server
+stop_cruddurd
 
 start_server --tls-client-ca-file "$work/test-ca.crt"
 rc=0; out=$(cli --tls-ca "$work/test-ca.crt" health cruddur.v1.DbAdmin) || rc=$?
 [[ $rc -ne 0 ]] || fail "a client without a certificate was served"
 out=$(cli --tls-ca "$work/test-ca.crt" --tls-cert "$work/client.pem" health cruddur.v1.DbAdmin) ||
     fail "client certificate refused: $out"
-stop_server
+stop_cruddurd
 
-if [[ $failures -gt 0 ]]; then
-    echo "tls_test: $failures failed" >&2
-    exit 1
-fi
-echo "tls_test: passed"
+finish

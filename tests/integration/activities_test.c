@@ -11,7 +11,6 @@
  * feed and from ShowActivity; replies kept out of the feed; SQL-looking text
  * stored and returned byte for byte.
  */
-#include <glob.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,45 +20,14 @@
 #define DB "cruddur_activities_test"
 #define THREADS 16
 
-static cruddur_call_opts
-opts(void)
-{
-	cruddur_call_opts o;
-	memset(&o, 0, sizeof(o));
-	o.deadline_ms = 30000;
-	return o;
-}
-
-/* Setup, then Migrate to latest; by hand with psql when the server has no
- * Migrate yet. Ends with the schema the Activities service needs. */
+/* Setup and Migrate (ts_db_setup_migrated); checks that the schema is the
+ * one the Activities service needs. */
 static void
 db_ready(cruddur_client *c)
 {
-	Cruddur__V1__SetupRequest     sreq = CRUDDUR__V1__SETUP_REQUEST__INIT;
-	Cruddur__V1__SetupResponse   *sresp = NULL;
-	Cruddur__V1__MigrateRequest   mreq = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
-	Cruddur__V1__MigrateResponse *mresp = NULL;
-	cruddur_call_opts             o = opts();
-	char                          out[256], pattern[512], cmd[2048], url[512];
-	glob_t                        g;
+	char out[256];
 
-	CHECK_STATUS(cruddur_db_admin_setup(c, &sreq, &sresp, &o), CRUDDUR_OK, &o);
-	cruddur_message_free(sresp);
-	cruddur_status st = cruddur_db_admin_migrate(c, &mreq, &mresp, &o);
-	cruddur_message_free(mresp);
-	if (st == CRUDDUR_UNIMPLEMENTED) {
-		snprintf(pattern, sizeof(pattern), "%s/sql/migrations/*.up.sql",
-		    getenv("CRUDDUR_SOURCE_DIR"));
-		CHECK(glob(pattern, 0, NULL, &g) == 0);
-		for (size_t i = 0; i < g.gl_pathc; i++) {
-			snprintf(cmd, sizeof(cmd), "psql -X -q -1 -v ON_ERROR_STOP=1 '%s' -f '%s'",
-			    ts_pg_url(DB, url, sizeof(url)), g.gl_pathv[i]);
-			CHECK(system(cmd) == 0);
-		}
-		globfree(&g);
-	} else {
-		CHECK_STATUS(st, CRUDDUR_OK, &o);
-	}
+	ts_db_setup_migrated(c, DB);
 	CHECK(ts_psql(DB, "SELECT count(*) FROM pg_indexes WHERE indexname IN "
 	                  "('activities_feed_idx', 'activities_idempotency_key')",
 	          out, sizeof(out)) == 0);
@@ -90,7 +58,7 @@ create(cruddur_client *c, const author_arg *who, const char *message, const char
 	Cruddur__V1__CreateActivityRequest req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
 	Cruddur__V1__Author                author = CRUDDUR__V1__AUTHOR__INIT;
 
-	*o = opts();
+	*o = ts_opts(30000);
 	*resp = NULL;
 	if (who != NULL) {
 		author_fill(&author, who);
@@ -123,7 +91,7 @@ reply(cruddur_client *c, const char *parent, const author_arg *who, const char *
 	Cruddur__V1__CreateReplyRequest req = CRUDDUR__V1__CREATE_REPLY_REQUEST__INIT;
 	Cruddur__V1__Author             author = CRUDDUR__V1__AUTHOR__INIT;
 
-	*o = opts();
+	*o = ts_opts(30000);
 	*resp = NULL;
 	author_fill(&author, who);
 	req.author = &author;
@@ -139,7 +107,7 @@ show(cruddur_client *c, const char *uuid, Cruddur__V1__ShowActivityResponse **re
 {
 	Cruddur__V1__ShowActivityRequest req = CRUDDUR__V1__SHOW_ACTIVITY_REQUEST__INIT;
 
-	*o = opts();
+	*o = ts_opts(30000);
 	*resp = NULL;
 	req.uuid = (char *)uuid;
 	return cruddur_activities_show_activity(c, &req, resp, o);
@@ -151,7 +119,7 @@ feed(cruddur_client *c, int32_t limit, const char *cursor, Cruddur__V1__HomeFeed
 {
 	Cruddur__V1__HomeFeedRequest req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
 
-	*o = opts();
+	*o = ts_opts(30000);
 	*resp = NULL;
 	req.limit = limit;
 	req.cursor = (char *)(cursor ? cursor : "");
@@ -181,13 +149,6 @@ sql(const char *query, char *out, size_t len)
 	return out;
 }
 
-static long
-sql_long(const char *query)
-{
-	char out[256];
-	return strtol(sql(query, out, sizeof(out)), NULL, 10);
-}
-
 static void
 expire(const char *uuid)
 {
@@ -203,9 +164,7 @@ expire(const char *uuid)
 		void             *r_ = NULL;                                   \
 		(void)r_;                                                      \
 		CHECK_STATUS(call, want, &o_);                                 \
-		if (strstr(o_.message, substr) == NULL)                        \
-			ts_fail(__FILE__, __LINE__, "message \"%s\" lacks \"%s\"", \
-			    o_.message, substr);                               \
+		CHECK_MSG(&o_, substr);                                        \
 	} while (0)
 
 /* --- CreateActivity ----------------------------------------------------- */
@@ -256,7 +215,7 @@ test_create_errors(cruddur_client *c)
 {
 	Cruddur__V1__CreateActivityResponse *r;
 	char                                 long_msg[300], e280[600], e281[600], key129[140];
-	long                                 before = sql_long("SELECT count(*) FROM activities");
+	long                                 before = ts_sql_long(DB, "SELECT count(*) FROM activities");
 
 	memset(long_msg, 'a', 281);
 	long_msg[281] = '\0';
@@ -316,7 +275,7 @@ test_create_errors(cruddur_client *c)
 	CHECK_FAILS(create(c, &HOTWHEELS, "hi", NULL, "k\xff", &r, &o_), CRUDDUR_INVALID_ARGUMENT,
 	    "idempotency_key is not valid UTF-8");
 	/* Nothing was written by any of the failed calls. */
-	CHECK(sql_long("SELECT count(*) FROM activities") == before);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities") == before);
 }
 
 /* --- idempotency ---------------------------------------------------------- */
@@ -342,8 +301,8 @@ test_idempotent_retry(cruddur_client *c)
 		CHECK_STREQ(r->activity->handle, "hotwheels");
 		cruddur_message_free(r);
 	}
-	CHECK(sql_long("SELECT count(*) FROM activities WHERE idempotency_key = 'retry-key-1'") == 1);
-	CHECK(sql_long("SELECT count(*) FROM activities WHERE message = 'posted once'") == 1);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE idempotency_key = 'retry-key-1'") == 1);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE message = 'posted once'") == 1);
 	CHECK_FAILS(create(c, &HOTWHEELS, "another message", "1d", "retry-key-1", &r, &o_),
 	    CRUDDUR_FAILED_PRECONDITION, "idempotency key reused with a different message");
 	/* Keys belong to their author: the same key from someone else is new. */
@@ -351,7 +310,7 @@ test_idempotent_retry(cruddur_client *c)
 	CHECK(r != NULL && r->activity != NULL && !r->replayed &&
 	    strcmp(r->activity->uuid, first) != 0);
 	cruddur_message_free(r);
-	CHECK(sql_long("SELECT count(*) FROM activities WHERE idempotency_key = 'retry-key-1'") == 2);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE idempotency_key = 'retry-key-1'") == 2);
 }
 
 typedef struct race {
@@ -422,7 +381,7 @@ test_idempotent_concurrent(cruddur_client *c)
 	CHECK(race_run(c, NULL, "race-key", x) == 1);
 	for (int i = 1; i < THREADS; i++)
 		CHECK_STREQ(x[i].uuid, x[0].uuid);
-	CHECK(sql_long("SELECT count(*) FROM activities WHERE idempotency_key = 'race-key'") == 1);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE idempotency_key = 'race-key'") == 1);
 
 	/* Replies: one row and one count, whoever wins. */
 	create_ok(c, &FIFTY, "reply to me all at once", parent);
@@ -431,13 +390,13 @@ test_idempotent_concurrent(cruddur_client *c)
 		CHECK_STREQ(x[i].uuid, x[0].uuid);
 	char q[256];
 	snprintf(q, sizeof(q), "SELECT replies_count FROM activities WHERE uuid = '%s'", parent);
-	CHECK(sql_long(q) == 1);
+	CHECK(ts_sql_long(DB, q) == 1);
 	/* Without a key every call is a new reply, each counted once. */
 	CHECK(race_run(c, parent, NULL, x) == THREADS);
-	CHECK(sql_long(q) == 1 + THREADS);
+	CHECK(ts_sql_long(DB, q) == 1 + THREADS);
 	snprintf(q, sizeof(q), "SELECT count(*) FROM activities WHERE reply_to_activity_uuid = '%s'",
 	    parent);
-	CHECK(sql_long(q) == 1 + THREADS);
+	CHECK(ts_sql_long(DB, q) == 1 + THREADS);
 }
 
 /* --- CreateReply and ShowActivity --------------------------------------------- */
@@ -550,9 +509,9 @@ test_replies(cruddur_client *c)
 	/* None of that counted. */
 	char q[256];
 	snprintf(q, sizeof(q), "SELECT replies_count FROM activities WHERE uuid = '%s'", parent);
-	CHECK(sql_long(q) == 4);
+	CHECK(ts_sql_long(DB, q) == 4);
 	snprintf(q, sizeof(q), "SELECT replies_count FROM activities WHERE uuid = '%s'", other);
-	CHECK(sql_long(q) == 0);
+	CHECK(ts_sql_long(DB, q) == 0);
 }
 
 static void
@@ -625,8 +584,8 @@ test_sql_text_verbatim(cruddur_client *c)
 	const author_arg sneaky = { NULL, NULL, "' OR 1=1 --" };
 	CHECK_FAILS(create(c, &sneaky, "hi", NULL, NULL, &r, &o_), CRUDDUR_NOT_FOUND,
 	    "no user with cognito_user_id \"' OR 1=1 --\"");
-	CHECK(sql_long("SELECT count(*) FROM users") == 2);
-	CHECK(sql_long("SELECT count(*) FROM activities WHERE message LIKE '%DROP TABLE%'") == 1);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == 2);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE message LIKE '%DROP TABLE%'") == 1);
 }
 
 int

@@ -24,15 +24,6 @@ static const char *const injections[] = {
 	"$1 $2 %s %n \\x00 \\\\ ; COMMIT; DROP DATABASE postgres;",
 };
 
-static cruddur_call_opts
-opts(void)
-{
-	cruddur_call_opts o;
-	memset(&o, 0, sizeof(o));
-	o.deadline_ms = 10000;
-	return o;
-}
-
 /* Sends raw bytes on a REQ socket; returns the reply status or -1. */
 static int
 raw_status(nng_socket s, const void *data, size_t len)
@@ -91,7 +82,7 @@ static void
 test_invalid_utf8(cruddur_client *c)
 {
 	const char *bad = "caf\xc3\x28 \xff\xfe";
-	cruddur_call_opts o = opts();
+	cruddur_call_opts o = ts_opts(10000);
 
 	Cruddur__V1__CreateUserRequest   cu = CRUDDUR__V1__CREATE_USER_REQUEST__INIT;
 	Cruddur__V1__CreateUserResponse *cur = NULL;
@@ -130,7 +121,7 @@ static void
 test_limits(cruddur_client *c)
 {
 	const int32_t bad[] = { -1, 101, INT32_MAX, INT32_MIN };
-	cruddur_call_opts o = opts();
+	cruddur_call_opts o = ts_opts(10000);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		Cruddur__V1__HomeFeedRequest   hf = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
@@ -153,7 +144,7 @@ static void
 test_injection_is_data(cruddur_client *c)
 {
 	char              out[64], cognito[64], key[64];
-	cruddur_call_opts o = opts();
+	cruddur_call_opts o = ts_opts(10000);
 
 	for (size_t i = 0; i < sizeof(injections) / sizeof(injections[0]); i++) {
 		const char *text = injections[i];

@@ -21,15 +21,6 @@
 
 #define DB "cruddur_explain_test"
 
-static cruddur_call_opts
-opts(void)
-{
-	cruddur_call_opts o;
-	memset(&o, 0, sizeof(o));
-	o.deadline_ms = 60000;
-	return o;
-}
-
 /* Runs sql (one or more statements); the last result's rows, one per line,
  * into out. */
 static bool
@@ -58,7 +49,7 @@ db_ready(cruddur_client *c, PGconn **pg)
 	Cruddur__V1__SetupResponse   *sresp = NULL;
 	Cruddur__V1__MigrateRequest   mreq = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
 	Cruddur__V1__MigrateResponse *mresp = NULL;
-	cruddur_call_opts             o = opts();
+	cruddur_call_opts             o = ts_opts(60000);
 	char                          cmd[2048], url[512];
 
 	CHECK_STATUS(cruddur_db_admin_setup(c, &sreq, &sresp, &o), CRUDDUR_OK, &o);

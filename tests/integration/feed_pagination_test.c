@@ -10,7 +10,6 @@
  * exactly once, in (created_at DESC, uuid DESC) order, nothing expired, no
  * replies, and nothing but those rows and the concurrent posts.
  */
-#include <glob.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,45 +23,13 @@
 #define MAX_ROWS 8000
 #define MAX_POSTS 2000
 
-static cruddur_call_opts
-opts(void)
-{
-	cruddur_call_opts o;
-	memset(&o, 0, sizeof(o));
-	o.deadline_ms = 30000;
-	return o;
-}
-
-/* Setup, then Migrate to latest; by hand with psql when the server has no
- * Migrate yet (as in activities_test.c). */
+/* Setup and Migrate (ts_db_setup_migrated); checks for the feed's index. */
 static void
 db_ready(cruddur_client *c)
 {
-	Cruddur__V1__SetupRequest     sreq = CRUDDUR__V1__SETUP_REQUEST__INIT;
-	Cruddur__V1__SetupResponse   *sresp = NULL;
-	Cruddur__V1__MigrateRequest   mreq = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
-	Cruddur__V1__MigrateResponse *mresp = NULL;
-	cruddur_call_opts             o = opts();
-	char                          out[256], pattern[512], cmd[2048], url[512];
-	glob_t                        g;
+	char out[256];
 
-	CHECK_STATUS(cruddur_db_admin_setup(c, &sreq, &sresp, &o), CRUDDUR_OK, &o);
-	cruddur_message_free(sresp);
-	cruddur_status st = cruddur_db_admin_migrate(c, &mreq, &mresp, &o);
-	cruddur_message_free(mresp);
-	if (st == CRUDDUR_UNIMPLEMENTED) {
-		snprintf(pattern, sizeof(pattern), "%s/sql/migrations/*.up.sql",
-		    getenv("CRUDDUR_SOURCE_DIR"));
-		CHECK(glob(pattern, 0, NULL, &g) == 0);
-		for (size_t i = 0; i < g.gl_pathc; i++) {
-			snprintf(cmd, sizeof(cmd), "psql -X -q -1 -v ON_ERROR_STOP=1 '%s' -f '%s'",
-			    ts_pg_url(DB, url, sizeof(url)), g.gl_pathv[i]);
-			CHECK(system(cmd) == 0);
-		}
-		globfree(&g);
-	} else {
-		CHECK_STATUS(st, CRUDDUR_OK, &o);
-	}
+	ts_db_setup_migrated(c, DB);
 	CHECK(ts_psql(DB, "SELECT count(*) FROM pg_indexes WHERE indexname = 'activities_feed_idx'",
 	          out, sizeof(out)) == 0);
 	CHECK_STREQ(out, "1");
@@ -115,7 +82,7 @@ poster_run(void *arg)
 		Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
 		Cruddur__V1__CreateActivityResponse *resp = NULL;
 		Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
-		cruddur_call_opts                    o = opts();
+		cruddur_call_opts                    o = ts_opts(30000);
 		author.handle = "getFullOrDieTryin";
 		req.author = &author;
 		req.message = "posted while paging";
@@ -169,7 +136,7 @@ read_all_pages(cruddur_client *c, poster *p, row *rows, int *pages)
 	for (;;) {
 		Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
 		Cruddur__V1__HomeFeedResponse *resp = NULL;
-		cruddur_call_opts              o = opts();
+		cruddur_call_opts              o = ts_opts(30000);
 
 		req.limit = PAGE;
 		req.cursor = cursor;

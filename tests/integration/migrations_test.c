@@ -29,22 +29,6 @@
 #define BASE "cruddur_migrations_base"
 #define LATEST 5
 
-static cruddur_call_opts
-opts_ms(uint32_t ms)
-{
-	cruddur_call_opts o;
-	memset(&o, 0, sizeof(o));
-	o.deadline_ms = ms;
-	return o;
-}
-
-#define CHECK_MSG(opts, sub)                                                         \
-	do {                                                                         \
-		if (strstr((opts)->message, (sub)) == NULL)                           \
-			ts_fail(__FILE__, __LINE__, "message \"%s\" lacks \"%s\"",    \
-			    (opts)->message, (sub));                                  \
-	} while (0)
-
 /* --- calls --------------------------------------------------------------- */
 
 static cruddur_status
@@ -53,7 +37,7 @@ migrate(cruddur_client *c, int32_t to, Cruddur__V1__MigrateResponse **resp, crud
 	Cruddur__V1__MigrateRequest req = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
 	req.to_version = to;
 	*resp = NULL;
-	*o = opts_ms(30000);
+	*o = ts_opts(30000);
 	return cruddur_db_admin_migrate(c, &req, resp, o);
 }
 
@@ -64,7 +48,7 @@ rollback(cruddur_client *c, int32_t steps, Cruddur__V1__RollbackResponse **resp,
 	Cruddur__V1__RollbackRequest req = CRUDDUR__V1__ROLLBACK_REQUEST__INIT;
 	req.steps = steps;
 	*resp = NULL;
-	*o = opts_ms(30000);
+	*o = ts_opts(30000);
 	return cruddur_db_admin_rollback(c, &req, resp, o);
 }
 
@@ -73,7 +57,7 @@ status(cruddur_client *c, Cruddur__V1__MigrationStatusResponse **resp, cruddur_c
 {
 	Cruddur__V1__MigrationStatusRequest req = CRUDDUR__V1__MIGRATION_STATUS_REQUEST__INIT;
 	*resp = NULL;
-	*o = opts_ms(10000);
+	*o = ts_opts(10000);
 	return cruddur_db_admin_migration_status(c, &req, resp, o);
 }
 
@@ -87,15 +71,6 @@ version_of(cruddur_client *c)
 	int v = resp != NULL ? resp->version : -1;
 	cruddur_message_free(resp);
 	return v;
-}
-
-/* One value from psql on DB, as an integer. */
-static long
-sql_long(const char *sql)
-{
-	char out[256];
-	CHECK(ts_psql(DB, sql, out, sizeof(out)) == 0);
-	return strtol(out, NULL, 10);
 }
 
 /* pg_dump --schema-only of dbname, without comments and pg_dump's random
@@ -135,7 +110,7 @@ test_setup_migrates(cruddur_client *c)
 	Cruddur__V1__SetupRequest             req = CRUDDUR__V1__SETUP_REQUEST__INIT;
 	Cruddur__V1__SetupResponse           *resp = NULL;
 	Cruddur__V1__MigrationStatusResponse *st;
-	cruddur_call_opts                     o = opts_ms(30000);
+	cruddur_call_opts                     o = ts_opts(30000);
 
 	CHECK_STATUS(cruddur_db_admin_setup(c, &req, &resp, &o), CRUDDUR_OK, &o);
 	CHECK(resp != NULL && resp->n_steps == 5);
@@ -155,7 +130,7 @@ test_setup_migrates(cruddur_client *c)
 		CHECK(st->migrations[i]->applied && st->migrations[i]->applied_at_us > 1600000000000000);
 	}
 	cruddur_message_free(st);
-	CHECK(sql_long("SELECT count(*) FROM schema_migrations") == LATEST);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM schema_migrations") == LATEST);
 }
 
 static void
@@ -183,7 +158,7 @@ test_round_trip(cruddur_client *c)
 		CHECK_STREQ(rb->rolled_back[0]->direction, "down");
 	}
 	cruddur_message_free(rb);
-	CHECK(sql_long("SELECT count(*) FROM pg_constraint WHERE conname = 'activities_message_length'") == 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM pg_constraint WHERE conname = 'activities_message_length'") == 0);
 	CHECK_STATUS(status(c, &st, &o), CRUDDUR_OK, &o);
 	CHECK(st != NULL && st->version == 4 && st->n_migrations == LATEST);
 	if (st != NULL && st->n_migrations == LATEST) {
@@ -283,9 +258,9 @@ check_failure(cruddur_client *c2, const char *status_sub, const char *where)
 	CHECK_MSG(&o, where);
 	CHECK_MSG(&o, status_sub);
 	CHECK_MSG(&o, "; the database is at version 5");
-	CHECK(sql_long("SELECT max(version) FROM schema_migrations") == LATEST);
-	CHECK(sql_long("SELECT count(*) FROM schema_migrations") == LATEST);
-	CHECK(sql_long("SELECT count(*) FROM information_schema.columns WHERE column_name = 'nickname'") == 0);
+	CHECK(ts_sql_long(DB, "SELECT max(version) FROM schema_migrations") == LATEST);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM schema_migrations") == LATEST);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'nickname'") == 0);
 }
 
 static void
@@ -380,7 +355,7 @@ test_missing_files(cruddur_client *c2)
 	CHECK_STATUS(rollback(c2, 1, &rb, &o), CRUDDUR_OK, &o);
 	CHECK(rb != NULL && rb->version == LATEST);
 	cruddur_message_free(rb);
-	CHECK(sql_long("SELECT count(*) FROM pg_tables WHERE tablename = 'extra'") == 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM pg_tables WHERE tablename = 'extra'") == 0);
 	remove_file("0006_extra.up.sql");
 	remove_file("0006_extra.down.sql");
 }
@@ -432,7 +407,7 @@ test_concurrent_migrate(const ts_server *s)
 			cruddur_message_free(r[i].resp);
 			cruddur_client_close(r[i].client);
 		}
-		CHECK(sql_long("SELECT count(*) FROM schema_migrations") == LATEST);
+		CHECK(ts_sql_long(DB, "SELECT count(*) FROM schema_migrations") == LATEST);
 	}
 	for (int v = 1; v <= LATEST; v++)
 		CHECK(seen[v] == 3);
@@ -443,7 +418,7 @@ test_kill_sessions(cruddur_client *c)
 {
 	Cruddur__V1__KillSessionsRequest   req = CRUDDUR__V1__KILL_SESSIONS_REQUEST__INIT;
 	Cruddur__V1__KillSessionsResponse *resp = NULL;
-	cruddur_call_opts                  o = opts_ms(10000);
+	cruddur_call_opts                  o = ts_opts(10000);
 	char                               url[512];
 
 	PGconn *other = PQconnectdb(ts_pg_url(DB, url, sizeof(url)));

@@ -21,34 +21,13 @@
 
 #define DB "cruddur_seed_bulk_test"
 
-static cruddur_call_opts
-opts_ms(uint32_t ms)
-{
-	cruddur_call_opts o;
-	memset(&o, 0, sizeof(o));
-	o.deadline_ms = ms;
-	return o;
-}
-
-/* One SQL value as a number; -1 when psql failed. */
-static long long
-sql_num(const char *sql)
-{
-	char out[256];
-	if (ts_psql(DB, sql, out, sizeof(out)) != 0) {
-		ts_fail(__FILE__, __LINE__, "psql failed on %s: %s", sql, out);
-		return -1;
-	}
-	return strtoll(out, NULL, 10);
-}
-
 /* A fresh, migrated database: Setup ends by migrating to the latest. */
 static void
 setup(cruddur_client *c)
 {
 	Cruddur__V1__SetupRequest   req = CRUDDUR__V1__SETUP_REQUEST__INIT;
 	Cruddur__V1__SetupResponse *resp = NULL;
-	cruddur_call_opts           o = opts_ms(60000);
+	cruddur_call_opts           o = ts_opts(60000);
 
 	CHECK_STATUS(cruddur_db_admin_setup(c, &req, &resp, &o), CRUDDUR_OK, &o);
 	CHECK(resp != NULL && resp->n_steps > 0 &&
@@ -64,7 +43,7 @@ seed_bulk(cruddur_client *c, int32_t users, int32_t activities, uint64_t seed,
 	req.users = users;
 	req.activities = activities;
 	req.random_seed = seed;
-	*o = opts_ms(120000);
+	*o = ts_opts(120000);
 	return cruddur_db_admin_seed_bulk(c, &req, resp, o);
 }
 
@@ -88,7 +67,7 @@ test_invalid_arguments(cruddur_client *c)
 		    CRUDDUR_INVALID_ARGUMENT, &o);
 		CHECK(strstr(o.message, cases[i].msg) != NULL);
 	}
-	CHECK(sql_num("SELECT count(*) FROM users") == 2); /* seed.sql's, untouched */
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == 2); /* seed.sql's, untouched */
 }
 
 static void
@@ -97,10 +76,10 @@ test_no_users(cruddur_client *c)
 	Cruddur__V1__SeedBulkResponse *resp = NULL;
 	cruddur_call_opts              o;
 
-	CHECK(sql_num("WITH d AS (DELETE FROM users RETURNING 1) SELECT count(*) FROM d") == 2);
+	CHECK(ts_sql_long(DB, "WITH d AS (DELETE FROM users RETURNING 1) SELECT count(*) FROM d") == 2);
 	CHECK_STATUS(seed_bulk(c, 0, 10, 1, &resp, &o), CRUDDUR_FAILED_PRECONDITION, &o);
 	CHECK(strstr(o.message, "no users to write activities") != NULL);
-	CHECK(sql_num("SELECT count(*) FROM activities") == 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities") == 0);
 	/* Nothing asked: nothing done, and no error. */
 	CHECK_STATUS(seed_bulk(c, 0, 0, 1, &resp, &o), CRUDDUR_OK, &o);
 	CHECK(resp != NULL && resp->users_created == 0 && resp->activities_created == 0);
@@ -111,44 +90,44 @@ static void
 check_constraints(void)
 {
 	/* Every message 20..280 characters (seed.sql's own is 30). */
-	CHECK(sql_num("SELECT count(*) FROM activities "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities "
 	              "WHERE char_length(message) NOT BETWEEN 20 AND 280") == 0);
-	CHECK(sql_num("SELECT count(*) FROM activities WHERE char_length(message) = 280") > 0);
-	CHECK(sql_num("SELECT count(*) FROM activities WHERE char_length(message) = 20") > 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE char_length(message) = 280") > 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE char_length(message) = 20") > 0);
 	/* Multibyte words are counted as characters, not bytes. */
-	CHECK(sql_num("SELECT count(*) FROM activities "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities "
 	              "WHERE octet_length(message) > char_length(message)") > 1000);
 	/* COPY's escaping: a backslash in messages and bios, newlines in bios. */
-	CHECK(sql_num("SELECT count(*) FROM activities WHERE strpos(message, '\\o/') > 0") > 100);
-	CHECK(sql_num("SELECT count(*) FROM activities WHERE strpos(message, '\\\\') > 0") == 0);
-	CHECK(sql_num("SELECT count(*) FROM users WHERE strpos(bio, E'\\n') > 0") > 10);
-	CHECK(sql_num("SELECT count(*) FROM users WHERE bio LIKE 'Postgres enthusiast \\\\o/%'") > 0);
-	CHECK(sql_num("SELECT count(*) FROM users WHERE bio = ''") > 100);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE strpos(message, '\\o/') > 0") > 100);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE strpos(message, '\\\\') > 0") == 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE strpos(bio, E'\\n') > 0") > 10);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE bio LIKE 'Postgres enthusiast \\\\o/%'") > 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE bio = ''") > 100);
 	/* Created over the last 30 days, all of them. */
-	CHECK(sql_num("SELECT count(*) FROM activities "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities "
 	              "WHERE created_at <= now() - interval '30 days' OR created_at > now()") == 0);
-	CHECK(sql_num("SELECT count(*) FROM activities "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities "
 	              "WHERE created_at < now() - interval '29 days'") > 1000);
-	CHECK(sql_num("SELECT count(*) FROM activities "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities "
 	              "WHERE created_at > now() - interval '1 day'") > 1000);
 	/* Expiry: after creation; about nine in ten live for a day or more. */
-	CHECK(sql_num("SELECT count(*) FROM activities WHERE expires_at <= created_at") == 0);
-	long long live = sql_num("SELECT count(*) FROM activities "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE expires_at <= created_at") == 0);
+	long long live = ts_sql_long(DB, "SELECT count(*) FROM activities "
 	                         "WHERE expires_at > now() + interval '23 hours'");
 	CHECK(live > 85000 && live < 97000);
-	CHECK(sql_num("SELECT count(*) FROM activities WHERE expires_at < now()") > 3000);
-	CHECK(sql_num("SELECT count(*) FROM activities WHERE reply_to_activity_uuid IS NOT NULL") == 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE expires_at < now()") > 3000);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE reply_to_activity_uuid IS NOT NULL") == 0);
 	/* Users: unique handles (ignoring case) of the allowed form. */
-	CHECK(sql_num("SELECT count(DISTINCT lower(handle)) FROM users") == 1002);
-	CHECK(sql_num("SELECT count(*) FROM users WHERE handle ~ '^user_[0-9a-f]{16}$'") == 1000);
-	CHECK(sql_num("SELECT count(DISTINCT cognito_user_id) FROM users "
+	CHECK(ts_sql_long(DB, "SELECT count(DISTINCT lower(handle)) FROM users") == 1002);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE handle ~ '^user_[0-9a-f]{16}$'") == 1000);
+	CHECK(ts_sql_long(DB, "SELECT count(DISTINCT cognito_user_id) FROM users "
 	              "WHERE cognito_user_id ~ '^seed-[0-9a-f-]{36}$'") == 1000);
-	CHECK(sql_num("SELECT count(*) FROM users "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users "
 	              "WHERE handle LIKE 'user\\_%' AND email = handle || '@example.com'") == 1000);
-	CHECK(sql_num("SELECT count(*) FROM users "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users "
 	              "WHERE handle LIKE 'user\\_%' AND created_at > now() - interval '30 days'") == 0);
 	/* Authors drawn from all users: nearly every one wrote something. */
-	CHECK(sql_num("SELECT count(DISTINCT user_uuid) FROM activities") > 990);
+	CHECK(ts_sql_long(DB, "SELECT count(DISTINCT user_uuid) FROM activities") > 990);
 }
 
 static void
@@ -170,11 +149,11 @@ test_bulk(cruddur_client *c)
 	    101000 / secs);
 	cruddur_message_free(resp);
 
-	CHECK(sql_num("SELECT count(*) FROM users") == 1002);
-	CHECK(sql_num("SELECT count(*) FROM activities") == 100001);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == 1002);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities") == 100001);
 	check_constraints();
 
-	o = opts_ms(10000);
+	o = ts_opts(10000);
 	CHECK_STATUS(cruddur_activities_home_feed(c, &freq, &feed, &o), CRUDDUR_OK, &o);
 	CHECK(feed != NULL && feed->n_activities == 20);
 	/* seed.sql's activity (created by Setup, just now) may lead it. */
@@ -188,7 +167,7 @@ test_bulk(cruddur_client *c)
 	CHECK_STATUS(seed_bulk(c, 0, 500, 43, &resp, &o), CRUDDUR_OK, &o);
 	CHECK(resp != NULL && resp->users_created == 0 && resp->activities_created == 500);
 	cruddur_message_free(resp);
-	CHECK(sql_num("SELECT count(*) FROM activities") == 100501);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities") == 100501);
 }
 
 /* A call that runs past its deadline stops its COPY and writes nothing. A
@@ -199,14 +178,14 @@ test_deadline(cruddur_client *c)
 {
 	Cruddur__V1__SeedBulkRequest   req = CRUDDUR__V1__SEED_BULK_REQUEST__INIT;
 	Cruddur__V1__SeedBulkResponse *resp = NULL;
-	cruddur_call_opts              o = opts_ms(300);
+	cruddur_call_opts              o = ts_opts(300);
 
 	req.activities = 1000000;
 	CHECK_STATUS(cruddur_db_admin_seed_bulk(c, &req, &resp, &o), CRUDDUR_DEADLINE_EXCEEDED, &o);
 	usleep(1500 * 1000);
-	CHECK(sql_num("SELECT count(*) FROM pg_stat_activity "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM pg_stat_activity "
 	              "WHERE state = 'active' AND query LIKE 'COPY public.%'") == 0);
-	CHECK(sql_num("SELECT count(*) FROM activities") == 100501);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities") == 100501);
 }
 
 /* A fingerprint of what seed `seed` wrote into a fresh database. */
@@ -236,13 +215,13 @@ test_same_seed_same_data(cruddur_client *c)
 	seeded_fingerprint(c, 7, a, sizeof(a));
 	/* The same seed again into the same database: the handles are taken. */
 	CHECK_STATUS(seed_bulk(c, 10, 0, 7, &resp, &o), CRUDDUR_ALREADY_EXISTS, &o);
-	CHECK(sql_num("SELECT count(*) FROM users") == 302);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == 302);
 	/* Seed 0: one is picked per call, so two calls never collide. */
 	CHECK_STATUS(seed_bulk(c, 100, 0, 0, &resp, &o), CRUDDUR_OK, &o);
 	cruddur_message_free(resp);
 	CHECK_STATUS(seed_bulk(c, 100, 0, 0, &resp, &o), CRUDDUR_OK, &o);
 	cruddur_message_free(resp);
-	CHECK(sql_num("SELECT count(*) FROM users") == 502);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == 502);
 
 	seeded_fingerprint(c, 7, b, sizeof(b));
 	CHECK_STREQ(b, a);
@@ -293,16 +272,16 @@ test_cli(const ts_server *s, cruddur_client *c)
 	CHECK(u == 10 && a == 100 && secs >= 0 && rate > 0 && strcmp(tail, ")") == 0);
 	CHECK(strchr(out, '\n') == out + strlen(out) - 1); /* one line */
 	CHECK_STREQ(err, "");                               /* no bar when not a terminal */
-	CHECK(sql_num("SELECT count(*) FROM users") == 12);
-	CHECK(sql_num("SELECT count(*) FROM activities") == 101);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == 12);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities") == 101);
 
 	/* Batches: 25 users in calls of 10, 10 and 5. */
 	CHECK(cli_run(s, "--json db seed --users 25 --activities 7 --batch 10 --seed 99", out,
 	          sizeof(out), err, sizeof(err)) == 0);
 	CHECK(strstr(out, "\"users_created\":25") != NULL);
 	CHECK(strstr(out, "\"activities_created\":7") != NULL && strstr(out, "\"duration_us\":") != NULL);
-	CHECK(sql_num("SELECT count(*) FROM users") == 37);
-	CHECK(sql_num("SELECT count(*) FROM activities") == 108);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == 37);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities") == 108);
 
 	/* Usage errors: exit 2, nothing called. */
 	CHECK(cli_run(s, "db seed --users 10 --batch 0", out, sizeof(out), err, sizeof(err)) == 2);
@@ -320,8 +299,8 @@ test_cli(const ts_server *s, cruddur_client *c)
 	CHECK_STREQ(out, "");
 	CHECK(strstr(err, "cruddur: db seed: stopped after 10 users and 0 activities in ") != NULL);
 	CHECK(strstr(err, "cruddur: db seed: ALREADY_EXISTS: 23505") != NULL);
-	CHECK(sql_num("SELECT count(*) FROM users") == 47);
-	CHECK(sql_num("WITH d AS (DELETE FROM users RETURNING 1) SELECT count(*) FROM d") == 47);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == 47);
+	CHECK(ts_sql_long(DB, "WITH d AS (DELETE FROM users RETURNING 1) SELECT count(*) FROM d") == 47);
 	CHECK(cli_run(s, "db seed --users 0 --activities 5", out, sizeof(out), err, sizeof(err)) == 1);
 	CHECK(strstr(err, "FAILED_PRECONDITION: no users to write activities") != NULL);
 }

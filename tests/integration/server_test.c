@@ -20,21 +20,12 @@
 
 #define DB "cruddur_server_test"
 
-static cruddur_call_opts
-opts_ms(uint32_t ms)
-{
-	cruddur_call_opts o;
-	memset(&o, 0, sizeof(o));
-	o.deadline_ms = ms;
-	return o;
-}
-
 static int
 health(cruddur_client *c, const char *service)
 {
 	Cruddur__V1__HealthCheckRequest   req = CRUDDUR__V1__HEALTH_CHECK_REQUEST__INIT;
 	Cruddur__V1__HealthCheckResponse *resp = NULL;
-	cruddur_call_opts                 o = opts_ms(5000);
+	cruddur_call_opts                 o = ts_opts(5000);
 
 	req.service = (char *)service;
 	CHECK_STATUS(cruddur_health_check(c, &req, &resp, &o), CRUDDUR_OK, &o);
@@ -49,7 +40,7 @@ setup_confirmed(cruddur_client *c, const char *confirm, const char *token)
 {
 	Cruddur__V1__SetupRequest   req = CRUDDUR__V1__SETUP_REQUEST__INIT;
 	Cruddur__V1__SetupResponse *resp = NULL;
-	cruddur_call_opts           o = opts_ms(30000);
+	cruddur_call_opts           o = ts_opts(30000);
 	cruddur_metadata            md[1] = { { "authorization", token } };
 
 	if (confirm != NULL)
@@ -91,7 +82,7 @@ static void
 test_before_and_after_setup(cruddur_client *c)
 {
 	Cruddur__V1__HomeFeedResponse *feed = NULL;
-	cruddur_call_opts              o = opts_ms(5000);
+	cruddur_call_opts              o = ts_opts(5000);
 
 	/* The database does not exist yet: the server serves, but not feeds. */
 	CHECK(health(c, "") == CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
@@ -121,7 +112,7 @@ static void
 test_feed_order_and_limit(cruddur_client *c)
 {
 	Cruddur__V1__HomeFeedResponse *feed = NULL;
-	cruddur_call_opts              o = opts_ms(5000);
+	cruddur_call_opts              o = ts_opts(5000);
 	char                           out[256];
 
 	CHECK(ts_psql(DB, "INSERT INTO activities (user_uuid, message, created_at) "
@@ -145,7 +136,7 @@ test_users(cruddur_client *c)
 {
 	Cruddur__V1__GetUserRequest   req = CRUDDUR__V1__GET_USER_REQUEST__INIT;
 	Cruddur__V1__GetUserResponse *resp = NULL;
-	cruddur_call_opts             o = opts_ms(5000);
+	cruddur_call_opts             o = ts_opts(5000);
 
 	req.handle = "HotWheels"; /* handles are case-insensitive */
 	CHECK_STATUS(cruddur_users_get_user(c, &req, &resp, &o), CRUDDUR_OK, &o);
@@ -169,7 +160,7 @@ test_sessions_show_the_pool(cruddur_client *c)
 {
 	Cruddur__V1__SessionsRequest   req = CRUDDUR__V1__SESSIONS_REQUEST__INIT;
 	Cruddur__V1__SessionsResponse *resp = NULL;
-	cruddur_call_opts              o = opts_ms(5000);
+	cruddur_call_opts              o = ts_opts(5000);
 	bool                           ours = false;
 
 	CHECK_STATUS(cruddur_db_admin_sessions(c, &req, &resp, &o), CRUDDUR_OK, &o);
@@ -189,7 +180,7 @@ test_drop_with_open_session(cruddur_client *c)
 	Cruddur__V1__DropResponse  *resp = NULL;
 	Cruddur__V1__CreateRequest  creq = CRUDDUR__V1__CREATE_REQUEST__INIT;
 	Cruddur__V1__CreateResponse *cresp = NULL;
-	cruddur_call_opts           o = opts_ms(10000);
+	cruddur_call_opts           o = ts_opts(10000);
 	char                        url[512];
 
 	/* Someone else's idle session, as a psql left open would be. */

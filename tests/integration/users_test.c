@@ -22,35 +22,12 @@
 #define RACE_THREADS 16
 #define RACE_ROUNDS 5
 
-static cruddur_call_opts
-opts_ms(uint32_t ms)
-{
-	cruddur_call_opts o;
-	memset(&o, 0, sizeof(o));
-	o.deadline_ms = ms;
-	return o;
-}
-
 /* Checks a call's status and that its message holds want_msg. */
 #define CHECK_FAIL(call, want, want_msg, o)                                   \
 	do {                                                                  \
 		CHECK_STATUS((call), (want), &(o));                           \
-		if (strstr((o).message, (want_msg)) == NULL)                  \
-			ts_fail(__FILE__, __LINE__, "message \"%s\" lacks \"%s\"", \
-			    (o).message, (want_msg));                         \
+		CHECK_MSG(&(o), (want_msg));                                  \
 	} while (0)
-
-/* The first number psql prints for sql; -1 when it fails. */
-static long
-psql_long(const char *sql)
-{
-	char out[256];
-	if (ts_psql(DB, sql, out, sizeof(out)) != 0) {
-		fprintf(stderr, "psql: %s\n", out);
-		return -1;
-	}
-	return strtol(out, NULL, 10);
-}
 
 static void
 repeat(char *buf, const char *unit, int n)
@@ -67,7 +44,7 @@ setup(cruddur_client *c)
 	Cruddur__V1__SetupResponse   *resp = NULL;
 	Cruddur__V1__MigrateRequest   mreq = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
 	Cruddur__V1__MigrateResponse *mresp = NULL;
-	cruddur_call_opts             o = opts_ms(60000);
+	cruddur_call_opts             o = ts_opts(60000);
 
 	CHECK_STATUS(cruddur_db_admin_setup(c, &req, &resp, &o), CRUDDUR_OK, &o);
 	cruddur_message_free(resp);
@@ -154,7 +131,7 @@ static void
 test_create_idempotent(cruddur_client *c)
 {
 	Cruddur__V1__CreateUserResponse *r1 = NULL, *r2 = NULL;
-	cruddur_call_opts                o = opts_ms(5000);
+	cruddur_call_opts                o = ts_opts(5000);
 
 	CHECK_STATUS(create(c, "Alice Liddell", "alice", "alice@example.com", "cog-alice", &r1, &o),
 	    CRUDDUR_OK, &o);
@@ -179,8 +156,8 @@ test_create_idempotent(cruddur_client *c)
 		CHECK_STREQ(r2->user->display_name, "Alice Liddell");
 		CHECK(r2->user->created_at_us == r1->user->created_at_us);
 	}
-	CHECK(psql_long("SELECT count(*) FROM users WHERE cognito_user_id = 'cog-alice'") == 1);
-	CHECK(psql_long("SELECT count(*) FROM users WHERE handle = 'alice2'") == 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE cognito_user_id = 'cog-alice'") == 1);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE handle = 'alice2'") == 0);
 	cruddur_message_free(r1);
 	cruddur_message_free(r2);
 }
@@ -189,7 +166,7 @@ static void
 test_create_handle_taken(cruddur_client *c)
 {
 	Cruddur__V1__CreateUserResponse *r = NULL;
-	cruddur_call_opts                o = opts_ms(5000);
+	cruddur_call_opts                o = ts_opts(5000);
 
 	CHECK_FAIL(create(c, "Other", "alice", "o@example.com", "cog-other", &r, &o),
 	    CRUDDUR_ALREADY_EXISTS, "handle \"alice\" is taken", o);
@@ -198,8 +175,8 @@ test_create_handle_taken(cruddur_client *c)
 	/* The seed's user, in another case. */
 	CHECK_FAIL(create(c, "Other", "HotWheels", "o@example.com", "cog-other", &r, &o),
 	    CRUDDUR_ALREADY_EXISTS, "handle \"HotWheels\" is taken", o);
-	CHECK(psql_long("SELECT count(*) FROM users WHERE cognito_user_id = 'cog-other'") == 0);
-	CHECK(psql_long("SELECT count(*) FROM users WHERE lower(handle) = 'alice'") == 1);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE cognito_user_id = 'cog-other'") == 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE lower(handle) = 'alice'") == 1);
 }
 
 static void
@@ -208,8 +185,8 @@ test_create_invalid(cruddur_client *c)
 	static char name101[128], name100[256], handle33[40], handle32[40], email255[300],
 	    email254[300], cog129[140];
 	Cruddur__V1__CreateUserResponse *r = NULL;
-	cruddur_call_opts                o = opts_ms(5000);
-	long                             before = psql_long("SELECT count(*) FROM users");
+	cruddur_call_opts                o = ts_opts(5000);
+	long                             before = ts_sql_long(DB, "SELECT count(*) FROM users");
 
 	repeat(name101, "n", 101);
 	repeat(handle33, "h", 33);
@@ -244,7 +221,7 @@ test_create_invalid(cruddur_client *c)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK_FAIL(create(c, cases[i].name, cases[i].handle, cases[i].email, cases[i].cognito, &r, &o),
 		    CRUDDUR_INVALID_ARGUMENT, cases[i].msg, o);
-	CHECK(psql_long("SELECT count(*) FROM users") == before);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == before);
 
 	/* The limits themselves are fine; lengths are characters, not bytes. */
 	repeat(name100, "\xc3\xa9", 100);
@@ -265,7 +242,7 @@ test_injection_verbatim(cruddur_client *c)
 	const char                      *cognito = "x' OR '1'='1";
 	Cruddur__V1__CreateUserResponse *r = NULL;
 	Cruddur__V1__GetUserResponse    *g = NULL;
-	cruddur_call_opts                o = opts_ms(5000);
+	cruddur_call_opts                o = ts_opts(5000);
 
 	CHECK_STATUS(create(c, name, "bobby_tables", email, cognito, &r, &o), CRUDDUR_OK, &o);
 	cruddur_message_free(r);
@@ -279,7 +256,7 @@ test_injection_verbatim(cruddur_client *c)
 	cruddur_message_free(g);
 	CHECK_FAIL(get(c, NULL, NULL, NULL, "' OR 1=1 --", &g, &o), CRUDDUR_NOT_FOUND,
 	    "no user with cognito_user_id \"' OR 1=1 --\"", o);
-	CHECK(psql_long("SELECT count(*) FROM users WHERE display_name = 'Robert''); DROP TABLE users;--'") == 1);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE display_name = 'Robert''); DROP TABLE users;--'") == 1);
 }
 
 /* ---- 16 threads, one sign-up ------------------------------------------ */
@@ -299,7 +276,7 @@ race(void *arg)
 {
 	racer                           *r = arg;
 	Cruddur__V1__CreateUserResponse *resp = NULL;
-	cruddur_call_opts                o = opts_ms(20000);
+	cruddur_call_opts                o = ts_opts(20000);
 
 	pthread_barrier_wait(r->start);
 	r->st = create(r->client, "Racer", r->handle, "racer@example.com", r->cognito, &resp, &o);
@@ -359,7 +336,7 @@ test_concurrent_create(const ts_server *s)
 		}
 		CHECK(inserted == 1);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM users WHERE cognito_user_id = '%s'", cognito);
-		CHECK(psql_long(sql) == 1);
+		CHECK(ts_sql_long(DB, sql) == 1);
 	}
 
 	/* 16 different people want one handle at once: one gets it. */
@@ -376,7 +353,7 @@ test_concurrent_create(const ts_server *s)
 			    cruddur_status_name(racers[i].st), racers[i].message);
 	}
 	CHECK(won == 1);
-	CHECK(psql_long("SELECT count(*) FROM users WHERE lower(handle) = 'hracer'") == 1);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users WHERE lower(handle) = 'hracer'") == 1);
 }
 
 /* ---- GetUser, ShortUser ----------------------------------------------- */
@@ -385,7 +362,7 @@ static void
 test_get_user(cruddur_client *c)
 {
 	Cruddur__V1__GetUserResponse *g = NULL;
-	cruddur_call_opts             o = opts_ms(5000);
+	cruddur_call_opts             o = ts_opts(5000);
 	char                          uuid[40] = "";
 
 	CHECK(ts_psql(DB, "UPDATE users SET bio = 'Down the rabbit hole' WHERE handle = 'alice'", uuid,
@@ -440,7 +417,7 @@ test_short_user(cruddur_client *c)
 	Cruddur__V1__ShortUserRequest   req = CRUDDUR__V1__SHORT_USER_REQUEST__INIT;
 	Cruddur__V1__UserRef            ref = CRUDDUR__V1__USER_REF__INIT;
 	Cruddur__V1__ShortUserResponse *r = NULL;
-	cruddur_call_opts               o = opts_ms(5000);
+	cruddur_call_opts               o = ts_opts(5000);
 
 	ref.handle = "hotwheels";
 	req.user = &ref;
@@ -485,7 +462,7 @@ test_update_profile(cruddur_client *c)
 	static char                         bio500[1600], bio501[600], name101[128];
 	Cruddur__V1__CreateUserResponse    *cr = NULL;
 	Cruddur__V1__UpdateProfileResponse *r = NULL;
-	cruddur_call_opts                   o = opts_ms(5000);
+	cruddur_call_opts                   o = ts_opts(5000);
 	char                                uuid[40] = "", out[1200];
 
 	CHECK_STATUS(create(c, "Up Dater", "updater", "up@example.com", "cog-updater", &cr, &o),
@@ -529,7 +506,7 @@ test_update_profile(cruddur_client *c)
 	CHECK_FAIL(update(c, NULL, "00000000-0000-4000-8000-000000000000", "X", NULL, &r, &o),
 	    CRUDDUR_NOT_FOUND, "no user with uuid \"00000000-0000-4000-8000-000000000000\"", o);
 	/* Nothing that failed changed anything. */
-	CHECK(psql_long("SELECT char_length(bio) FROM users WHERE handle = 'updater'") == 500);
+	CHECK(ts_sql_long(DB, "SELECT char_length(bio) FROM users WHERE handle = 'updater'") == 500);
 }
 
 /* ---- UserActivities --------------------------------------------------- */
@@ -569,7 +546,7 @@ static int
 page_all(cruddur_client *c, int32_t limit, long want_count, int during, char *got, size_t len)
 {
 	Cruddur__V1__UserActivitiesResponse *r = NULL;
-	cruddur_call_opts                    o = opts_ms(10000);
+	cruddur_call_opts                    o = ts_opts(10000);
 	char                                 cursor[256] = "", out[64];
 	int                                  pages = 0;
 	int64_t                              prev_us = INT64_MAX;
@@ -620,7 +597,7 @@ test_user_activities(cruddur_client *c)
 {
 	Cruddur__V1__CreateUserResponse     *cr = NULL;
 	Cruddur__V1__UserActivitiesResponse *r = NULL;
-	cruddur_call_opts                    o = opts_ms(10000);
+	cruddur_call_opts                    o = ts_opts(10000);
 	size_t                               len = 64 * 1024;
 	char                                *want = malloc(len), *got = malloc(len), out[256];
 
@@ -637,7 +614,7 @@ test_user_activities(cruddur_client *c)
 	CHECK(ts_psql(DB, expected_sql, want, len) == 0);
 	strcat(want, "\n");
 	long live = 250 + 30 + 10;
-	CHECK(psql_long("SELECT count(*) FROM activities a JOIN users u ON u.uuid = a.user_uuid "
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities a JOIN users u ON u.uuid = a.user_uuid "
 	                "WHERE u.handle = 'pager'") == live + 20);
 
 	/* 290 rows, 7 to a page: 42 pages, the last with 3; every row once. */

@@ -1,8 +1,9 @@
 /*
- * test_support.c - failure counting, the test cluster's URL, and starting
- * and stopping a real cruddurd.
+ * test_support.c - failure counting, the test cluster's URL, starting and
+ * stopping a real cruddurd, and the setup and queries the tests share.
  */
 #include <errno.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -98,6 +99,17 @@ ts_psql(const char *dbname, const char *sql, char *out, size_t outlen)
 		out[--n] = '\0';
 	int st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+long
+ts_sql_long(const char *dbname, const char *sql)
+{
+	char out[256];
+	if (ts_psql(dbname, sql, out, sizeof(out)) != 0) {
+		ts_fail(__FILE__, __LINE__, "psql failed on %s: %s", sql, out);
+		return -1;
+	}
+	return strtol(out, NULL, 10);
 }
 
 static void
@@ -231,4 +243,42 @@ ts_client(const ts_server *s)
 		exit(1);
 	}
 	return c;
+}
+
+cruddur_call_opts
+ts_opts(uint32_t deadline_ms)
+{
+	cruddur_call_opts o;
+	memset(&o, 0, sizeof(o));
+	o.deadline_ms = deadline_ms;
+	return o;
+}
+
+void
+ts_db_setup_migrated(cruddur_client *c, const char *dbname)
+{
+	Cruddur__V1__SetupRequest     sreq = CRUDDUR__V1__SETUP_REQUEST__INIT;
+	Cruddur__V1__SetupResponse   *sresp = NULL;
+	Cruddur__V1__MigrateRequest   mreq = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
+	Cruddur__V1__MigrateResponse *mresp = NULL;
+	cruddur_call_opts             o = ts_opts(30000);
+	char                          pattern[512], cmd[2048], url[512];
+	glob_t                        g;
+
+	CHECK_STATUS(cruddur_db_admin_setup(c, &sreq, &sresp, &o), CRUDDUR_OK, &o);
+	cruddur_message_free(sresp);
+	cruddur_status st = cruddur_db_admin_migrate(c, &mreq, &mresp, &o);
+	cruddur_message_free(mresp);
+	if (st != CRUDDUR_UNIMPLEMENTED) {
+		CHECK_STATUS(st, CRUDDUR_OK, &o);
+		return;
+	}
+	snprintf(pattern, sizeof(pattern), "%s/sql/migrations/*.up.sql", getenv("CRUDDUR_SOURCE_DIR"));
+	CHECK(glob(pattern, 0, NULL, &g) == 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		snprintf(cmd, sizeof(cmd), "psql -X -q -1 -v ON_ERROR_STOP=1 '%s' -f '%s'",
+		    ts_pg_url(dbname, url, sizeof(url)), g.gl_pathv[i]);
+		CHECK(system(cmd) == 0);
+	}
+	globfree(&g);
 }

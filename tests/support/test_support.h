@@ -1,6 +1,7 @@
 /*
  * test_support.h - what cruddur's C tests share: checks that count
- * failures instead of stopping, and a real cruddurd process to test against.
+ * failures instead of stopping, a real cruddurd process to test against,
+ * and the calls and queries that many tests make of it.
  *
  * The environment comes from tests/CMakeLists.txt: CRUDDUR_BIN_DIR (the
  * built binaries), CRUDDUR_TEST_PG_DIR (the socket directory of the
@@ -11,7 +12,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "cruddur/cruddur.h"
@@ -44,6 +47,14 @@ void ts_fail(const char *file, int line, const char *fmt, ...) __attribute__((fo
 			    g_ ? g_ : "(null)", w_);                       \
 	} while (0)
 
+/* Checks that a call's message (opts is a cruddur_call_opts *) holds sub. */
+#define CHECK_MSG(opts, sub)                                                         \
+	do {                                                                         \
+		if (strstr((opts)->message, (sub)) == NULL)                           \
+			ts_fail(__FILE__, __LINE__, "message \"%s\" lacks \"%s\"",    \
+			    (opts)->message, (sub));                                  \
+	} while (0)
+
 /* Prints the verdict; returns the exit code (0 when nothing failed). */
 int ts_finish(const char *test_name);
 
@@ -57,6 +68,10 @@ const char *ts_pg_url(const char *dbname, char *buf, size_t len);
 /* Runs one SQL statement with psql on DBNAME, its output (tuples only,
  * unaligned) into out. Returns psql's exit status. */
 int ts_psql(const char *dbname, const char *sql, char *out, size_t outlen);
+
+/* The number that sql's one value on DBNAME is; a failed check and -1 when
+ * psql fails. */
+long ts_sql_long(const char *dbname, const char *sql);
 
 typedef struct ts_server {
 	pid_t pid;
@@ -80,6 +95,15 @@ int ts_server_stop(ts_server *s);
 
 /* A client for s; aborts the test when it cannot connect. */
 cruddur_client *ts_client(const ts_server *s);
+
+/* Call options with a deadline of deadline_ms and nothing else set. */
+cruddur_call_opts ts_opts(uint32_t deadline_ms);
+
+/* Setup, then Migrate to the latest version, on the server c talks to,
+ * whose database is DBNAME: a failed check unless both are OK. When the
+ * server has no Migrate (UNIMPLEMENTED), applies the .up.sql files of
+ * sql/migrations to DBNAME with psql instead. */
+void ts_db_setup_migrated(cruddur_client *c, const char *dbname);
 
 /* Monotonic seconds. */
 double ts_now(void);
