@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "cruddur/cruddur.h"
+#include "print.h"
 
 #define CLI_MAX_SERVERS 16
 #define CLI_DEFAULT_SERVER "tcp://127.0.0.1:7432"
@@ -52,6 +53,29 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parses a whole decimal number in [min, max]; -1 when it is not one. */
 int cli_parse_int(const char *s, long min, long max, long *out);
+
+/*
+ * The body of most commands: connect, call `stub` with `req`, report a
+ * failure, print the response (JSON with --json, else show(resp)), free
+ * it, and return the exit code from the enclosing command function.
+ */
+#define CLI_CALL(c, what, stub, req, resp_t, show)                              \
+	do {                                                                    \
+		resp_t           *resp_ = NULL;                                 \
+		cruddur_call_opts opts_ = cli_call_opts(c);                     \
+		int               rv_ = cli_connect(c);                         \
+		if (rv_ != 0)                                                   \
+			return rv_;                                             \
+		cruddur_status st_ = stub((c)->client, &(req), &resp_, &opts_); \
+		if (st_ != CRUDDUR_OK)                                          \
+			return cli_call_failed(what, st_, &opts_);              \
+		if ((c)->json)                                                  \
+			print_json(stdout, &resp_->base);                       \
+		else                                                            \
+			show(resp_);                                            \
+		cruddur_message_free(resp_);                                    \
+		return 0;                                                       \
+	} while (0)
 
 int cmd_db(cli *c, int argc, char **argv);
 /* db migrate|rollback|status|kill-sessions (cmd_db_migrations.c) */

@@ -11,23 +11,10 @@
 
 /* Runs one DbAdmin call and prints its response; `show` prints it for
  * humans when --json is not given. */
-#define DB_CALL(c, what, stub, req_t, req_init, resp_t, show)                     \
-	do {                                                                      \
-		req_t             req_ = req_init;                               \
-		resp_t           *resp_ = NULL;                                  \
-		cruddur_call_opts opts_ = cli_call_opts(c);                      \
-		int               rv_ = cli_connect(c);                          \
-		if (rv_ != 0)                                                     \
-			return rv_;                                               \
-		cruddur_status st_ = stub((c)->client, &req_, &resp_, &opts_);  \
-		if (st_ != CRUDDUR_OK)                                            \
-			return cli_call_failed(what, st_, &opts_);                \
-		if ((c)->json)                                                    \
-			print_json(stdout, &resp_->base);                         \
-		else                                                              \
-			show(resp_);                                              \
-		cruddur_message_free(resp_);                                      \
-		return 0;                                                         \
+#define DB_CALL(c, what, stub, req_t, req_init, resp_t, show)           \
+	do {                                                            \
+		req_t req_ = req_init;                                  \
+		CLI_CALL(c, what, stub, req_, resp_t, show);            \
 	} while (0)
 
 static void
@@ -150,20 +137,25 @@ cmd_db(cli *c, int argc, char **argv)
 			return with_args[i].fn(c, argc - 1, argv + 1);
 	/* Plain `db seed` loads sql/seed.sql; with --users/--activities it
 	 * generates data in bulk. */
-	if (strcmp(sub, "seed") == 0 && argc > 1)
+	bool only_confirm = argc == 3 && strcmp(argv[1], "--confirm") == 0;
+	if (strcmp(sub, "seed") == 0 && argc > 1 && !only_confirm)
 		return cmd_db_seed_bulk(c, argc - 1, argv + 1);
+	if (strcmp(sub, "schema-load") == 0 && (argc == 1 || only_confirm)) {
+		Cruddur__V1__SchemaLoadRequest req = CRUDDUR__V1__SCHEMA_LOAD_REQUEST__INIT;
+		req.confirm = only_confirm ? argv[2] : (char *)"";
+		CLI_CALL(c, "db schema-load", cruddur_db_admin_schema_load, req,
+		    Cruddur__V1__SchemaLoadResponse, show_schema_load);
+	}
+	if (strcmp(sub, "seed") == 0) {
+		Cruddur__V1__SeedRequest req = CRUDDUR__V1__SEED_REQUEST__INIT;
+		req.confirm = only_confirm ? argv[2] : (char *)"";
+		CLI_CALL(c, "db seed", cruddur_db_admin_seed, req, Cruddur__V1__SeedResponse, show_seed);
+	}
 	if (argc > 1)
 		return cli_usage_error("db %s takes no arguments", sub);
 	if (strcmp(sub, "create") == 0)
 		DB_CALL(c, "db create", cruddur_db_admin_create, Cruddur__V1__CreateRequest,
 		    CRUDDUR__V1__CREATE_REQUEST__INIT, Cruddur__V1__CreateResponse, show_create);
-	if (strcmp(sub, "schema-load") == 0)
-		DB_CALL(c, "db schema-load", cruddur_db_admin_schema_load,
-		    Cruddur__V1__SchemaLoadRequest, CRUDDUR__V1__SCHEMA_LOAD_REQUEST__INIT,
-		    Cruddur__V1__SchemaLoadResponse, show_schema_load);
-	if (strcmp(sub, "seed") == 0)
-		DB_CALL(c, "db seed", cruddur_db_admin_seed, Cruddur__V1__SeedRequest,
-		    CRUDDUR__V1__SEED_REQUEST__INIT, Cruddur__V1__SeedResponse, show_seed);
 	if (strcmp(sub, "sessions") == 0)
 		DB_CALL(c, "db sessions", cruddur_db_admin_sessions, Cruddur__V1__SessionsRequest,
 		    CRUDDUR__V1__SESSIONS_REQUEST__INIT, Cruddur__V1__SessionsResponse,

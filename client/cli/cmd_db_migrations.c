@@ -15,25 +15,6 @@
 #include "cli.h"
 #include "print.h"
 
-/* Runs one call; prints its response with `show`, or as JSON. */
-#define MIG_CALL(c, what, stub, req, resp_t, show)                              \
-	do {                                                                    \
-		resp_t           *resp_ = NULL;                                \
-		cruddur_call_opts opts_ = cli_call_opts(c);                    \
-		int               rv_ = cli_connect(c);                        \
-		if (rv_ != 0)                                                   \
-			return rv_;                                             \
-		cruddur_status st_ = stub((c)->client, &(req), &resp_, &opts_); \
-		if (st_ != CRUDDUR_OK)                                          \
-			return cli_call_failed(what, st_, &opts_);              \
-		if ((c)->json)                                                  \
-			print_json(stdout, &resp_->base);                       \
-		else                                                            \
-			show(resp_);                                            \
-		cruddur_message_free(resp_);                                    \
-		return 0;                                                       \
-	} while (0)
-
 /* Parses a command's options: `flag N` into *out when flag is given, and
  * `--confirm NAME` into *confirm when confirm is given. */
 static int
@@ -112,7 +93,7 @@ cmd_db_migrate(cli *c, int argc, char **argv)
 
 	if (rv != 0)
 		return rv;
-	MIG_CALL(c, "db migrate", cruddur_db_admin_migrate, req, Cruddur__V1__MigrateResponse,
+	CLI_CALL(c, "db migrate", cruddur_db_admin_migrate, req, Cruddur__V1__MigrateResponse,
 	    show_migrate);
 }
 
@@ -125,7 +106,7 @@ cmd_db_rollback(cli *c, int argc, char **argv)
 
 	if (rv != 0)
 		return rv;
-	MIG_CALL(c, "db rollback", cruddur_db_admin_rollback, req, Cruddur__V1__RollbackResponse,
+	CLI_CALL(c, "db rollback", cruddur_db_admin_rollback, req, Cruddur__V1__RollbackResponse,
 	    show_rollback);
 }
 
@@ -137,7 +118,7 @@ cmd_db_status(cli *c, int argc, char **argv)
 	if (argc > 0)
 		return cli_usage_error("db status takes no arguments");
 	(void)argv;
-	MIG_CALL(c, "db status", cruddur_db_admin_migration_status, req,
+	CLI_CALL(c, "db status", cruddur_db_admin_migration_status, req,
 	    Cruddur__V1__MigrationStatusResponse, show_status);
 }
 
@@ -149,6 +130,6 @@ cmd_db_kill_sessions(cli *c, int argc, char **argv)
 
 	if (rv != 0)
 		return rv;
-	MIG_CALL(c, "db kill-sessions", cruddur_db_admin_kill_sessions, req,
+	CLI_CALL(c, "db kill-sessions", cruddur_db_admin_kill_sessions, req,
 	    Cruddur__V1__KillSessionsResponse, show_kill_sessions);
 }

@@ -34,28 +34,6 @@ typedef struct flag {
 
 #define FLAG(n, field) { n, offsetof(users_args, field) }
 
-/* Connects, calls stub with req and prints its response: as JSON with
- * --json, else with show; frees the response and returns the exit code from
- * the calling function. The same as MIG_CALL in cmd_db_migrations.c (and
- * DB_CALL in cmd_db.c, for a request made already). */
-#define USERS_CALL(c, what, stub, req, resp_t, show)                            \
-	do {                                                                    \
-		resp_t           *resp_ = NULL;                                 \
-		cruddur_call_opts opts_ = cli_call_opts(c);                     \
-		int               rv_ = cli_connect(c);                         \
-		if (rv_ != 0)                                                   \
-			return rv_;                                             \
-		cruddur_status st_ = stub((c)->client, &(req), &resp_, &opts_); \
-		if (st_ != CRUDDUR_OK)                                          \
-			return cli_call_failed(what, st_, &opts_);              \
-		if ((c)->json)                                                  \
-			print_json(stdout, &resp_->base);                       \
-		else                                                            \
-			show(resp_);                                            \
-		cruddur_message_free(resp_);                                    \
-		return 0;                                                       \
-	} while (0)
-
 /* Parses argv against flags; at most one positional argument. Returns 0 or
  * EXIT_USAGE after saying why. */
 static int
@@ -171,7 +149,7 @@ users_create(cli *c, int argc, char **argv)
 	req.display_name = (char *)a.display_name;
 	req.email = (char *)a.email;
 	req.cognito_user_id = (char *)a.cognito_id;
-	USERS_CALL(c, "users create", cruddur_users_create_user, req, Cruddur__V1__CreateUserResponse,
+	CLI_CALL(c, "users create", cruddur_users_create_user, req, Cruddur__V1__CreateUserResponse,
 	    show_created);
 }
 
@@ -183,7 +161,7 @@ users_show(cli *c, int argc, char **argv)
 	if (argc != 1)
 		return cli_usage_error("users show takes one HANDLE");
 	req.handle = argv[0];
-	USERS_CALL(c, "users show", cruddur_users_get_user, req, Cruddur__V1__GetUserResponse, show_got);
+	CLI_CALL(c, "users show", cruddur_users_get_user, req, Cruddur__V1__GetUserResponse, show_got);
 }
 
 static int
@@ -196,7 +174,7 @@ users_short(cli *c, int argc, char **argv)
 		return cli_usage_error("users short takes one HANDLE");
 	ref.handle = argv[0];
 	req.user = &ref;
-	USERS_CALL(c, "users short", cruddur_users_short_user, req, Cruddur__V1__ShortUserResponse,
+	CLI_CALL(c, "users short", cruddur_users_short_user, req, Cruddur__V1__ShortUserResponse,
 	    show_short);
 }
 
@@ -228,7 +206,7 @@ users_update(cli *c, int argc, char **argv)
 		bio.value = (char *)a.bio;
 		req.bio = &bio;
 	}
-	USERS_CALL(c, "users update", cruddur_users_update_profile, req,
+	CLI_CALL(c, "users update", cruddur_users_update_profile, req,
 	    Cruddur__V1__UpdateProfileResponse, show_updated);
 }
 
@@ -253,7 +231,7 @@ users_activities(cli *c, int argc, char **argv)
 	req.cursor = (char *)(a.cursor != NULL ? a.cursor : "");
 	ref.handle = (char *)a.positional;
 	req.user = &ref;
-	USERS_CALL(c, "users activities", cruddur_users_user_activities, req,
+	CLI_CALL(c, "users activities", cruddur_users_user_activities, req,
 	    Cruddur__V1__UserActivitiesResponse, show_activities);
 }
 

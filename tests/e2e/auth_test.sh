@@ -37,9 +37,18 @@ export CRUDDUR_TOKEN=$token
 expect 1 "FAILED_PRECONDITION: .*confirm the database name" -- db drop
 expect 1 "FAILED_PRECONDITION"  -- db drop --confirm cruddur
 expect 1 "FAILED_PRECONDITION"  -- db setup
+for destructive in schema-load seed rollback kill-sessions "seed --users 1 --activities 1"; do
+    # shellcheck disable=SC2086 # "seed --users ..." is several words on purpose
+    expect 1 "FAILED_PRECONDITION: .*confirm the database name" -- db $destructive
+done
 expect 0 "This was imported"    -- feed home
 expect 0 "dropped database cruddur_auth_test" -- db drop --confirm cruddur_auth_test
 expect 0 "seed"                 -- db setup --confirm cruddur_auth_test
+expect 0 "version 4"            -- db rollback --confirm cruddur_auth_test
+expect 0 "ended"                -- db kill-sessions --confirm cruddur_auth_test
+expect 0 "seeded 1 users"       -- db seed --users 1 --activities 0 --confirm cruddur_auth_test
+expect 0 "loaded .*schema.sql"  -- db schema-load --confirm cruddur_auth_test
+expect 0 "loaded .*seed.sql"    -- db seed --confirm cruddur_auth_test
 expect 0 "This was imported"    -- feed home
 unset CRUDDUR_TOKEN
 stop_cruddurd
