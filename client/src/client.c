@@ -362,13 +362,32 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Whether a failed attempt may be tried again: only calls without side
- * effects, and only when the failure says nothing ran to completion or the
- * server could not serve (it is shutting down, or lost its database). */
+/* Whether req is a write that the server deduplicates: its message has a
+ * string field named idempotency_key (not repeated, not in a oneof) and
+ * the caller set it. Sending such a request again cannot apply it twice. */
 static bool
-may_retry(const cruddur_method *method, cruddur_status st, int attempt)
+has_idempotency_key(const ProtobufCMessage *req)
 {
-	return method->idempotent && st == CRUDDUR_UNAVAILABLE && attempt < RETRY_ATTEMPTS;
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(req->descriptor, "idempotency_key");
+
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED ||
+	    (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0)
+		return false;
+	const char *key = *(const char *const *)(const void *)((const char *)req + f->offset);
+	return key != NULL && key[0] != '\0';
+}
+
+/* Whether a failed attempt may be tried again: only calls without side
+ * effects or writes that carry an idempotency key, and only when the
+ * failure says nothing ran to completion or the server could not serve
+ * (it is shutting down, or lost its database). A write without a key is
+ * sent once: after a lost connection it may or may not have run. */
+static bool
+may_retry(const cruddur_method *method, const ProtobufCMessage *req, cruddur_status st, int attempt)
+{
+	return (method->idempotent || has_idempotency_key(req)) && st == CRUDDUR_UNAVAILABLE &&
+	    attempt < RETRY_ATTEMPTS;
 }
 
 cruddur_status
@@ -398,10 +417,13 @@ cruddur_client_call(cruddur_client *c, const cruddur_method *method, const Proto
 		if (st == CRUDDUR_OK)
 			st = read_reply(method, reply, id, resp, opts);
 		int64_t backoff = RETRY_BACKOFF_MS << attempt;
-		if (!may_retry(method, st, attempt) || end_ms - mono_ms() <= backoff)
+		if (!may_retry(method, req, st, attempt) || end_ms - mono_ms() <= backoff)
 			break;
 		struct timespec nap = { 0, (long)backoff * 1000000L };
 		nanosleep(&nap, NULL);
 	}
+	/* A retry that succeeded leaves no message of the failed attempt. */
+	if (st == CRUDDUR_OK && opts != NULL)
+		opts->message[0] = '\0';
 	return st;
 }

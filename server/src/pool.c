@@ -46,6 +46,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ struct pool_conn {
 	int64_t deadline_us;    /* CLOCK_MONOTONIC; 0: none (pool_conn_set_deadline) */
 	uint64_t prepared;      /* bit i: statement id i is prepared */
 	uint64_t generation;    /* p->generation when the slot was reserved */
+	pool *pool;             /* its pool, for pool_cancel_all */
 	pool_conn *next;        /* idle stack link, under p->mtx */
 };
 
@@ -73,6 +75,8 @@ struct pool {
 	char connect_timeout[16];
 	int max_size;
 	int acquire_timeout_ms;
+	/* Set once by pool_cancel_all, read without the lock. */
+	_Atomic int64_t cancel_all_us;
 
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;      /* a slot or idle connection became free */
@@ -342,6 +346,7 @@ conn_open(pool *p, uint64_t gen, pool_conn **out, char *msg, size_t msglen)
 	c->pg = pg;
 	c->prepared = 0;   /* a new session has no prepared statements */
 	c->generation = gen;
+	c->pool = p;
 	pthread_mutex_lock(&p->mtx);
 	p->connects++;
 	pthread_mutex_unlock(&p->mtx);
@@ -529,6 +534,8 @@ result_sqlstate_is(const PGresult *res, const char *code)
 	return s != NULL && strcmp(s, code) == 0;
 }
 
+static PGresult *prepare_until(pool_conn *c, const db_statement *stmt);
+
 /* Prepares stmt on c unless it already is. */
 static cruddur_status
 stmt_prepare(pool_conn *c, const db_statement *stmt, char *msg, size_t msglen)
@@ -539,7 +546,7 @@ stmt_prepare(pool_conn *c, const db_statement *stmt, char *msg, size_t msglen)
 
 	if (c->prepared & bit)
 		return CRUDDUR_OK;
-	res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
+	res = prepare_until(c, stmt);
 	st = db_error_status(res, c->pg, msg, msglen);
 	/* 42P05: a statement of that name exists already; names are unique
 	 * in the caller's table, so it is this one. */
@@ -572,31 +579,42 @@ conn_cancel(pool_conn *c)
 	}
 }
 
+/* When what runs on c must stop: the earlier of its deadline and the time
+ * of pool_cancel_all; 0 for never. */
+static int64_t
+conn_limit_us(const pool_conn *c)
+{
+	int64_t all = atomic_load(&c->pool->cancel_all_us);
+
+	if (c->deadline_us == 0 || (all != 0 && all < c->deadline_us))
+		return all;
+	return c->deadline_us;
+}
+
 /*
- * Runs stmt, but not past c's deadline: the query is sent without waiting,
- * and when the deadline passes before its result is in, it is cancelled
- * (the server then fails it with 57014, which db_error_status reports as
- * DEADLINE_EXCEEDED). Without a deadline it is PQexecPrepared.
+ * Waits for the result of the command just sent on c, but not past
+ * conn_limit_us: when that passes before the result is in, the command is
+ * cancelled (the server then fails it with 57014, which db_error_status
+ * reports as DEADLINE_EXCEEDED). The limit is read again at each wake-up
+ * (at least every 200 ms), so pool_cancel_all reaches a waiting command.
+ * NULL when the connection failed.
  */
 static PGresult *
-exec_until(pool_conn *c, const db_statement *stmt, const char *const *params)
+result_until(pool_conn *c)
 {
 	PGresult *res = NULL, *next;
 	bool      cancelled = false;
 
-	if (c->deadline_us == 0)
-		return PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
-	if (!PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0))
-		return NULL; /* db_error_status reads PQerrorMessage */
 	while (PQisBusy(c->pg)) {
-		int64_t       left_ms = (c->deadline_us - pool_now_us()) / 1000;
+		int64_t       limit = conn_limit_us(c);
+		int64_t       left_ms = limit == 0 ? 200 : (limit - pool_now_us()) / 1000;
 		struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
 		if (left_ms <= 0 && !cancelled) {
 			conn_cancel(c);
 			cancelled = true;
 		}
 		/* After a cancel, wait for the server's answer to it. */
-		if (poll(&pfd, 1, cancelled ? 1000 : (int)(left_ms < 1000 ? left_ms + 1 : 1000)) < 0 &&
+		if (poll(&pfd, 1, cancelled ? 1000 : (int)(left_ms < 200 ? left_ms + 1 : 200)) < 0 &&
 		    errno != EINTR)
 			break;
 		if (!PQconsumeInput(c->pg))
@@ -608,6 +626,48 @@ exec_until(pool_conn *c, const db_statement *stmt, const char *const *params)
 		res = next;
 	}
 	return res;
+}
+
+/* Runs stmt, not past c's deadline or pool_cancel_all (result_until). */
+static PGresult *
+exec_until(pool_conn *c, const db_statement *stmt, const char *const *params)
+{
+	if (!PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0))
+		return NULL; /* db_error_status reads PQerrorMessage */
+	return result_until(c);
+}
+
+/* Prepares stmt, not past c's deadline: PREPARE takes the locks of the
+ * tables it names, so it can wait as long as the statement itself. */
+static PGresult *
+prepare_until(pool_conn *c, const db_statement *stmt)
+{
+	if (!PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL))
+		return NULL;
+	return result_until(c);
+}
+
+/* Whether a statement of c that failed as cancelled was stopped by
+ * pool_cancel_all rather than by its own deadline. */
+static bool
+cancelled_by_stop(const pool_conn *c)
+{
+	int64_t all = atomic_load(&c->pool->cancel_all_us);
+	return all != 0 && (c->deadline_us == 0 || all < c->deadline_us);
+}
+
+static cruddur_status
+set_stopped(char *msg, size_t msglen)
+{
+	set_msg(msg, msglen, "the server is shutting down: the statement was cancelled");
+	return CRUDDUR_UNAVAILABLE;
+}
+
+void
+pool_cancel_all(pool *p)
+{
+	int64_t none = 0;
+	atomic_compare_exchange_strong(&p->cancel_all_us, &none, pool_now_us());
 }
 
 cruddur_status
@@ -627,9 +687,12 @@ pool_conn_exec(pool_conn *c, const db_statement *stmt,
 	}
 	for (int attempt = 0;; attempt++) {
 		if ((st = stmt_prepare(c, stmt, msg, msglen)) != CRUDDUR_OK)
-			return st;
+			return st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c) ?
+			    set_stopped(msg, msglen) : st;
 		res = exec_until(c, stmt, params);
 		st = db_error_status(res, c->pg, msg, msglen);
+		if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c))
+			st = set_stopped(msg, msglen);
 		if (st == CRUDDUR_OK) {
 			*out = res;
 			return CRUDDUR_OK;

@@ -128,6 +128,11 @@ PGconn *pool_conn_pg(pool_conn *c);
  * fail with CRUDDUR_DEADLINE_EXCEEDED. pool_release clears it. */
 void pool_conn_set_deadline(pool_conn *c, int64_t deadline_us);
 
+/* Cancels every statement running or started from now on, on every
+ * connection of p: they fail with UNAVAILABLE ("the server is shutting
+ * down"). For a server that must stop although calls are still running. */
+void pool_cancel_all(pool *p);
+
 /* Microseconds on CLOCK_MONOTONIC, the clock of pool_acquire's deadline. */
 int64_t pool_now_us(void);
 

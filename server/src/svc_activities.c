@@ -8,7 +8,9 @@
  * order (sql/queries/home_feed.sql). New activities are written with
  * clock_timestamp(), so they sort before any page a reader has not reached
  * yet: paging while others post shows every older activity exactly once.
- * The cursor (cursor.h) is that key, opaque to callers.
+ * The cursor (cursor.h) is that key, opaque to callers. Concurrent
+ * requests for the same page share one query (feed_coalesce.h), never
+ * one that started before they arrived.
  *
  * ShowActivity reads the activity and its replies in one REPEATABLE READ,
  * READ ONLY transaction, so that both come from one snapshot: the
@@ -21,6 +23,7 @@
 
 #include "cursor.h"
 #include "db_error.h"
+#include "feed_coalesce.h"
 #include "server.h"
 #include "sql_queries.h"
 #include "svc_activities.h"
@@ -72,6 +75,29 @@ next_cursor(rpc_context *ctx, const Cruddur__V1__Activity *a, char **out)
 	return CRUDDUR_OK;
 }
 
+/* feed_query_fn: the page query itself; arg is its three parameters. */
+static cruddur_status
+home_feed_run(rpc_context *ctx, void *arg, PGresult **res)
+{
+	return rows_query_read(ctx, &stmt_home_feed, arg, res);
+}
+
+/* The response from the page's rows (limit + 1 at most: the extra one
+ * only says that a next page exists). */
+static cruddur_status
+home_feed_fill(rpc_context *ctx, const PGresult *res, int limit,
+    Cruddur__V1__HomeFeedResponse *resp)
+{
+	int            n = PQntuples(res);
+	bool           more = n > limit;
+	cruddur_status st;
+
+	st = read_activities(ctx, res, more ? limit : n, &resp->activities, &resp->n_activities);
+	if (st == CRUDDUR_OK && more)
+		st = next_cursor(ctx, resp->activities[resp->n_activities - 1], &resp->next_cursor);
+	return st;
+}
+
 static cruddur_status
 home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
     Cruddur__V1__HomeFeedResponse *resp)
@@ -81,7 +107,6 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 	const char    *uuid;
 	page_key       key;
 	bool           first;
-	PGresult      *res = NULL;
 	cruddur_status st;
 
 	if (limit < 1 || limit > FEED_MAX_LIMIT)
@@ -96,14 +121,23 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 	/* One row more than the page says whether another page follows. */
 	snprintf(limit_text, sizeof(limit_text), "%d", limit + 1);
 	const char *params[3] = { us, uuid, limit_text };
-	if ((st = rows_query(ctx, &stmt_home_feed, params, &res)) != CRUDDUR_OK)
+	if (feed_coalesce_enabled()) {
+		/* Identical concurrent requests share one query that started
+		 * after each of them arrived (feed_coalesce.h). */
+		const PGresult *shared;
+		feed_shared    *hold;
+		if ((st = feed_coalesce_query(ctx, first ? "" : req->cursor, limit, home_feed_run,
+		         (void *)params, &shared, &hold)) != CRUDDUR_OK)
+			return st;
+		st = home_feed_fill(ctx, shared, limit, resp);
+		feed_shared_release(hold);
 		return st;
-	int  n = PQntuples(res);
-	bool more = n > limit;
-	st = read_activities(ctx, res, more ? limit : n, &resp->activities, &resp->n_activities);
+	}
+	PGresult *res = NULL;
+	if ((st = home_feed_run(ctx, (void *)params, &res)) != CRUDDUR_OK)
+		return st;
+	st = home_feed_fill(ctx, res, limit, resp);
 	PQclear(res);
-	if (st == CRUDDUR_OK && more)
-		st = next_cursor(ctx, resp->activities[resp->n_activities - 1], &resp->next_cursor);
 	return st;
 }
 

@@ -28,6 +28,10 @@
 #include "transport.h"
 #include "work_queue.h"
 
+/* After the drain timeout, how long cancelled calls get to send their
+ * replies before the socket closes. */
+#define DRAIN_CANCEL_GRACE_US 2000000
+
 typedef struct rpc_slot {
 	struct transport *t;
 	nng_ctx           ctx;
@@ -273,17 +277,34 @@ transport_write_urls(transport *t, FILE *f)
 	}
 }
 
-int
-transport_drain(transport *t, int timeout_ms)
+/* Waits until no request is in flight or until (monotonic us). */
+static int
+wait_inflight(transport *t, int64_t until)
 {
-	int64_t until = clock_mono_us() + (int64_t)timeout_ms * 1000;
-
-	atomic_store(&t->srv->draining, true);
-	for (size_t i = 0; i < t->n_listeners; i++)
-		nng_listener_close(t->listeners[i]);
 	while (atomic_load(&t->inflight) > 0 && clock_mono_us() < until)
 		usleep(5000);
 	return atomic_load(&t->inflight);
+}
+
+int
+transport_drain(transport *t, int timeout_ms)
+{
+	atomic_store(&t->srv->draining, true);
+	/* The listeners stay open until transport_free: closing a listener
+	 * closes its connections, and the replies of the calls in flight
+	 * would be lost with them. What still arrives is answered UNAVAILABLE
+	 * (slot_received). */
+	int left = wait_inflight(t, clock_mono_us() + (int64_t)timeout_ms * 1000);
+	if (left > 0) {
+		/* Past the limit. Cancel the statements that keep calls running,
+		 * so that the workers finish (their callers get UNAVAILABLE) and
+		 * the process can exit in bounded time. */
+		pool_cancel_all(t->srv->pool);
+		if (t->srv->replica_pool != NULL)
+			pool_cancel_all(t->srv->replica_pool);
+		wait_inflight(t, clock_mono_us() + DRAIN_CANCEL_GRACE_US);
+	}
+	return left;
 }
 
 int

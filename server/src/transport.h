@@ -23,9 +23,11 @@ int transport_start(transport **out, server *s, char *err, size_t errlen);
  * the port that was bound. */
 void transport_write_urls(transport *t, FILE *f);
 
-/* Stops taking new work (requests that still arrive get UNAVAILABLE) and
+/* Stops taking new work (requests that still arrive get UNAVAILABLE; the
+ * connections stay open so that replies in flight reach their callers) and
  * waits up to timeout_ms for the calls in flight to be answered. Returns
- * the number still in flight. */
+ * the number still in flight then; those have their statements cancelled
+ * (pool_cancel_all) and get a little more time to reply UNAVAILABLE. */
 int transport_drain(transport *t, int timeout_ms);
 
 /* Requests waiting for a worker, and received but not yet answered. */

@@ -226,7 +226,7 @@ static void
 test_flood_memory(const ts_server *srv, nng_socket s)
 {
 	char  *big = calloc(1, 100 * 1024);
-	long   before, after;
+	long   before = -1, after;
 	int    wrong = 0;
 
 	for (int round = 0; round < 2; round++) {

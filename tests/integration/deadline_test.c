@@ -60,8 +60,22 @@ main(void)
 	/* The cancelled query is gone from the server, not waiting on the lock. */
 	usleep(200000);
 	CHECK(ts_psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cruddurd' "
-	                          "AND wait_event_type = 'Lock'", out, sizeof(out)) == 0);
+	                          "AND datname = '" DB "' AND wait_event_type = 'Lock'", out, sizeof(out)) == 0);
 	CHECK_STREQ(out, "0");
+
+	/* A fresh server's first call prepares its statement, and PREPARE
+	 * waits on the same lock: the deadline holds there too. */
+	ts_server fresh;
+	if (ts_server_start(&fresh, "tcp://127.0.0.1:0", DB, NULL, NULL) == 0) {
+		cruddur_client *fc = ts_client(&fresh);
+		t0 = ts_now();
+		CHECK_STATUS(feed(fc, 400, &o), CRUDDUR_DEADLINE_EXCEEDED, &o);
+		CHECK(ts_now() - t0 < 2.0);
+		cruddur_client_close(fc);
+		CHECK(ts_server_stop(&fresh) == 0);
+	} else {
+		CHECK(!"a second server started");
+	}
 
 	PQclear(PQexec(locker, "COMMIT"));
 	PQfinish(locker);

@@ -99,10 +99,8 @@ cruddur_client *ts_client(const ts_server *s);
 /* Call options with a deadline of deadline_ms and nothing else set. */
 cruddur_call_opts ts_opts(uint32_t deadline_ms);
 
-/* Setup, then Migrate to the latest version, on the server c talks to,
- * whose database is DBNAME: a failed check unless both are OK. When the
- * server has no Migrate (UNIMPLEMENTED), applies the .up.sql files of
- * sql/migrations to DBNAME with psql instead. */
+/* Setup on the server c talks to (DBNAME is its database), and a check
+ * that it left every migration applied: a failed check otherwise. */
 void ts_db_setup_migrated(cruddur_client *c, const char *dbname);
 
 /* Monotonic seconds. */

@@ -1,0 +1,236 @@
+/*
+ * options.c - cruddur-bench's command line.
+ *
+ * Flags are an interface (issue 5): --server (repeatable), --concurrency,
+ * --duration, --warmup, --rate, --method, --limit, --handle, --name,
+ * --json, --deadline, --help. Numbers are checked strictly: a typo is a
+ * usage error (exit 2), never a silently different benchmark.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+static const char *const method_names[BENCH_N_METHODS] = {
+	[BENCH_HOME_FEED] = "HomeFeed",
+	[BENCH_CREATE_ACTIVITY] = "CreateActivity",
+	[BENCH_SHOW_ACTIVITY] = "ShowActivity",
+	[BENCH_USER_ACTIVITIES] = "UserActivities",
+};
+
+const char *
+bench_method_name(bench_method m)
+{
+	return m < BENCH_N_METHODS ? method_names[m] : "?";
+}
+
+static void
+help(FILE *f)
+{
+	fprintf(f,
+	    "usage: cruddur-bench [--server URL]... [--concurrency C] [--duration S]\n"
+	    "                     [--warmup S] [--rate R] [--method SPEC] [--limit N]\n"
+	    "                     [--handle H] [--name NAME] [--deadline MS] [--json]\n"
+	    "\n"
+	    "Load on a cruddurd through libcruddur's generated stubs. Every reply is\n"
+	    "checked (status OK and the expected number of rows); errors are counted by\n"
+	    "status. Prints one line on stdout:\n"
+	    "    NAME req_per_s p50_us p99_us\n"
+	    "and the errors by status on stderr. Exit 0 when every call succeeded, 1 when\n"
+	    "some failed or came back wrong (the line is printed either way), 2 on a\n"
+	    "usage error. It measures; it never judges speed.\n"
+	    "\n"
+	    "  --server URL       server to call (repeatable; default tcp://127.0.0.1:7432)\n"
+	    "  --concurrency C    callers, each with one call in flight (default 16)\n"
+	    "  --duration S       seconds measured (default 10; fractions allowed)\n"
+	    "  --warmup S         seconds of load before measuring (default 1)\n"
+	    "  --rate R           open loop: R calls/s in total on a fixed schedule, each\n"
+	    "                     latency taken from its intended send time, so a stall\n"
+	    "                     shows in the percentiles (coordinated omission is not\n"
+	    "                     hidden); C bounds the calls in flight (default: closed loop)\n"
+	    "  --method SPEC      HomeFeed (default), CreateActivity, ShowActivity,\n"
+	    "                     UserActivities, or a weighted mix METHOD:W,METHOD:W,...\n"
+	    "  --limit N          page size of HomeFeed and UserActivities (default 20)\n"
+	    "  --handle H         author of CreateActivity (default hotwheels)\n"
+	    "  --name NAME        first word of the summary line (default the method, or mix)\n"
+	    "  --deadline MS      deadline of each call (default 5000)\n"
+	    "  --json             a full report on stdout instead of the line: p50, p90,\n"
+	    "                     p99, p99.9, max, the latency histogram, errors by status\n"
+	    "\n"
+	    "examples:\n"
+	    "  cruddur-bench --server tcp://127.0.0.1:7432 --concurrency 16 --duration 10\n"
+	    "  cruddur-bench --rate 5000 --concurrency 64 --duration 30 --json > report.json\n"
+	    "  cruddur-bench --method HomeFeed:8,CreateActivity:1,ShowActivity:1 --limit 50\n"
+	    "  cruddur-bench --server ipc:///tmp/a.sock --server ipc:///tmp/b.sock --name two\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cruddur-bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(cruddur-bench --help shows the options)\n");
+	return 2;
+}
+
+static int
+parse_double(const char *flag, const char *s, double min, double max, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || *s == '\0' || *end != '\0' || !(v >= min && v <= max)) {
+		fprintf(stderr, "cruddur-bench: %s must be a number from %g to %g, not \"%s\"\n", flag,
+		    min, max, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_int(const char *flag, const char *s, int min, int max, int *out)
+{
+	double v;
+	if (parse_double(flag, s, min, max, &v) != 0)
+		return -1;
+	if (v != (double)(int)v) {
+		fprintf(stderr, "cruddur-bench: %s must be a whole number, not \"%s\"\n", flag, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* "HomeFeed" or "HomeFeed:8,CreateActivity:1". */
+static int
+parse_methods(bench_options *o, const char *spec)
+{
+	char  buf[256];
+	char *save = NULL;
+
+	if (strlen(spec) >= sizeof(buf))
+		return usage_error("--method \"%.40s...\" is too long", spec);
+	strcpy(buf, spec);
+	memset(o->weights, 0, sizeof(o->weights));
+	o->weight_total = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+		int   w = 1;
+		if (colon != NULL) {
+			*colon = '\0';
+			if (parse_int("a --method weight", colon + 1, 1, 1000000, &w) != 0)
+				return 2;
+		}
+		int m = 0;
+		while (m < BENCH_N_METHODS && strcmp(tok, method_names[m]) != 0)
+			m++;
+		if (m == BENCH_N_METHODS)
+			return usage_error("unknown --method \"%s\" (HomeFeed, CreateActivity, "
+			                   "ShowActivity, UserActivities)", tok);
+		o->weights[m] += (unsigned)w;
+		o->weight_total += (unsigned)w;
+	}
+	if (o->weight_total == 0)
+		return usage_error("--method \"%s\" names no method", spec);
+	return 0;
+}
+
+static void
+defaults(bench_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->concurrency = 16;
+	o->duration_s = 10;
+	o->warmup_s = 1;
+	o->limit = 20;
+	o->handle = "hotwheels";
+	o->deadline_ms = 5000;
+	o->weights[BENCH_HOME_FEED] = 1;
+	o->weight_total = 1;
+	o->progress = isatty(STDERR_FILENO);
+}
+
+/* One flag with its value; returns 0, or 2 after printing the error. */
+static int
+parse_flag(bench_options *o, const char *flag, const char *v)
+{
+	int deadline;
+
+	if (strcmp(flag, "--server") == 0) {
+		if (o->n_servers == BENCH_MAX_SERVERS)
+			return usage_error("at most %d --server URLs", BENCH_MAX_SERVERS);
+		o->servers[o->n_servers++] = v;
+		return 0;
+	}
+	if (strcmp(flag, "--concurrency") == 0)
+		return parse_int(flag, v, 1, 4096, &o->concurrency) ? 2 : 0;
+	if (strcmp(flag, "--duration") == 0)
+		return parse_double(flag, v, 0.01, 86400, &o->duration_s) ? 2 : 0;
+	if (strcmp(flag, "--warmup") == 0)
+		return parse_double(flag, v, 0, 3600, &o->warmup_s) ? 2 : 0;
+	if (strcmp(flag, "--rate") == 0)
+		return parse_double(flag, v, 0.001, 1e7, &o->rate) ? 2 : 0;
+	if (strcmp(flag, "--limit") == 0)
+		return parse_int(flag, v, 1, 100, &o->limit) ? 2 : 0;
+	if (strcmp(flag, "--method") == 0)
+		return parse_methods(o, v);
+	if (strcmp(flag, "--handle") == 0) {
+		o->handle = v;
+		return 0;
+	}
+	if (strcmp(flag, "--name") == 0) {
+		o->name = v;
+		return 0;
+	}
+	if (strcmp(flag, "--deadline") == 0) {
+		if (parse_int(flag, v, 1, 3600000, &deadline) != 0)
+			return 2;
+		o->deadline_ms = (uint32_t)deadline;
+		return 0;
+	}
+	return usage_error("unknown option %s", flag);
+}
+
+int
+bench_options_parse(bench_options *o, int argc, char **argv)
+{
+	defaults(o);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			help(stdout);
+			return 1;
+		}
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0)
+			return usage_error("unexpected argument \"%s\"", a);
+		if (i + 1 >= argc)
+			return usage_error("%s needs a value", a);
+		int rv = parse_flag(o, a, argv[++i]);
+		if (rv != 0)
+			return rv;
+	}
+	if (o->n_servers == 0)
+		o->servers[o->n_servers++] = "tcp://127.0.0.1:7432";
+	if (o->name == NULL) {
+		o->name = "mix";
+		for (int m = 0; m < BENCH_N_METHODS; m++)
+			if (o->weights[m] == o->weight_total)
+				o->name = method_names[m];
+	}
+	return 0;
+}

@@ -1,0 +1,152 @@
+/*
+ * fault_support.h - what the fault tests share on top of test_support.h:
+ * a private PostgreSQL cluster they may stop and start, bounded stops and
+ * kills of cruddurd, its memory and its log, a table lock that makes
+ * queries wait, and a load of client threads that tallies every outcome.
+ *
+ * Everything here is bounded in time: a wait that runs out reports failure
+ * instead of hanging, so a broken server makes a test fail, not stall.
+ */
+#ifndef CRUDDUR_FAULT_SUPPORT_H
+#define CRUDDUR_FAULT_SUPPORT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "test_support.h"
+
+/* ---- a private cluster --------------------------------------------------- */
+
+/* A cluster made by tests/pg/start in a short /tmp directory of its own,
+ * never the shared fixture cluster that other tests use at the same time. */
+typedef struct fs_cluster {
+	char dir[64];
+} fs_cluster;
+
+/* Makes and starts the cluster; 0 or -1. */
+int fs_cluster_start(fs_cluster *c);
+
+/* tests/faults/pgctl DIR ACTION: "start", "stop-fast", "stop-immediate".
+ * Returns when pg_ctl returns; 0 or -1. */
+int fs_cluster_ctl(const fs_cluster *c, const char *action);
+
+/* Stops the cluster and removes its directory (tests/pg/stop). */
+void fs_cluster_remove(fs_cluster *c);
+
+/* postgresql://postgres@/DB?host=DIR */
+const char *fs_cluster_url(const fs_cluster *c, const char *db, char *buf, size_t len);
+
+/* ---- the server ------------------------------------------------------------ */
+
+/* SIGTERM, then waits at most limit_s seconds (then SIGKILL). Returns the
+ * exit status, -1 when it did not exit by itself in time or died of a
+ * signal; *took_s (may be NULL) is the time from SIGTERM to its exit.
+ * Keeps the log: call fs_server_cleanup after reading it. */
+int fs_server_term(ts_server *s, double limit_s, double *took_s);
+
+/* SIGKILL and reap. Keeps the log. */
+void fs_server_kill(ts_server *s);
+
+/* Environment for a cruddurd whose memory is measured: under
+ * AddressSanitizer, a small quarantine, so that freed memory held back to
+ * catch use-after-free does not look like growth. NULL-terminated. */
+const char *const *fs_server_env(void);
+
+/* Removes the server's scratch directory (log, ready file). */
+void fs_server_cleanup(ts_server *s);
+
+/* Whether the process still runs (has not exited or been reaped). */
+bool fs_server_alive(ts_server *s);
+
+/* VmRSS of pid in kB, from /proc/PID/status; -1 when unreadable. */
+long fs_rss_kb(pid_t pid);
+
+/* Lines of the server's log that contain needle and (unless NULL) also2. */
+int fs_log_count(const ts_server *s, const char *needle, const char *also2);
+
+/* Prints the server's log to stderr (for a failing test). */
+void fs_log_print(const ts_server *s);
+
+/* ---- the database ------------------------------------------------------------ */
+
+/* A session on url; NULL after printing why. */
+PGconn *fs_pg_connect(const char *url);
+
+/* One statement, its first value into out ("" when none). 0 or -1. */
+int fs_pg_value(PGconn *pg, const char *sql, char *out, size_t len);
+
+/* BEGIN; LOCK TABLE activities IN ACCESS EXCLUSIVE MODE on pg: every query
+ * of cruddurd that touches activities then waits for fs_unlock. */
+int fs_lock_activities(PGconn *pg);
+void fs_unlock(PGconn *pg);
+
+/* Waits (at most timeout_s) until at least n sessions of cruddurd wait on a
+ * lock, seen from watcher (another session on the same cluster). */
+bool fs_wait_lock_waiters(PGconn *watcher, int n, double timeout_s);
+
+/* ---- load ------------------------------------------------------------------------ */
+
+#define FS_MAX_THREADS 32
+#define FS_STATUSES 17
+
+/* One call: thread index, its sequence number, opts with deadline_ms set. */
+typedef cruddur_status (*fs_call_fn)(cruddur_client *c, int thread, int seq,
+    cruddur_call_opts *o, void *arg);
+
+typedef struct fs_tally {
+	long   calls;
+	long   by_status[FS_STATUSES];
+	double max_latency_s;             /* of any call */
+	double max_overrun_s;             /* latency minus the deadline, worst */
+	char   sample[FS_STATUSES][200];  /* one message per status */
+} fs_tally;
+
+typedef struct fs_load fs_load;
+
+/* Starts threads that call fn in a loop (pause_ms between calls) through
+ * client, each call with deadline_ms, until fs_load_stop or max_calls per
+ * thread. Returns NULL on failure to start. */
+fs_load *fs_load_start(cruddur_client *client, int threads, fs_call_fn fn, void *arg,
+    uint32_t deadline_ms, int pause_ms, long max_calls);
+
+/* Waits (at most timeout_s) until every thread made its max_calls. */
+bool fs_load_wait(fs_load *l, double timeout_s);
+
+/* Monotonic time of the last OK any thread saw, 0 if none. */
+double fs_load_last_ok(fs_load *l);
+
+/* Tells the threads to stop after their current call; does not wait. */
+void fs_load_request_stop(fs_load *l);
+
+/* Stops (each thread finishes its call: bounded by the deadline), joins,
+ * sums the tallies into *sum, frees. */
+void fs_load_stop(fs_load *l, fs_tally *sum);
+
+void fs_tally_add(fs_tally *sum, const fs_tally *t);
+void fs_tally_record(fs_tally *t, cruddur_status st, const char *msg, double latency_s,
+    uint32_t deadline_ms);
+void fs_tally_print(const char *label, const fs_tally *t);
+
+/* ---- calls ---------------------------------------------------------------------- */
+
+/* HomeFeed with limit 1. retry false sends it once (a copy of the method
+ * marked not idempotent), so a probe sees every failure. */
+cruddur_status fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry,
+    cruddur_call_opts *o);
+
+/* Health/Check of service ("" for the whole server); *serving set on OK. */
+cruddur_status fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms,
+    bool *serving, cruddur_call_opts *o);
+
+/* DbAdmin/Setup: drop, create, schema, seed, migrate. */
+cruddur_status fs_setup(cruddur_client *c, cruddur_call_opts *o);
+
+/* Sleeps ms milliseconds. */
+void fs_sleep_ms(int ms);
+
+#endif /* CRUDDUR_FAULT_SUPPORT_H */
