@@ -178,6 +178,8 @@ activities_show(cli *c, int argc, char **argv)
 		printf("replies: %zu\n", resp->n_replies);
 		for (size_t i = 0; i < resp->n_replies; i++)
 			cli_show_activity(resp->replies[i], "    ");
+		if (resp->more_replies)
+			printf("(more replies than the %zu shown)\n", resp->n_replies);
 	}
 	cruddur_message_free(resp);
 	return 0;

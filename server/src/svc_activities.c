@@ -35,6 +35,9 @@
 
 static const db_statement stmt_home_feed = { 25, "home_feed", SQL_HOME_FEED, 3 };
 static const db_statement stmt_activity_show = { 26, "activity_show", SQL_ACTIVITY_SHOW, 1 };
+/* The query fetches one more, to know that there are more. */
+#define SHOW_MAX_REPLIES 1000
+
 static const db_statement stmt_activity_replies = { 27, "activity_replies", SQL_ACTIVITY_REPLIES, 1 };
 
 /* The key before every row: the first page starts here, so that every page
@@ -175,7 +178,10 @@ show_rows(rpc_context *ctx, pool_conn *conn, const char *uuid, Cruddur__V1__Show
 		return st;
 	if ((st = rows_tx_exec(ctx, conn, &stmt_activity_replies, params, &res)) != CRUDDUR_OK)
 		return st;
-	st = read_activities(ctx, res, PQntuples(res), &resp->replies, &resp->n_replies);
+	int n = PQntuples(res);
+	resp->more_replies = n > SHOW_MAX_REPLIES;
+	st = read_activities(ctx, res, resp->more_replies ? SHOW_MAX_REPLIES : n, &resp->replies,
+	    &resp->n_replies);
 	PQclear(res);
 	return st;
 }

@@ -588,6 +588,41 @@ test_sql_text_verbatim(cruddur_client *c)
 	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities WHERE message LIKE '%DROP TABLE%'") == 1);
 }
 
+/* ShowActivity returns 1000 replies at most, and says when there are more. */
+static void
+test_many_replies(cruddur_client *c)
+{
+	Cruddur__V1__ShowActivityRequest   req = CRUDDUR__V1__SHOW_ACTIVITY_REQUEST__INIT;
+	Cruddur__V1__ShowActivityResponse *resp = NULL;
+	cruddur_call_opts                  o = ts_opts(30000);
+	char                               parent[64], sql[512], out[64];
+
+	CHECK(ts_psql(DB, "INSERT INTO activities (user_uuid, message, expires_at) SELECT uuid, 'many replies', "
+	                  "now() + interval '1 day' FROM users WHERE handle = 'hotwheels' RETURNING uuid",
+	          parent, sizeof(parent)) == 0);
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO activities (user_uuid, message, reply_to_activity_uuid, expires_at, created_at) "
+	    "SELECT u.uuid, 'reply ' || g, '%s', now() + interval '1 day', now() + g * interval '1 ms' "
+	    "FROM users u, generate_series(1, 1000) g WHERE u.handle = 'hotwheels'", parent);
+	CHECK(ts_psql(DB, sql, out, sizeof(out)) == 0);
+	req.uuid = parent;
+	CHECK_STATUS(cruddur_activities_show_activity(c, &req, &resp, &o), CRUDDUR_OK, &o);
+	CHECK(resp != NULL && resp->n_replies == 1000 && !resp->more_replies);
+	if (resp != NULL && resp->n_replies == 1000) {
+		CHECK_STREQ(resp->replies[0]->message, "reply 1");
+		CHECK_STREQ(resp->replies[999]->message, "reply 1000");
+	}
+	cruddur_message_free(resp);
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO activities (user_uuid, message, reply_to_activity_uuid, expires_at, created_at) "
+	    "SELECT uuid, 'reply 1001', '%s', now() + interval '1 day', now() + interval '1 hour' "
+	    "FROM users WHERE handle = 'hotwheels'", parent);
+	CHECK(ts_psql(DB, sql, out, sizeof(out)) == 0);
+	CHECK_STATUS(cruddur_activities_show_activity(c, &req, &resp, &o), CRUDDUR_OK, &o);
+	CHECK(resp != NULL && resp->n_replies == 1000 && resp->more_replies);
+	cruddur_message_free(resp);
+}
+
 int
 main(void)
 {
@@ -605,6 +640,7 @@ main(void)
 	test_replies(c);
 	test_show_and_feed(c);
 	test_sql_text_verbatim(c);
+	test_many_replies(c);
 	cruddur_client_close(c);
 	CHECK(ts_server_stop(&s) == 0);
 	return ts_finish("activities_test");
