@@ -36,6 +36,10 @@
 
 struct cruddur_client {
 	nng_socket       sock;
+	/* Calls in progress, and whether close has begun: close waits for the
+	 * count to reach zero before it frees the client. */
+	atomic_int       active;
+	atomic_bool      closing;
 	atomic_uint_least64_t next_request_id;
 	size_t           max_request_bytes;
 };
@@ -204,6 +208,8 @@ cruddur_client_open_config(cruddur_client **out, const cruddur_client_config *cf
 		goto out;
 	}
 	atomic_init(&c->next_request_id, request_id_seed());
+	atomic_init(&c->active, 0);
+	atomic_init(&c->closing, false);
 	c->max_request_bytes = CRUDDUR_DEFAULT_MAX_REQUEST_BYTES;
 	set_socket_options(c);
 	if ((st = dial_all(c, cfg, tls, err, errlen)) != CRUDDUR_OK) {
@@ -229,9 +235,14 @@ cruddur_client_open(cruddur_client **out, const char *const *urls, size_t n_urls
 void
 cruddur_client_close(cruddur_client *client)
 {
+	struct timespec nap = { 0, 1000000 };
+
 	if (client == NULL)
 		return;
-	nng_close(client->sock);
+	atomic_store(&client->closing, true);
+	nng_close(client->sock); /* calls waiting on it end with CANCELLED */
+	while (atomic_load(&client->active) > 0)
+		nanosleep(&nap, NULL);
 	free(client);
 }
 
@@ -288,9 +299,16 @@ build_request(cruddur_client *c, const cruddur_method *method, const ProtobufCMe
 }
 
 /* Sends msg and waits for the reply on a fresh context; frees msg. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static cruddur_status
-exchange(cruddur_client *c, nng_msg *msg, uint32_t deadline_ms, nng_msg **reply,
-    cruddur_call_opts *opts)
+exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, cruddur_call_opts *opts)
 {
 	nng_ctx  ctx;
 	nng_aio *aio;
@@ -305,7 +323,9 @@ exchange(cruddur_client *c, nng_msg *msg, uint32_t deadline_ms, nng_msg **reply,
 		nng_msg_free(msg);
 		return call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	nng_aio_set_timeout(aio, (nng_duration)(deadline_ms + REPLY_GRACE_MS));
+	/* One deadline for the whole exchange: what the send used up is not
+	 * given to the receive again. */
+	nng_aio_set_timeout(aio, (nng_duration)(end_ms - mono_ms() + REPLY_GRACE_MS));
 	nng_aio_set_msg(aio, msg);
 	nng_ctx_send(ctx, aio);
 	nng_aio_wait(aio);
@@ -313,6 +333,7 @@ exchange(cruddur_client *c, nng_msg *msg, uint32_t deadline_ms, nng_msg **reply,
 		nng_msg_free(nng_aio_get_msg(aio));
 		goto out;
 	}
+	nng_aio_set_timeout(aio, (nng_duration)(end_ms - mono_ms() + REPLY_GRACE_MS));
 	nng_ctx_recv(ctx, aio);
 	nng_aio_wait(aio);
 	if ((rv = nng_aio_result(aio)) == 0)
@@ -320,9 +341,10 @@ exchange(cruddur_client *c, nng_msg *msg, uint32_t deadline_ms, nng_msg **reply,
 out:
 	nng_aio_free(aio);
 	nng_ctx_close(ctx);
+	if (rv != 0 && atomic_load(&c->closing))
+		return call_fail(opts, CRUDDUR_CANCELLED, "the client was closed");
 	if (rv == NNG_ETIMEDOUT)
-		return call_fail(opts, CRUDDUR_DEADLINE_EXCEEDED,
-		    "no reply from the server within %u ms", deadline_ms);
+		return call_fail(opts, CRUDDUR_DEADLINE_EXCEEDED, "no reply from the server in time");
 	if (rv != 0)
 		return call_fail(opts, status_from_nng(rv), "transport: %s", nng_strerror(rv));
 	return CRUDDUR_OK;
@@ -354,13 +376,6 @@ read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id, ProtobufCM
 	return st;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Whether req is a write that the server deduplicates: its message has a
  * string field named idempotency_key (not repeated, not in a oneof) and
@@ -390,6 +405,33 @@ may_retry(const cruddur_method *method, const ProtobufCMessage *req, cruddur_sta
 	    attempt < RETRY_ATTEMPTS;
 }
 
+static cruddur_status
+call_attempts(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
+    ProtobufCMessage **resp, cruddur_call_opts *opts, uint64_t id, uint32_t deadline_ms)
+{
+	int64_t        end_ms = mono_ms() + deadline_ms;
+	cruddur_status st;
+
+	for (int attempt = 0;; attempt++) {
+		nng_msg *msg = NULL, *reply = NULL;
+		int64_t  left = end_ms - mono_ms();
+		/* Each attempt carries the time that is really left. */
+		uint32_t left_ms = (uint32_t)(left > 0 ? left : 1);
+		if ((st = build_request(c, method, req, left_ms, opts, id, &msg)) != CRUDDUR_OK)
+			return st;
+		st = exchange(c, msg, end_ms, &reply, opts);
+		if (st == CRUDDUR_OK)
+			st = read_reply(method, reply, id, resp, opts);
+		int64_t backoff = RETRY_BACKOFF_MS << attempt;
+		if (!may_retry(method, req, st, attempt) || end_ms - mono_ms() <= backoff ||
+		    atomic_load(&c->closing))
+			break;
+		struct timespec nap = { 0, (long)backoff * 1000000L };
+		nanosleep(&nap, NULL);
+	}
+	return st;
+}
+
 cruddur_status
 cruddur_client_call(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
     ProtobufCMessage **resp, cruddur_call_opts *opts)
@@ -405,23 +447,14 @@ cruddur_client_call(cruddur_client *c, const cruddur_method *method, const Proto
 		if (opts->deadline_ms != 0)
 			deadline_ms = opts->deadline_ms;
 	}
-	int64_t end_ms = mono_ms() + deadline_ms;
-	for (int attempt = 0;; attempt++) {
-		nng_msg *msg = NULL, *reply = NULL;
-		int64_t  left = end_ms - mono_ms();
-		/* Each attempt carries the time that is really left. */
-		uint32_t left_ms = (uint32_t)(left > 0 ? left : 1);
-		if ((st = build_request(c, method, req, left_ms, opts, id, &msg)) != CRUDDUR_OK)
-			return st;
-		st = exchange(c, msg, left_ms, &reply, opts);
-		if (st == CRUDDUR_OK)
-			st = read_reply(method, reply, id, resp, opts);
-		int64_t backoff = RETRY_BACKOFF_MS << attempt;
-		if (!may_retry(method, req, st, attempt) || end_ms - mono_ms() <= backoff)
-			break;
-		struct timespec nap = { 0, (long)backoff * 1000000L };
-		nanosleep(&nap, NULL);
-	}
+	if (deadline_ms > CRUDDUR_MAX_DEADLINE_MS)
+		deadline_ms = CRUDDUR_MAX_DEADLINE_MS; /* nng's timeouts are int32 milliseconds */
+	atomic_fetch_add(&c->active, 1);
+	if (atomic_load(&c->closing))
+		st = call_fail(opts, CRUDDUR_CANCELLED, "the client is closing");
+	else
+		st = call_attempts(c, method, req, resp, opts, id, deadline_ms);
+	atomic_fetch_sub(&c->active, 1);
 	/* A retry that succeeded leaves no message of the failed attempt. */
 	if (st == CRUDDUR_OK && opts != NULL)
 		opts->message[0] = '\0';

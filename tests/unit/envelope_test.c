@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -231,6 +232,67 @@ test_retries(cruddur_client *c)
 	CHECK(sresp == NULL);
 }
 
+/* A deadline of days is cut to the longest nng can wait, not wrapped. */
+static void
+test_huge_deadline(cruddur_client *c)
+{
+	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+	Cruddur__V1__HomeFeedResponse *resp = NULL;
+	cruddur_call_opts              opts = { .deadline_ms = UINT32_MAX };
+
+	next_answer = ANSWER_FEED;
+	CHECK_STATUS(cruddur_activities_home_feed(c, &req, &resp, &opts), CRUDDUR_OK, &opts);
+	cruddur_message_free(resp);
+	opts.deadline_ms = INT32_MAX;
+	CHECK_STATUS(cruddur_activities_home_feed(c, &req, &resp, &opts), CRUDDUR_OK, &opts);
+	cruddur_message_free(resp);
+}
+
+typedef struct pending_call {
+	cruddur_client *c;
+	cruddur_status  st;
+} pending_call;
+
+static void *
+call_and_wait(void *arg)
+{
+	pending_call                  *p = arg;
+	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+	Cruddur__V1__HomeFeedResponse *resp = NULL;
+	cruddur_call_opts              opts = { .deadline_ms = 10000 };
+
+	p->st = cruddur_activities_home_feed(p->c, &req, &resp, &opts);
+	cruddur_message_free(resp);
+	return NULL;
+}
+
+/* Closing a client ends the calls in progress and waits for them. */
+static void
+test_close_with_calls(void)
+{
+	cruddur_client *c;
+	const char     *urls[1] = { URL };
+	char            err[256];
+	pthread_t       t[4];
+	pending_call    p[4];
+
+	next_answer = ANSWER_NOTHING;
+	CHECK_STATUS(cruddur_client_open(&c, urls, 1, err, sizeof(err)), CRUDDUR_OK, NULL);
+	for (int i = 0; i < 4; i++) {
+		p[i] = (pending_call){ c, CRUDDUR_OK };
+		pthread_create(&t[i], NULL, call_and_wait, &p[i]);
+	}
+	usleep(200000);
+	double t0 = ts_now();
+	cruddur_client_close(c);
+	CHECK(ts_now() - t0 < 2.0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		if (p[i].st != CRUDDUR_CANCELLED)
+			ts_fail(__FILE__, __LINE__, "call %d ended %s, want CANCELLED", i, cruddur_status_name(p[i].st));
+	}
+}
+
 static void
 test_method_table(void)
 {
@@ -260,7 +322,9 @@ main(void)
 	test_stub_round_trip(c);
 	test_stub_errors(c);
 	test_retries(c);
+	test_huge_deadline(c);
 	cruddur_client_close(c);
+	test_close_with_calls();
 	nng_close(rep);
 	pthread_join(thread, NULL);
 

@@ -24,8 +24,10 @@ typedef struct cruddur_client cruddur_client;
 /* Requests larger than this are refused by the client before they are sent
  * (RESOURCE_EXHAUSTED), and by the server when they are not. */
 #define CRUDDUR_DEFAULT_MAX_REQUEST_BYTES (1024u * 1024u)
-/* The deadline of a call that sets none. */
+/* The deadline of a call that sets none, and the longest one may set
+ * (a day; longer deadlines are cut to it). */
 #define CRUDDUR_DEFAULT_DEADLINE_MS 10000u
+#define CRUDDUR_MAX_DEADLINE_MS 86400000u
 
 typedef struct cruddur_metadata {
 	const char *key;   /* lower case, e.g. "authorization" */
@@ -72,8 +74,8 @@ typedef struct cruddur_client_config {
 cruddur_status cruddur_client_open_config(cruddur_client **out, const cruddur_client_config *cfg,
     char *err, size_t errlen);
 
-/* Ends every call in progress (they return CRUDDUR_CANCELLED) and frees the
- * client. No call may start after it. */
+/* Ends every call in progress (they return CRUDDUR_CANCELLED), waits for
+ * them to return, and frees the client. No call may start after it. */
 void cruddur_client_close(cruddur_client *client);
 
 /*
