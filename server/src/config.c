@@ -48,9 +48,9 @@ usage(FILE *f)
 	    "  --sql-dir DIR          where schema.sql and seed.sql are (default: beside the\n"
 	    "                         executable, ../share/cruddur/sql; or $CRUDDUR_SQL_DIR)\n"
 	    "  --workers N            threads that run handlers (default 8)\n"
-	    "  --contexts N           requests received at once (default 128)\n"
+	    "  --contexts N           requests received at once (default 512)\n"
 	    "  --queue N              requests waiting for a worker before RESOURCE_EXHAUSTED\n"
-	    "                         (default 128)\n"
+	    "                         (default 256; less than contexts - workers)\n"
 	    "  --pool-min N           database connections kept open (default 2)\n"
 	    "  --pool-max N           database connections at most (default 8)\n"
 	    "  --pool-timeout MS      wait for a free connection (default 2000)\n"
@@ -356,6 +356,10 @@ config_parse(server_config *cfg, int argc, char **argv)
 		cfg->listen[cfg->n_listen++] = SERVER_DEFAULT_LISTEN;
 	if (cfg->pool_min > cfg->pool_max)
 		cfg->pool_min = cfg->pool_max;
+	if (cfg->queue_capacity >= cfg->contexts - cfg->workers)
+		log_warn("msg=\"--queue %d is not below --contexts %d - --workers %d: the queue never "
+		         "fills, and a burst waits inside nng instead of being refused\"",
+		    cfg->queue_capacity, cfg->contexts, cfg->workers);
 	const char *sql_dir_env = getenv("CRUDDUR_SQL_DIR");
 	if (!sql_dir_from_flag && sql_dir_env != NULL && sql_dir_env[0] != '\0')
 		cfg->sql_dir = sql_dir_env; /* the environment wins over the file */

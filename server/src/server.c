@@ -17,8 +17,11 @@ server_config_defaults(server_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = 8;
-	cfg->contexts = 128;
-	cfg->queue_capacity = 128;
+	/* More contexts than workers + queue, so that the queue can fill and
+	 * a burst past it is refused at once (RESOURCE_EXHAUSTED) instead of
+	 * waiting unseen inside nng. */
+	cfg->contexts = 512;
+	cfg->queue_capacity = 256;
 	cfg->pool_min = 2;
 	cfg->pool_max = 8;
 	cfg->pool_acquire_timeout_ms = 2000;

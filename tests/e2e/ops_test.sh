@@ -67,7 +67,7 @@ for want in 'HTTP/1.[01] 200' 'Content-Type: text/plain; version=0.0.4' \
     '# TYPE cruddur_request_duration_seconds summary' \
     'cruddur_request_duration_seconds_count\{method="cruddur.v1.Activities/HomeFeed"\} 6' \
     'cruddur_pool_connections\{state="idle"\} [0-9]+' 'cruddur_pool_max_connections 8' \
-    'cruddur_queue_capacity 128' 'cruddur_uptime_seconds [0-9.]+'; do
+    'cruddur_queue_capacity 256' 'cruddur_uptime_seconds [0-9.]+'; do
     grep -qE "$want" <<<"$metrics" || fail "metrics lack /$want/"
 done
 stop_cruddurd
