@@ -23,6 +23,7 @@
 
 #include "cruddur/client.h"
 #include "cruddur/v1/rpc.pb-c.h"
+#include "call_slots.h"
 #include "envelope.h"
 
 #define MAX_DIALERS 16
@@ -42,6 +43,7 @@ struct cruddur_client {
 	atomic_bool      closing;
 	atomic_uint_least64_t next_request_id;
 	size_t           max_request_bytes;
+	call_slots       slots; /* contexts and aios kept between calls */
 };
 
 static cruddur_status call_fail(cruddur_call_opts *opts, cruddur_status st, const char *fmt, ...)
@@ -210,10 +212,12 @@ cruddur_client_open_config(cruddur_client **out, const cruddur_client_config *cf
 	atomic_init(&c->next_request_id, request_id_seed());
 	atomic_init(&c->active, 0);
 	atomic_init(&c->closing, false);
+	call_slots_init(&c->slots);
 	c->max_request_bytes = CRUDDUR_DEFAULT_MAX_REQUEST_BYTES;
 	set_socket_options(c);
 	if ((st = dial_all(c, cfg, tls, err, errlen)) != CRUDDUR_OK) {
 		nng_close(c->sock);
+		call_slots_fini(&c->slots);
 		free(c);
 		goto out;
 	}
@@ -243,6 +247,7 @@ cruddur_client_close(cruddur_client *client)
 	nng_close(client->sock); /* calls waiting on it end with CANCELLED */
 	while (atomic_load(&client->active) > 0)
 		nanosleep(&nap, NULL);
+	call_slots_fini(&client->slots);
 	free(client);
 }
 
@@ -310,37 +315,33 @@ mono_ms(void)
 static cruddur_status
 exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, cruddur_call_opts *opts)
 {
-	nng_ctx  ctx;
-	nng_aio *aio;
-	int      rv;
+	call_slot *slot;
+	nng_aio   *aio;
+	int        rv;
 
-	if ((rv = nng_ctx_open(&ctx, c->sock)) != 0) {
+	if ((rv = call_slot_take(&c->slots, c->sock, &slot)) != 0) {
 		nng_msg_free(msg);
 		return call_fail(opts, status_from_nng(rv), "cannot open context: %s", nng_strerror(rv));
 	}
-	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
-		nng_ctx_close(ctx);
-		nng_msg_free(msg);
-		return call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	}
+	aio = slot->aio;
 	/* One deadline for the whole exchange: what the send used up is not
 	 * given to the receive again. */
 	nng_aio_set_timeout(aio, (nng_duration)(end_ms - mono_ms() + REPLY_GRACE_MS));
 	nng_aio_set_msg(aio, msg);
-	nng_ctx_send(ctx, aio);
+	nng_ctx_send(slot->ctx, aio);
 	nng_aio_wait(aio);
 	if ((rv = nng_aio_result(aio)) != 0) {
 		nng_msg_free(nng_aio_get_msg(aio));
 		goto out;
 	}
 	nng_aio_set_timeout(aio, (nng_duration)(end_ms - mono_ms() + REPLY_GRACE_MS));
-	nng_ctx_recv(ctx, aio);
+	nng_ctx_recv(slot->ctx, aio);
 	nng_aio_wait(aio);
 	if ((rv = nng_aio_result(aio)) == 0)
 		*reply = nng_aio_get_msg(aio);
 out:
-	nng_aio_free(aio);
-	nng_ctx_close(ctx);
+	/* A context that failed may hold a request nobody waits for: close it. */
+	call_slot_give(&c->slots, slot, rv == 0);
 	if (rv != 0 && atomic_load(&c->closing))
 		return call_fail(opts, CRUDDUR_CANCELLED, "the client was closed");
 	if (rv == NNG_ETIMEDOUT)
