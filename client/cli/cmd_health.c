@@ -56,7 +56,7 @@ cmd_methods(cli *c, int argc, char **argv)
 		for (size_t j = 0; j < resp->services[i]->n_methods; j++) {
 			const Cruddur__V1__MethodInfo *m = resp->services[i]->methods[j];
 			printf("  %-12s %s -> %s%s\n", m->name, m->input_type, m->output_type,
-			    m->idempotent ? "  (no side effects)" : "");
+			    m->idempotent ? "  (safe to retry)" : "");
 		}
 	}
 	cruddur_message_free(resp);

@@ -312,6 +312,16 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* How long to wait for the server: the time left, plus the grace the
+ * server's own DEADLINE_EXCEEDED reply needs; never negative, which nng
+ * would take as "forever". */
+static nng_duration
+wait_ms(int64_t end_ms)
+{
+	int64_t ms = end_ms - mono_ms() + REPLY_GRACE_MS;
+	return (nng_duration)(ms > 1 ? ms : 1);
+}
+
 static cruddur_status
 exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, cruddur_call_opts *opts)
 {
@@ -326,7 +336,7 @@ exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, crudd
 	aio = slot->aio;
 	/* One deadline for the whole exchange: what the send used up is not
 	 * given to the receive again. */
-	nng_aio_set_timeout(aio, (nng_duration)(end_ms - mono_ms() + REPLY_GRACE_MS));
+	nng_aio_set_timeout(aio, wait_ms(end_ms));
 	nng_aio_set_msg(aio, msg);
 	nng_ctx_send(slot->ctx, aio);
 	nng_aio_wait(aio);
@@ -334,7 +344,7 @@ exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, crudd
 		nng_msg_free(nng_aio_get_msg(aio));
 		goto out;
 	}
-	nng_aio_set_timeout(aio, (nng_duration)(end_ms - mono_ms() + REPLY_GRACE_MS));
+	nng_aio_set_timeout(aio, wait_ms(end_ms));
 	nng_ctx_recv(slot->ctx, aio);
 	nng_aio_wait(aio);
 	if ((rv = nng_aio_result(aio)) == 0)

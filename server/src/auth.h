@@ -11,7 +11,8 @@
  * A production server (--env prod) also refuses a destructive call unless
  * its request confirms the database name: a request message with a field
  * named `confirm` is destructive by that convention (Drop, Setup,
- * Rollback, KillSessions), and `confirm` must equal the database name.
+ * SchemaLoad, Seed, SeedBulk, Rollback, KillSessions), and `confirm` must
+ * equal the database name.
  */
 #ifndef CRUDDUR_AUTH_H
 #define CRUDDUR_AUTH_H

@@ -29,7 +29,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: cruddurd [OPTIONS]\n"
 	    "\n"
-	    "The cruddur data service: Activities, Users, DbAdmin and Health RPCs over nng.\n"
+	    "The cruddur data service: Activities, Users, DbAdmin, Health and Stats RPCs over nng.\n"
 	    "\n"
 	    "  --listen URL           listen on URL (repeatable; tcp://, ipc://, tls+tcp://)\n"
 	    "                         default " SERVER_DEFAULT_LISTEN "\n"
@@ -281,6 +281,8 @@ read_config_file(server_config *cfg, const char *path, const char **env)
 		}
 		const char *value = config_lines[n++];
 		bool        bad = false;
+		if (opt == OPT_COALESCE && getenv("CRUDDUR_COALESCE") != NULL)
+			continue; /* the environment wins over the file */
 		if (opt == OPT_REQUIRE_TOKEN) { /* a switch: true or false in a file */
 			bad = strcmp(value, "true") != 0 && strcmp(value, "false") != 0;
 			cfg->require_token = strcmp(value, "true") == 0;

@@ -55,42 +55,10 @@
 #include <time.h>
 
 #include "db_error.h"
+#include "pool_internal.h"
 
 #define POOL_DEFAULT_CONNECT_TIMEOUT_S 5
 
-struct pool_conn {
-	PGconn *pg;
-	int64_t deadline_us;    /* CLOCK_MONOTONIC; 0: none (pool_conn_set_deadline) */
-	uint64_t prepared;      /* bit i: statement id i is prepared */
-	uint64_t generation;    /* p->generation when the slot was reserved */
-	pool *pool;             /* its pool, for pool_cancel_all */
-	pool_conn *next;        /* idle stack link, under p->mtx */
-};
-
-struct pool {
-	/* Set by pool_new, read-only afterwards. */
-	const db_target *target;
-	const char **keywords;  /* target's, connect_timeout replaced */
-	const char **values;
-	char connect_timeout[16];
-	int max_size;
-	int acquire_timeout_ms;
-	/* Set once by pool_cancel_all, read without the lock. */
-	_Atomic int64_t cancel_all_us;
-
-	pthread_mutex_t mtx;
-	pthread_cond_t cv;      /* a slot or idle connection became free */
-	/* Protected by mtx. */
-	pool_conn *idle;
-	int nidle;
-	int size;
-	int in_use;
-	int waiting;
-	uint64_t generation;
-	uint64_t connects;
-	uint64_t connect_failures;
-	uint64_t broken;
-};
 
 /* ---- small helpers --------------------------------------------------- */
 
@@ -113,8 +81,8 @@ us_to_timespec(int64_t us)
 	return ts;
 }
 
-static void
-set_msg(char *msg, size_t msglen, const char *text)
+void
+pool_set_msg(char *msg, size_t msglen, const char *text)
 {
 	if (msg != NULL && msglen > 0)
 		snprintf(msg, msglen, "%s", text);
@@ -311,7 +279,7 @@ static cruddur_status
 conn_open_failed(pool *p, PGconn *pg, char *msg, size_t msglen)
 {
 	if (pg == NULL) {
-		set_msg(msg, msglen, "cannot connect: out of memory");
+		pool_set_msg(msg, msglen, "cannot connect: out of memory");
 	} else {
 		set_pq_msg(msg, msglen, "cannot connect to database: ",
 		    PQerrorMessage(pg));
@@ -365,9 +333,9 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 	pool_conn *c;
 
 	*out = NULL;
-	set_msg(msg, msglen, "");
+	pool_set_msg(msg, msglen, "");
 	if (deadline_us > 0 && deadline_us <= now) {
-		set_msg(msg, msglen, "deadline passed before a connection was "
+		pool_set_msg(msg, msglen, "deadline passed before a connection was "
 		    "taken");
 		return CRUDDUR_DEADLINE_EXCEEDED;
 	}
@@ -412,7 +380,7 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 	pthread_mutex_unlock(&p->mtx);
 
 	if (caller_first) {
-		set_msg(msg, msglen, "deadline passed while waiting for a "
+		pool_set_msg(msg, msglen, "deadline passed while waiting for a "
 		    "database connection");
 		return CRUDDUR_DEADLINE_EXCEEDED;
 	}
@@ -524,190 +492,4 @@ PGconn *
 pool_conn_pg(pool_conn *c)
 {
 	return c->pg;
-}
-
-static bool
-result_sqlstate_is(const PGresult *res, const char *code)
-{
-	const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-	return s != NULL && strcmp(s, code) == 0;
-}
-
-static PGresult *prepare_until(pool_conn *c, const db_statement *stmt);
-
-/* Prepares stmt on c unless it already is. */
-static cruddur_status
-stmt_prepare(pool_conn *c, const db_statement *stmt, char *msg, size_t msglen)
-{
-	uint64_t bit = UINT64_C(1) << stmt->id;
-	cruddur_status st;
-	PGresult *res;
-
-	if (c->prepared & bit)
-		return CRUDDUR_OK;
-	res = prepare_until(c, stmt);
-	st = db_error_status(res, c->pg, msg, msglen);
-	/* 42P05: a statement of that name exists already; names are unique
-	 * in the caller's table, so it is this one. */
-	if (st != CRUDDUR_OK && res != NULL && result_sqlstate_is(res, "42P05") &&
-	    PQtransactionStatus(c->pg) == PQTRANS_IDLE)
-		st = CRUDDUR_OK;
-	PQclear(res);
-	if (st == CRUDDUR_OK)
-		c->prepared |= bit;
-	return st;
-}
-
-void
-pool_conn_set_deadline(pool_conn *c, int64_t deadline_us)
-{
-	c->deadline_us = deadline_us;
-}
-
-/* Asks the server to cancel what c is running. Best effort: the query may
- * finish first, and then its result stands. */
-static void
-conn_cancel(pool_conn *c)
-{
-	char      err[256];
-	PGcancel *cancel = PQgetCancel(c->pg);
-
-	if (cancel != NULL) {
-		PQcancel(cancel, err, sizeof(err));
-		PQfreeCancel(cancel);
-	}
-}
-
-/* When what runs on c must stop: the earlier of its deadline and the time
- * of pool_cancel_all; 0 for never. */
-static int64_t
-conn_limit_us(const pool_conn *c)
-{
-	int64_t all = atomic_load(&c->pool->cancel_all_us);
-
-	if (c->deadline_us == 0 || (all != 0 && all < c->deadline_us))
-		return all;
-	return c->deadline_us;
-}
-
-/*
- * Waits for the result of the command just sent on c, but not past
- * conn_limit_us: when that passes before the result is in, the command is
- * cancelled (the server then fails it with 57014, which db_error_status
- * reports as DEADLINE_EXCEEDED). The limit is read again at each wake-up
- * (at least every 200 ms), so pool_cancel_all reaches a waiting command.
- * NULL when the connection failed.
- */
-static PGresult *
-result_until(pool_conn *c)
-{
-	PGresult *res = NULL, *next;
-	bool      cancelled = false;
-
-	while (PQisBusy(c->pg)) {
-		int64_t       limit = conn_limit_us(c);
-		int64_t       left_ms = limit == 0 ? 200 : (limit - pool_now_us()) / 1000;
-		struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
-		if (left_ms <= 0 && !cancelled) {
-			conn_cancel(c);
-			cancelled = true;
-		}
-		/* After a cancel, wait for the server's answer to it. */
-		if (poll(&pfd, 1, cancelled ? 1000 : (int)(left_ms < 200 ? left_ms + 1 : 200)) < 0 &&
-		    errno != EINTR)
-			break;
-		if (!PQconsumeInput(c->pg))
-			break;
-	}
-	/* One statement, one result; keep the last should there be more. */
-	while ((next = PQgetResult(c->pg)) != NULL) {
-		PQclear(res);
-		res = next;
-	}
-	return res;
-}
-
-/* Runs stmt, not past c's deadline or pool_cancel_all (result_until). */
-static PGresult *
-exec_until(pool_conn *c, const db_statement *stmt, const char *const *params)
-{
-	if (!PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0))
-		return NULL; /* db_error_status reads PQerrorMessage */
-	return result_until(c);
-}
-
-/* Prepares stmt, not past c's deadline: PREPARE takes the locks of the
- * tables it names, so it can wait as long as the statement itself. */
-static PGresult *
-prepare_until(pool_conn *c, const db_statement *stmt)
-{
-	if (!PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL))
-		return NULL;
-	return result_until(c);
-}
-
-/* Whether a statement of c that failed as cancelled was stopped by
- * pool_cancel_all rather than by its own deadline. */
-static bool
-cancelled_by_stop(const pool_conn *c)
-{
-	int64_t all = atomic_load(&c->pool->cancel_all_us);
-	return all != 0 && (c->deadline_us == 0 || all < c->deadline_us);
-}
-
-static cruddur_status
-set_stopped(char *msg, size_t msglen)
-{
-	set_msg(msg, msglen, "the server is shutting down: the statement was cancelled");
-	return CRUDDUR_UNAVAILABLE;
-}
-
-void
-pool_cancel_all(pool *p)
-{
-	int64_t none = 0;
-	atomic_compare_exchange_strong(&p->cancel_all_us, &none, pool_now_us());
-}
-
-cruddur_status
-pool_conn_exec(pool_conn *c, const db_statement *stmt,
-    const char *const *params, PGresult **out, char *msg, size_t msglen)
-{
-	cruddur_status st;
-	PGresult *res;
-
-	*out = NULL;
-	set_msg(msg, msglen, "");
-	if (stmt == NULL || stmt->id < 0 || stmt->id >= POOL_MAX_STATEMENTS ||
-	    stmt->name == NULL || stmt->sql == NULL || stmt->nparams < 0) {
-		set_msg(msg, msglen, "bad statement: id outside 0..63 or no "
-		    "name or sql");
-		return CRUDDUR_INVALID_ARGUMENT;
-	}
-	for (int attempt = 0;; attempt++) {
-		if ((st = stmt_prepare(c, stmt, msg, msglen)) != CRUDDUR_OK)
-			return st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c) ?
-			    set_stopped(msg, msglen) : st;
-		res = exec_until(c, stmt, params);
-		st = db_error_status(res, c->pg, msg, msglen);
-		if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c))
-			st = set_stopped(msg, msglen);
-		if (st == CRUDDUR_OK) {
-			*out = res;
-			return CRUDDUR_OK;
-		}
-		/* 26000: someone ran DEALLOCATE or DISCARD on this
-		 * connection. Prepare again, once, if no transaction is
-		 * aborted by the error. */
-		if (attempt == 0 && res != NULL &&
-		    result_sqlstate_is(res, "26000") &&
-		    PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
-			c->prepared &= ~(UINT64_C(1) << stmt->id);
-			PQclear(res);
-			continue;
-		}
-		PQclear(res);
-		return st;
-	}
 }

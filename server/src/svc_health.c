@@ -2,8 +2,8 @@
  * svc_health.c - the Health service: grpc.health.v1's Check, and
  * ListMethods from the generated method table.
  *
- * DbAdmin and Health need no database (Setup is what creates it), so they
- * are always SERVING; Activities, Users and the server as a whole ("") are
+ * DbAdmin, Health and Stats need no database (Setup is what creates it),
+ * so they are always SERVING; Activities, Users and the server as a whole ("") are
  * SERVING when the database answers a query.
  */
 #include <string.h>
@@ -19,7 +19,8 @@
 static bool
 needs_database(const char *service)
 {
-	return strcmp(service, "cruddur.v1.DbAdmin") != 0 && strcmp(service, "cruddur.v1.Health") != 0;
+	return strcmp(service, "cruddur.v1.DbAdmin") != 0 && strcmp(service, "cruddur.v1.Health") != 0 &&
+	    strcmp(service, "cruddur.v1.Stats") != 0;
 }
 
 static bool

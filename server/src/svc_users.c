@@ -421,6 +421,9 @@ activities_page(rpc_context *ctx, pool_conn *conn, const char *uuid, const page_
 		page_key                     key = { .created_at_us = last->created_at_us };
 		snprintf(key.uuid, sizeof(key.uuid), "%s", last->uuid);
 		resp->next_cursor = cursor_encode(ctx, &key);
+		/* Without a cursor the reply would look like the last page. */
+		if (resp->next_cursor[0] == '\0')
+			st = rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	}
 	PQclear(res);
 	return st;

@@ -17,8 +17,8 @@ typedef struct cruddur_method {
 	const char *name;      /* "HomeFeed" */
 	const ProtobufCMessageDescriptor *input;
 	const ProtobufCMessageDescriptor *output;
-	/* The method has no side effects (idempotency_level NO_SIDE_EFFECTS or
-	 * IDEMPOTENT in the .proto): the client may retry it. */
+	/* The method may be repeated safely (idempotency_level NO_SIDE_EFFECTS
+	 * or IDEMPOTENT in the .proto): the client may retry it. */
 	bool idempotent;
 } cruddur_method;
 

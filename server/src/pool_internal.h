@@ -1,0 +1,53 @@
+/*
+ * pool_internal.h - what pool.c (connections, slots, waiting) and
+ * pool_exec.c (running statements on a connection) share. Not for use
+ * outside the pool.
+ */
+#ifndef CRUDDUR_POOL_INTERNAL_H
+#define CRUDDUR_POOL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "pool.h"
+
+struct pool_conn {
+	PGconn *pg;
+	int64_t deadline_us;    /* CLOCK_MONOTONIC; 0: none (pool_conn_set_deadline) */
+	uint64_t prepared;      /* bit i: statement id i is prepared */
+	uint64_t generation;    /* p->generation when the slot was reserved */
+	pool *pool;             /* its pool, for pool_cancel_all */
+	pool_conn *next;        /* idle stack link, under p->mtx */
+};
+
+struct pool {
+	/* Set by pool_new, read-only afterwards. */
+	const db_target *target;
+	const char **keywords;  /* target's, connect_timeout replaced */
+	const char **values;
+	char connect_timeout[16];
+	int max_size;
+	int acquire_timeout_ms;
+	/* Set once by pool_cancel_all, read without the lock. */
+	_Atomic int64_t cancel_all_us;
+
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;      /* a slot or idle connection became free */
+	/* Protected by mtx. */
+	pool_conn *idle;
+	int nidle;
+	int size;
+	int in_use;
+	int waiting;
+	uint64_t generation;
+	uint64_t connects;
+	uint64_t connect_failures;
+	uint64_t broken;
+};
+
+
+/* Copies text into msg (msglen bytes, always terminated). */
+void pool_set_msg(char *msg, size_t msglen, const char *text);
+
+#endif /* CRUDDUR_POOL_INTERNAL_H */
