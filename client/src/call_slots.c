@@ -1,8 +1,10 @@
 /*
  * call_slots.c - a free list of (context, aio) pairs; see call_slots.h.
  *
- * Locking: s->mtx guards the free list only; a taken slot belongs to the
- * calling thread until it gives it back.
+ * Locking: s->mtx guards the free list and `closed`; a taken slot belongs
+ * to the calling thread until it gives it back. Closing a context and
+ * closing the socket both happen under s->mtx: nng 1.5 panics when the two
+ * run at once.
  */
 #include <stdlib.h>
 
@@ -13,13 +15,18 @@ call_slots_init(call_slots *s)
 {
 	pthread_mutex_init(&s->mtx, NULL);
 	s->free_list = NULL;
+	s->closed = false;
 }
 
+/* Frees a slot; its context too unless the socket took it already. */
 static void
-slot_close(call_slot *slot)
+slot_close(call_slots *s, call_slot *slot)
 {
 	nng_aio_free(slot->aio);
-	nng_ctx_close(slot->ctx);
+	pthread_mutex_lock(&s->mtx);
+	if (!s->closed)
+		nng_ctx_close(slot->ctx);
+	pthread_mutex_unlock(&s->mtx);
 	free(slot);
 }
 
@@ -56,7 +63,7 @@ void
 call_slot_give(call_slots *s, call_slot *slot, bool reusable)
 {
 	if (!reusable) {
-		slot_close(slot);
+		slot_close(s, slot);
 		return;
 	}
 	pthread_mutex_lock(&s->mtx);
@@ -66,13 +73,23 @@ call_slot_give(call_slots *s, call_slot *slot, bool reusable)
 }
 
 void
+call_slots_close_socket(call_slots *s, nng_socket sock)
+{
+	pthread_mutex_lock(&s->mtx);
+	s->closed = true;
+	nng_close(sock);
+	pthread_mutex_unlock(&s->mtx);
+}
+
+void
 call_slots_fini(call_slots *s)
 {
 	call_slot *slot = s->free_list;
 
+	s->closed = true; /* the socket is closed by now */
 	while (slot != NULL) {
 		call_slot *next = slot->next;
-		slot_close(slot);
+		slot_close(s, slot);
 		slot = next;
 	}
 	s->free_list = NULL;

@@ -22,8 +22,11 @@ typedef struct call_slot {
 } call_slot;
 
 typedef struct call_slots {
-	pthread_mutex_t mtx; /* guards free_list */
+	pthread_mutex_t mtx; /* guards free_list and closed */
 	call_slot      *free_list;
+	/* The socket is closed (call_slots_close_socket): its contexts went
+	 * with it, and closing one again would race with nng's teardown. */
+	bool closed;
 } call_slots;
 
 void call_slots_init(call_slots *s);
@@ -32,6 +35,9 @@ void call_slots_init(call_slots *s);
 int  call_slot_take(call_slots *s, nng_socket sock, call_slot **out);
 /* Gives a slot back after its call: kept when reusable, else closed. */
 void call_slot_give(call_slots *s, call_slot *slot, bool reusable);
+/* Closes sock (and so every context on it) so that no context is closed
+ * at the same time by a call giving its slot back. */
+void call_slots_close_socket(call_slots *s, nng_socket sock);
 /* Frees every kept slot; the socket must be closed and no call running. */
 void call_slots_fini(call_slots *s);
 

@@ -244,7 +244,8 @@ cruddur_client_close(cruddur_client *client)
 	if (client == NULL)
 		return;
 	atomic_store(&client->closing, true);
-	nng_close(client->sock); /* calls waiting on it end with CANCELLED */
+	/* Calls waiting on the socket end with CANCELLED. */
+	call_slots_close_socket(&client->slots, client->sock);
 	while (atomic_load(&client->active) > 0)
 		nanosleep(&nap, NULL);
 	call_slots_fini(&client->slots);
