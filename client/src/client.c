@@ -1,5 +1,6 @@
 /*
- * client.c - libcruddur's transport: one REQ socket, one context per call.
+ * client.c - libcruddur's transport: one REQ socket, one context per call
+ * at a time (kept between calls: call_slots.c).
  *
  * A call packs the request into a RequestEnvelope, sends it on a fresh nng
  * context with the call's deadline as the aio timeout, and unpacks the
@@ -304,7 +305,6 @@ build_request(cruddur_client *c, const cruddur_method *method, const ProtobufCMe
 	return st;
 }
 
-/* Sends msg and waits for the reply on a fresh context; frees msg. */
 static int64_t
 mono_ms(void)
 {

@@ -211,7 +211,11 @@ load_token(server_config *cfg, bool file_from_flag)
 			fprintf(stderr, "cruddurd: CRUDDUR_ADMIN_TOKEN must be at least 16 bytes\n");
 			return -1;
 		}
-		cfg->admin_token = strdup(from_env);
+		if ((cfg->admin_token = strdup(from_env)) == NULL) {
+			/* Never start unprotected because memory ran out. */
+			fprintf(stderr, "cruddurd: out of memory\n");
+			return -1;
+		}
 	} else if (cfg->admin_token_file != NULL &&
 	    auth_read_token_file(cfg->admin_token_file, &cfg->admin_token, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cruddurd: %s\n", err);

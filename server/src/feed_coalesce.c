@@ -202,9 +202,9 @@ lead(rpc_context *ctx, feed_shared *f, feed_query_fn run, void *arg, const PGres
 	f->res = st == CRUDDUR_OK ? r : NULL;
 	f->slot = NULL;
 	s->running = NULL;
-	/* refs: the leader and every waiter still there share this result. */
-	log_debug("msg=\"shared feed query\" limit=%d requests=%d status=%s", s->limit, f->refs,
-	    cruddur_status_name(st));
+	/* refs: the leader and every waiter still there share this result;
+	 * logged after the lock is let go. */
+	int shared_limit = s->limit, shared_refs = f->refs;
 	pthread_cond_broadcast(&f->cv);
 	if (s->waiting != NULL)
 		pthread_cond_broadcast(&s->waiting->cv); /* one of them leads next */
@@ -218,6 +218,8 @@ lead(rpc_context *ctx, feed_shared *f, feed_query_fn run, void *arg, const PGres
 		flight_unref(f);
 	}
 	pthread_mutex_unlock(&table.mu);
+	log_debug("msg=\"shared feed query\" limit=%d requests=%d status=%s", shared_limit,
+	    shared_refs, cruddur_status_name(st));
 	return st;
 }
 

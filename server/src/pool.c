@@ -345,6 +345,12 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 
 	pthread_mutex_lock(&p->mtx);
 	for (;;) {
+		if (atomic_load(&p->cancel_all_us) != 0) {
+			/* The server is stopping: no new database work. */
+			pthread_mutex_unlock(&p->mtx);
+			pool_set_msg(msg, msglen, "the server is shutting down");
+			return CRUDDUR_UNAVAILABLE;
+		}
 		if ((c = p->idle) != NULL) {
 			p->idle = c->next;
 			p->nidle--;
@@ -402,7 +408,7 @@ conn_reusable(pool_conn *c)
 	PGresult *res;
 	bool ok;
 
-	if (PQstatus(c->pg) != CONNECTION_OK)
+	if (c->abandoned || PQstatus(c->pg) != CONNECTION_OK)
 		return false;
 	switch (PQtransactionStatus(c->pg)) {
 	case PQTRANS_IDLE:

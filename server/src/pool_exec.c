@@ -21,6 +21,10 @@
 #include "db_error.h"
 #include "pool_internal.h"
 
+/* How long after the deadline a statement is waited for, cancels and all,
+ * before its connection is given up. */
+#define CANCEL_GIVE_UP_US (5 * 1000000)
+
 static bool
 result_sqlstate_is(const PGresult *res, const char *code)
 {
@@ -30,6 +34,7 @@ result_sqlstate_is(const PGresult *res, const char *code)
 }
 
 static PGresult *prepare_until(pool_conn *c, const db_statement *stmt);
+static cruddur_status abandoned_status(const pool_conn *c, char *msg, size_t msglen);
 
 /* Prepares stmt on c unless it already is. */
 static cruddur_status
@@ -42,6 +47,8 @@ stmt_prepare(pool_conn *c, const db_statement *stmt, char *msg, size_t msglen)
 	if (c->prepared & bit)
 		return CRUDDUR_OK;
 	res = prepare_until(c, stmt);
+	if (c->abandoned)
+		return abandoned_status(c, msg, msglen);
 	st = db_error_status(res, c->pg, msg, msglen);
 	/* 42P05: a statement of that name exists already; names are unique
 	 * in the caller's table, so it is this one. */
@@ -98,20 +105,32 @@ static PGresult *
 result_until(pool_conn *c)
 {
 	PGresult *res = NULL, *next;
-	bool      cancelled = false;
+	int64_t   cancelled_us = 0; /* when the last cancel went out */
 
+	c->abandoned = false;
 	while (PQisBusy(c->pg)) {
-		int64_t       limit = conn_limit_us(c);
-		int64_t       left_ms = limit == 0 ? 200 : (limit - pool_now_us()) / 1000;
+		int64_t       limit = conn_limit_us(c), now = pool_now_us();
 		struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
-		if (left_ms <= 0 && !cancelled) {
-			conn_cancel(c);
-			cancelled = true;
+		int           wait_ms = 200;
+		if (limit != 0 && now >= limit) {
+			/* A cancel can be lost (one that arrives before the backend
+			 * starts the query is dropped): send it again each second,
+			 * and give up on a database that answers none of them. */
+			if (now - limit > CANCEL_GIVE_UP_US) {
+				c->abandoned = true; /* pool_release closes it */
+				return NULL;
+			}
+			if (cancelled_us == 0 || now - cancelled_us >= 1000000) {
+				conn_cancel(c);
+				cancelled_us = now;
+			}
+		} else if (limit != 0 && (limit - now + 999) / 1000 < wait_ms) {
+			wait_ms = (int)((limit - now + 999) / 1000); /* round up: never early */
 		}
-		/* After a cancel, wait for the server's answer to it. */
-		if (poll(&pfd, 1, cancelled ? 1000 : (int)(left_ms < 200 ? left_ms + 1 : 200)) < 0 &&
-		    errno != EINTR)
-			break;
+		if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
+			c->abandoned = true;
+			return NULL;
+		}
 		if (!PQconsumeInput(c->pg))
 			break;
 	}
@@ -158,11 +177,26 @@ set_stopped(char *msg, size_t msglen)
 	return CRUDDUR_UNAVAILABLE;
 }
 
+/* The status of a statement given up on: the database answered neither
+ * it nor its cancels in time. */
+static cruddur_status
+abandoned_status(const pool_conn *c, char *msg, size_t msglen)
+{
+	if (cancelled_by_stop(c))
+		return set_stopped(msg, msglen);
+	pool_set_msg(msg, msglen, "the database answered neither the statement nor its cancel in time");
+	return CRUDDUR_DEADLINE_EXCEEDED;
+}
+
 void
 pool_cancel_all(pool *p)
 {
 	int64_t none = 0;
 	atomic_compare_exchange_strong(&p->cancel_all_us, &none, pool_now_us());
+	/* Callers waiting for a connection give up now, not at their timeout. */
+	pthread_mutex_lock(&p->mtx);
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mtx);
 }
 
 cruddur_status
@@ -185,7 +219,7 @@ pool_conn_exec(pool_conn *c, const db_statement *stmt,
 			return st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c) ?
 			    set_stopped(msg, msglen) : st;
 		res = exec_until(c, stmt, params);
-		st = db_error_status(res, c->pg, msg, msglen);
+		st = c->abandoned ? abandoned_status(c, msg, msglen) : db_error_status(res, c->pg, msg, msglen);
 		if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c))
 			st = set_stopped(msg, msglen);
 		if (st == CRUDDUR_OK) {

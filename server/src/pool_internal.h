@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pool.h"
@@ -15,6 +16,7 @@
 struct pool_conn {
 	PGconn *pg;
 	int64_t deadline_us;    /* CLOCK_MONOTONIC; 0: none (pool_conn_set_deadline) */
+	bool abandoned;         /* its last statement was given up on: close it */
 	uint64_t prepared;      /* bit i: statement id i is prepared */
 	uint64_t generation;    /* p->generation when the slot was reserved */
 	pool *pool;             /* its pool, for pool_cancel_all */

@@ -28,6 +28,8 @@
 #include "transport.h"
 #include "work_queue.h"
 
+#define RECV_RETRY_MS 10
+
 /* After the drain timeout, how long cancelled calls get to send their
  * replies before the socket closes. */
 #define DRAIN_CANCEL_GRACE_US 2000000
@@ -39,6 +41,7 @@ typedef struct rpc_slot {
 	nng_msg          *req;
 	int64_t           received_us;
 	bool              sending;
+	bool              sleeping; /* pausing after a failed receive */
 } rpc_slot;
 
 struct transport {
@@ -112,9 +115,20 @@ slot_callback(void *arg)
 		slot_recv(s);
 		return;
 	}
-	if (rv != 0) {
-		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
+	if (s->sleeping) { /* the pause after a failed receive is over */
+		s->sleeping = false;
+		if (rv == 0)
 			slot_recv(s);
+		return;
+	}
+	if (rv != 0) {
+		/* A receive that fails for another reason than the socket
+		 * closing (out of memory, say) is tried again after a pause,
+		 * not at once: at once would spin one of nng's threads. */
+		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED && !atomic_load(&s->t->closing)) {
+			s->sleeping = true;
+			nng_sleep_aio(RECV_RETRY_MS, s->aio);
+		}
 		return;
 	}
 	slot_received(s, nng_aio_get_msg(s->aio));
@@ -322,8 +336,13 @@ transport_in_flight(transport *t)
 void
 transport_free(transport *t)
 {
+	/* New requests are answered UNAVAILABLE from here on, without the
+	 * queue; the queued ones are run by the workers, who are then joined.
+	 * A receive callback that still pushes finds the queue stopped, not
+	 * freed: it is freed only once no aio can call back. */
+	atomic_store(&t->srv->draining, true);
 	if (t->queue != NULL)
-		work_queue_free(t->queue); /* answers what is queued */
+		work_queue_stop(t->queue);
 	t->srv->transport = NULL;  /* no worker is left to ask for Stats */
 	atomic_store(&t->closing, true);
 	nng_close(t->sock);
@@ -333,6 +352,8 @@ transport_free(transport *t)
 			nng_aio_free(t->slots[i].aio);
 		}
 	}
+	if (t->queue != NULL)
+		work_queue_free(t->queue);
 	free(t->slots);
 	free(t);
 }

@@ -104,7 +104,7 @@ work_queue_depth(work_queue *q)
 }
 
 void
-work_queue_free(work_queue *q)
+work_queue_stop(work_queue *q)
 {
 	pthread_mutex_lock(&q->mtx);
 	q->closing = true;
@@ -112,6 +112,13 @@ work_queue_free(work_queue *q)
 	pthread_mutex_unlock(&q->mtx);
 	for (int i = 0; i < q->n_threads; i++)
 		pthread_join(q->threads[i], NULL);
+	q->n_threads = 0;
+}
+
+void
+work_queue_free(work_queue *q)
+{
+	work_queue_stop(q);
 	pthread_cond_destroy(&q->ready);
 	pthread_mutex_destroy(&q->mtx);
 	free(q->ring);

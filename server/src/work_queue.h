@@ -25,7 +25,11 @@ bool work_queue_push(work_queue *q, void *item);
 
 size_t work_queue_depth(work_queue *q);
 
-/* Lets the workers finish every queued item, then joins them and frees q. */
+/* Lets the workers finish every queued item and joins them; pushes fail
+ * from now on, but q stays valid for them until work_queue_free. */
+void work_queue_stop(work_queue *q);
+
+/* Stops q (if it is not yet) and frees it. */
 void work_queue_free(work_queue *q);
 
 #endif /* CRUDDUR_WORK_QUEUE_H */
