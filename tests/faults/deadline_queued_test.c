@@ -156,7 +156,7 @@ running_write_cancelled(cruddur_client *c, PGconn *locker, PGconn *watcher)
 	    cruddur_status_name(write.st), write.took * 1000, write.o.message);
 	fs_sleep_ms(200);
 	CHECK(fs_pg_value(watcher, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-	                           "'cruddurd' AND wait_event_type = 'Lock'", out, sizeof(out)) == 0);
+	                           "'cruddurd' AND datname = current_database() AND wait_event_type = 'Lock'", out, sizeof(out)) == 0);
 	CHECK_STREQ(out, "0");
 	fs_unlock(locker);
 	fs_sleep_ms(200);

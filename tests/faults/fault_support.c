@@ -288,7 +288,7 @@ fs_wait_lock_waiters(PGconn *watcher, int n, double timeout_s)
 
 	do {
 		if (fs_pg_value(watcher, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-		                         "'cruddurd' AND wait_event_type = 'Lock'", out, sizeof(out)) == 0 &&
+		                         "'cruddurd' AND datname = current_database() AND wait_event_type = 'Lock'", out, sizeof(out)) == 0 &&
 		    atoi(out) >= n)
 			return true;
 		fs_sleep_ms(10);

@@ -184,7 +184,7 @@ test_deadline(cruddur_client *c)
 	CHECK_STATUS(cruddur_db_admin_seed_bulk(c, &req, &resp, &o), CRUDDUR_DEADLINE_EXCEEDED, &o);
 	usleep(1500 * 1000);
 	CHECK(ts_sql_long(DB, "SELECT count(*) FROM pg_stat_activity "
-	              "WHERE state = 'active' AND query LIKE 'COPY public.%'") == 0);
+	              "WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY public.%'") == 0);
 	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities") == 100501);
 }
 
