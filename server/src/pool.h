@@ -123,6 +123,10 @@ void pool_get_stats(pool *p, pool_stats *out);
  * statements. */
 PGconn *pool_conn_pg(pool_conn *c);
 
+/* Runs one command without parameters or rows (BEGIN, COMMIT, SET ...)
+ * on c, bound by c's deadline like pool_conn_exec. */
+cruddur_status pool_conn_command(pool_conn *c, const char *sql, char *msg, size_t msglen);
+
 /* Statements run with pool_conn_exec on c from now on are cancelled when
  * deadline_us (CLOCK_MONOTONIC microseconds; 0: none) passes, and then
  * fail with CRUDDUR_DEADLINE_EXCEEDED. pool_release clears it. */

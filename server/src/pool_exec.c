@@ -188,6 +188,24 @@ abandoned_status(const pool_conn *c, char *msg, size_t msglen)
 	return CRUDDUR_DEADLINE_EXCEEDED;
 }
 
+cruddur_status
+pool_conn_command(pool_conn *c, const char *sql, char *msg, size_t msglen)
+{
+	cruddur_status st;
+
+	pool_set_msg(msg, msglen, "");
+	if (!PQsendQuery(c->pg, sql))
+		return db_error_status(NULL, c->pg, msg, msglen);
+	PGresult *res = result_until(c);
+	if (c->abandoned)
+		st = abandoned_status(c, msg, msglen);
+	else if ((st = db_error_status(res, c->pg, msg, msglen)) == CRUDDUR_DEADLINE_EXCEEDED &&
+	    cancelled_by_stop(c))
+		st = set_stopped(msg, msglen);
+	PQclear(res);
+	return st;
+}
+
 void
 pool_cancel_all(pool *p)
 {

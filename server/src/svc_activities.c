@@ -144,20 +144,6 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 	return st;
 }
 
-/* Makes the transaction that rows_tx_begin opened read one snapshot. */
-static cruddur_status
-tx_snapshot(rpc_context *ctx, pool_conn *conn)
-{
-	PGconn        *pg = pool_conn_pg(conn);
-	PGresult      *res = PQexec(pg, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	cruddur_status st = CRUDDUR_OK;
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		st = db_error_status(res, pg, ctx->message, sizeof(ctx->message));
-	PQclear(res);
-	return st;
-}
-
 /* The activity and its replies, on conn inside the snapshot transaction. */
 static cruddur_status
 show_rows(rpc_context *ctx, pool_conn *conn, const char *uuid, Cruddur__V1__ShowActivityResponse *resp)
@@ -199,7 +185,7 @@ show_activity(rpc_context *ctx, const Cruddur__V1__ShowActivityRequest *req,
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "uuid \"%.40s\" is not a UUID", req->uuid);
 	if ((st = rows_tx_begin(ctx, &conn)) != CRUDDUR_OK)
 		return st;
-	st = tx_snapshot(ctx, conn);
+	st = rows_tx_snapshot(ctx, conn);
 	if (st == CRUDDUR_OK)
 		st = show_rows(ctx, conn, req->uuid, resp);
 	return rows_tx_end(ctx, conn, st);

@@ -36,18 +36,18 @@ rows_query_read(rpc_context *ctx, const db_statement *stmt, const char *const *p
 	return query_on(ctx, server_read_pool(ctx->server), stmt, params, res);
 }
 
-/* Runs a transaction-control command (BEGIN, COMMIT). */
+/* Runs a transaction-control command (BEGIN, COMMIT, SET TRANSACTION),
+ * not past the call's deadline. */
 static cruddur_status
 tx_command(rpc_context *ctx, pool_conn *conn, const char *sql)
 {
-	PGconn        *pg = pool_conn_pg(conn);
-	PGresult      *res = PQexec(pg, sql);
-	cruddur_status st = CRUDDUR_OK;
+	return pool_conn_command(conn, sql, ctx->message, sizeof(ctx->message));
+}
 
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		st = db_error_status(res, pg, ctx->message, sizeof(ctx->message));
-	PQclear(res);
-	return st;
+cruddur_status
+rows_tx_snapshot(rpc_context *ctx, pool_conn *conn)
+{
+	return tx_command(ctx, conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 }
 
 cruddur_status

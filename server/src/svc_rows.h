@@ -36,6 +36,9 @@ cruddur_status rows_tx_begin(rpc_context *ctx, pool_conn **conn);
 cruddur_status rows_tx_exec(rpc_context *ctx, pool_conn *conn, const db_statement *stmt,
     const char *const *params, PGresult **res);
 cruddur_status rows_tx_end(rpc_context *ctx, pool_conn *conn, cruddur_status st);
+/* Right after rows_tx_begin: the transaction reads one snapshot and writes
+ * nothing, so that what a handler reads in several queries agrees. */
+cruddur_status rows_tx_snapshot(rpc_context *ctx, pool_conn *conn);
 
 /* The value as an arena string; "" for NULL. */
 char   *rows_text(rpc_context *ctx, const PGresult *res, int row, int col);

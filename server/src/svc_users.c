@@ -361,20 +361,6 @@ update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
 
 /* ---- UserActivities --------------------------------------------------- */
 
-/* Makes conn's transaction (just begun) one snapshot that only reads. */
-static cruddur_status
-tx_snapshot(rpc_context *ctx, pool_conn *conn)
-{
-	PGconn        *pg = pool_conn_pg(conn);
-	PGresult      *res = PQexec(pg, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	cruddur_status st = CRUDDUR_OK;
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		st = db_error_status(res, pg, ctx->message, sizeof(ctx->message));
-	PQclear(res);
-	return st;
-}
-
 static cruddur_status
 activities_count(rpc_context *ctx, pool_conn *conn, const char *uuid, int64_t *count)
 {
@@ -451,7 +437,7 @@ user_activities(rpc_context *ctx, const Cruddur__V1__UserActivitiesRequest *req,
 		return st;
 	if ((st = rows_tx_begin(ctx, &conn)) != CRUDDUR_OK)
 		return st;
-	st = tx_snapshot(ctx, conn);
+	st = rows_tx_snapshot(ctx, conn);
 	if (st == CRUDDUR_OK)
 		st = user_find(ctx, conn, key, value, &resp->user);
 	if (st == CRUDDUR_OK)
