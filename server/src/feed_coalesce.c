@@ -16,8 +16,8 @@
  *                          │  running finished and nobody started us?
  *                          │      -> this waiter becomes the leader
  *                          v
- *                    done: take the shared result (or, if it failed, run
- *                    our own query)
+ *                    done: take the shared result (or, if it failed, join
+ *                    the next flight once, then take its outcome)
  *
  * A request never takes a result whose query started before it arrived:
  * it joins only a flight that has not started. Waiters sleep on worker
@@ -32,6 +32,7 @@
  * the last reference frees it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -47,12 +48,16 @@
 
 typedef struct feed_slot feed_slot;
 
+/* A waiter whose shared query failed joins the next one, once. */
+typedef enum try_state { FIRST_TRY, TRY_AGAIN, LAST_TRY } try_state;
+
 struct feed_shared {
 	feed_slot     *slot; /* while running or waiting; NULL once done */
 	int            refs; /* requests holding the flight */
 	bool           started, done;
 	cruddur_status st;
 	PGresult      *res;
+	char           message[512]; /* why it failed, when it did (ctx->message) */
 	pthread_cond_t cv;
 };
 
@@ -200,6 +205,8 @@ lead(rpc_context *ctx, feed_shared *f, feed_query_fn run, void *arg, const PGres
 	f->done = true;
 	f->st = st;
 	f->res = st == CRUDDUR_OK ? r : NULL;
+	if (st != CRUDDUR_OK)
+		snprintf(f->message, sizeof(f->message), "%s", ctx->message);
 	f->slot = NULL;
 	s->running = NULL;
 	/* refs: the leader and every waiter still there share this result;
@@ -258,7 +265,7 @@ deadline_ts(const rpc_context *ctx)
  * return) until it is done, or leads it when its turn comes. */
 static cruddur_status
 wait_in(rpc_context *ctx, feed_slot *s, feed_shared *f, feed_query_fn run, void *arg,
-    const PGresult **res, feed_shared **hold)
+    const PGresult **res, feed_shared **hold, try_state *tries)
 {
 	struct timespec until = deadline_ts(ctx);
 
@@ -289,24 +296,32 @@ wait_in(rpc_context *ctx, feed_slot *s, feed_shared *f, feed_query_fn run, void 
 		pthread_mutex_unlock(&table.mu);
 		return CRUDDUR_OK;
 	}
-	/* The leader failed for its own reasons (deadline, pool): try ours. */
+	/* The leader failed, maybe for reasons of its own (its deadline). The
+	 * waiters do not each run a query of their own, which under overload
+	 * would be a stampede on an exhausted pool: they join the next shared
+	 * query once (it starts after they arrived, so it is fresh enough),
+	 * and after that they take its failure as theirs. */
+	cruddur_status st = f->st;
+	char           why[sizeof(f->message)];
+	snprintf(why, sizeof(why), "%s", f->message);
 	flight_unref(f);
 	pthread_mutex_unlock(&table.mu);
-	return run_alone(ctx, run, arg, res, hold);
+	if (*tries == FIRST_TRY) {
+		*tries = TRY_AGAIN;
+		return st;
+	}
+	return rpc_fail(ctx, st, "%s", why);
 }
 
-cruddur_status
-feed_coalesce_query(rpc_context *ctx, const char *cursor, int limit, feed_query_fn run, void *arg,
-    const PGresult **res, feed_shared **hold)
+/* Joins or leads a flight for (cursor, limit); *tries says whether this
+ * is the second try after a failed shared query (see wait_in). */
+static cruddur_status
+coalesce(rpc_context *ctx, const char *cursor, int limit, feed_query_fn run, void *arg,
+    const PGresult **res, feed_shared **hold, try_state *tries)
 {
 	feed_slot   *s;
 	feed_shared *f;
 
-	*res = NULL;
-	*hold = NULL;
-	atomic_fetch_add(&table.requests, 1);
-	if (strlen(cursor) > FEED_COALESCE_MAX_KEY)
-		return run_alone(ctx, run, arg, res, hold);
 	pthread_mutex_lock(&table.mu);
 	if ((s = slot_get(cursor, limit)) == NULL)
 		goto alone;
@@ -323,8 +338,28 @@ feed_coalesce_query(rpc_context *ctx, const char *cursor, int limit, feed_query_
 	}
 	if (s->waiting == NULL && (s->waiting = flight_new(s)) == NULL)
 		goto alone;
-	return wait_in(ctx, s, s->waiting, run, arg, res, hold);
+	return wait_in(ctx, s, s->waiting, run, arg, res, hold, tries);
 alone:
 	pthread_mutex_unlock(&table.mu);
 	return run_alone(ctx, run, arg, res, hold);
+}
+
+cruddur_status
+feed_coalesce_query(rpc_context *ctx, const char *cursor, int limit, feed_query_fn run, void *arg,
+    const PGresult **res, feed_shared **hold)
+{
+	try_state      tries = FIRST_TRY;
+	cruddur_status st;
+
+	*res = NULL;
+	*hold = NULL;
+	atomic_fetch_add(&table.requests, 1);
+	if (strlen(cursor) > FEED_COALESCE_MAX_KEY)
+		return run_alone(ctx, run, arg, res, hold);
+	st = coalesce(ctx, cursor, limit, run, arg, res, hold, &tries);
+	if (tries == TRY_AGAIN) {
+		tries = LAST_TRY;
+		st = coalesce(ctx, cursor, limit, run, arg, res, hold, &tries);
+	}
+	return st;
 }
