@@ -84,8 +84,11 @@ cursor_decode(rpc_context *ctx, const char *cursor, page_key *key, bool *first)
 	char *dot, *end;
 
 	*first = cursor[0] == '\0';
-	if (*first)
+	if (*first) {
+		key->created_at_us = CURSOR_MAX_US;
+		memcpy(key->uuid, "ffffffff-ffff-ffff-ffff-ffffffffffff", sizeof(key->uuid));
 		return CRUDDUR_OK;
+	}
 	if (strlen(cursor) >= CURSOR_MAX || b64_decode(cursor, plain, sizeof(plain)) < 0 ||
 	    (dot = strchr(plain, '.')) == NULL)
 		goto bad;
@@ -105,6 +108,17 @@ cursor_decode(rpc_context *ctx, const char *cursor, page_key *key, bool *first)
 bad:
 	return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
 	    "cursor is not one this server returned (pass next_cursor as it came)");
+}
+
+cruddur_status
+cursor_page_limit(rpc_context *ctx, int32_t requested, int *limit)
+{
+	*limit = requested == 0 ? CURSOR_DEFAULT_LIMIT : requested;
+	if (*limit < 1 || *limit > CURSOR_MAX_LIMIT)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
+		    "limit must be from 1 to %d (or 0 for %d), not %d", CURSOR_MAX_LIMIT,
+		    CURSOR_DEFAULT_LIMIT, requested);
+	return CRUDDUR_OK;
 }
 
 void

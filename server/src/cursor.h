@@ -24,9 +24,16 @@ typedef struct page_key {
 char *cursor_encode(rpc_context *ctx, const page_key *key);
 
 /* Parses a cursor into key. An empty cursor is the first page: *first is
- * set and key is untouched. INVALID_ARGUMENT for anything that is not a
- * cursor this server made. */
+ * set and key is the key before every row (year 9999, the largest uuid),
+ * so that every page runs the same statement and plan. INVALID_ARGUMENT
+ * for anything that is not a cursor this server made. */
 cruddur_status cursor_decode(rpc_context *ctx, const char *cursor, page_key *key, bool *first);
+
+/* A page's size from a request's limit: 0 means 20; 1..100; anything
+ * else is INVALID_ARGUMENT. */
+#define CURSOR_DEFAULT_LIMIT 20
+#define CURSOR_MAX_LIMIT 100
+cruddur_status cursor_page_limit(rpc_context *ctx, int32_t requested, int *limit);
 
 /* The key as the text parameters of a query: microseconds and uuid. */
 void cursor_key_params(const page_key *key, char us[24], const char **uuid);

@@ -30,53 +30,12 @@
 #include "svc_rows.h"
 #include "text.h"
 
-#define FEED_DEFAULT_LIMIT 20
-#define FEED_MAX_LIMIT 100
-
 static const db_statement stmt_home_feed = { 25, "home_feed", SQL_HOME_FEED, 3 };
 static const db_statement stmt_activity_show = { 26, "activity_show", SQL_ACTIVITY_SHOW, 1 };
 /* The query fetches one more, to know that there are more. */
 #define SHOW_MAX_REPLIES 1000
 
 static const db_statement stmt_activity_replies = { 27, "activity_replies", SQL_ACTIVITY_REPLIES, 1 };
-
-/* The key before every row: the first page starts here, so that every page
- * runs the same statement (and plan). Year 9999, the largest uuid. */
-static const page_key first_page_key = { 253402300799999999LL, "ffffffff-ffff-ffff-ffff-ffffffffffff" };
-
-/* Reads rows [0, n) of res into a new array in the arena. */
-static cruddur_status
-read_activities(rpc_context *ctx, const PGresult *res, int n, Cruddur__V1__Activity ***out,
-    size_t *count)
-{
-	cruddur_status st = CRUDDUR_OK;
-
-	*count = 0;
-	*out = rpc_alloc(ctx, (size_t)(n > 0 ? n : 1) * sizeof(**out));
-	if (*out == NULL)
-		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	for (int i = 0; st == CRUDDUR_OK && i < n; i++) {
-		st = rows_activity(ctx, res, i, &(*out)[i]);
-		*count += st == CRUDDUR_OK;
-	}
-	return st;
-}
-
-/* The cursor of the page after activity a. */
-static cruddur_status
-next_cursor(rpc_context *ctx, const Cruddur__V1__Activity *a, char **out)
-{
-	page_key key;
-
-	if (strlen(a->uuid) != 36)
-		return rpc_fail(ctx, CRUDDUR_INTERNAL, "activity uuid \"%.40s\" is not a UUID", a->uuid);
-	key.created_at_us = a->created_at_us;
-	memcpy(key.uuid, a->uuid, sizeof(key.uuid));
-	*out = cursor_encode(ctx, &key);
-	if ((*out)[0] == '\0')
-		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	return CRUDDUR_OK;
-}
 
 /* feed_query_fn: the page query itself; arg is its three parameters. */
 static cruddur_status
@@ -91,35 +50,24 @@ static cruddur_status
 home_feed_fill(rpc_context *ctx, const PGresult *res, int limit,
     Cruddur__V1__HomeFeedResponse *resp)
 {
-	int            n = PQntuples(res);
-	bool           more = n > limit;
-	cruddur_status st;
-
-	st = read_activities(ctx, res, more ? limit : n, &resp->activities, &resp->n_activities);
-	if (st == CRUDDUR_OK && more)
-		st = next_cursor(ctx, resp->activities[resp->n_activities - 1], &resp->next_cursor);
-	return st;
+	return rows_activity_page(ctx, res, limit, &resp->activities, &resp->n_activities,
+	    &resp->next_cursor);
 }
 
 static cruddur_status
 home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
     Cruddur__V1__HomeFeedResponse *resp)
 {
-	int            limit = req->limit == 0 ? FEED_DEFAULT_LIMIT : req->limit;
+	int            limit;
 	char           us[24], limit_text[16];
 	const char    *uuid;
 	page_key       key;
 	bool           first;
 	cruddur_status st;
 
-	if (limit < 1 || limit > FEED_MAX_LIMIT)
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
-		    "limit must be from 1 to %d (or 0 for %d), not %d", FEED_MAX_LIMIT,
-		    FEED_DEFAULT_LIMIT, req->limit);
-	if ((st = cursor_decode(ctx, req->cursor, &key, &first)) != CRUDDUR_OK)
+	if ((st = cursor_page_limit(ctx, req->limit, &limit)) != CRUDDUR_OK ||
+	    (st = cursor_decode(ctx, req->cursor, &key, &first)) != CRUDDUR_OK)
 		return st;
-	if (first)
-		key = first_page_key;
 	cursor_key_params(&key, us, &uuid);
 	/* One row more than the page says whether another page follows. */
 	snprintf(limit_text, sizeof(limit_text), "%d", limit + 1);
@@ -166,7 +114,7 @@ show_rows(rpc_context *ctx, pool_conn *conn, const char *uuid, Cruddur__V1__Show
 		return st;
 	int n = PQntuples(res);
 	resp->more_replies = n > SHOW_MAX_REPLIES;
-	st = read_activities(ctx, res, resp->more_replies ? SHOW_MAX_REPLIES : n, &resp->replies,
+	st = rows_activities(ctx, res, resp->more_replies ? SHOW_MAX_REPLIES : n, &resp->replies,
 	    &resp->n_replies);
 	PQclear(res);
 	return st;

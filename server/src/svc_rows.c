@@ -2,10 +2,13 @@
  * svc_rows.c - a prepared statement on a pooled connection, for handlers.
  */
 #include <stdlib.h>
+#include <string.h>
 
+#include "cursor.h"
 #include "db_error.h"
 #include "server.h"
 #include "svc_rows.h"
+#include "text.h"
 
 static cruddur_status
 query_on(rpc_context *ctx, pool *p, const db_statement *stmt, const char *const *params,
@@ -117,5 +120,44 @@ rows_activity(rpc_context *ctx, const PGresult *res, int row, Cruddur__V1__Activ
 	a->expires_at_us = rows_int64(res, row, 9);
 	a->created_at_us = rows_int64(res, row, 10);
 	*out = a;
+	return CRUDDUR_OK;
+}
+
+cruddur_status
+rows_activities(rpc_context *ctx, const PGresult *res, int n, Cruddur__V1__Activity ***out,
+    size_t *count)
+{
+	cruddur_status st = CRUDDUR_OK;
+
+	*count = 0;
+	*out = rpc_alloc(ctx, (size_t)(n > 0 ? n : 1) * sizeof(**out));
+	if (*out == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	for (int i = 0; st == CRUDDUR_OK && i < n; i++) {
+		st = rows_activity(ctx, res, i, &(*out)[i]);
+		*count += st == CRUDDUR_OK;
+	}
+	return st;
+}
+
+cruddur_status
+rows_activity_page(rpc_context *ctx, const PGresult *res, int limit, Cruddur__V1__Activity ***out,
+    size_t *count, char **next_cursor)
+{
+	int            n = PQntuples(res);
+	bool           more = n > limit;
+	cruddur_status st = rows_activities(ctx, res, more ? limit : n, out, count);
+
+	if (st != CRUDDUR_OK || !more || *count == 0)
+		return st;
+	const Cruddur__V1__Activity *last = (*out)[*count - 1];
+	page_key                     key = { .created_at_us = last->created_at_us };
+	if (!text_is_uuid(last->uuid))
+		return rpc_fail(ctx, CRUDDUR_INTERNAL, "activity uuid \"%.40s\" is not a UUID", last->uuid);
+	memcpy(key.uuid, last->uuid, sizeof(key.uuid));
+	*next_cursor = cursor_encode(ctx, &key);
+	/* Without a cursor the reply would look like the last page. */
+	if ((*next_cursor)[0] == '\0')
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	return CRUDDUR_OK;
 }

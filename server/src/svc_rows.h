@@ -55,4 +55,14 @@ int64_t rows_int64(const PGresult *res, int row, int col);
 cruddur_status rows_activity(rpc_context *ctx, const PGresult *res, int row,
     Cruddur__V1__Activity **out);
 
+/* Rows [0, n) of res as a new array of activities in the arena. */
+cruddur_status rows_activities(rpc_context *ctx, const PGresult *res, int n,
+    Cruddur__V1__Activity ***out, size_t *count);
+
+/* One keyset page from a query that fetched limit + 1 rows: the first
+ * limit rows as activities, and in *next_cursor the cursor after the last
+ * of them when the extra row says another page follows ("" otherwise). */
+cruddur_status rows_activity_page(rpc_context *ctx, const PGresult *res, int limit,
+    Cruddur__V1__Activity ***out, size_t *count, char **next_cursor);
+
 #endif /* CRUDDUR_SVC_ROWS_H */

@@ -45,8 +45,6 @@
 #define EMAIL_MAX_BYTES 254
 #define COGNITO_ID_MAX 128
 #define LEGACY_HANDLE_MAX 64
-#define PAGE_DEFAULT_LIMIT 20
-#define PAGE_MAX_LIMIT 100
 /* Inserts tried by CreateUser when the user it collided with vanished
  * before it could be read (deleted in between). */
 #define CREATE_ATTEMPTS 3
@@ -61,10 +59,6 @@ static const db_statement stmt_user_update_profile = { 14, "user_update_profile"
 static const db_statement stmt_user_activities_count = { 15, "user_activities_count",
 	SQL_USER_ACTIVITIES_COUNT, 1 };
 static const db_statement stmt_user_activities = { 16, "user_activities", SQL_USER_ACTIVITIES, 4 };
-
-/* The first page's key: later than any row (see user_activities.sql). */
-#define FIRST_PAGE_US "253402300799999999"
-#define FIRST_PAGE_UUID "ffffffff-ffff-ffff-ffff-ffffffffffff"
 
 /* ---- rows and look-ups ------------------------------------------------ */
 
@@ -375,42 +369,25 @@ activities_count(rpc_context *ctx, pool_conn *conn, const char *uuid, int64_t *c
 	return CRUDDUR_OK;
 }
 
-/* One page after `after` (NULL: the first page) of limit rows. */
+/* One page after `after` (cursor_decode's key; the first page's too) of
+ * limit rows. */
 static cruddur_status
 activities_page(rpc_context *ctx, pool_conn *conn, const char *uuid, const page_key *after,
     int limit, Cruddur__V1__UserActivitiesResponse *resp)
 {
 	char           us[24], fetch[16];
-	const char    *after_uuid = FIRST_PAGE_UUID;
+	const char    *after_uuid;
 	PGresult      *res = NULL;
 	cruddur_status st;
 
-	if (after != NULL)
-		cursor_key_params(after, us, &after_uuid);
-	else
-		snprintf(us, sizeof(us), "%s", FIRST_PAGE_US);
+	cursor_key_params(after, us, &after_uuid);
 	/* One row more than asked says whether another page follows. */
 	snprintf(fetch, sizeof(fetch), "%d", limit + 1);
 	const char *params[4] = { uuid, us, after_uuid, fetch };
 	if ((st = rows_tx_exec(ctx, conn, &stmt_user_activities, params, &res)) != CRUDDUR_OK)
 		return st;
-	int n = PQntuples(res), shown = n > limit ? limit : n;
-	resp->activities = rpc_alloc(ctx, (size_t)(shown > 0 ? shown : 1) * sizeof(*resp->activities));
-	if (resp->activities == NULL)
-		st = rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	for (int i = 0; st == CRUDDUR_OK && i < shown; i++) {
-		st = rows_activity(ctx, res, i, &resp->activities[i]);
-		resp->n_activities += st == CRUDDUR_OK;
-	}
-	if (st == CRUDDUR_OK && n > limit) {
-		const Cruddur__V1__Activity *last = resp->activities[shown - 1];
-		page_key                     key = { .created_at_us = last->created_at_us };
-		snprintf(key.uuid, sizeof(key.uuid), "%s", last->uuid);
-		resp->next_cursor = cursor_encode(ctx, &key);
-		/* Without a cursor the reply would look like the last page. */
-		if (resp->next_cursor[0] == '\0')
-			st = rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	}
+	st = rows_activity_page(ctx, res, limit, &resp->activities, &resp->n_activities,
+	    &resp->next_cursor);
 	PQclear(res);
 	return st;
 }
@@ -419,7 +396,7 @@ static cruddur_status
 user_activities(rpc_context *ctx, const Cruddur__V1__UserActivitiesRequest *req,
     Cruddur__V1__UserActivitiesResponse *resp)
 {
-	int            limit = req->limit == 0 ? PAGE_DEFAULT_LIMIT : req->limit;
+	int            limit;
 	page_key       after;
 	bool           first;
 	user_key       key;
@@ -427,10 +404,8 @@ user_activities(rpc_context *ctx, const Cruddur__V1__UserActivitiesRequest *req,
 	pool_conn     *conn;
 	cruddur_status st;
 
-	if (limit < 1 || limit > PAGE_MAX_LIMIT)
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
-		    "limit must be from 1 to %d (or 0 for %d), not %d", PAGE_MAX_LIMIT,
-		    PAGE_DEFAULT_LIMIT, req->limit);
+	if ((st = cursor_page_limit(ctx, req->limit, &limit)) != CRUDDUR_OK)
+		return st;
 	if ((st = cursor_decode(ctx, req->cursor != NULL ? req->cursor : "", &after, &first)) != CRUDDUR_OK)
 		return st;
 	if ((st = ref_parse(ctx, req->user, &key, &value)) != CRUDDUR_OK)
@@ -443,7 +418,7 @@ user_activities(rpc_context *ctx, const Cruddur__V1__UserActivitiesRequest *req,
 	if (st == CRUDDUR_OK)
 		st = activities_count(ctx, conn, resp->user->uuid, &resp->activities_count);
 	if (st == CRUDDUR_OK)
-		st = activities_page(ctx, conn, resp->user->uuid, first ? NULL : &after, limit, resp);
+		st = activities_page(ctx, conn, resp->user->uuid, &after, limit, resp);
 	return rows_tx_end(ctx, conn, st);
 }
 
