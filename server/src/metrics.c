@@ -115,7 +115,7 @@ void
 metrics_snapshot(metrics *m, size_t method, method_snapshot *out)
 {
 	method_metrics *mm = slot(m, method);
-	uint64_t       *buckets = calloc(BUCKETS, sizeof(uint64_t));
+	uint64_t        buckets[BUCKETS]; /* 4.8 KiB: one copy, so quantiles agree */
 	uint64_t        total = 0;
 
 	*out = (method_snapshot){ 0 };
@@ -125,8 +125,6 @@ metrics_snapshot(metrics *m, size_t method, method_snapshot *out)
 	}
 	out->sum_us = atomic_load_explicit(&mm->sum_us, memory_order_relaxed);
 	out->max_us = atomic_load_explicit(&mm->max_us, memory_order_relaxed);
-	if (buckets == NULL)
-		return;
 	for (size_t b = 0; b < BUCKETS; b++)
 		total += buckets[b] = atomic_load_explicit(&mm->buckets[b], memory_order_relaxed);
 	if (total > 0) {
@@ -141,5 +139,4 @@ metrics_snapshot(metrics *m, size_t method, method_snapshot *out)
 		if (out->p50_us > out->max_us)
 			out->p50_us = out->max_us;
 	}
-	free(buckets);
 }

@@ -13,6 +13,7 @@
 #include <nng/supplemental/http/http.h>
 
 #include "clock.h"
+#include "dispatch.h"
 #include "metrics_http.h"
 #include "transport.h"
 
@@ -24,31 +25,35 @@ struct metrics_http {
 static void
 write_requests(server *s, FILE *f)
 {
+	method_snapshot *snaps = calloc(rpc_method_count + 1, sizeof(*snaps));
+
+	if (snaps == NULL)
+		return;
+	/* One snapshot per method, for both metrics: they then agree. */
+	for (size_t i = 0; i <= rpc_method_count; i++)
+		metrics_snapshot(s->metrics, i < rpc_method_count ? i : SIZE_MAX, &snaps[i]);
 	fputs("# HELP cruddur_requests_total Requests answered, by method and status.\n"
 	      "# TYPE cruddur_requests_total counter\n", f);
-	for (size_t i = 0; i <= rpc_method_count; i++) {
-		method_snapshot snap;
-		const char *name = i < rpc_method_count ? rpc_method_table[i].method->full_name : "(unknown)";
-		metrics_snapshot(s->metrics, i < rpc_method_count ? i : SIZE_MAX, &snap);
+	for (size_t i = 0; i <= rpc_method_count; i++)
 		for (int st = 0; st < METRICS_STATUSES; st++)
-			if (snap.by_status[st] > 0)
-				fprintf(f, "cruddur_requests_total{method=\"%s\",status=\"%s\"} %llu\n", name,
-				    cruddur_status_name((cruddur_status)st), (unsigned long long)snap.by_status[st]);
-	}
+			if (snaps[i].by_status[st] > 0)
+				fprintf(f, "cruddur_requests_total{method=\"%s\",status=\"%s\"} %llu\n",
+				    dispatch_method_name(i), cruddur_status_name((cruddur_status)st),
+				    (unsigned long long)snaps[i].by_status[st]);
 	fputs("# HELP cruddur_request_duration_seconds Time from a request's arrival to its reply.\n"
 	      "# TYPE cruddur_request_duration_seconds summary\n", f);
 	for (size_t i = 0; i <= rpc_method_count; i++) {
-		method_snapshot snap;
-		const char *name = i < rpc_method_count ? rpc_method_table[i].method->full_name : "(unknown)";
-		metrics_snapshot(s->metrics, i < rpc_method_count ? i : SIZE_MAX, &snap);
-		if (snap.count == 0)
+		const method_snapshot *m = &snaps[i];
+		const char            *name = dispatch_method_name(i);
+		if (m->count == 0)
 			continue;
-		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.5\"} %.6f\n", name, snap.p50_us / 1e6);
-		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.9\"} %.6f\n", name, snap.p90_us / 1e6);
-		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.99\"} %.6f\n", name, snap.p99_us / 1e6);
-		fprintf(f, "cruddur_request_duration_seconds_sum{method=\"%s\"} %.6f\n", name, (double)snap.sum_us / 1e6);
-		fprintf(f, "cruddur_request_duration_seconds_count{method=\"%s\"} %llu\n", name, (unsigned long long)snap.count);
+		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.5\"} %.6f\n", name, m->p50_us / 1e6);
+		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.9\"} %.6f\n", name, m->p90_us / 1e6);
+		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.99\"} %.6f\n", name, m->p99_us / 1e6);
+		fprintf(f, "cruddur_request_duration_seconds_sum{method=\"%s\"} %.6f\n", name, (double)m->sum_us / 1e6);
+		fprintf(f, "cruddur_request_duration_seconds_count{method=\"%s\"} %llu\n", name, (unsigned long long)m->count);
 	}
+	free(snaps);
 }
 
 static void

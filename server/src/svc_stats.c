@@ -3,6 +3,7 @@
  * percentiles, pool, queue and uptime, from metrics.c and the pool.
  */
 #include "clock.h"
+#include "dispatch.h"
 #include "server.h"
 #include "transport.h"
 
@@ -81,8 +82,7 @@ get_stats(rpc_context *ctx, const Cruddur__V1__GetStatsRequest *req, Cruddur__V1
 		resp->requests_total += (int64_t)snap.count;
 		if (snap.count == 0)
 			continue;
-		const char *name = i < rpc_method_count ? rpc_method_table[i].method->full_name : "(unknown)";
-		if ((resp->methods[resp->n_methods] = method_stats(ctx, name, &snap)) == NULL)
+		if ((resp->methods[resp->n_methods] = method_stats(ctx, dispatch_method_name(i), &snap)) == NULL)
 			return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 		resp->n_methods++;
 	}
