@@ -90,6 +90,26 @@ step_fail(rpc_context *ctx, PGconn *pg, cruddur_status st, int32_t version, cons
 	return rpc_fail(ctx, st, "%s; the database is at version %d", copy, version);
 }
 
+/* Runs migration m up or down in the step's transaction (begun by the
+ * caller at version cur) and commits it; *out is the step to report (NULL
+ * when out of memory: the step is done all the same). */
+static cruddur_status
+step_apply(rpc_context *ctx, PGconn *pg, const migration_set *set, const migration *m, bool up,
+    int32_t cur, int64_t start, Cruddur__V1__MigrationStep **out)
+{
+	msg_buf        msg;
+	cruddur_status st;
+
+	*out = NULL;
+	if ((st = migration_step_run(pg, set, m, up, msg, sizeof(msg))) != CRUDDUR_OK)
+		return step_fail(ctx, pg, st, cur, msg);
+	if ((st = migration_step_end(pg, st, msg, sizeof(msg))) != CRUDDUR_OK)
+		return rpc_fail(ctx, st, "%s: COMMIT failed: %s; the database is at version %d",
+		    up ? m->up_file : m->down_file, msg, cur);
+	*out = step_new(ctx, m, up ? "up" : "down", start);
+	return CRUDDUR_OK;
+}
+
 /* One step of Migrate: *done when there is nothing left to do. */
 static cruddur_status
 migrate_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t target, bool first,
@@ -122,16 +142,9 @@ migrate_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t tar
 			rpc_fail(ctx, st, "%s", msg);
 	} else {
 		const migration *m = migration_set_find(set, cur + 1);
-		st = migration_step_run(pg, set, m, true, msg, sizeof(msg));
-		if (st != CRUDDUR_OK) {
-			st = step_fail(ctx, pg, st, cur, msg);
-		} else if ((st = migration_step_end(pg, st, msg, sizeof(msg))) != CRUDDUR_OK) {
-			rpc_fail(ctx, st, "%s: COMMIT failed: %s; the database is at version %d",
-			    m->up_file, msg, cur);
-		} else {
-			Cruddur__V1__MigrationStep *done_step = step_new(ctx, m, "up", start);
-			if (done_step != NULL)
-				resp->applied[resp->n_applied++] = done_step;
+		if ((st = step_apply(ctx, pg, set, m, true, cur, start,
+		         &resp->applied[resp->n_applied])) == CRUDDUR_OK) {
+			resp->n_applied += resp->applied[resp->n_applied] != NULL;
 			resp->version = m->version;
 			*done = false;
 		}
@@ -221,15 +234,9 @@ rollback_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t st
 			snprintf(msg, sizeof(msg), "version %d (%s) is applied but its files are not in %.200s",
 			    latest->version, latest->name, set->dir);
 			st = step_fail(ctx, pg, CRUDDUR_FAILED_PRECONDITION, cur, msg);
-		} else if ((st = migration_step_run(pg, set, m, false, msg, sizeof(msg))) != CRUDDUR_OK) {
-			st = step_fail(ctx, pg, st, cur, msg);
-		} else if ((st = migration_step_end(pg, st, msg, sizeof(msg))) != CRUDDUR_OK) {
-			rpc_fail(ctx, st, "%s: COMMIT failed: %s; the database is at version %d",
-			    m->down_file, msg, cur);
-		} else {
-			Cruddur__V1__MigrationStep *done_step = step_new(ctx, m, "down", start);
-			if (done_step != NULL)
-				resp->rolled_back[resp->n_rolled_back++] = done_step;
+		} else if ((st = step_apply(ctx, pg, set, m, false, cur, start,
+		                &resp->rolled_back[resp->n_rolled_back])) == CRUDDUR_OK) {
+			resp->n_rolled_back += resp->rolled_back[resp->n_rolled_back] != NULL;
 			resp->version = below;
 			*done = false;
 		}
