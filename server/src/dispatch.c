@@ -19,6 +19,27 @@
 #define METADATA_MAX_KEY 128
 #define METADATA_MAX_VALUE 8192
 
+/* protobuf-c allocations from the request's arena: decoded requests are
+ * freed with it, in one go, not field by field. */
+static void *
+arena_pb_alloc(void *data, size_t n)
+{
+	return arena_alloc(data, n > 0 ? n : 1);
+}
+
+static void
+arena_pb_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+static ProtobufCAllocator
+arena_allocator(arena *a)
+{
+	return (ProtobufCAllocator){ arena_pb_alloc, arena_pb_free, a };
+}
+
 static int
 compare_method(const void *key, const void *entry)
 {
@@ -74,21 +95,17 @@ run_method(rpc_context *ctx, const rpc_method_entry *entry, ProtobufCMessage **r
 	ProtobufCMessage *req, *resp;
 	cruddur_status    st;
 
-	req = protobuf_c_message_unpack(in, NULL, env->body.len, env->body.data);
+	ProtobufCAllocator a = arena_allocator(ctx->arena);
+	req = protobuf_c_message_unpack(in, &a, env->body.len, env->body.data);
 	if (req == NULL)
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
 		    "the request body is not a valid %s", in->name);
-	if ((st = auth_check_confirm(ctx, req)) != CRUDDUR_OK) {
-		protobuf_c_message_free_unpacked(req, NULL);
+	if ((st = auth_check_confirm(ctx, req)) != CRUDDUR_OK)
 		return st;
-	}
-	if ((resp = rpc_alloc(ctx, out->sizeof_message)) == NULL) {
-		protobuf_c_message_free_unpacked(req, NULL);
+	if ((resp = rpc_alloc(ctx, out->sizeof_message)) == NULL)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	}
 	protobuf_c_message_init(out, resp);
 	st = entry->invoke(&ctx->server->handlers, ctx, req, resp);
-	protobuf_c_message_free_unpacked(req, NULL);
 	/* A handler that finishes after the deadline still replies with what
 	 * it did: the work is done (a write committed), so the truth is sent. */
 	*resp_out = resp;
@@ -124,7 +141,8 @@ check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED,
 		    "request of %zu bytes exceeds the limit of %zu bytes", len,
 		    ctx->server->cfg.max_request_bytes);
-	env = cruddur__v1__request_envelope__unpack(NULL, len, nng_msg_body(req));
+	ProtobufCAllocator a = arena_allocator(ctx->arena);
+	env = cruddur__v1__request_envelope__unpack(&a, len, nng_msg_body(req));
 	if (env == NULL)
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
 		    "the request is not a cruddur.v1.RequestEnvelope");
@@ -172,8 +190,6 @@ dispatch_request(server *s, nng_msg *req, int64_t received_us)
 		    (unsigned long long)ctx.request_id, ctx.method ? ctx.method->full_name : "-",
 		    cruddur_status_name(st), (long long)us, log_quotable(why, sizeof(why), ctx.message));
 	}
-	if (env != NULL)
-		cruddur__v1__request_envelope__free_unpacked(env, NULL);
-	arena_free(ctx.arena);
+	arena_free(ctx.arena); /* the request, its envelope and the response */
 	return reply;
 }
