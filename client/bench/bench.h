@@ -5,9 +5,13 @@
  * The program is in files by concern:
  *   options.c  command line and --help
  *   calls.c    one call of each method through libcruddur's generated
- *              stubs, and the check of its reply
- *   load.c     the callers: closed loop (--concurrency) or open loop
- *              (--rate), warm-up, progress on a terminal
+ *              stubs (blocking or *_async), and the check of its reply
+ *   load.c     the clock of a run: warm-up, the measuring window, progress
+ *              on a terminal, what counts; and the blocking callers of
+ *              --sync (one thread per call in flight)
+ *   chains.c   the async load (the default): closed loop as C chains of
+ *              calls, each started by the previous one's callback; open
+ *              loop as one scheduler thread sending each call when due
  *   report.c   the summary line and the --json report
  *   hist.c     the latency histogram
  *   main.c     ties them together
@@ -55,6 +59,7 @@ typedef struct bench_options {
 	unsigned    weight_total;
 	uint32_t    deadline_ms;
 	bool        json;
+	bool        sync;      /* --sync: blocking caller threads (load.c) */
 	bool        progress;  /* stderr is a terminal */
 } bench_options;
 
@@ -66,7 +71,10 @@ typedef struct bench_targets {
 	size_t n;
 } bench_targets;
 
-/* One caller thread's results; merged by report.c. */
+/* One caller: a thread (--sync), a chain of async calls (closed loop), or
+ * one of the open loop's C calls in flight. It has one call in flight at a
+ * time, so its results are written by one thread at a time; merged by
+ * main.c. */
 typedef struct bench_caller {
 	struct bench *b;
 	pthread_t     thread;
@@ -74,6 +82,12 @@ typedef struct bench_caller {
 	hist          lat;
 	uint64_t      outcomes[BENCH_N_OUTCOMES];
 	uint64_t      by_method[BENCH_N_METHODS];
+	/* The call in flight: what bench_check needs once it ends. */
+	bench_method  method;
+	int64_t       from_ns;       /* latency is measured from here */
+	char          message[96];   /* CreateActivity's message */
+	const char   *want_uuid;     /* ShowActivity's activity */
+	struct bench_caller *next_free; /* open loop: the idle callers */
 } bench_caller;
 
 typedef struct bench {
@@ -90,6 +104,13 @@ typedef struct bench {
 	atomic_ullong   failed;    /* of which not OK */
 	atomic_ullong   next_slot; /* open loop: the next intended send */
 	uint64_t        seq;       /* CreateActivity idempotency keys */
+	/* chains.c: callers with a call in flight or about to start one; the
+	 * open loop's scheduler thread and its idle callers. */
+	atomic_int      live;
+	pthread_t       scheduler;
+	pthread_mutex_t idle_mtx;
+	pthread_cond_t  idle_cv;
+	bench_caller   *idle;
 } bench;
 
 /* options.c: fills o; returns 0, 1 after --help (exit 0), 2 on a usage
@@ -101,14 +122,34 @@ const char *bench_method_name(bench_method m);
 /* Calls HomeFeed once to learn the expected row count and the targets of
  * ShowActivity/UserActivities. Returns 0, or -1 after printing why. */
 int           bench_targets_learn(bench *b);
-/* Picks a method by weight, calls it once, checks the reply. Returns the
- * outcome slot: a status code, or BENCH_BAD_REPLY. */
+/* Picks a method by weight. */
 bench_method  bench_pick(bench_caller *c);
+/* Calls m once through the blocking stub and checks the reply. Returns the
+ * outcome slot: a status code, or BENCH_BAD_REPLY. */
 int           bench_call(bench_caller *c, bench_method m);
+/* Starts one call of m through the *_async stub; done gets c as its arg.
+ * Returns CRUDDUR_OK when done will be called, else the outcome of a call
+ * that never started (done is not called). */
+int           bench_call_async(bench_caller *c, bench_method m, cruddur_call_done done);
+/* The outcome of c's call that ended with st and resp (from done); frees
+ * resp. */
+int           bench_check(bench_caller *c, cruddur_status st, ProtobufCMessage *resp);
 
 /* load.c: runs warm-up then the measured run; returns 0 or -1. */
-int  bench_load_run(bench *b);
+int     bench_load_run(bench *b);
 int64_t bench_now_ns(void);
+void    bench_sleep_until_ns(int64_t t);
+/* Open loop: when slot k is due. */
+int64_t bench_slot_due_ns(const bench *b, uint64_t k);
+/* Counts one call of m that ended with outcome out, sent (or due) at
+ * from_ns and ended at to_ns, if it belongs to the measuring window. */
+void    bench_record(bench_caller *c, bench_method m, int out, int64_t from_ns, int64_t to_ns);
+
+/* chains.c: starts the async load (closed or open loop); returns 0 or -1
+ * after printing why. bench_async_wait, after b->stop is set, returns once
+ * no call is in flight. */
+int  bench_async_start(bench *b);
+void bench_async_wait(bench *b);
 
 /* report.c */
 void bench_report_line(const bench *b, const hist *all, double req_per_s);

@@ -1,7 +1,13 @@
 /*
  * calls.c - one call of each benchmarked method, through the generated
- * stubs (cruddur_activities_home_feed and friends), and the check of its
- * reply.
+ * stubs (cruddur_activities_home_feed and friends, blocking, or their
+ * *_async twins), and the check of its reply.
+ *
+ * A call is three steps so that both kinds share them: build_request (on
+ * the stack; it is packed before the call returns), the stub, and
+ * bench_check, which for an async call runs in its callback. What the
+ * check needs of the request (CreateActivity's message, ShowActivity's
+ * uuid) waits in the caller, which has one call in flight at a time.
  *
  * A reply counts as good only if its status is OK and its content is what
  * the request must produce:
@@ -15,6 +21,7 @@
  * The targets of ShowActivity and UserActivities are the activities and
  * authors of a first HomeFeed page.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,85 +47,162 @@ outcome(cruddur_status st)
 	return (unsigned)st < BENCH_N_STATUS ? (int)st : CRUDDUR_UNKNOWN;
 }
 
-static int
-call_home_feed(bench_caller *c)
-{
-	bench                         *b = c->b;
-	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
-	Cruddur__V1__HomeFeedResponse *resp = NULL;
-	cruddur_call_opts              opts = { .deadline_ms = b->opt.deadline_ms };
+/* The request of one call, built on the caller's stack: a call packs it
+ * before it returns. What the check needs later is in the caller. */
+typedef struct call_request {
+	union {
+		Cruddur__V1__HomeFeedRequest       feed;
+		Cruddur__V1__CreateActivityRequest create;
+		Cruddur__V1__ShowActivityRequest   show;
+		Cruddur__V1__UserActivitiesRequest user_activities;
+	} u;
+	Cruddur__V1__Author  author;
+	Cruddur__V1__UserRef user;
+} call_request;
 
-	req.limit = b->opt.limit;
-	cruddur_status st = cruddur_activities_home_feed(b->client, &req, &resp, &opts);
-	if (st != CRUDDUR_OK)
-		return outcome(st);
-	size_t n = resp->n_activities;
-	cruddur_message_free(resp);
-	if (n < b->targets.expected_feed_rows || n > (size_t)b->opt.limit)
-		return BENCH_BAD_REPLY;
-	return CRUDDUR_OK;
+static void
+build_request(bench_caller *c, bench_method m, call_request *r)
+{
+	bench *b = c->b;
+
+	c->method = m;
+	switch (m) {
+	case BENCH_HOME_FEED:
+		r->u.feed = (Cruddur__V1__HomeFeedRequest)CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+		r->u.feed.limit = b->opt.limit;
+		break;
+	case BENCH_CREATE_ACTIVITY:
+		r->u.create =
+		    (Cruddur__V1__CreateActivityRequest)CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
+		r->author = (Cruddur__V1__Author)CRUDDUR__V1__AUTHOR__INIT;
+		snprintf(c->message, sizeof(c->message), "cruddur-bench %llu from caller %ld",
+		    (unsigned long long)rng_next(&c->rng), (long)(c - b->callers));
+		r->author.handle = (char *)b->opt.handle;
+		r->u.create.author = &r->author;
+		r->u.create.message = c->message;
+		break;
+	case BENCH_SHOW_ACTIVITY:
+		r->u.show = (Cruddur__V1__ShowActivityRequest)CRUDDUR__V1__SHOW_ACTIVITY_REQUEST__INIT;
+		c->want_uuid = b->targets.uuids[rng_next(&c->rng) % b->targets.n];
+		r->u.show.uuid = (char *)c->want_uuid;
+		break;
+	case BENCH_USER_ACTIVITIES:
+	default:
+		r->u.user_activities =
+		    (Cruddur__V1__UserActivitiesRequest)CRUDDUR__V1__USER_ACTIVITIES_REQUEST__INIT;
+		r->user = (Cruddur__V1__UserRef)CRUDDUR__V1__USER_REF__INIT;
+		r->user.handle = b->targets.handles[rng_next(&c->rng) % b->targets.n];
+		r->u.user_activities.user = &r->user;
+		r->u.user_activities.limit = b->opt.limit;
+		break;
+	}
 }
 
-static int
-call_create_activity(bench_caller *c)
+static bool
+feed_good(const bench_caller *c, const Cruddur__V1__HomeFeedResponse *r)
 {
-	bench                               *b = c->b;
-	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
-	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
-	Cruddur__V1__CreateActivityResponse *resp = NULL;
-	cruddur_call_opts                    opts = { .deadline_ms = b->opt.deadline_ms };
-	char                                 message[96];
+	return r->n_activities >= c->b->targets.expected_feed_rows &&
+	    r->n_activities <= (size_t)c->b->opt.limit;
+}
 
-	snprintf(message, sizeof(message), "cruddur-bench %llu from caller %ld",
-	    (unsigned long long)rng_next(&c->rng), (long)(c - b->callers));
-	author.handle = (char *)b->opt.handle;
-	req.author = &author;
-	req.message = message;
-	cruddur_status st = cruddur_activities_create_activity(b->client, &req, &resp, &opts);
+static bool
+created_good(const bench_caller *c, const Cruddur__V1__CreateActivityResponse *r)
+{
+	return r->activity != NULL && strlen(r->activity->uuid) == 36 &&
+	    strcmp(r->activity->message, c->message) == 0;
+}
+
+static bool
+shown_good(const bench_caller *c, const Cruddur__V1__ShowActivityResponse *r)
+{
+	return r->activity != NULL && strcmp(r->activity->uuid, c->want_uuid) == 0;
+}
+
+static bool
+user_activities_good(const bench_caller *c, const Cruddur__V1__UserActivitiesResponse *r)
+{
+	int64_t limit = c->b->opt.limit;
+	int64_t want = r->activities_count < limit ? r->activities_count : limit;
+	return (int64_t)r->n_activities == want;
+}
+
+int
+bench_check(bench_caller *c, cruddur_status st, ProtobufCMessage *resp)
+{
+	bool good;
+
 	if (st != CRUDDUR_OK)
 		return outcome(st);
-	bool good = resp->activity != NULL && strlen(resp->activity->uuid) == 36 &&
-	    strcmp(resp->activity->message, message) == 0;
+	/* resp is the stub's response type: its base is its first member. */
+	switch (c->method) {
+	case BENCH_HOME_FEED: good = feed_good(c, (void *)resp); break;
+	case BENCH_CREATE_ACTIVITY: good = created_good(c, (void *)resp); break;
+	case BENCH_SHOW_ACTIVITY: good = shown_good(c, (void *)resp); break;
+	case BENCH_USER_ACTIVITIES: good = user_activities_good(c, (void *)resp); break;
+	default: good = false; break;
+	}
 	cruddur_message_free(resp);
 	return good ? CRUDDUR_OK : BENCH_BAD_REPLY;
 }
 
-static int
-call_show_activity(bench_caller *c)
+/* The blocking stubs take a typed response pointer: one variable a type. */
+int
+bench_call(bench_caller *c, bench_method m)
 {
-	bench                             *b = c->b;
-	Cruddur__V1__ShowActivityRequest   req = CRUDDUR__V1__SHOW_ACTIVITY_REQUEST__INIT;
-	Cruddur__V1__ShowActivityResponse *resp = NULL;
-	cruddur_call_opts                  opts = { .deadline_ms = b->opt.deadline_ms };
+	cruddur_client   *cl = c->b->client;
+	cruddur_call_opts opts = { .deadline_ms = c->b->opt.deadline_ms };
+	call_request      r;
+	cruddur_status    st;
+	Cruddur__V1__HomeFeedResponse       *feed = NULL;
+	Cruddur__V1__CreateActivityResponse *created = NULL;
+	Cruddur__V1__ShowActivityResponse   *shown = NULL;
+	Cruddur__V1__UserActivitiesResponse *acts = NULL;
 
-	req.uuid = b->targets.uuids[rng_next(&c->rng) % b->targets.n];
-	cruddur_status st = cruddur_activities_show_activity(b->client, &req, &resp, &opts);
-	if (st != CRUDDUR_OK)
-		return outcome(st);
-	bool good = resp->activity != NULL && strcmp(resp->activity->uuid, req.uuid) == 0;
-	cruddur_message_free(resp);
-	return good ? CRUDDUR_OK : BENCH_BAD_REPLY;
+	build_request(c, m, &r);
+	switch (m) {
+	case BENCH_HOME_FEED:
+		st = cruddur_activities_home_feed(cl, &r.u.feed, &feed, &opts);
+		return bench_check(c, st, feed != NULL ? &feed->base : NULL);
+	case BENCH_CREATE_ACTIVITY:
+		st = cruddur_activities_create_activity(cl, &r.u.create, &created, &opts);
+		return bench_check(c, st, created != NULL ? &created->base : NULL);
+	case BENCH_SHOW_ACTIVITY:
+		st = cruddur_activities_show_activity(cl, &r.u.show, &shown, &opts);
+		return bench_check(c, st, shown != NULL ? &shown->base : NULL);
+	case BENCH_USER_ACTIVITIES:
+		st = cruddur_users_user_activities(cl, &r.u.user_activities, &acts, &opts);
+		return bench_check(c, st, acts != NULL ? &acts->base : NULL);
+	default:
+		return CRUDDUR_INTERNAL;
+	}
 }
 
-static int
-call_user_activities(bench_caller *c)
+int
+bench_call_async(bench_caller *c, bench_method m, cruddur_call_done done)
 {
-	bench                               *b = c->b;
-	Cruddur__V1__UserActivitiesRequest   req = CRUDDUR__V1__USER_ACTIVITIES_REQUEST__INIT;
-	Cruddur__V1__UserRef                 user = CRUDDUR__V1__USER_REF__INIT;
-	Cruddur__V1__UserActivitiesResponse *resp = NULL;
-	cruddur_call_opts                    opts = { .deadline_ms = b->opt.deadline_ms };
+	cruddur_client   *cl = c->b->client;
+	cruddur_call_opts opts = { .deadline_ms = c->b->opt.deadline_ms };
+	call_request      r;
+	cruddur_status    st;
 
-	user.handle = b->targets.handles[rng_next(&c->rng) % b->targets.n];
-	req.user = &user;
-	req.limit = b->opt.limit;
-	cruddur_status st = cruddur_users_user_activities(b->client, &req, &resp, &opts);
-	if (st != CRUDDUR_OK)
-		return outcome(st);
-	int64_t want = resp->activities_count < b->opt.limit ? resp->activities_count : b->opt.limit;
-	bool    good = (int64_t)resp->n_activities == want;
-	cruddur_message_free(resp);
-	return good ? CRUDDUR_OK : BENCH_BAD_REPLY;
+	build_request(c, m, &r);
+	switch (m) {
+	case BENCH_HOME_FEED:
+		st = cruddur_activities_home_feed_async(cl, &r.u.feed, &opts, done, c);
+		break;
+	case BENCH_CREATE_ACTIVITY:
+		st = cruddur_activities_create_activity_async(cl, &r.u.create, &opts, done, c);
+		break;
+	case BENCH_SHOW_ACTIVITY:
+		st = cruddur_activities_show_activity_async(cl, &r.u.show, &opts, done, c);
+		break;
+	case BENCH_USER_ACTIVITIES:
+		st = cruddur_users_user_activities_async(cl, &r.u.user_activities, &opts, done, c);
+		break;
+	default:
+		return CRUDDUR_INTERNAL;
+	}
+	return st == CRUDDUR_OK ? CRUDDUR_OK : outcome(st);
 }
 
 bench_method
@@ -135,18 +219,6 @@ bench_pick(bench_caller *c)
 		r -= o->weights[m];
 	}
 	return BENCH_HOME_FEED;
-}
-
-int
-bench_call(bench_caller *c, bench_method m)
-{
-	switch (m) {
-	case BENCH_HOME_FEED: return call_home_feed(c);
-	case BENCH_CREATE_ACTIVITY: return call_create_activity(c);
-	case BENCH_SHOW_ACTIVITY: return call_show_activity(c);
-	case BENCH_USER_ACTIVITIES: return call_user_activities(c);
-	default: return CRUDDUR_INTERNAL;
-	}
 }
 
 /* One HomeFeed page of `limit` rows; prints why on failure. */

@@ -1,24 +1,31 @@
 /*
- * load.c - the callers and the clock of a run.
+ * load.c - the clock of a run, and the blocking callers of --sync.
  *
- * The main thread starts opt.concurrency caller threads, lets them run
- * opt.warmup_s unmeasured, then opens the measuring window for
- * opt.duration_s and closes it. A call counts if it was sent (or, in the
- * open loop, was due to be sent) inside the window and finished before
- * the window closed.
+ * The main thread starts the load (chains.c's async calls by default, or
+ * with --sync opt.concurrency caller threads), lets it run opt.warmup_s
+ * unmeasured, then opens the measuring window for opt.duration_s and
+ * closes it; it only keeps the clock and the progress line. A call counts
+ * if it was sent (or, in the open loop, was due to be sent) inside the
+ * window and finished before the window closed (bench_record).
  *
  * Closed loop (default): each caller sends its next call as soon as the
- * previous one returns; latency is from send to reply.
+ * previous one ends; latency is from send to reply.
  *
  * Open loop (--rate R): calls are due on a fixed schedule, slot k at
- * base + k/R, shared by all callers through one atomic counter. A caller
- * takes the next slot, sleeps until it is due (or not at all when it is
- * late), calls, and records the latency from the slot's due time: when
- * the server stalls, the callers fall behind and every late call carries
- * the stall in its latency. Slots that fell due inside the window but
- * were never sent (all callers busy until the end) are recorded too, with
- * the time they waited until the window closed, so that a stall at the
- * end is not hidden either.
+ * base + k/R, and latency is taken from the slot's due time: when the
+ * server stalls, the calls fall behind and every late call carries the
+ * stall in its latency. At most C calls are in flight; a slot that is due
+ * while all C are busy waits, and is late when it is sent. Slots that fell
+ * due inside the window but were never sent (all callers busy until the
+ * end) are recorded too, with the time they waited until the window
+ * closed, so that a stall at the end is not hidden either.
+ *
+ * --sync: each of the C callers is a thread blocked in the generated
+ * blocking stub; in the open loop the threads share the schedule through
+ * one atomic counter, each taking the next slot, sleeping until it is due
+ * (or not at all when it is late) and calling. Kept to compare with the
+ * async load: a thread per call in flight costs the client a context
+ * switch or more per call.
  *
  * Threads share only atomics; each caller writes its own histogram.
  */
@@ -37,8 +44,8 @@ bench_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void
-sleep_until_ns(int64_t t)
+void
+bench_sleep_until_ns(int64_t t)
 {
 	struct timespec ts = { (time_t)(t / 1000000000), (long)(t % 1000000000) };
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
@@ -48,14 +55,14 @@ sleep_until_ns(int64_t t)
 /* Base of the open-loop schedule: the moment the warm-up starts. */
 static int64_t schedule_base_ns;
 
-static int64_t
-slot_due_ns(const bench *b, uint64_t k)
+int64_t
+bench_slot_due_ns(const bench *b, uint64_t k)
 {
 	return schedule_base_ns + (int64_t)((double)k * 1e9 / b->opt.rate);
 }
 
-static void
-record(bench_caller *c, bench_method m, int out, int64_t from_ns, int64_t to_ns)
+void
+bench_record(bench_caller *c, bench_method m, int out, int64_t from_ns, int64_t to_ns)
 {
 	bench *b = c->b;
 
@@ -79,16 +86,32 @@ caller_main(void *arg)
 	while (!atomic_load(&b->stop)) {
 		int64_t from = bench_now_ns();
 		if (b->opt.rate > 0) {
-			from = slot_due_ns(b, atomic_fetch_add(&b->next_slot, 1));
-			sleep_until_ns(from);
+			from = bench_slot_due_ns(b, atomic_fetch_add(&b->next_slot, 1));
+			bench_sleep_until_ns(from);
 			if (atomic_load(&b->stop))
 				break;
 		}
 		bench_method m = bench_pick(c);
 		int          out = bench_call(c, m);
-		record(c, m, out, from, bench_now_ns());
+		bench_record(c, m, out, from, bench_now_ns());
 	}
 	return NULL;
+}
+
+/* --sync: starts the caller threads; returns how many started. */
+static int
+callers_start(bench *b)
+{
+	int started = 0;
+
+	for (; started < b->opt.concurrency; started++) {
+		bench_caller *c = &b->callers[started];
+		if (pthread_create(&c->thread, NULL, caller_main, c) != 0) {
+			fprintf(stderr, "cruddur-bench: cannot start caller %d\n", started);
+			break;
+		}
+	}
+	return started;
 }
 
 /* Open loop: the due slots nobody sent, recorded as waiting till the end. */
@@ -97,7 +120,7 @@ record_unsent(bench *b)
 {
 	uint64_t k = atomic_load(&b->next_slot);
 	for (;; k++) {
-		int64_t due = slot_due_ns(b, k);
+		int64_t due = bench_slot_due_ns(b, k);
 		if (due >= b->end_ns)
 			break;
 		if (due >= b->start_ns)
@@ -111,7 +134,7 @@ wait_showing(bench *b, const char *phase, int64_t t)
 {
 	while (bench_now_ns() < t) {
 		int64_t next = bench_now_ns() + 1000000000;
-		sleep_until_ns(next < t ? next : t);
+		bench_sleep_until_ns(next < t ? next : t);
 		if (!b->opt.progress)
 			continue;
 		double secs = (double)(bench_now_ns() - b->start_ns) / 1e9;
@@ -133,15 +156,16 @@ bench_load_run(bench *b)
 
 	b->start_ns = INT64_MAX; /* nothing counts during the warm-up */
 	schedule_base_ns = bench_now_ns();
-	for (; started < n; started++) {
-		bench_caller *c = &b->callers[started];
+	for (int i = 0; i < n; i++) {
+		bench_caller *c = &b->callers[i];
 		c->b = b;
-		c->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(started + 1) ^ (uint64_t)schedule_base_ns;
-		if (pthread_create(&c->thread, NULL, caller_main, c) != 0) {
-			fprintf(stderr, "cruddur-bench: cannot start caller %d\n", started);
-			rv = -1;
-			break;
-		}
+		c->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)schedule_base_ns;
+	}
+	if (b->opt.sync) {
+		started = callers_start(b);
+		rv = started == n ? 0 : -1;
+	} else {
+		rv = bench_async_start(b);
 	}
 	if (rv == 0) {
 		wait_showing(b, "warm-up", schedule_base_ns + (int64_t)(b->opt.warmup_s * 1e9));
@@ -152,8 +176,12 @@ bench_load_run(bench *b)
 		atomic_store(&b->measuring, false);
 	}
 	atomic_store(&b->stop, true);
-	for (int i = 0; i < started; i++)
-		pthread_join(b->callers[i].thread, NULL);
+	if (b->opt.sync) {
+		for (int i = 0; i < started; i++)
+			pthread_join(b->callers[i].thread, NULL);
+	} else {
+		bench_async_wait(b);
+	}
 	if (b->opt.progress)
 		fprintf(stderr, "\r%70s\r", "");
 	if (rv == 0 && b->opt.rate > 0)

@@ -6,7 +6,8 @@
  *   histograms and counters -> print the line or the JSON report.
  *
  * One cruddur_client is shared by all callers, as a service calling
- * cruddurd would share it (libcruddur opens one nng context per call).
+ * cruddurd would share it (libcruddur gives each call its own nng
+ * context). The client is closed only after every call has ended.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  *
  * Flags are an interface (issue 5): --server (repeatable), --concurrency,
  * --duration, --warmup, --rate, --method, --limit, --handle, --name,
- * --json, --deadline, --help. Numbers are checked strictly: a typo is a
+ * --json, --deadline, --sync, --help. Numbers are checked strictly: a typo is a
  * usage error (exit 2), never a silently different benchmark.
  */
 #include <errno.h>
@@ -35,23 +35,30 @@ help(FILE *f)
 	    "usage: cruddur-bench [--server URL]... [--concurrency C] [--duration S]\n"
 	    "                     [--warmup S] [--rate R] [--method SPEC] [--limit N]\n"
 	    "                     [--handle H] [--name NAME] [--deadline MS] [--json]\n"
+	    "                     [--sync]\n"
 	    "\n"
 	    "Load on a cruddurd through libcruddur's generated stubs. Every reply is\n"
 	    "checked (status OK and the expected number of rows); errors are counted by\n"
-	    "status. Prints one line on stdout:\n"
+	    "status. The calls are async (the *_async stubs): each call's callback starts\n"
+	    "the next, and no thread waits on a call; --sync uses C threads blocked in\n"
+	    "the blocking stubs instead, to compare. Prints one line on stdout:\n"
 	    "    NAME req_per_s p50_us p99_us\n"
 	    "and the errors by status on stderr. Exit 0 when every call succeeded, 1 when\n"
 	    "some failed or came back wrong (the line is printed either way), 2 on a\n"
 	    "usage error. It measures; it never judges speed.\n"
 	    "\n"
 	    "  --server URL       server to call (repeatable; default tcp://127.0.0.1:7432)\n"
-	    "  --concurrency C    callers, each with one call in flight (default 16)\n"
+	    "  --concurrency C    calls in flight: C chains of calls, each started by the\n"
+	    "                     previous one's callback (with --sync: C threads)\n"
+	    "                     (default 16)\n"
 	    "  --duration S       seconds measured (default 10; fractions allowed)\n"
 	    "  --warmup S         seconds of load before measuring (default 1)\n"
 	    "  --rate R           open loop: R calls/s in total on a fixed schedule, each\n"
 	    "                     latency taken from its intended send time, so a stall\n"
 	    "                     shows in the percentiles (coordinated omission is not\n"
-	    "                     hidden); C bounds the calls in flight (default: closed loop)\n"
+	    "                     hidden); one thread sends each call when it is due, at\n"
+	    "                     most C in flight, a due call waiting while C are\n"
+	    "                     (default: closed loop)\n"
 	    "  --method SPEC      HomeFeed (default), CreateActivity, ShowActivity,\n"
 	    "                     UserActivities, or a weighted mix METHOD:W,METHOD:W,...\n"
 	    "  --limit N          page size of HomeFeed and UserActivities (default 20)\n"
@@ -60,6 +67,8 @@ help(FILE *f)
 	    "  --deadline MS      deadline of each call (default 5000)\n"
 	    "  --json             a full report on stdout instead of the line: p50, p90,\n"
 	    "                     p99, p99.9, max, the latency histogram, errors by status\n"
+	    "  --sync             blocking calls from C caller threads (the old load, for\n"
+	    "                     comparison); same line, same report\n"
 	    "\n"
 	    "examples:\n"
 	    "  cruddur-bench --server tcp://127.0.0.1:7432 --concurrency 16 --duration 10\n"
@@ -214,6 +223,10 @@ bench_options_parse(bench_options *o, int argc, char **argv)
 		}
 		if (strcmp(a, "--json") == 0) {
 			o->json = true;
+			continue;
+		}
+		if (strcmp(a, "--sync") == 0) {
+			o->sync = true;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0)

@@ -1,58 +1,84 @@
 /*
- * call_slots.c - a free list of (context, aio) pairs; see call_slots.h.
+ * call_slots.c - free lists of (context, aio) pairs; see call_slots.h.
  *
- * Locking: s->mtx guards the free list and `closed`; a taken slot belongs
- * to the calling thread until it gives it back. Closing a context and
- * closing the socket both happen under s->mtx: nng 1.5 panics when the two
- * run at once.
+ * Locking: s->mtx guards the two free lists and is held only to push or
+ * pop, never across an nng call, so an aio callback that gives a slot back
+ * cannot wait on a thread that is inside nng_close. A taken slot belongs
+ * to its call until it is given back. Closing a context and closing the
+ * socket exclude each other through s->closed and s->ctx_closing (both
+ * sequentially consistent: each side writes its own flag, then reads the
+ * other's, so at least one of them sees the other).
  */
+#include <sched.h>
 #include <stdlib.h>
 
 #include "call_slots.h"
 
 void
-call_slots_init(call_slots *s)
+call_slots_init(call_slots *s, size_t async_size, void (*async_cb)(void *))
 {
 	pthread_mutex_init(&s->mtx, NULL);
-	s->free_list = NULL;
-	s->closed = false;
+	s->sync = (call_slot_list){ .free = NULL, .size = sizeof(call_slot), .cb = NULL };
+	s->async = (call_slot_list){ .free = NULL, .size = async_size, .cb = async_cb };
+	atomic_init(&s->closed, false);
+	atomic_init(&s->ctx_closing, 0);
 }
 
-/* Frees a slot; its context too unless the socket took it already. */
+/* Closes slot's context unless the socket took it already. */
 static void
-slot_close(call_slots *s, call_slot *slot)
+ctx_close(call_slots *s, call_slot *slot)
 {
-	nng_aio_free(slot->aio);
-	pthread_mutex_lock(&s->mtx);
-	if (!s->closed)
+	if (!slot->ctx_open)
+		return;
+	slot->ctx_open = false;
+	atomic_fetch_add(&s->ctx_closing, 1);
+	if (!atomic_load(&s->closed))
 		nng_ctx_close(slot->ctx);
-	pthread_mutex_unlock(&s->mtx);
-	free(slot);
+	atomic_fetch_sub(&s->ctx_closing, 1);
 }
 
 int
-call_slot_take(call_slots *s, nng_socket sock, call_slot **out)
+call_slot_reopen(call_slot *slot, nng_socket sock)
+{
+	int rv;
+
+	if (slot->ctx_open)
+		return 0;
+	if ((rv = nng_ctx_open(&slot->ctx, sock)) == 0)
+		slot->ctx_open = true;
+	return rv;
+}
+
+/* A new slot of list l, its context not yet open. */
+static call_slot *
+slot_new(call_slot_list *l)
+{
+	call_slot *slot = calloc(1, l->size);
+
+	if (slot == NULL)
+		return NULL;
+	/* The callback gets the slot: the async struct begins with it. */
+	if (nng_aio_alloc(&slot->aio, l->cb, l->cb != NULL ? slot : NULL) != 0) {
+		free(slot);
+		return NULL;
+	}
+	return slot;
+}
+
+int
+call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **out)
 {
 	call_slot *slot;
 	int        rv;
 
 	pthread_mutex_lock(&s->mtx);
-	if ((slot = s->free_list) != NULL)
-		s->free_list = slot->next;
+	if ((slot = l->free) != NULL)
+		l->free = slot->next;
 	pthread_mutex_unlock(&s->mtx);
-	if (slot != NULL) {
-		*out = slot;
-		return 0;
-	}
-	if ((slot = calloc(1, sizeof(*slot))) == NULL)
+	if (slot == NULL && (slot = slot_new(l)) == NULL)
 		return NNG_ENOMEM;
-	if ((rv = nng_ctx_open(&slot->ctx, sock)) != 0) {
-		free(slot);
-		return rv;
-	}
-	if ((rv = nng_aio_alloc(&slot->aio, NULL, NULL)) != 0) {
-		nng_ctx_close(slot->ctx);
-		free(slot);
+	if ((rv = call_slot_reopen(slot, sock)) != 0) {
+		call_slot_give(s, l, slot); /* keep the aio for later */
 		return rv;
 	}
 	*out = slot;
@@ -60,38 +86,53 @@ call_slot_take(call_slots *s, nng_socket sock, call_slot **out)
 }
 
 void
-call_slot_give(call_slots *s, call_slot *slot, bool reusable)
+call_slot_fail(call_slots *s, call_slot *slot)
 {
-	if (!reusable) {
-		slot_close(s, slot);
-		return;
-	}
+	ctx_close(s, slot);
+}
+
+void
+call_slot_give(call_slots *s, call_slot_list *l, call_slot *slot)
+{
 	pthread_mutex_lock(&s->mtx);
-	slot->next = s->free_list;
-	s->free_list = slot;
+	slot->next = l->free;
+	l->free = slot;
 	pthread_mutex_unlock(&s->mtx);
 }
 
 void
 call_slots_close_socket(call_slots *s, nng_socket sock)
 {
-	pthread_mutex_lock(&s->mtx);
-	s->closed = true;
+	atomic_store(&s->closed, true);
+	/* A context close that began before it saw `closed` ends quickly:
+	 * nng_ctx_close waits for nothing of ours. */
+	while (atomic_load(&s->ctx_closing) > 0)
+		sched_yield();
 	nng_close(sock);
-	pthread_mutex_unlock(&s->mtx);
+}
+
+static void
+list_free(call_slot_list *l)
+{
+	call_slot *slot = l->free;
+
+	while (slot != NULL) {
+		call_slot *next = slot->next;
+		/* Waits for the aio's callback, if one is still returning. */
+		nng_aio_free(slot->aio);
+		if (slot->timer != NULL)
+			nng_aio_free(slot->timer);
+		free(slot);
+		slot = next;
+	}
+	l->free = NULL;
 }
 
 void
 call_slots_fini(call_slots *s)
 {
-	call_slot *slot = s->free_list;
-
-	s->closed = true; /* the socket is closed by now */
-	while (slot != NULL) {
-		call_slot *next = slot->next;
-		slot_close(s, slot);
-		slot = next;
-	}
-	s->free_list = NULL;
+	/* The socket is closed by now, and its contexts with it. */
+	list_free(&s->sync);
+	list_free(&s->async);
 	pthread_mutex_destroy(&s->mtx);
 }

@@ -1,14 +1,19 @@
 /*
  * client.c - libcruddur's transport: one REQ socket, one context per call
- * at a time (kept between calls: call_slots.c).
+ * at a time (kept between calls: call_slots.c); the steps every call takes
+ * (client_impl.h); and the blocking call.
  *
- * A call packs the request into a RequestEnvelope, sends it on a fresh nng
- * context with the call's deadline as the aio timeout, and unpacks the
+ * A call packs the request into a RequestEnvelope, sends it on a context of
+ * its own with the call's deadline as the aio timeout, and unpacks the
  * ResponseEnvelope. The socket's timed resend is off (NNG_OPT_REQ_RESENDTIME
  * infinite): a resent request would run a write twice. See docs/PROTOCOL.md.
+ * The blocking call waits on an aio without a callback, which nng completes
+ * inline, waking the caller directly; the async call (call_async.c) takes
+ * the same steps from an aio callback.
  *
  * Thread-safety: the socket and its dialers are nng's and thread-safe; the
- * only other shared state is the request id counter, an atomic.
+ * other shared state is atomics (the request id counter, the count of calls
+ * in progress, `closing`) and the slot free lists (call_slots.c's lock).
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,60 +29,21 @@
 
 #include "cruddur/client.h"
 #include "cruddur/v1/rpc.pb-c.h"
-#include "call_slots.h"
+#include "client_impl.h"
 #include "envelope.h"
 
 #define MAX_DIALERS 16
-/* Servers may take this long to answer once the deadline they were sent has
- * passed (the reply saying DEADLINE_EXCEEDED has to travel back). */
-#define REPLY_GRACE_MS 250
-/* Calls without side effects are tried this many more times on UNAVAILABLE,
- * after 50 ms, then 100 ms, within the call's deadline. */
-#define RETRY_ATTEMPTS 2
-#define RETRY_BACKOFF_MS 50
 
-struct cruddur_client {
-	nng_socket       sock;
-	/* Calls in progress, and whether close has begun: close waits for the
-	 * count to reach zero before it frees the client. */
-	atomic_int       active;
-	atomic_bool      closing;
-	atomic_uint_least64_t next_request_id;
-	size_t           max_request_bytes;
-	call_slots       slots; /* contexts and aios kept between calls */
-};
-
-static cruddur_status call_fail(cruddur_call_opts *opts, cruddur_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static cruddur_status
-call_fail(cruddur_call_opts *opts, cruddur_status st, const char *fmt, ...)
+cruddur_status
+call_fail(cruddur_call_opts *out, cruddur_status st, const char *fmt, ...)
 {
-	if (opts != NULL) {
+	if (out != NULL) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(opts->message, sizeof(opts->message), fmt, ap);
+		vsnprintf(out->message, sizeof(out->message), fmt, ap);
 		va_end(ap);
 	}
 	return st;
-}
-
-static cruddur_status
-status_from_nng(int rv)
-{
-	switch (rv) {
-	case NNG_ETIMEDOUT:
-		return CRUDDUR_DEADLINE_EXCEEDED;
-	case NNG_ECLOSED:
-	case NNG_ECANCELED:
-		return CRUDDUR_CANCELLED;
-	case NNG_ENOMEM:
-		return CRUDDUR_RESOURCE_EXHAUSTED;
-	case NNG_EMSGSIZE:
-		return CRUDDUR_RESOURCE_EXHAUSTED;
-	default:
-		return CRUDDUR_UNAVAILABLE;
-	}
 }
 
 static uint64_t
@@ -213,7 +179,7 @@ cruddur_client_open_config(cruddur_client **out, const cruddur_client_config *cf
 	atomic_init(&c->next_request_id, request_id_seed());
 	atomic_init(&c->active, 0);
 	atomic_init(&c->closing, false);
-	call_slots_init(&c->slots);
+	call_slots_init(&c->slots, call_async_slot_size(), call_async_cb);
 	c->max_request_bytes = CRUDDUR_DEFAULT_MAX_REQUEST_BYTES;
 	set_socket_options(c);
 	if ((st = dial_all(c, cfg, tls, err, errlen)) != CRUDDUR_OK) {
@@ -260,112 +226,142 @@ cruddur_message_free(void *message)
 		protobuf_c_message_free_unpacked(message, NULL);
 }
 
-/* Builds the envelope for req; *out is a new nng message. */
-static cruddur_status
-build_request(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
-    uint32_t deadline_ms, cruddur_call_opts *opts, uint64_t id, nng_msg **out)
+uint32_t
+call_deadline_ms(const cruddur_call_opts *opts)
 {
-	Cruddur__V1__RequestEnvelope env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
-	Cruddur__V1__MetadataEntry   entries[32];
-	Cruddur__V1__MetadataEntry  *entry_ptrs[32];
-	size_t                       body_len;
-	uint8_t                     *body;
-	cruddur_status               st = CRUDDUR_OK;
-
-	if (req->descriptor != method->input)
-		return call_fail(opts, CRUDDUR_INVALID_ARGUMENT, "%s takes %s, not %s",
-		    method->full_name, method->input->name, req->descriptor->name);
-	if (opts != NULL && opts->n_metadata > 32)
-		return call_fail(opts, CRUDDUR_INVALID_ARGUMENT, "at most 32 metadata entries");
-	if ((body = envelope_pack_alloc(req, &body_len)) == NULL)
-		return call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-
-	env.method = (char *)method->full_name;
-	env.request_id = id;
-	env.deadline_ms = deadline_ms;
-	env.body.data = body;
-	env.body.len = body_len;
-	if (opts != NULL) {
-		for (size_t i = 0; i < opts->n_metadata; i++) {
-			cruddur__v1__metadata_entry__init(&entries[i]);
-			entries[i].key = (char *)opts->metadata[i].key;
-			entries[i].value = (char *)opts->metadata[i].value;
-			entry_ptrs[i] = &entries[i];
-		}
-		env.n_metadata = opts->n_metadata;
-		env.metadata = entry_ptrs;
-	}
-	if (protobuf_c_message_get_packed_size(&env.base) > c->max_request_bytes)
-		st = call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED,
-		    "request of %zu bytes exceeds the limit of %zu bytes",
-		    protobuf_c_message_get_packed_size(&env.base), c->max_request_bytes);
-	else if (envelope_to_msg(&env.base, out) != 0)
-		st = call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	free(body);
-	return st;
+	uint32_t ms = opts != NULL && opts->deadline_ms != 0 ? opts->deadline_ms
+	                                                     : CRUDDUR_DEFAULT_DEADLINE_MS;
+	/* nng's timeouts are int32 milliseconds. */
+	return ms > CRUDDUR_MAX_DEADLINE_MS ? CRUDDUR_MAX_DEADLINE_MS : ms;
 }
 
-static int64_t
-mono_ms(void)
+int64_t
+call_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* How long to wait for the server: the time left, plus the grace the
- * server's own DEADLINE_EXCEEDED reply needs; never negative, which nng
- * would take as "forever". */
-static nng_duration
-wait_ms(int64_t end_ms)
+uint32_t
+call_left_ms(int64_t end_ms)
 {
-	int64_t ms = end_ms - mono_ms() + REPLY_GRACE_MS;
+	int64_t left = end_ms - call_mono_ms();
+	return (uint32_t)(left > 0 ? left : 1);
+}
+
+/* Never negative, which nng would take as "forever". */
+nng_duration
+call_wait_ms(int64_t end_ms)
+{
+	int64_t ms = end_ms - call_mono_ms() + REPLY_GRACE_MS;
 	return (nng_duration)(ms > 1 ? ms : 1);
 }
 
+/* Packs env into *out unless it is larger than the client allows. */
 static cruddur_status
-exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, cruddur_call_opts *opts)
+envelope_to_request(cruddur_client *c, const Cruddur__V1__RequestEnvelope *env, nng_msg **out,
+    cruddur_call_opts *err)
 {
-	call_slot *slot;
-	nng_aio   *aio;
-	int        rv;
+	size_t size = protobuf_c_message_get_packed_size(&env->base);
 
-	if ((rv = call_slot_take(&c->slots, c->sock, &slot)) != 0) {
-		nng_msg_free(msg);
-		return call_fail(opts, status_from_nng(rv), "cannot open context: %s", nng_strerror(rv));
-	}
-	aio = slot->aio;
-	/* One deadline for the whole exchange: what the send used up is not
-	 * given to the receive again. */
-	nng_aio_set_timeout(aio, wait_ms(end_ms));
-	nng_aio_set_msg(aio, msg);
-	nng_ctx_send(slot->ctx, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) != 0) {
-		nng_msg_free(nng_aio_get_msg(aio));
-		goto out;
-	}
-	nng_aio_set_timeout(aio, wait_ms(end_ms));
-	nng_ctx_recv(slot->ctx, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) == 0)
-		*reply = nng_aio_get_msg(aio);
-out:
-	/* A context that failed may hold a request nobody waits for: close it. */
-	call_slot_give(&c->slots, slot, rv == 0);
-	if (rv != 0 && atomic_load(&c->closing))
-		return call_fail(opts, CRUDDUR_CANCELLED, "the client was closed");
-	if (rv == NNG_ETIMEDOUT)
-		return call_fail(opts, CRUDDUR_DEADLINE_EXCEEDED, "no reply from the server in time");
-	if (rv != 0)
-		return call_fail(opts, status_from_nng(rv), "transport: %s", nng_strerror(rv));
+	if (c != NULL && size > c->max_request_bytes)
+		return call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED,
+		    "request of %zu bytes exceeds the limit of %zu bytes", size, c->max_request_bytes);
+	if (envelope_to_msg(&env->base, out) != 0)
+		return call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	return CRUDDUR_OK;
 }
 
-/* Unpacks the reply envelope and, on OK, its body. Frees reply. */
+cruddur_status
+call_build_request(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
+    const cruddur_call_opts *in, uint32_t deadline_ms, uint64_t id, nng_msg **out,
+    cruddur_call_opts *err)
+{
+	Cruddur__V1__RequestEnvelope env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
+	Cruddur__V1__MetadataEntry   entries[32];
+	Cruddur__V1__MetadataEntry  *entry_ptrs[32];
+	size_t                       body_len;
+	uint8_t                     *body;
+	cruddur_status               st;
+
+	if (req->descriptor != method->input)
+		return call_fail(err, CRUDDUR_INVALID_ARGUMENT, "%s takes %s, not %s",
+		    method->full_name, method->input->name, req->descriptor->name);
+	if (in != NULL && in->n_metadata > 32)
+		return call_fail(err, CRUDDUR_INVALID_ARGUMENT, "at most 32 metadata entries");
+	if ((body = envelope_pack_alloc(req, &body_len)) == NULL)
+		return call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+
+	env.method = (char *)method->full_name;
+	env.request_id = id;
+	env.deadline_ms = deadline_ms;
+	env.body.data = body;
+	env.body.len = body_len;
+	if (in != NULL) {
+		for (size_t i = 0; i < in->n_metadata; i++) {
+			cruddur__v1__metadata_entry__init(&entries[i]);
+			entries[i].key = (char *)in->metadata[i].key;
+			entries[i].value = (char *)in->metadata[i].value;
+			entry_ptrs[i] = &entries[i];
+		}
+		env.n_metadata = in->n_metadata;
+		env.metadata = entry_ptrs;
+	}
+	st = envelope_to_request(c, &env, out, err);
+	free(body);
+	return st;
+}
+
+cruddur_status
+call_rebuild_request(const nng_msg *sent, uint32_t deadline_ms, nng_msg **out,
+    cruddur_call_opts *err)
+{
+	Cruddur__V1__RequestEnvelope *env;
+	cruddur_status                st;
+
+	/* nng_msg_body does not change the message; its prototype lacks const. */
+	env = cruddur__v1__request_envelope__unpack(NULL, nng_msg_len(sent),
+	    nng_msg_body((nng_msg *)sent));
+	if (env == NULL)
+		return call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	env->deadline_ms = deadline_ms;
+	/* Its size was checked when it was first built. */
+	st = envelope_to_request(NULL, env, out, err);
+	cruddur__v1__request_envelope__free_unpacked(env, NULL);
+	return st;
+}
+
 static cruddur_status
-read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id, ProtobufCMessage **resp,
-    cruddur_call_opts *opts)
+status_from_nng(int rv)
+{
+	switch (rv) {
+	case NNG_ETIMEDOUT:
+		return CRUDDUR_DEADLINE_EXCEEDED;
+	case NNG_ECLOSED:
+	case NNG_ECANCELED:
+		return CRUDDUR_CANCELLED;
+	case NNG_ENOMEM:
+	case NNG_EMSGSIZE:
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	default:
+		return CRUDDUR_UNAVAILABLE;
+	}
+}
+
+cruddur_status
+call_transport_status(cruddur_client *c, int rv, cruddur_call_opts *err)
+{
+	if (atomic_load(&c->closing))
+		return call_fail(err, CRUDDUR_CANCELLED, "the client was closed");
+	if (rv == NNG_ETIMEDOUT)
+		return call_fail(err, CRUDDUR_DEADLINE_EXCEEDED, "no reply from the server in time");
+	return call_fail(err, status_from_nng(rv), "transport: %s", nng_strerror(rv));
+}
+
+cruddur_status
+call_read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id,
+    ProtobufCMessage **resp, cruddur_call_opts *err)
 {
 	Cruddur__V1__ResponseEnvelope *env;
 	cruddur_status                 st;
@@ -373,21 +369,20 @@ read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id, ProtobufCM
 	env = cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
 	nng_msg_free(reply);
 	if (env == NULL)
-		return call_fail(opts, CRUDDUR_INTERNAL, "the server's reply is not a ResponseEnvelope");
+		return call_fail(err, CRUDDUR_INTERNAL, "the server's reply is not a ResponseEnvelope");
 	st = (cruddur_status)env->status;
 	if (env->request_id != id && st == CRUDDUR_OK)
-		st = call_fail(opts, CRUDDUR_INTERNAL, "reply for request %llu, expected %llu",
+		st = call_fail(err, CRUDDUR_INTERNAL, "reply for request %llu, expected %llu",
 		    (unsigned long long)env->request_id, (unsigned long long)id);
 	else if (st != CRUDDUR_OK)
-		call_fail(opts, st, "%s", env->message[0] ? env->message : cruddur_status_name(st));
+		call_fail(err, st, "%s", env->message[0] ? env->message : cruddur_status_name(st));
 	else if ((*resp = protobuf_c_message_unpack(method->output, NULL, env->body.len,
 	              env->body.data)) == NULL)
-		st = call_fail(opts, CRUDDUR_INTERNAL, "the server's reply is not a %s",
+		st = call_fail(err, CRUDDUR_INTERNAL, "the server's reply is not a %s",
 		    method->output->name);
 	cruddur__v1__response_envelope__free_unpacked(env, NULL);
 	return st;
 }
-
 
 /* Whether req is a write that the server deduplicates: its message has a
  * string field named idempotency_key (not repeated, not in a oneof) and
@@ -405,38 +400,97 @@ has_idempotency_key(const ProtobufCMessage *req)
 	return key != NULL && key[0] != '\0';
 }
 
-/* Whether a failed attempt may be tried again: only calls without side
- * effects or writes that carry an idempotency key, and only when the
- * failure says nothing ran to completion or the server could not serve
- * (it is shutting down, or lost its database). A write without a key is
- * sent once: after a lost connection it may or may not have run. */
-static bool
-may_retry(const cruddur_method *method, const ProtobufCMessage *req, cruddur_status st, int attempt)
+bool
+call_retryable(const cruddur_method *method, const ProtobufCMessage *req)
 {
-	return (method->idempotent || has_idempotency_key(req)) && st == CRUDDUR_UNAVAILABLE &&
-	    attempt < RETRY_ATTEMPTS;
+	return method->idempotent || has_idempotency_key(req);
+}
+
+/* Only UNAVAILABLE is retried: it says nothing ran to completion or the
+ * server could not serve (it is shutting down, or lost its database). A
+ * write without a key is sent once: after a lost connection it may or may
+ * not have run. */
+int64_t
+call_retry_backoff(cruddur_client *c, bool retryable, cruddur_status st, int attempt,
+    int64_t end_ms)
+{
+	int64_t backoff = (int64_t)RETRY_BACKOFF_MS << attempt;
+
+	if (!retryable || st != CRUDDUR_UNAVAILABLE || attempt >= RETRY_ATTEMPTS ||
+	    end_ms - call_mono_ms() <= backoff || atomic_load(&c->closing))
+		return -1;
+	return backoff;
+}
+
+cruddur_status
+call_slot_for(cruddur_client *c, call_slot_list *l, call_slot **out, cruddur_call_opts *err)
+{
+	int rv = call_slot_take(&c->slots, l, c->sock, out);
+
+	if (rv == 0)
+		return CRUDDUR_OK;
+	return call_fail(err, atomic_load(&c->closing) ? CRUDDUR_CANCELLED : status_from_nng(rv),
+	    "cannot open context: %s", nng_strerror(rv));
+}
+
+/* One attempt's send and receive on a context of its own, waiting on an
+ * aio without a callback: nng completes it inline and wakes this thread
+ * directly. Consumes msg. */
+static cruddur_status
+exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, cruddur_call_opts *opts)
+{
+	call_slot     *slot;
+	nng_aio       *aio;
+	cruddur_status st;
+	int            rv;
+
+	if ((st = call_slot_for(c, &c->slots.sync, &slot, opts)) != CRUDDUR_OK) {
+		nng_msg_free(msg);
+		return st;
+	}
+	aio = slot->aio;
+	/* One deadline for the whole exchange: what the send used up is not
+	 * given to the receive again. */
+	nng_aio_set_timeout(aio, call_wait_ms(end_ms));
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(slot->ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		nng_msg_free(nng_aio_get_msg(aio));
+		goto out;
+	}
+	nng_aio_set_timeout(aio, call_wait_ms(end_ms));
+	nng_ctx_recv(slot->ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) == 0)
+		*reply = nng_aio_get_msg(aio);
+out:
+	/* A context that failed may hold a request nobody waits for. */
+	if (rv != 0)
+		call_slot_fail(&c->slots, slot);
+	call_slot_give(&c->slots, &c->slots.sync, slot);
+	return rv == 0 ? CRUDDUR_OK : call_transport_status(c, rv, opts);
 }
 
 static cruddur_status
 call_attempts(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
     ProtobufCMessage **resp, cruddur_call_opts *opts, uint64_t id, uint32_t deadline_ms)
 {
-	int64_t        end_ms = mono_ms() + deadline_ms;
+	int64_t        end_ms = call_mono_ms() + deadline_ms;
+	bool           retryable = call_retryable(method, req);
 	cruddur_status st;
 
 	for (int attempt = 0;; attempt++) {
 		nng_msg *msg = NULL, *reply = NULL;
-		int64_t  left = end_ms - mono_ms();
 		/* Each attempt carries the time that is really left. */
-		uint32_t left_ms = (uint32_t)(left > 0 ? left : 1);
-		if ((st = build_request(c, method, req, left_ms, opts, id, &msg)) != CRUDDUR_OK)
+		st = call_build_request(c, method, req, opts, call_left_ms(end_ms), id, &msg, opts);
+		if (st != CRUDDUR_OK)
 			return st;
 		st = exchange(c, msg, end_ms, &reply, opts);
 		if (st == CRUDDUR_OK)
-			st = read_reply(method, reply, id, resp, opts);
-		int64_t backoff = RETRY_BACKOFF_MS << attempt;
-		if (!may_retry(method, req, st, attempt) || end_ms - mono_ms() <= backoff ||
-		    atomic_load(&c->closing))
+			st = call_read_reply(method, reply, id, resp, opts);
+		int64_t backoff = call_retry_backoff(c, retryable, st, attempt, end_ms);
+		if (backoff < 0)
 			break;
 		struct timespec nap = { 0, (long)backoff * 1000000L };
 		nanosleep(&nap, NULL);
@@ -448,7 +502,6 @@ cruddur_status
 cruddur_client_call(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
     ProtobufCMessage **resp, cruddur_call_opts *opts)
 {
-	uint32_t       deadline_ms = CRUDDUR_DEFAULT_DEADLINE_MS;
 	uint64_t       id = atomic_fetch_add(&c->next_request_id, 1);
 	cruddur_status st;
 
@@ -456,16 +509,12 @@ cruddur_client_call(cruddur_client *c, const cruddur_method *method, const Proto
 	if (opts != NULL) {
 		opts->message[0] = '\0';
 		opts->request_id = id;
-		if (opts->deadline_ms != 0)
-			deadline_ms = opts->deadline_ms;
 	}
-	if (deadline_ms > CRUDDUR_MAX_DEADLINE_MS)
-		deadline_ms = CRUDDUR_MAX_DEADLINE_MS; /* nng's timeouts are int32 milliseconds */
 	atomic_fetch_add(&c->active, 1);
 	if (atomic_load(&c->closing))
 		st = call_fail(opts, CRUDDUR_CANCELLED, "the client is closing");
 	else
-		st = call_attempts(c, method, req, resp, opts, id, deadline_ms);
+		st = call_attempts(c, method, req, resp, opts, id, call_deadline_ms(opts));
 	atomic_fetch_sub(&c->active, 1);
 	/* A retry that succeeded leaves no message of the failed attempt. */
 	if (st == CRUDDUR_OK && opts != NULL)

@@ -6,11 +6,20 @@
  * (proto/cruddur/v1/rpc.proto), so the build runs this program on the
  * FileDescriptorSet that `protoc-c -o` writes for proto/, and it writes:
  *
- *   cruddur/stubs.h, stubs.c  one cruddur_method per RPC and one typed
- *                             function per RPC:
+ *   cruddur/stubs.h, stubs.c  one cruddur_method per RPC and two typed
+ *                             functions per RPC, blocking and async:
  *                               cruddur_status cruddur_activities_home_feed(
  *                                   cruddur_client *, const Req *, Resp **,
  *                                   cruddur_call_opts *);
+ *                               cruddur_status
+ *                               cruddur_activities_home_feed_async(
+ *                                   cruddur_client *, const Req *,
+ *                                   cruddur_call_opts *, cruddur_call_done,
+ *                                   void *arg);
+ *                             (the callback's response stays a
+ *                             ProtobufCMessage *: a typed callback would
+ *                             have to be called through a cast function
+ *                             pointer, which C does not allow)
  *   rpc_handlers.h, .c        the server's typed handler table (a struct of
  *                             function pointers, one per RPC) and the method
  *                             table the dispatcher searches, sorted by full
@@ -219,11 +228,17 @@ static void
 write_client(const char *dir, const file_set *set, const rpc *rpcs, size_t n)
 {
 	FILE *h = open_out(dir, "cruddur/stubs.h");
-	fprintf(h, "/*\n * Typed client stubs, one per RPC. Each sends its request to the\n"
-	           " * server, waits for the reply or the deadline, and returns its status.\n"
-	           " * On CRUDDUR_OK *resp is a new message: free it with cruddur_message_free.\n"
-	           " * On any other status *resp is NULL and opts->message (when opts is given)\n"
-	           " * says why. opts may be NULL.\n */\n");
+	fprintf(h, "/*\n * Typed client stubs, two per RPC.\n *\n"
+	           " * cruddur_SERVICE_METHOD sends its request to the server, waits for the\n"
+	           " * reply or the deadline, and returns its status. On CRUDDUR_OK *resp is a\n"
+	           " * new message: free it with cruddur_message_free. On any other status\n"
+	           " * *resp is NULL and opts->message (when opts is given) says why. opts may\n"
+	           " * be NULL.\n *\n"
+	           " * cruddur_SERVICE_METHOD_async sends the request and returns at once;\n"
+	           " * done(arg, status, resp, result) is called when the call ends, with resp\n"
+	           " * the method's response type (cast it) on CRUDDUR_OK. The rules are\n"
+	           " * cruddur_client_call_async's (cruddur/client.h): on a non-OK return done\n"
+	           " * is not called; otherwise exactly once, on an nng thread.\n */\n");
 	fprintf(h, "#ifndef CRUDDUR_STUBS_H\n#define CRUDDUR_STUBS_H\n\n#include \"cruddur/client.h\"\n");
 	write_includes(h, set);
 	fprintf(h, "\n");
@@ -231,8 +246,10 @@ write_client(const char *dir, const file_set *set, const rpc *rpcs, size_t n)
 		const rpc *r = &rpcs[i];
 		fprintf(h, "/* %s%s */\nextern const cruddur_method cruddur_method_%s;\n", r->full_name,
 		    r->idempotent ? " (no side effects: retried when safe)" : "", r->c_name);
-		fprintf(h, "cruddur_status cruddur_%s(cruddur_client *client,\n    const %s *req, %s **resp,\n    cruddur_call_opts *opts);\n\n",
+		fprintf(h, "cruddur_status cruddur_%s(cruddur_client *client,\n    const %s *req, %s **resp,\n    cruddur_call_opts *opts);\n",
 		    r->c_name, r->in_type, r->out_type);
+		fprintf(h, "cruddur_status cruddur_%s_async(cruddur_client *client,\n    const %s *req, cruddur_call_opts *opts,\n    cruddur_call_done done, void *arg);\n\n",
+		    r->c_name, r->in_type);
 	}
 	fprintf(h, "/* Every method, sorted by full name. */\nextern const cruddur_method *const cruddur_methods[];\nextern const size_t cruddur_method_count;\n\n");
 	fprintf(h, "#endif /* CRUDDUR_STUBS_H */\n");
@@ -250,6 +267,10 @@ write_client(const char *dir, const file_set *set, const rpc *rpcs, size_t n)
 		           "\treturn cruddur_client_call(client, &cruddur_method_%s,\n"
 		           "\t    &req->base, (ProtobufCMessage **)resp, opts);\n}\n\n",
 		    r->c_name, r->in_type, r->out_type, r->c_name);
+		fprintf(c, "cruddur_status\ncruddur_%s_async(cruddur_client *client,\n    const %s *req, cruddur_call_opts *opts,\n    cruddur_call_done done, void *arg)\n{\n"
+		           "\treturn cruddur_client_call_async(client, &cruddur_method_%s,\n"
+		           "\t    &req->base, opts, done, arg);\n}\n\n",
+		    r->c_name, r->in_type, r->c_name);
 	}
 	fprintf(c, "const cruddur_method *const cruddur_methods[] = {\n");
 	for (size_t i = 0; i < n; i++)
