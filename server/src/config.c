@@ -39,6 +39,8 @@ usage(FILE *f)
 	    "  --metrics-listen URL   serve Prometheus metrics at URL/metrics (http://...)\n"
 	    "  --coalesce on|off      identical concurrent HomeFeed requests share one query,\n"
 	    "                         never one that started before them (default on)\n"
+	    "  --read-reactor on|off  serve HomeFeed from one epoll thread instead of the\n"
+	    "                         workers: no thread hand-off per request (default on)\n"
 	    "  --admin-token-file F   DbAdmin calls must carry the token in F (default\n"
 	    "                         $CRUDDUR_ADMIN_TOKEN); required with --env prod\n"
 	    "  --require-token        every call must carry the token, not only DbAdmin\n"
@@ -87,7 +89,7 @@ enum {
 	OPT_LISTEN = 256, OPT_DB, OPT_DB_REPLICA, OPT_ENV, OPT_SQL_DIR, OPT_WORKERS, OPT_CONTEXTS, OPT_QUEUE,
 	OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_TIMEOUT, OPT_MAX_REQUEST, OPT_DRAIN, OPT_LOG_LEVEL,
 	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_METRICS_LISTEN,
-	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_CONFIG, OPT_VERSION, OPT_HELP,
+	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_CONFIG, OPT_VERSION, OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -113,6 +115,7 @@ static const struct option long_options[] = {
 	{ "admin-token-file", required_argument, NULL, OPT_ADMIN_TOKEN_FILE },
 	{ "require-token", no_argument, NULL, OPT_REQUIRE_TOKEN },
 	{ "coalesce", required_argument, NULL, OPT_COALESCE },
+	{ "read-reactor", required_argument, NULL, OPT_READ_REACTOR },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -166,6 +169,13 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 			return -1;
 		}
 		feed_coalesce_set_enabled(strcmp(arg, "on") == 0);
+		return 0;
+	case OPT_READ_REACTOR:
+		if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0) {
+			fprintf(stderr, "cruddurd: --read-reactor is on or off, not \"%s\"\n", arg);
+			return -1;
+		}
+		cfg->read_reactor = strcmp(arg, "on") == 0;
 		return 0;
 	case OPT_CONFIG: return 0; /* read before the flags, by config_parse */
 	default: return -1;

@@ -5,6 +5,7 @@
  * deadline, body. Each failure is answered with the status a gRPC server
  * would give, and logged with the request's id when it has one.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,32 +87,6 @@ dispatch_status_reply(uint64_t request_id, cruddur_status st, const char *messag
 	return pack_reply(request_id, st, message, NULL);
 }
 
-/* Unpacks the body and runs the handler; fills ctx->message on failure. */
-static cruddur_status
-run_method(rpc_context *ctx, const rpc_method_entry *entry, ProtobufCMessage **resp_out)
-{
-	const ProtobufCMessageDescriptor *in = entry->method->input, *out = entry->method->output;
-	const Cruddur__V1__RequestEnvelope *env = ctx->envelope;
-	ProtobufCMessage *req, *resp;
-	cruddur_status    st;
-
-	ProtobufCAllocator a = arena_allocator(ctx->arena);
-	req = protobuf_c_message_unpack(in, &a, env->body.len, env->body.data);
-	if (req == NULL)
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
-		    "the request body is not a valid %s", in->name);
-	if ((st = auth_check_confirm(ctx, req)) != CRUDDUR_OK)
-		return st;
-	if ((resp = rpc_alloc(ctx, out->sizeof_message)) == NULL)
-		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	protobuf_c_message_init(out, resp);
-	st = entry->invoke(&ctx->server->handlers, ctx, req, resp);
-	/* A handler that finishes after the deadline still replies with what
-	 * it did: the work is done (a write committed), so the truth is sent. */
-	*resp_out = resp;
-	return st;
-}
-
 /* Metadata is for a few short values (a token); a request that sends
  * thousands is refused before anything looks at them one by one. */
 static cruddur_status
@@ -157,39 +132,201 @@ check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
 	return auth_check(ctx, *entry);
 }
 
+/* A request from its arrival to its reply, in its own arena. */
+struct rpc_call {
+	rpc_context             ctx;
+	const rpc_method_entry *entry;
+	ProtobufCMessage       *req, *resp;
+	cruddur_status          st;
+	int64_t                 received_us;
+	dispatch_reply_fn       reply_fn;
+	void                   *owner;
+	const fast_read        *fast;   /* when the read reactor serves it */
+	read_waiter             waiter; /* its place in the reactor */
+};
+
+/* Fails the call when its deadline has passed: it is not run. */
+static cruddur_status
+check_deadline(rpc_call *call)
+{
+	rpc_context *ctx = &call->ctx;
+
+	if (ctx->deadline_us != 0 && clock_mono_us() >= ctx->deadline_us)
+		return rpc_fail(ctx, CRUDDUR_DEADLINE_EXCEEDED,
+		    "deadline of %u ms passed before the call could run", ctx->envelope->deadline_ms);
+	return CRUDDUR_OK;
+}
+
+/* Decodes and checks everything the handler does not: envelope, method,
+ * credentials, deadline, body; makes the empty response. */
+static cruddur_status
+call_decode(rpc_call *call, nng_msg *msg)
+{
+	rpc_context                   *ctx = &call->ctx;
+	Cruddur__V1__RequestEnvelope *env = NULL;
+	const ProtobufCMessageDescriptor *in, *out;
+	cruddur_status                st;
+
+	if ((st = check_envelope(ctx, msg, &call->entry, &env)) != CRUDDUR_OK)
+		return st;
+	if (env->deadline_ms != 0)
+		ctx->deadline_us = call->received_us + (int64_t)env->deadline_ms * 1000;
+	if ((st = check_deadline(call)) != CRUDDUR_OK)
+		return st;
+	in = call->entry->method->input;
+	out = call->entry->method->output;
+	ProtobufCAllocator a = arena_allocator(ctx->arena);
+	call->req = protobuf_c_message_unpack(in, &a, env->body.len, env->body.data);
+	if (call->req == NULL)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
+		    "the request body is not a valid %s", in->name);
+	if ((st = auth_check_confirm(ctx, call->req)) != CRUDDUR_OK)
+		return st;
+	if ((call->resp = rpc_alloc(ctx, out->sizeof_message)) == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	protobuf_c_message_init(out, call->resp);
+	return CRUDDUR_OK;
+}
+
+/* Packs the reply, counts and logs the call, frees it, and hands the
+ * reply to its owner. */
+static void
+call_reply(rpc_call *call)
+{
+	rpc_context      *ctx = &call->ctx;
+	server           *s = ctx->server;
+	cruddur_status    st = call->st;
+	dispatch_reply_fn fn = call->reply_fn;
+	void             *owner = call->owner;
+	nng_msg          *reply;
+
+	/* A handler that finishes after the deadline still replies with what
+	 * it did: the work is done (a write committed), so the truth is sent. */
+	reply = pack_reply(ctx->request_id, st, ctx->message, st == CRUDDUR_OK ? call->resp : NULL);
+	int64_t us = clock_mono_us() - call->received_us;
+	metrics_record(s->metrics,
+	    call->entry != NULL ? (size_t)(call->entry - rpc_method_table) : SIZE_MAX, st, us);
+	if (st == CRUDDUR_OK)
+		log_info("msg=request id=%llu method=%s status=OK us=%lld",
+		    (unsigned long long)ctx->request_id, ctx->method->full_name, (long long)us);
+	else if (log_enabled(LOG_INFO)) {
+		char why[sizeof(ctx->message)];
+		log_write(LOG_INFO, "msg=request id=%llu method=%s status=%s us=%lld error=\"%s\"",
+		    (unsigned long long)ctx->request_id, ctx->method ? ctx->method->full_name : "-",
+		    cruddur_status_name(st), (long long)us, log_quotable(why, sizeof(why), ctx->message));
+	}
+	arena_free(ctx->arena); /* the call, its request, envelope and response */
+	fn(owner, reply);
+}
+
+/* read_done_fn: the reactor's result for a fast read. */
+static void
+fast_done(read_waiter *w, cruddur_status st, const char *msg, const PGresult *res)
+{
+	rpc_call *call = (rpc_call *)(void *)((char *)w - offsetof(rpc_call, waiter));
+
+	if (st == CRUDDUR_OK)
+		st = call->fast->fill(&call->ctx, call->req, res, call->resp);
+	else
+		rpc_fail(&call->ctx, st, "%s", msg);
+	call->st = st;
+	call_reply(call);
+}
+
+/* Hands the call to the read reactor if its method is a fast read; false
+ * if it must go to a worker. */
+static bool
+start_fast(rpc_call *call)
+{
+	server          *s = call->ctx.server;
+	size_t           index = (size_t)(call->entry - rpc_method_table);
+	const fast_read *fr = index < DISPATCH_MAX_METHODS ? s->fast_reads[index] : NULL;
+	read_query       q = { 0 };
+	cruddur_status   st;
+
+	if (fr == NULL || s->reactor == NULL)
+		return false;
+	call->fast = fr;
+	if ((st = fr->query(&call->ctx, call->req, &q)) == CRUDDUR_OK) {
+		call->waiter.done = fast_done;
+		call->waiter.deadline_us = call->ctx.deadline_us;
+		st = read_reactor_submit(s->reactor, &q, &call->waiter, call->ctx.message,
+		    sizeof(call->ctx.message));
+		if (st == CRUDDUR_OK)
+			return true; /* the call may be gone already: fast_done */
+	}
+	call->st = st;
+	call_reply(call);
+	return true;
+}
+
+rpc_call *
+dispatch_accept(server *s, nng_msg *req, int64_t received_us, bool fast, dispatch_reply_fn fn,
+    void *owner)
+{
+	arena    *a = arena_new();
+	rpc_call *call;
+
+	if (a == NULL || (call = arena_alloc(a, sizeof(*call))) == NULL) {
+		arena_free(a);
+		fn(owner, NULL);
+		return NULL;
+	}
+	memset(call, 0, sizeof(*call));
+	call->ctx.server = s;
+	call->ctx.arena = a;
+	call->received_us = received_us;
+	call->reply_fn = fn;
+	call->owner = owner;
+	if ((call->st = call_decode(call, req)) != CRUDDUR_OK) {
+		call_reply(call);
+		return NULL;
+	}
+	if (fast && start_fast(call))
+		return NULL;
+	return call;
+}
+
+void
+dispatch_run(rpc_call *call)
+{
+	/* The time spent queued counts: a call whose deadline passed while
+	 * it waited for a worker is not run. */
+	if ((call->st = check_deadline(call)) == CRUDDUR_OK)
+		call->st = call->entry->invoke(&call->ctx.server->handlers, &call->ctx, call->req,
+		    call->resp);
+	call_reply(call);
+}
+
+void
+dispatch_drop(rpc_call *call)
+{
+	arena_free(call->ctx.arena);
+}
+
+/* dispatch_reply_fn of dispatch_request: keeps the reply. */
+static void
+keep_reply(void *owner, nng_msg *reply)
+{
+	*(nng_msg **)owner = reply;
+}
+
 nng_msg *
 dispatch_request(server *s, nng_msg *req, int64_t received_us)
 {
-	rpc_context                   ctx = { .server = s };
-	Cruddur__V1__RequestEnvelope *env = NULL;
-	const rpc_method_entry       *entry = NULL;
-	ProtobufCMessage             *resp = NULL;
-	cruddur_status                st;
-	nng_msg                      *reply;
+	nng_msg  *reply = NULL;
+	rpc_call *call = dispatch_accept(s, req, received_us, false, keep_reply, &reply);
 
-	if ((ctx.arena = arena_new()) == NULL)
-		return NULL;
-	st = check_envelope(&ctx, req, &entry, &env);
-	if (st == CRUDDUR_OK && env->deadline_ms != 0) {
-		ctx.deadline_us = received_us + (int64_t)env->deadline_ms * 1000;
-		if (clock_mono_us() >= ctx.deadline_us)
-			st = rpc_fail(&ctx, CRUDDUR_DEADLINE_EXCEEDED,
-			    "deadline of %u ms passed before the call could run", env->deadline_ms);
-	}
-	if (st == CRUDDUR_OK)
-		st = run_method(&ctx, entry, &resp);
-	reply = pack_reply(ctx.request_id, st, ctx.message, resp);
-	int64_t us = clock_mono_us() - received_us;
-	metrics_record(s->metrics, entry != NULL ? (size_t)(entry - rpc_method_table) : SIZE_MAX, st, us);
-	if (st == CRUDDUR_OK)
-		log_info("msg=request id=%llu method=%s status=OK us=%lld",
-		    (unsigned long long)ctx.request_id, ctx.method->full_name, (long long)us);
-	else if (log_enabled(LOG_INFO)) {
-		char why[sizeof(ctx.message)];
-		log_write(LOG_INFO, "msg=request id=%llu method=%s status=%s us=%lld error=\"%s\"",
-		    (unsigned long long)ctx.request_id, ctx.method ? ctx.method->full_name : "-",
-		    cruddur_status_name(st), (long long)us, log_quotable(why, sizeof(why), ctx.message));
-	}
-	arena_free(ctx.arena); /* the request, its envelope and the response */
+	if (call != NULL)
+		dispatch_run(call);
 	return reply;
+}
+
+void
+dispatch_set_fast_read(server *s, const cruddur_method *method, const fast_read *fr)
+{
+	const rpc_method_entry *entry = dispatch_find_method(method->full_name);
+
+	if (entry != NULL && (size_t)(entry - rpc_method_table) < DISPATCH_MAX_METHODS)
+		s->fast_reads[entry - rpc_method_table] = fr;
 }

@@ -407,6 +407,39 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 	return CRUDDUR_RESOURCE_EXHAUSTED;
 }
 
+pool_try
+pool_try_acquire(pool *p, pool_conn **out)
+{
+	pool_conn    *c;
+	struct pollfd pfd = { .events = POLLIN };
+
+	*out = NULL;
+	pthread_mutex_lock(&p->mtx);
+	if (atomic_load(&p->cancel_all_us) != 0) {
+		pthread_mutex_unlock(&p->mtx);
+		return POOL_STOPPING;
+	}
+	if ((c = p->idle) == NULL) {
+		pool_try t = p->size < p->max_size ? POOL_MAY_GROW : POOL_BUSY;
+		pthread_mutex_unlock(&p->mtx);
+		return t;
+	}
+	/* The checks of conn_healthy that need no round trip. */
+	pfd.fd = PQsocket(c->pg);
+	if (PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) != PQTRANS_IDLE ||
+	    pfd.fd < 0 || poll(&pfd, 1, 0) != 0) {
+		pthread_mutex_unlock(&p->mtx);
+		return POOL_MAY_GROW;
+	}
+	p->idle = c->next;
+	p->nidle--;
+	p->in_use++;
+	pthread_mutex_unlock(&p->mtx);
+	c->next = NULL;
+	*out = c;
+	return POOL_TAKEN;
+}
+
 /* ---- release / reset ------------------------------------------------- */
 
 /*

@@ -27,6 +27,7 @@
 #ifndef CRUDDUR_POOL_H
 #define CRUDDUR_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -102,6 +103,23 @@ void pool_free(pool *p);
 cruddur_status pool_acquire(pool *p, int64_t deadline_us, pool_conn **out,
     char *msg, size_t msglen);
 
+/* What pool_try_acquire found. */
+typedef enum pool_try {
+	POOL_TAKEN,    /* *out is an idle connection, now the caller's */
+	POOL_MAY_GROW, /* none idle, but pool_acquire would find or make one */
+	POOL_BUSY,     /* every slot is in use: pool_acquire would wait */
+	POOL_STOPPING, /* pool_cancel_all was called: no new database work */
+} pool_try;
+
+/*
+ * Takes an idle connection without blocking: never connects, never waits,
+ * never does a round trip, so nng callbacks and the read reactor may call
+ * it. An idle connection with input pending (most likely closed by the
+ * server) is left for pool_acquire, which settles it with a round trip:
+ * that counts as POOL_MAY_GROW.
+ */
+pool_try pool_try_acquire(pool *p, pool_conn **out);
+
 /*
  * Gives c back; the caller must not use it afterwards. If the connection is
  * broken (PQstatus != CONNECTION_OK), is inside a transaction that ROLLBACK
@@ -152,5 +170,25 @@ int64_t pool_now_us(void);
  */
 cruddur_status pool_conn_exec(pool_conn *c, const db_statement *stmt,
     const char *const *params, PGresult **out, char *msg, size_t msglen);
+
+/*
+ * The same as pool_conn_exec, in two halves for a caller that waits on
+ * many connections at once (read_reactor.c). pool_conn_start sends stmt
+ * (or its PREPARE first) and returns at once: CRUDDUR_OK, or a failure
+ * with msg when nothing could be sent. params must stay valid until the
+ * statement is over. Then, each time PQsocket(pool_conn_pg(c)) is
+ * readable or *wait_ms (set by the last step) has passed, pool_conn_step:
+ * false means not over yet, true means over, with *st and on CRUDDUR_OK
+ * *out, as pool_conn_exec returns them. Deadline and pool_cancel_all
+ * apply as in pool_conn_exec; so does the connection's ownership.
+ */
+cruddur_status pool_conn_start(pool_conn *c, const db_statement *stmt,
+    const char *const *params, char *msg, size_t msglen);
+/* Marks c as not reusable: pool_release closes it. For a connection
+ * whose statement is left running. */
+void pool_conn_abandon(pool_conn *c);
+
+bool pool_conn_step(pool_conn *c, cruddur_status *st, PGresult **out, int *wait_ms,
+    char *msg, size_t msglen);
 
 #endif /* CRUDDUR_POOL_H */

@@ -3,11 +3,17 @@
  * past the call's deadline (pool_conn_set_deadline) nor past a server stop
  * (pool_cancel_all).
  *
- * Statements are prepared on a connection the first time it runs them and
- * remembered in its `prepared` bit set. Both PREPARE and the statement are
- * sent without waiting; result_until then waits for the answer and cancels
- * the command (PQcancel) once the limit passes. A pool_conn belongs to the
- * thread that acquired it, so nothing here takes a lock.
+ * One state machine serves both kinds of caller. pool_conn_start sends
+ * the statement, or its PREPARE first when this connection has not
+ * prepared it yet (remembered in its `prepared` bit set); pool_conn_step
+ * reads what arrived and either says "wait for the socket again, at most
+ * this long" or gives the outcome. Workers run it to the end at once
+ * (pool_conn_exec, with poll); the read reactor (read_reactor.c) calls
+ * pool_conn_step whenever epoll says the socket is readable, so that one
+ * thread can wait on many statements. Once the limit passes, the command
+ * is cancelled (PQcancel), again each second, and given up after 5 s.
+ * A pool_conn belongs to the thread that acquired it (or to the reactor
+ * while a statement of its runs), so nothing here takes a lock.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -33,38 +39,16 @@ result_sqlstate_is(const PGresult *res, const char *code)
 	return s != NULL && strcmp(s, code) == 0;
 }
 
-static PGresult *prepare_until(pool_conn *c, const db_statement *stmt);
-static cruddur_status abandoned_status(const pool_conn *c, char *msg, size_t msglen);
-
-/* Prepares stmt on c unless it already is. */
-static cruddur_status
-stmt_prepare(pool_conn *c, const db_statement *stmt, char *msg, size_t msglen)
-{
-	uint64_t bit = UINT64_C(1) << stmt->id;
-	cruddur_status st;
-	PGresult *res;
-
-	if (c->prepared & bit)
-		return CRUDDUR_OK;
-	res = prepare_until(c, stmt);
-	if (c->abandoned)
-		return abandoned_status(c, msg, msglen);
-	st = db_error_status(res, c->pg, msg, msglen);
-	/* 42P05: a statement of that name exists already; names are unique
-	 * in the caller's table, so it is this one. */
-	if (st != CRUDDUR_OK && res != NULL && result_sqlstate_is(res, "42P05") &&
-	    PQtransactionStatus(c->pg) == PQTRANS_IDLE)
-		st = CRUDDUR_OK;
-	PQclear(res);
-	if (st == CRUDDUR_OK)
-		c->prepared |= bit;
-	return st;
-}
-
 void
 pool_conn_set_deadline(pool_conn *c, int64_t deadline_us)
 {
 	c->deadline_us = deadline_us;
+}
+
+void
+pool_conn_abandon(pool_conn *c)
+{
+	c->abandoned = true;
 }
 
 /* Asks the server to cancel what c is running. Best effort: the query may
@@ -94,71 +78,62 @@ conn_limit_us(const pool_conn *c)
 }
 
 /*
- * Waits for the result of the command just sent on c, but not past
- * conn_limit_us: when that passes before the result is in, the command is
- * cancelled (the server then fails it with 57014, which db_error_status
- * reports as DEADLINE_EXCEEDED). The limit is read again at each wake-up
- * (at least every 200 ms), so pool_cancel_all reaches a waiting command.
- * NULL when the connection failed.
+ * One look at the command in flight on c: reads what has arrived and, once
+ * conn_limit_us has passed, cancels it (again each second: a cancel that
+ * arrives before the backend starts the query is dropped) and gives up on
+ * a database that answers none of the cancels (c->abandoned; pool_release
+ * closes it). Returns true when the command is over, with *res its last
+ * result (NULL when the connection failed or was given up); false when
+ * the caller must wait for PQsocket to be readable, at most *wait_ms.
  */
+static bool
+result_step(pool_conn *c, PGresult **res, int *wait_ms)
+{
+	PGresult *next;
+
+	*res = NULL;
+	if (PQisBusy(c->pg) && PQconsumeInput(c->pg) && PQisBusy(c->pg)) {
+		int64_t limit = conn_limit_us(c), now = pool_now_us();
+		*wait_ms = 200; /* the limit is read again at least this often */
+		if (limit != 0 && now >= limit) {
+			if (now - limit > CANCEL_GIVE_UP_US) {
+				c->abandoned = true;
+				return true;
+			}
+			if (c->cancelled_us == 0 || now - c->cancelled_us >= 1000000) {
+				conn_cancel(c);
+				c->cancelled_us = now;
+			}
+		} else if (limit != 0 && (limit - now + 999) / 1000 < *wait_ms) {
+			*wait_ms = (int)((limit - now + 999) / 1000); /* round up: never early */
+		}
+		return false;
+	}
+	/* One command, one result; keep the last should there be more. */
+	while ((next = PQgetResult(c->pg)) != NULL) {
+		PQclear(*res);
+		*res = next;
+	}
+	return true;
+}
+
+/* Waits for the result of the command just sent on c (result_step). */
 static PGresult *
 result_until(pool_conn *c)
 {
-	PGresult *res = NULL, *next;
-	int64_t   cancelled_us = 0; /* when the last cancel went out */
+	PGresult *res;
+	int       wait_ms;
 
 	c->abandoned = false;
-	while (PQisBusy(c->pg)) {
-		int64_t       limit = conn_limit_us(c), now = pool_now_us();
+	c->cancelled_us = 0;
+	while (!result_step(c, &res, &wait_ms)) {
 		struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
-		int           wait_ms = 200;
-		if (limit != 0 && now >= limit) {
-			/* A cancel can be lost (one that arrives before the backend
-			 * starts the query is dropped): send it again each second,
-			 * and give up on a database that answers none of them. */
-			if (now - limit > CANCEL_GIVE_UP_US) {
-				c->abandoned = true; /* pool_release closes it */
-				return NULL;
-			}
-			if (cancelled_us == 0 || now - cancelled_us >= 1000000) {
-				conn_cancel(c);
-				cancelled_us = now;
-			}
-		} else if (limit != 0 && (limit - now + 999) / 1000 < wait_ms) {
-			wait_ms = (int)((limit - now + 999) / 1000); /* round up: never early */
-		}
 		if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
 			c->abandoned = true;
 			return NULL;
 		}
-		if (!PQconsumeInput(c->pg))
-			break;
-	}
-	/* One statement, one result; keep the last should there be more. */
-	while ((next = PQgetResult(c->pg)) != NULL) {
-		PQclear(res);
-		res = next;
 	}
 	return res;
-}
-
-/* Runs stmt, not past c's deadline or pool_cancel_all (result_until). */
-static PGresult *
-exec_until(pool_conn *c, const db_statement *stmt, const char *const *params)
-{
-	if (!PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0))
-		return NULL; /* db_error_status reads PQerrorMessage */
-	return result_until(c);
-}
-
-/* Prepares stmt, not past c's deadline: PREPARE takes the locks of the
- * tables it names, so it can wait as long as the statement itself. */
-static PGresult *
-prepare_until(pool_conn *c, const db_statement *stmt)
-{
-	if (!PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL))
-		return NULL;
-	return result_until(c);
 }
 
 /* Whether a statement of c that failed as cancelled was stopped by
@@ -188,6 +163,107 @@ abandoned_status(const pool_conn *c, char *msg, size_t msglen)
 	return CRUDDUR_DEADLINE_EXCEEDED;
 }
 
+/* The status of the result res of c's last command. */
+static cruddur_status
+result_status(pool_conn *c, const PGresult *res, char *msg, size_t msglen)
+{
+	cruddur_status st;
+
+	if (c->abandoned)
+		return abandoned_status(c, msg, msglen);
+	st = db_error_status(res, c->pg, msg, msglen);
+	if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c))
+		st = set_stopped(msg, msglen);
+	return st;
+}
+
+/* Sends c's statement, or its PREPARE when c has not prepared it. */
+static bool
+send_next(pool_conn *c)
+{
+	const db_statement *stmt = c->stmt;
+
+	c->abandoned = false;
+	c->cancelled_us = 0;
+	c->preparing = (c->prepared & (UINT64_C(1) << stmt->id)) == 0;
+	if (c->preparing)
+		return PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL) != 0;
+	return PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, c->params, NULL, NULL, 0) != 0;
+}
+
+cruddur_status
+pool_conn_start(pool_conn *c, const db_statement *stmt, const char *const *params, char *msg,
+    size_t msglen)
+{
+	pool_set_msg(msg, msglen, "");
+	if (stmt == NULL || stmt->id < 0 || stmt->id >= POOL_MAX_STATEMENTS ||
+	    stmt->name == NULL || stmt->sql == NULL || stmt->nparams < 0) {
+		pool_set_msg(msg, msglen, "bad statement: id outside 0..63 or no "
+		    "name or sql");
+		return CRUDDUR_INVALID_ARGUMENT;
+	}
+	c->stmt = stmt;
+	c->params = params;
+	c->retried = false;
+	if (!send_next(c))
+		return db_error_status(NULL, c->pg, msg, msglen); /* reads PQerrorMessage */
+	return CRUDDUR_OK;
+}
+
+/* The PREPARE's result is in: goes on to the statement, or says why not. */
+static bool
+prepared_step(pool_conn *c, PGresult *res, cruddur_status *st, char *msg, size_t msglen)
+{
+	*st = result_status(c, res, msg, msglen);
+	/* 42P05: a statement of that name exists already; names are unique
+	 * in the caller's table, so it is this one. */
+	if (*st != CRUDDUR_OK && !c->abandoned && res != NULL && result_sqlstate_is(res, "42P05") &&
+	    PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+		*st = CRUDDUR_OK;
+	PQclear(res);
+	if (*st != CRUDDUR_OK)
+		return true;
+	c->prepared |= UINT64_C(1) << c->stmt->id;
+	pool_set_msg(msg, msglen, "");
+	if (send_next(c))
+		return false;
+	*st = db_error_status(NULL, c->pg, msg, msglen);
+	return true;
+}
+
+bool
+pool_conn_step(pool_conn *c, cruddur_status *st, PGresult **out, int *wait_ms, char *msg,
+    size_t msglen)
+{
+	PGresult *res;
+
+	*out = NULL;
+	if (!result_step(c, &res, wait_ms))
+		return false;
+	if (c->preparing)
+		return prepared_step(c, res, st, msg, msglen);
+	*st = result_status(c, res, msg, msglen);
+	if (*st == CRUDDUR_OK) {
+		*out = res;
+		return true;
+	}
+	/* 26000: someone ran DEALLOCATE or DISCARD on this connection.
+	 * Prepare again, once, if no transaction is aborted by the error. */
+	if (!c->retried && !c->abandoned && res != NULL && result_sqlstate_is(res, "26000") &&
+	    PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+		PQclear(res);
+		c->prepared &= ~(UINT64_C(1) << c->stmt->id);
+		c->retried = true;
+		pool_set_msg(msg, msglen, "");
+		if (send_next(c))
+			return false;
+		*st = db_error_status(NULL, c->pg, msg, msglen);
+		return true;
+	}
+	PQclear(res);
+	return true;
+}
+
 cruddur_status
 pool_conn_command(pool_conn *c, const char *sql, char *msg, size_t msglen)
 {
@@ -197,11 +273,7 @@ pool_conn_command(pool_conn *c, const char *sql, char *msg, size_t msglen)
 	if (!PQsendQuery(c->pg, sql))
 		return db_error_status(NULL, c->pg, msg, msglen);
 	PGresult *res = result_until(c);
-	if (c->abandoned)
-		st = abandoned_status(c, msg, msglen);
-	else if ((st = db_error_status(res, c->pg, msg, msglen)) == CRUDDUR_DEADLINE_EXCEEDED &&
-	    cancelled_by_stop(c))
-		st = set_stopped(msg, msglen);
+	st = result_status(c, res, msg, msglen);
 	PQclear(res);
 	return st;
 }
@@ -222,39 +294,17 @@ pool_conn_exec(pool_conn *c, const db_statement *stmt,
     const char *const *params, PGresult **out, char *msg, size_t msglen)
 {
 	cruddur_status st;
-	PGresult *res;
+	int            wait_ms;
 
 	*out = NULL;
-	pool_set_msg(msg, msglen, "");
-	if (stmt == NULL || stmt->id < 0 || stmt->id >= POOL_MAX_STATEMENTS ||
-	    stmt->name == NULL || stmt->sql == NULL || stmt->nparams < 0) {
-		pool_set_msg(msg, msglen, "bad statement: id outside 0..63 or no "
-		    "name or sql");
-		return CRUDDUR_INVALID_ARGUMENT;
-	}
-	for (int attempt = 0;; attempt++) {
-		if ((st = stmt_prepare(c, stmt, msg, msglen)) != CRUDDUR_OK)
-			return st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c) ?
-			    set_stopped(msg, msglen) : st;
-		res = exec_until(c, stmt, params);
-		st = c->abandoned ? abandoned_status(c, msg, msglen) : db_error_status(res, c->pg, msg, msglen);
-		if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c))
-			st = set_stopped(msg, msglen);
-		if (st == CRUDDUR_OK) {
-			*out = res;
-			return CRUDDUR_OK;
-		}
-		/* 26000: someone ran DEALLOCATE or DISCARD on this
-		 * connection. Prepare again, once, if no transaction is
-		 * aborted by the error. */
-		if (attempt == 0 && res != NULL &&
-		    result_sqlstate_is(res, "26000") &&
-		    PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
-			c->prepared &= ~(UINT64_C(1) << stmt->id);
-			PQclear(res);
-			continue;
-		}
-		PQclear(res);
+	if ((st = pool_conn_start(c, stmt, params, msg, msglen)) != CRUDDUR_OK)
 		return st;
+	while (!pool_conn_step(c, &st, out, &wait_ms, msg, msglen)) {
+		struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
+		if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
+			c->abandoned = true; /* pool_release closes it */
+			return abandoned_status(c, msg, msglen);
+		}
 	}
+	return st;
 }

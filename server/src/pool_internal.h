@@ -18,6 +18,13 @@ struct pool_conn {
 	int64_t deadline_us;    /* CLOCK_MONOTONIC; 0: none (pool_conn_set_deadline) */
 	bool abandoned;         /* its last statement was given up on: close it */
 	uint64_t prepared;      /* bit i: statement id i is prepared */
+	/* The statement started by pool_conn_start (pool_exec.c), until
+	 * pool_conn_step says it is over. */
+	const db_statement *stmt;
+	const char *const *params;
+	bool preparing;         /* its PREPARE is what runs now */
+	bool retried;           /* prepared again once after 26000 */
+	int64_t cancelled_us;   /* when the last cancel went out; 0: none */
 	uint64_t generation;    /* p->generation when the slot was reserved */
 	pool *pool;             /* its pool, for pool_cancel_all */
 	pool_conn *next;        /* idle stack link, under p->mtx */

@@ -10,13 +10,16 @@
 
 #include "clock.h"
 #include "log.h"
+#include "dispatch.h"
 #include "server.h"
+#include "svc_activities.h"
 
 void
 server_config_defaults(server_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = 8;
+	cfg->read_reactor = true;
 	/* More contexts than workers + queue, so that the queue can fill and
 	 * a burst past it is refused at once (RESOURCE_EXHAUSTED) instead of
 	 * waiting unseen inside nng. */
@@ -119,6 +122,8 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	svc_seed_bulk_register(&s->handlers);
 	svc_stats_register(&s->handlers);
 	svc_health_register(&s->handlers);
+	dispatch_set_fast_read(s, &cruddur_method_activities_home_feed,
+	    svc_activities_home_feed_fast());
 	return 0;
 fail:
 	pool_free(s->pool);

@@ -16,11 +16,13 @@
 #include <stdint.h>
 
 #include "db_url.h"
+#include "fast_read.h"
 #include "metrics.h"
 #include "pool.h"
 #include "rpc_handlers.h"
 
 #define SERVER_MAX_LISTEN 16
+#define DISPATCH_MAX_METHODS 64
 #define SERVER_DEFAULT_LISTEN "tcp://127.0.0.1:7432"
 
 typedef struct server_config {
@@ -52,6 +54,7 @@ typedef struct server_config {
 	/* The token DbAdmin calls must carry (auth.h); NULL: none needed. */
 	char       *admin_token;
 	bool        require_token; /* every call needs the token */
+	bool        read_reactor;  /* fast reads skip the workers (read_reactor.h) */
 } server_config;
 
 struct server {
@@ -68,6 +71,11 @@ struct server {
 	bool          warming;
 	metrics      *metrics;     /* per-method counters and latencies */
 	struct transport *transport; /* set by transport_start, for Stats */
+	/* The methods served by the read reactor, by their index in
+	 * rpc_method_table (dispatch_set_fast_read), and the reactor itself
+	 * while serving (transport.c; NULL with --read-reactor off). */
+	const fast_read *fast_reads[DISPATCH_MAX_METHODS];
+	read_reactor    *reactor;
 };
 
 void server_config_defaults(server_config *cfg);

@@ -23,6 +23,7 @@
 
 #include "cursor.h"
 #include "db_error.h"
+#include "fast_read.h"
 #include "feed_coalesce.h"
 #include "server.h"
 #include "sql_queries.h"
@@ -37,57 +38,97 @@ static const db_statement stmt_activity_show = { 26, "activity_show", SQL_ACTIVI
 
 static const db_statement stmt_activity_replies = { 27, "activity_replies", SQL_ACTIVITY_REPLIES, 1 };
 
-/* feed_query_fn: the page query itself; arg is its three parameters. */
+/* feed_query_fn: the page query itself; arg is its parameters. */
 static cruddur_status
 home_feed_run(rpc_context *ctx, void *arg, PGresult **res)
 {
 	return rows_query_read(ctx, &stmt_home_feed, arg, res);
 }
 
-/* The response from the page's rows (limit + 1 at most: the extra one
- * only says that a next page exists). */
+/* fast_read.query: checks the request and gives the page's statement and
+ * parameters; requests for the same page of the same size share a key. */
 static cruddur_status
-home_feed_fill(rpc_context *ctx, const PGresult *res, int limit,
-    Cruddur__V1__HomeFeedResponse *resp)
+home_feed_query(rpc_context *ctx, const ProtobufCMessage *msg, read_query *q)
 {
+	const Cruddur__V1__HomeFeedRequest *req = (const Cruddur__V1__HomeFeedRequest *)msg;
+	int                                 limit;
+	page_key                            key;
+	bool                                first;
+	const char                         *uuid;
+	cruddur_status                      st;
+	char                               *us = rpc_alloc(ctx, 24), *limit_text = rpc_alloc(ctx, 16);
+	size_t                              key_len = strlen(req->cursor) + 16;
+	char                               *share = rpc_alloc(ctx, key_len);
+
+	if (us == NULL || limit_text == NULL || share == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	if ((st = cursor_page_limit(ctx, req->limit, &limit)) != CRUDDUR_OK ||
+	    (st = cursor_decode(ctx, req->cursor, &key, &first)) != CRUDDUR_OK)
+		return st;
+	q->stmt = &stmt_home_feed;
+	cursor_key_params(&key, us, &uuid);
+	q->params[0] = us;
+	q->params[1] = rpc_strdup(ctx, uuid); /* it points into key */
+	/* One row more than the page says whether another page follows. */
+	snprintf(limit_text, 16, "%d", limit + 1);
+	q->params[2] = limit_text;
+	snprintf(share, key_len, "%d %s", limit, first ? "" : req->cursor);
+	q->key = share;
+	return CRUDDUR_OK;
+}
+
+/* fast_read.fill: the response from the page's rows (limit + 1 at most:
+ * the extra one only says that a next page exists). */
+static cruddur_status
+home_feed_fill(rpc_context *ctx, const ProtobufCMessage *msg, const PGresult *res,
+    ProtobufCMessage *out)
+{
+	const Cruddur__V1__HomeFeedRequest *req = (const Cruddur__V1__HomeFeedRequest *)msg;
+	Cruddur__V1__HomeFeedResponse      *resp = (Cruddur__V1__HomeFeedResponse *)out;
+	int                                 limit;
+	cruddur_status                      st;
+
+	if ((st = cursor_page_limit(ctx, req->limit, &limit)) != CRUDDUR_OK)
+		return st;
 	return rows_activity_page(ctx, res, limit, &resp->activities, &resp->n_activities,
 	    &resp->next_cursor);
 }
 
+static const fast_read home_feed_fast = { home_feed_query, home_feed_fill };
+
+const fast_read *
+svc_activities_home_feed_fast(void)
+{
+	return &home_feed_fast;
+}
+
+/* The handler on a worker: the same halves, with the query run here. */
 static cruddur_status
 home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
     Cruddur__V1__HomeFeedResponse *resp)
 {
-	int            limit;
-	char           us[24], limit_text[16];
-	const char    *uuid;
-	page_key       key;
-	bool           first;
+	read_query     q = { 0 };
 	cruddur_status st;
 
-	if ((st = cursor_page_limit(ctx, req->limit, &limit)) != CRUDDUR_OK ||
-	    (st = cursor_decode(ctx, req->cursor, &key, &first)) != CRUDDUR_OK)
+	if ((st = home_feed_query(ctx, &req->base, &q)) != CRUDDUR_OK)
 		return st;
-	cursor_key_params(&key, us, &uuid);
-	/* One row more than the page says whether another page follows. */
-	snprintf(limit_text, sizeof(limit_text), "%d", limit + 1);
-	const char *params[3] = { us, uuid, limit_text };
 	if (feed_coalesce_enabled()) {
 		/* Identical concurrent requests share one query that started
 		 * after each of them arrived (feed_coalesce.h). */
 		const PGresult *shared;
 		feed_shared    *hold;
-		if ((st = feed_coalesce_query(ctx, first ? "" : req->cursor, limit, home_feed_run,
-		         (void *)params, &shared, &hold)) != CRUDDUR_OK)
+		/* q.key names the page and its size. */
+		if ((st = feed_coalesce_query(ctx, q.key, 0, home_feed_run,
+		         (void *)q.params, &shared, &hold)) != CRUDDUR_OK)
 			return st;
-		st = home_feed_fill(ctx, shared, limit, resp);
+		st = home_feed_fill(ctx, &req->base, shared, &resp->base);
 		feed_shared_release(hold);
 		return st;
 	}
 	PGresult *res = NULL;
-	if ((st = home_feed_run(ctx, (void *)params, &res)) != CRUDDUR_OK)
+	if ((st = home_feed_run(ctx, (void *)q.params, &res)) != CRUDDUR_OK)
 		return st;
-	st = home_feed_fill(ctx, res, limit, resp);
+	st = home_feed_fill(ctx, &req->base, res, &resp->base);
 	PQclear(res);
 	return st;
 }

@@ -2,7 +2,9 @@
  * transport.c - contexts, callbacks and workers around one REP socket.
  *
  * Each rpc_slot owns one nng context and one aio, and goes round
- *     recv -> (work queue) -> worker: dispatch -> send -> recv ...
+ *     recv -> accept (dispatch_accept) -> work queue -> worker -> send -> recv
+ *                                      -> read reactor ------------> send
+ * (bad requests are answered by accept itself).
  * so a slot holds at most one request, and the number of slots bounds the
  * requests in the server. The callback runs on nng's threads and must not
  * block: it only pushes to the queue or, when the queue is full or the
@@ -24,6 +26,8 @@
 
 #include "clock.h"
 #include "dispatch.h"
+#include "feed_coalesce.h"
+#include "read_reactor.h"
 #include "log.h"
 #include "transport.h"
 #include "work_queue.h"
@@ -38,8 +42,7 @@ typedef struct rpc_slot {
 	struct transport *t;
 	nng_ctx           ctx;
 	nng_aio          *aio;
-	nng_msg          *req;
-	int64_t           received_us;
+	rpc_call         *call; /* accepted, waiting for a worker */
 	bool              sending;
 	bool              sleeping; /* pausing after a failed receive */
 } rpc_slot;
@@ -80,10 +83,19 @@ slot_reply(rpc_slot *s, nng_msg *reply)
 	nng_ctx_send(s->ctx, s->aio);
 }
 
+/* dispatch_reply_fn: the reply of the slot's call, from whichever thread
+ * finished it (this callback, a worker, the read reactor). */
+static void
+slot_call_replied(void *owner, nng_msg *reply)
+{
+	slot_reply(owner, reply);
+}
+
 static void
 slot_received(rpc_slot *s, nng_msg *msg)
 {
 	transport *t = s->t;
+	rpc_call  *call;
 
 	atomic_fetch_add(&t->inflight, 1);
 	if (atomic_load(&t->srv->draining)) {
@@ -91,11 +103,16 @@ slot_received(rpc_slot *s, nng_msg *msg)
 		slot_reply(s, dispatch_status_reply(0, CRUDDUR_UNAVAILABLE, "the server is shutting down"));
 		return;
 	}
-	s->req = msg;
-	s->received_us = clock_mono_us();
+	/* Bad requests and fast reads are answered without a worker. */
+	call = dispatch_accept(t->srv, msg, clock_mono_us(), t->srv->reactor != NULL,
+	    slot_call_replied, s);
+	nng_msg_free(msg);
+	if (call == NULL)
+		return;
+	s->call = call;
 	if (!work_queue_push(t->queue, s)) {
-		s->req = NULL;
-		nng_msg_free(msg);
+		s->call = NULL;
+		dispatch_drop(call);
 		slot_reply(s, dispatch_status_reply(0, CRUDDUR_RESOURCE_EXHAUSTED,
 		    "the server is overloaded: its work queue is full"));
 	}
@@ -138,11 +155,11 @@ static void
 slot_work(void *item, void *arg)
 {
 	rpc_slot *s = item;
-	nng_msg  *reply = dispatch_request(arg, s->req, s->received_us);
+	rpc_call *call = s->call;
 
-	nng_msg_free(s->req);
-	s->req = NULL;
-	slot_reply(s, reply);
+	(void)arg;
+	s->call = NULL;
+	dispatch_run(call); /* replies through slot_call_replied */
 }
 
 /* The TLS settings of tls+tcp:// listeners, from the configuration. */
@@ -260,6 +277,12 @@ transport_start(transport **out, server *srv, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start workers: %s", strerror(rv));
 		goto fail;
 	}
+	if (srv->cfg.read_reactor &&
+	    (rv = read_reactor_new(&srv->reactor, server_read_pool(srv),
+	         (size_t)srv->cfg.queue_capacity, feed_coalesce_enabled())) != 0) {
+		snprintf(err, errlen, "cannot start the read reactor: %s", strerror(rv));
+		goto fail;
+	}
 	if (open_slots(t, err, errlen) != 0 || listen_all(t, err, errlen) != 0)
 		goto fail;
 	for (int i = 0; i < t->n_slots; i++)
@@ -343,6 +366,8 @@ transport_free(transport *t)
 	atomic_store(&t->srv->draining, true);
 	if (t->queue != NULL)
 		work_queue_stop(t->queue);
+	/* Its reads reply on the slots' contexts: they end before those. */
+	read_reactor_stop(t->srv->reactor);
 	t->srv->transport = NULL;  /* no worker is left to ask for Stats */
 	atomic_store(&t->closing, true);
 	nng_close(t->sock);
@@ -354,6 +379,8 @@ transport_free(transport *t)
 	}
 	if (t->queue != NULL)
 		work_queue_free(t->queue);
+	read_reactor_free(t->srv->reactor);
+	t->srv->reactor = NULL;
 	free(t->slots);
 	free(t);
 }

@@ -14,7 +14,9 @@
  *
  * The test also checks that coalescing really happened: cruddurd runs with
  * --log-level debug, which logs each shared query with the number of
- * requests it answered; some must have answered more than one. And with
+ * requests it answered; some must have answered more than one. It runs
+ * with HomeFeed on the read reactor (read_reactor.c) and on the workers
+ * (feed_coalesce.c), which coalesce each their own way. And with
  * CRUDDUR_COALESCE=off the same load passes too (the control).
  */
 #include <pthread.h>
@@ -122,10 +124,13 @@ shared_queries(const ts_server *s)
 	return n;
 }
 
+/* One run with coalescing on or off, HomeFeed served by the read reactor
+ * or by the workers (feed_coalesce.c). */
 static void
-run(const char *coalesce)
+run(const char *coalesce, const char *reactor)
 {
-	const char *args[] = { "--log-level", "debug", "--workers", "16", NULL };
+	const char *args[] = { "--log-level", "debug", "--workers", "16", "--read-reactor", reactor,
+		NULL };
 	char        env_var[64];
 	ts_server   s;
 	pthread_t   w, r[READERS];
@@ -152,8 +157,8 @@ run(const char *coalesce)
 	int shared = shared_queries(&s); /* before stopping: that removes the log */
 	CHECK(ts_server_stop(&s) == 0);
 
-	printf("coalesce %s: %ld reads, %ld stale, %d shared queries\n", coalesce,
-	    atomic_load(&reads), atomic_load(&stale), shared);
+	printf("coalesce %s, read reactor %s: %ld reads, %ld stale, %d shared queries\n", coalesce,
+	    reactor, atomic_load(&reads), atomic_load(&stale), shared);
 	CHECK(atomic_load(&write_errors) == 0);
 	CHECK(atomic_load(&read_errors) == 0);
 	CHECK(atomic_load(&reads) > WRITES); /* the readers really overlapped the writes */
@@ -168,7 +173,8 @@ int
 main(void)
 {
 	ts_require_pg();
-	run("on");
-	run("off");
+	run("on", "on");
+	run("on", "off");
+	run("off", "on");
 	return ts_finish("coalesce_freshness_test");
 }

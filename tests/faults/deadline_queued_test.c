@@ -175,7 +175,9 @@ main(void)
 
 	alarm(280);
 	ts_require_pg();
-	const char *args[] = { "--workers", "1", "--queue", "8", "--log-level", "info", NULL };
+	/* HomeFeed on the workers, so that one blocks the only worker. */
+	const char *args[] = { "--workers", "1", "--queue", "8", "--log-level", "info",
+		"--read-reactor", "off", NULL };
 	if (ts_server_start(&s, "tcp://127.0.0.1:0", DB, args, NULL) != 0)
 		return 1;
 	cruddur_client *c = ts_client(&s);

@@ -1,0 +1,587 @@
+/*
+ * read_reactor.c - reads waited on by one epoll thread; see read_reactor.h.
+ *
+ * State, all under r->mtx:
+ *   pending   FIFO of flights waiting for a connection (or, when
+ *             coalescing, for the running flight of their key);
+ *   running   flights whose statement was sent; each owns a connection
+ *             whose socket is in the epoll set (EPOLLONESHOT, re-armed
+ *             after each look) with the flight as its data;
+ *   n_waiting requests in pending flights, bounded by max_pending.
+ * A running flight is touched only by the thread that started it, until
+ * its socket is armed, and by the reactor thread after that; so the
+ * statement's steps (pool_conn_step) run without the lock, and so do the
+ * done callbacks.
+ */
+#if !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* epoll, eventfd */
+#endif
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "read_reactor.h"
+
+#define MAX_EVENTS 64
+/* A running statement is looked at this often even without input: its
+ * deadline, a cancel to resend (pool_conn_step sets the exact time). */
+#define STEP_EVERY_US 200000
+
+typedef struct flight {
+	struct flight      *next;
+	const db_statement *stmt;
+	const char         *params[READ_MAX_PARAMS];
+	const char         *key;  /* in text, or NULL */
+	char                text[READ_MAX_TEXT];
+	read_waiter        *waiters;
+	pool_conn          *conn;
+	int64_t             step_at_us; /* running: look again at this time */
+} flight;
+
+struct read_reactor {
+	pool           *pool;
+	size_t          max_pending;
+	bool            coalesce;
+	int             epfd, evfd;
+	pthread_t       thread;
+	bool            thread_started;
+	pthread_mutex_t mtx;
+	flight         *pending, *pending_tail, *running;
+	size_t          n_waiting, n_running;
+	bool            stopping;
+	/* When the reactor thread wakes up by itself: 0 while it is awake
+	 * (it looks at the lists before it sleeps again), INT64_MAX when it
+	 * sleeps until an event. A submit whose read needs it sooner wakes it. */
+	int64_t         sleep_until_us;
+	atomic_ullong   queries, requests;
+};
+
+static void
+set_msg(char *msg, size_t msglen, const char *text)
+{
+	if (msglen > 0)
+		snprintf(msg, msglen, "%s", text);
+}
+
+static void wake(read_reactor *r);
+
+/* ---- flights --------------------------------------------------------- */
+
+/* A flight for q, its text copied in; NULL when it does not fit. */
+static flight *
+flight_new(const read_query *q)
+{
+	flight *f = calloc(1, sizeof(*f));
+	size_t  used = 0;
+
+	if (f == NULL || q->stmt->nparams > READ_MAX_PARAMS)
+		goto fail;
+	f->stmt = q->stmt;
+	for (int i = 0; i <= q->stmt->nparams; i++) {
+		const char *src = i < q->stmt->nparams ? q->params[i] : q->key;
+		if (src == NULL)
+			continue; /* SQL NULL, or no key */
+		size_t n = strlen(src) + 1;
+		if (n > sizeof(f->text) - used)
+			goto fail;
+		memcpy(f->text + used, src, n);
+		if (i < q->stmt->nparams)
+			f->params[i] = f->text + used;
+		else
+			f->key = f->text + used;
+		used += n;
+	}
+	return f;
+fail:
+	free(f);
+	return NULL;
+}
+
+/* The latest deadline of f's requests; 0 when one of them has none. */
+static int64_t
+flight_deadline(const flight *f)
+{
+	int64_t latest = 0;
+
+	for (const read_waiter *w = f->waiters; w != NULL; w = w->next) {
+		if (w->deadline_us == 0)
+			return 0;
+		if (w->deadline_us > latest)
+			latest = w->deadline_us;
+	}
+	return latest;
+}
+
+static void
+unlink_flight(flight **head, flight **tail, flight *f)
+{
+	flight *prev = NULL;
+
+	for (flight *it = *head; it != NULL; prev = it, it = it->next) {
+		if (it != f)
+			continue;
+		if (prev == NULL)
+			*head = f->next;
+		else
+			prev->next = f->next;
+		if (tail != NULL && *tail == f)
+			*tail = prev;
+		f->next = NULL;
+		return;
+	}
+}
+
+static size_t
+count_waiters(const flight *f)
+{
+	size_t n = 0;
+	for (const read_waiter *w = f->waiters; w != NULL; w = w->next)
+		n++;
+	return n;
+}
+
+/* Tells each of waiters the outcome. Called without the lock. */
+static void
+deliver(read_waiter *waiters, cruddur_status st, const char *msg, const PGresult *res)
+{
+	while (waiters != NULL) {
+		read_waiter *next = waiters->next;
+		waiters->done(waiters, st, msg, res); /* may free waiters */
+		waiters = next;
+	}
+}
+
+/* The flight running or pending for key; NULL if none. Locked. */
+static flight *
+find_key(flight *list, const char *key)
+{
+	for (flight *f = list; f != NULL; f = f->next)
+		if (f->key != NULL && strcmp(f->key, key) == 0)
+			return f;
+	return NULL;
+}
+
+/* Whether pending flight f may start now: not while a flight of its key
+ * runs (coalescing). Locked. */
+static bool
+sendable(read_reactor *r, const flight *f)
+{
+	return !r->coalesce || f->key == NULL || find_key(r->running, f->key) == NULL;
+}
+
+/* ---- running a flight ------------------------------------------------ */
+
+/* Ends running flight f: out of the running list, its connection back to
+ * the pool, its requests told. Called without the lock. */
+static void
+flight_finish(read_reactor *r, flight *f, cruddur_status st, const char *msg, const PGresult *res)
+{
+	pthread_mutex_lock(&r->mtx);
+	unlink_flight(&r->running, NULL, f);
+	r->n_running--;
+	pthread_mutex_unlock(&r->mtx);
+	if (f->conn != NULL)
+		pool_release(r->pool, f->conn);
+	if (r->coalesce && f->key != NULL && log_enabled(LOG_DEBUG))
+		log_debug("msg=\"shared feed query\" requests=%zu status=%s", count_waiters(f),
+		    cruddur_status_name(st));
+	deliver(f->waiters, st, msg, res);
+	free(f);
+}
+
+/* Sends f's statement on conn; f is already in the running list. Called
+ * without the lock, by the thread that moved f there. */
+static void
+flight_start(read_reactor *r, flight *f, pool_conn *conn)
+{
+	char               msg[512];
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = f };
+	cruddur_status     st;
+
+	f->conn = conn;
+	pool_conn_set_deadline(conn, flight_deadline(f));
+	atomic_fetch_add(&r->queries, 1);
+	if ((st = pool_conn_start(conn, f->stmt, f->params, msg, sizeof(msg))) != CRUDDUR_OK) {
+		flight_finish(r, f, st, msg, NULL);
+		return;
+	}
+	int64_t deadline = flight_deadline(f), step_at = clock_mono_us() + STEP_EVERY_US;
+	if (deadline != 0 && deadline < step_at)
+		step_at = deadline;
+	pthread_mutex_lock(&r->mtx); /* the reactor reads it in wait_timeout_ms */
+	f->step_at_us = step_at;
+	bool need_wake = step_at < r->sleep_until_us;
+	pthread_mutex_unlock(&r->mtx);
+	if (need_wake)
+		wake(r);
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, PQsocket(pool_conn_pg(conn)), &ev) != 0) {
+		/* Without the socket in the set nobody would wait for it; the
+		 * statement runs on, so the connection cannot be reused. */
+		log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", errno);
+		pool_conn_abandon(conn);
+		flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database", NULL);
+	}
+}
+
+/* One look at running flight f (its socket readable, or its time due). */
+static void
+flight_step(read_reactor *r, flight *f)
+{
+	char               msg[512] = "";
+	cruddur_status     st;
+	PGresult          *res;
+	int                wait_ms;
+	int                fd = PQsocket(pool_conn_pg(f->conn));
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = f };
+
+	if (!pool_conn_step(f->conn, &st, &res, &wait_ms, msg, sizeof(msg))) {
+		f->step_at_us = clock_mono_us() + (int64_t)wait_ms * 1000;
+		/* A PREPARE that was followed by the statement may have a new
+		 * socket state to wait for; MOD re-arms the one-shot either way. */
+		if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+			return;
+		log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", errno);
+		pool_conn_abandon(f->conn);
+		flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database", NULL);
+		return;
+	}
+	(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+	flight_finish(r, f, st, msg, res);
+	PQclear(res);
+}
+
+/* Running flights whose time to look again has come. */
+static void
+step_due(read_reactor *r)
+{
+	flight *due[MAX_EVENTS];
+	size_t  n = 0;
+	int64_t now = clock_mono_us();
+
+	pthread_mutex_lock(&r->mtx);
+	for (flight *f = r->running; f != NULL && n < MAX_EVENTS; f = f->next)
+		if (f->step_at_us != 0 && f->step_at_us <= now)
+			due[n++] = f;
+	pthread_mutex_unlock(&r->mtx);
+	for (size_t i = 0; i < n; i++)
+		flight_step(r, due[i]);
+}
+
+/* ---- pending flights ------------------------------------------------- */
+
+/* Ends the requests of pending flights whose deadline has passed. */
+static void
+expire_pending(read_reactor *r)
+{
+	read_waiter *expired = NULL;
+	int64_t      now = clock_mono_us();
+
+	pthread_mutex_lock(&r->mtx);
+	for (flight *f = r->pending, *next; f != NULL; f = next) {
+		next = f->next;
+		for (read_waiter **wp = &f->waiters; *wp != NULL;) {
+			read_waiter *w = *wp;
+			if (w->deadline_us == 0 || w->deadline_us > now) {
+				wp = &w->next;
+				continue;
+			}
+			*wp = w->next;
+			w->next = expired;
+			expired = w;
+			r->n_waiting--;
+		}
+		if (f->waiters == NULL) {
+			unlink_flight(&r->pending, &r->pending_tail, f);
+			free(f);
+		}
+	}
+	pthread_mutex_unlock(&r->mtx);
+	deliver(expired, CRUDDUR_DEADLINE_EXCEEDED,
+	    "the deadline passed before a database connection was free", NULL);
+}
+
+/* Takes the first pending flight that may start into the running list. */
+static flight *
+take_sendable(read_reactor *r)
+{
+	for (flight *f = r->pending; f != NULL; f = f->next) {
+		if (!sendable(r, f))
+			continue;
+		unlink_flight(&r->pending, &r->pending_tail, f);
+		r->n_waiting -= count_waiters(f);
+		f->next = r->running;
+		r->running = f;
+		r->n_running++;
+		return f;
+	}
+	return NULL;
+}
+
+/* Gives pending flights connections while there are some to have. Waits
+ * in pool_acquire only when no read of ours runs: then nothing else needs
+ * this thread. */
+static void
+feed_pending(read_reactor *r)
+{
+	for (;;) {
+		pool_conn *conn = NULL;
+		char       msg[512];
+
+		pthread_mutex_lock(&r->mtx);
+		flight *first = NULL;
+		for (flight *f = r->pending; f != NULL && first == NULL; f = f->next)
+			if (sendable(r, f))
+				first = f;
+		if (first == NULL) {
+			pthread_mutex_unlock(&r->mtx);
+			return;
+		}
+		pool_try t = pool_try_acquire(r->pool, &conn);
+		bool     wait = t == POOL_MAY_GROW || (t == POOL_BUSY && r->n_running == 0);
+		int64_t  deadline = flight_deadline(first);
+		if (t == POOL_TAKEN || t == POOL_STOPPING) {
+			flight *f = take_sendable(r);
+			pthread_mutex_unlock(&r->mtx);
+			if (t == POOL_TAKEN)
+				flight_start(r, f, conn);
+			else
+				flight_finish(r, f, CRUDDUR_UNAVAILABLE, "the server is shutting down", NULL);
+			continue;
+		}
+		pthread_mutex_unlock(&r->mtx);
+		if (!wait)
+			return; /* a running flight's end will feed them */
+		cruddur_status st = pool_acquire(r->pool, deadline, &conn, msg, sizeof(msg));
+		pthread_mutex_lock(&r->mtx);
+		/* Only this thread removes pending flights: one is still there,
+		 * though not always `first` (its requests may have joined it). */
+		flight *f = take_sendable(r);
+		pthread_mutex_unlock(&r->mtx);
+		if (f == NULL) {
+			pool_release(r->pool, conn);
+			return;
+		}
+		if (st == CRUDDUR_OK)
+			flight_start(r, f, conn);
+		else
+			flight_finish(r, f, st, msg, NULL);
+	}
+}
+
+/* ---- the thread ------------------------------------------------------ */
+
+/* How long epoll may sleep: until the next running flight's look or the
+ * next pending request's deadline; -1 when there is neither. */
+static int
+wait_timeout_ms(read_reactor *r)
+{
+	int64_t next = INT64_MAX, now = clock_mono_us();
+
+	pthread_mutex_lock(&r->mtx);
+	for (flight *f = r->running; f != NULL; f = f->next)
+		if (f->step_at_us != 0 && f->step_at_us < next)
+			next = f->step_at_us;
+	for (flight *f = r->pending; f != NULL; f = f->next)
+		for (read_waiter *w = f->waiters; w != NULL; w = w->next)
+			if (w->deadline_us != 0 && w->deadline_us < next)
+				next = w->deadline_us;
+	r->sleep_until_us = next;
+	pthread_mutex_unlock(&r->mtx);
+	if (next == INT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)((next - now + 999) / 1000);
+}
+
+static bool
+done_stopping(read_reactor *r)
+{
+	pthread_mutex_lock(&r->mtx);
+	bool done = r->stopping && r->pending == NULL && r->running == NULL;
+	pthread_mutex_unlock(&r->mtx);
+	return done;
+}
+
+static void *
+reactor_main(void *arg)
+{
+	read_reactor      *r = arg;
+	struct epoll_event evs[MAX_EVENTS];
+
+	while (!done_stopping(r)) {
+		int n = epoll_wait(r->epfd, evs, MAX_EVENTS, wait_timeout_ms(r));
+		pthread_mutex_lock(&r->mtx);
+		r->sleep_until_us = 0;
+		pthread_mutex_unlock(&r->mtx);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == NULL) {
+				uint64_t count;
+				ssize_t  got = read(r->evfd, &count, sizeof(count));
+				(void)got; /* only the wake-up matters */
+			} else {
+				flight_step(r, evs[i].data.ptr);
+			}
+		}
+		step_due(r);
+		expire_pending(r);
+		feed_pending(r);
+	}
+	return NULL;
+}
+
+static void
+wake(read_reactor *r)
+{
+	uint64_t one = 1;
+	ssize_t  put = write(r->evfd, &one, sizeof(one));
+	(void)put; /* a full counter wakes the thread just the same */
+}
+
+/* ---- the interface --------------------------------------------------- */
+
+int
+read_reactor_new(read_reactor **out, pool *p, size_t max_pending, bool coalesce)
+{
+	read_reactor      *r = calloc(1, sizeof(*r));
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int                rv;
+
+	if (r == NULL)
+		return ENOMEM;
+	r->pool = p;
+	r->max_pending = max_pending;
+	r->coalesce = coalesce;
+	r->epfd = r->evfd = -1;
+	r->sleep_until_us = 0;
+	pthread_mutex_init(&r->mtx, NULL);
+	if ((r->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (r->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+	    epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evfd, &ev) != 0) {
+		rv = errno;
+		goto fail;
+	}
+	if ((rv = pthread_create(&r->thread, NULL, reactor_main, r)) != 0)
+		goto fail;
+	r->thread_started = true;
+	*out = r;
+	return 0;
+fail:
+	read_reactor_free(r);
+	return rv;
+}
+
+/* Joins q's request to the pending flight of its key; false if none. Locked. */
+static bool
+join_pending(read_reactor *r, const read_query *q, read_waiter *w)
+{
+	flight *f;
+
+	if (!r->coalesce || q->key == NULL || (f = find_key(r->pending, q->key)) == NULL)
+		return false;
+	w->next = f->waiters;
+	f->waiters = w;
+	r->n_waiting++;
+	return true;
+}
+
+cruddur_status
+read_reactor_submit(read_reactor *r, const read_query *q, read_waiter *w, char *msg,
+    size_t msglen)
+{
+	flight    *f;
+	pool_conn *conn = NULL;
+
+	w->next = NULL;
+	if ((f = flight_new(q)) == NULL) {
+		set_msg(msg, msglen, "the query does not fit the read reactor's limits");
+		return CRUDDUR_INVALID_ARGUMENT;
+	}
+	f->waiters = w;
+	pthread_mutex_lock(&r->mtx);
+	if (r->stopping) {
+		pthread_mutex_unlock(&r->mtx);
+		free(f);
+		set_msg(msg, msglen, "the server is shutting down");
+		return CRUDDUR_UNAVAILABLE;
+	}
+	if (r->n_waiting >= r->max_pending) {
+		/* Joining a flight costs the database nothing, but a request
+		 * that waits holds a context all the same: the bound is on
+		 * waiting requests, not on queries. */
+		pthread_mutex_unlock(&r->mtx);
+		free(f);
+		set_msg(msg, msglen, "the server is overloaded: its read queue is full");
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	}
+	atomic_fetch_add(&r->requests, 1);
+	if (join_pending(r, q, w)) {
+		pthread_mutex_unlock(&r->mtx);
+		free(f);
+		return CRUDDUR_OK;
+	}
+	pool_try t = sendable(r, f) ? pool_try_acquire(r->pool, &conn) : POOL_BUSY;
+	if (t == POOL_TAKEN) {
+		f->next = r->running;
+		r->running = f;
+		r->n_running++;
+		pthread_mutex_unlock(&r->mtx);
+		flight_start(r, f, conn);
+		return CRUDDUR_OK;
+	}
+	if (r->pending_tail != NULL)
+		r->pending_tail->next = f;
+	else
+		r->pending = f;
+	r->pending_tail = f;
+	r->n_waiting++;
+	/* Nobody else would start it: no read of ours runs to end and feed
+	 * it, or the pool can make a connection that only the reactor may
+	 * wait for. */
+	bool need_wake = t != POOL_BUSY || r->n_running == 0 ||
+	    (w->deadline_us != 0 && w->deadline_us < r->sleep_until_us);
+	pthread_mutex_unlock(&r->mtx);
+	if (need_wake)
+		wake(r);
+	return CRUDDUR_OK;
+}
+
+void
+read_reactor_counts(read_reactor *r, unsigned long long *queries, unsigned long long *requests)
+{
+	*queries = atomic_load(&r->queries);
+	*requests = atomic_load(&r->requests);
+}
+
+void
+read_reactor_stop(read_reactor *r)
+{
+	if (r == NULL || !r->thread_started)
+		return;
+	pthread_mutex_lock(&r->mtx);
+	r->stopping = true;
+	pthread_mutex_unlock(&r->mtx);
+	wake(r);
+	pthread_join(r->thread, NULL);
+	r->thread_started = false;
+}
+
+void
+read_reactor_free(read_reactor *r)
+{
+	if (r == NULL)
+		return;
+	read_reactor_stop(r);
+	if (r->evfd >= 0)
+		close(r->evfd);
+	if (r->epfd >= 0)
+		close(r->epfd);
+	pthread_mutex_destroy(&r->mtx);
+	free(r);
+}
