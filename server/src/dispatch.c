@@ -60,23 +60,34 @@ dispatch_find_method(const char *full_name)
 	    compare_method);
 }
 
+/* The ResponseEnvelope around an already packed body (len 0: none). */
 static nng_msg *
-pack_reply(uint64_t request_id, cruddur_status st, const char *message, const ProtobufCMessage *body)
+pack_envelope(uint64_t request_id, cruddur_status st, const char *message, const uint8_t *body,
+    size_t len)
 {
 	Cruddur__V1__ResponseEnvelope env = CRUDDUR__V1__RESPONSE_ENVELOPE__INIT;
 	nng_msg                      *msg = NULL;
-	uint8_t                      *buf = NULL;
 
 	env.request_id = request_id;
 	env.status = (Cruddur__V1__StatusCode)st;
 	env.message = (char *)(message != NULL ? message : "");
-	if (st == CRUDDUR_OK && body != NULL) {
-		if ((buf = envelope_pack_alloc(body, &env.body.len)) == NULL)
-			return NULL;
-		env.body.data = buf;
-	}
+	env.body.data = (uint8_t *)body;
+	env.body.len = len;
 	if (envelope_to_msg(&env.base, &msg) != 0)
 		msg = NULL;
+	return msg;
+}
+
+static nng_msg *
+pack_reply(uint64_t request_id, cruddur_status st, const char *message, const ProtobufCMessage *body)
+{
+	uint8_t *buf = NULL;
+	size_t   len = 0;
+	nng_msg *msg;
+
+	if (st == CRUDDUR_OK && body != NULL && (buf = envelope_pack_alloc(body, &len)) == NULL)
+		return NULL;
+	msg = pack_envelope(request_id, st, message, buf, len);
 	free(buf);
 	return msg;
 }
@@ -188,10 +199,10 @@ call_decode(rpc_call *call, nng_msg *msg)
 	return CRUDDUR_OK;
 }
 
-/* Packs the reply, counts and logs the call, frees it, and hands the
- * reply to its owner. */
+/* Packs the reply (around body when it is packed already), counts and
+ * logs the call, frees it, and hands the reply to its owner. */
 static void
-call_reply(rpc_call *call)
+call_reply_packed(rpc_call *call, const read_memo *body)
 {
 	rpc_context      *ctx = &call->ctx;
 	server           *s = ctx->server;
@@ -202,7 +213,10 @@ call_reply(rpc_call *call)
 
 	/* A handler that finishes after the deadline still replies with what
 	 * it did: the work is done (a write committed), so the truth is sent. */
-	reply = pack_reply(ctx->request_id, st, ctx->message, st == CRUDDUR_OK ? call->resp : NULL);
+	if (st == CRUDDUR_OK && body != NULL)
+		reply = pack_envelope(ctx->request_id, st, ctx->message, body->data, body->len);
+	else
+		reply = pack_reply(ctx->request_id, st, ctx->message, st == CRUDDUR_OK ? call->resp : NULL);
 	int64_t us = clock_mono_us() - call->received_us;
 	metrics_record(s->metrics,
 	    call->entry != NULL ? (size_t)(call->entry - rpc_method_table) : SIZE_MAX, st, us);
@@ -219,18 +233,38 @@ call_reply(rpc_call *call)
 	fn(owner, reply);
 }
 
-/* read_done_fn: the reactor's result for a fast read. */
 static void
-fast_done(read_waiter *w, cruddur_status st, const char *msg, const PGresult *res)
+call_reply(rpc_call *call)
+{
+	call_reply_packed(call, NULL);
+}
+
+/* read_done_fn: the reactor's result for a fast read. Requests that
+ * shared a query asked for the same page, so the first one's packed
+ * response is every other one's too: it is made once, in memo. */
+static void
+fast_done(read_waiter *w, cruddur_status st, const char *msg, const PGresult *res,
+    read_memo *memo)
 {
 	rpc_call *call = (rpc_call *)(void *)((char *)w - offsetof(rpc_call, waiter));
 
-	if (st == CRUDDUR_OK)
-		st = call->fast->fill(&call->ctx, call->req, res, call->resp);
-	else
-		rpc_fail(&call->ctx, st, "%s", msg);
-	call->st = st;
-	call_reply(call);
+	if (st != CRUDDUR_OK) {
+		call->st = rpc_fail(&call->ctx, st, "%s", msg);
+		call_reply(call);
+		return;
+	}
+	if (memo->data == NULL) {
+		call->st = call->fast->fill(&call->ctx, call->req, res, call->resp);
+		if (call->st == CRUDDUR_OK &&
+		    (memo->data = envelope_pack_alloc(call->resp, &memo->len)) != NULL)
+			memo->free = free;
+		if (memo->data == NULL) {
+			call_reply(call); /* packs its own, or fails for want of memory */
+			return;
+		}
+	}
+	call->st = CRUDDUR_OK;
+	call_reply_packed(call, memo);
 }
 
 /* Hands the call to the read reactor if its method is a fast read; false

@@ -152,11 +152,15 @@ count_waiters(const flight *f)
 static void
 deliver(read_waiter *waiters, cruddur_status st, const char *msg, const PGresult *res)
 {
+	read_memo memo = { 0 };
+
 	while (waiters != NULL) {
 		read_waiter *next = waiters->next;
-		waiters->done(waiters, st, msg, res); /* may free waiters */
+		waiters->done(waiters, st, msg, res, &memo); /* may free waiters */
 		waiters = next;
 	}
+	if (memo.data != NULL && memo.free != NULL)
+		memo.free(memo.data);
 }
 
 /* The flight running or pending for key; NULL if none. Locked. */

@@ -52,11 +52,21 @@
 typedef struct read_reactor read_reactor;
 typedef struct read_waiter  read_waiter;
 
+/* What the requests of one flight may keep for each other: the first done
+ * callback may store something made from the result (the packed
+ * response, which is the same for all of them) for the others to reuse;
+ * the reactor calls free(data) after the last one. */
+typedef struct read_memo {
+	void  *data;
+	size_t len;
+	void (*free)(void *data);
+} read_memo;
+
 /* The outcome of a read, for one request: on CRUDDUR_OK res is the
  * result, shared with the flight's other requests and valid only during
- * the call; otherwise res is NULL and msg says why. */
+ * the call, as is memo; otherwise res is NULL and msg says why. */
 typedef void (*read_done_fn)(read_waiter *w, cruddur_status st, const char *msg,
-    const PGresult *res);
+    const PGresult *res, read_memo *memo);
 
 /* One request waiting for a read. The caller's memory, set before submit;
  * the reactor uses it until it has called done. */
