@@ -333,9 +333,10 @@ dispatch_run(rpc_call *call)
 }
 
 void
-dispatch_drop(rpc_call *call)
+dispatch_refuse(rpc_call *call, cruddur_status st, const char *why)
 {
-	arena_free(call->ctx.arena);
+	call->st = rpc_fail(&call->ctx, st, "%s", why);
+	call_reply(call);
 }
 
 /* dispatch_reply_fn of dispatch_request: keeps the reply. */

@@ -42,9 +42,9 @@ rpc_call *dispatch_accept(server *s, nng_msg *req, int64_t received_us, bool fas
  * meanwhile) and answers through the call's fn. May block: for workers. */
 void dispatch_run(rpc_call *call);
 
-/* Frees an accepted call that will not run (the queue was full); its
- * owner answers it. */
-void dispatch_drop(rpc_call *call);
+/* Answers an accepted call that will not run (the work queue is full)
+ * with st and why, through its fn, and frees it. */
+void dispatch_refuse(rpc_call *call, cruddur_status st, const char *why);
 
 /* Serves method's calls on the read reactor, as fr says (server_init). */
 void dispatch_set_fast_read(server *s, const cruddur_method *method, const fast_read *fr);

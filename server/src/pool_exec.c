@@ -212,7 +212,8 @@ pool_conn_start(pool_conn *c, const db_statement *stmt, const char *const *param
 
 /* The PREPARE's result is in: goes on to the statement, or says why not. */
 static bool
-prepared_step(pool_conn *c, PGresult *res, cruddur_status *st, char *msg, size_t msglen)
+prepared_step(pool_conn *c, PGresult *res, cruddur_status *st, int *wait_ms, char *msg,
+    size_t msglen)
 {
 	*st = result_status(c, res, msg, msglen);
 	/* 42P05: a statement of that name exists already; names are unique
@@ -225,8 +226,10 @@ prepared_step(pool_conn *c, PGresult *res, cruddur_status *st, char *msg, size_t
 		return true;
 	c->prepared |= UINT64_C(1) << c->stmt->id;
 	pool_set_msg(msg, msglen, "");
-	if (send_next(c))
+	if (send_next(c)) {
+		*wait_ms = 0; /* look at once: the next step sets the real wait */
 		return false;
+	}
 	*st = db_error_status(NULL, c->pg, msg, msglen);
 	return true;
 }
@@ -241,7 +244,7 @@ pool_conn_step(pool_conn *c, cruddur_status *st, PGresult **out, int *wait_ms, c
 	if (!result_step(c, &res, wait_ms))
 		return false;
 	if (c->preparing)
-		return prepared_step(c, res, st, msg, msglen);
+		return prepared_step(c, res, st, wait_ms, msg, msglen);
 	*st = result_status(c, res, msg, msglen);
 	if (*st == CRUDDUR_OK) {
 		*out = res;
@@ -255,8 +258,10 @@ pool_conn_step(pool_conn *c, cruddur_status *st, PGresult **out, int *wait_ms, c
 		c->prepared &= ~(UINT64_C(1) << c->stmt->id);
 		c->retried = true;
 		pool_set_msg(msg, msglen, "");
-		if (send_next(c))
+		if (send_next(c)) {
+			*wait_ms = 0; /* as in prepared_step */
 			return false;
+		}
 		*st = db_error_status(NULL, c->pg, msg, msglen);
 		return true;
 	}

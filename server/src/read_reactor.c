@@ -7,11 +7,14 @@
  *   running   flights whose statement was sent; each owns a connection
  *             whose socket is in the epoll set (EPOLLONESHOT, re-armed
  *             after each look) with the flight as its data;
- *   n_waiting requests in pending flights, bounded by max_pending.
+ *   n_waiting requests in pending flights, bounded by max_pending;
+ *   acquiring while the reactor thread waits in pool_acquire: submits
+ *             then take no connection (feed_pending says why).
  * A running flight is touched only by the thread that started it, until
- * its socket is armed, and by the reactor thread after that; so the
- * statement's steps (pool_conn_step) run without the lock, and so do the
- * done callbacks.
+ * it hands the flight over (flight_start: its step time and its socket
+ * set together under the lock), and by the reactor thread after that; so
+ * the statement's steps (pool_conn_step) run without the lock, and so do
+ * the done callbacks.
  */
 #if !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* epoll, eventfd */
@@ -57,6 +60,7 @@ struct read_reactor {
 	flight         *pending, *pending_tail, *running;
 	size_t          n_waiting, n_running;
 	bool            stopping;
+	bool            acquiring;
 	/* When the reactor thread wakes up by itself: 0 while it is awake
 	 * (it looks at the lists before it sleeps again), INT64_MAX when it
 	 * sleeps until an event. A submit whose read needs it sooner wakes it. */
@@ -191,9 +195,15 @@ flight_finish(read_reactor *r, flight *f, cruddur_status st, const char *msg, co
 	pthread_mutex_lock(&r->mtx);
 	unlink_flight(&r->running, NULL, f);
 	r->n_running--;
+	/* Pending flights may count on this end to start them (submit's
+	 * need_wake); off the reactor thread (a start that failed in submit)
+	 * nothing else would tell the reactor. */
+	bool need_wake = r->pending != NULL && !pthread_equal(pthread_self(), r->thread);
 	pthread_mutex_unlock(&r->mtx);
 	if (f->conn != NULL)
 		pool_release(r->pool, f->conn);
+	if (need_wake)
+		wake(r);
 	if (r->coalesce && f->key != NULL && log_enabled(LOG_DEBUG))
 		log_debug("msg=\"shared feed query\" requests=%zu status=%s", count_waiters(f),
 		    cruddur_status_name(st));
@@ -220,16 +230,24 @@ flight_start(read_reactor *r, flight *f, pool_conn *conn)
 	int64_t deadline = flight_deadline(f), step_at = clock_mono_us() + STEP_EVERY_US;
 	if (deadline != 0 && deadline < step_at)
 		step_at = deadline;
-	pthread_mutex_lock(&r->mtx); /* the reactor reads it in wait_timeout_ms */
+	/* The hand-over: once its step time is set (step_due) or its socket
+	 * is in the set (an event), the reactor thread may step, finish and
+	 * free f. Both are done under the lock, which step_due takes, and f
+	 * is not touched after: its result may be in before submit returns. */
+	pthread_mutex_lock(&r->mtx);
 	f->step_at_us = step_at;
-	bool need_wake = step_at < r->sleep_until_us;
+	bool added = epoll_ctl(r->epfd, EPOLL_CTL_ADD, PQsocket(pool_conn_pg(conn)), &ev) == 0;
+	int  err = errno;
+	if (!added)
+		f->step_at_us = 0; /* still ours */
+	bool need_wake = added && step_at < r->sleep_until_us;
 	pthread_mutex_unlock(&r->mtx);
 	if (need_wake)
 		wake(r);
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, PQsocket(pool_conn_pg(conn)), &ev) != 0) {
+	if (!added) {
 		/* Without the socket in the set nobody would wait for it; the
 		 * statement runs on, so the connection cannot be reused. */
-		log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", errno);
+		log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", err);
 		pool_conn_abandon(conn);
 		flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database", NULL);
 	}
@@ -257,7 +275,10 @@ flight_step(read_reactor *r, flight *f)
 		flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database", NULL);
 		return;
 	}
-	(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+	/* A connection lost in that step closed its socket, which left the
+	 * set by itself; its number may already be another connection's. */
+	if (PQsocket(pool_conn_pg(f->conn)) == fd)
+		(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
 	flight_finish(r, f, st, msg, res);
 	PQclear(res);
 }
@@ -312,6 +333,20 @@ expire_pending(read_reactor *r)
 	    "the deadline passed before a database connection was free", NULL);
 }
 
+/* The earliest deadline of a pending request; INT64_MAX if none has one.
+ * Locked. */
+static int64_t
+pending_deadline(const read_reactor *r)
+{
+	int64_t next = INT64_MAX;
+
+	for (const flight *f = r->pending; f != NULL; f = f->next)
+		for (const read_waiter *w = f->waiters; w != NULL; w = w->next)
+			if (w->deadline_us != 0 && w->deadline_us < next)
+				next = w->deadline_us;
+	return next;
+}
+
 /* Takes the first pending flight that may start into the running list. */
 static flight *
 take_sendable(read_reactor *r)
@@ -330,8 +365,11 @@ take_sendable(read_reactor *r)
 }
 
 /* Gives pending flights connections while there are some to have. Waits
- * in pool_acquire only when no read of ours runs: then nothing else needs
- * this thread. */
+ * in pool_acquire only when no read of ours runs (or to connect): then
+ * nothing else needs this thread. While it waits, submits take no idle
+ * connection (r->acquiring): a read started then would run unwatched, and
+ * the connection that this wait is for could go to it. The wait ends at
+ * the earliest deadline of a pending request, for expire_pending. */
 static void
 feed_pending(read_reactor *r)
 {
@@ -350,7 +388,7 @@ feed_pending(read_reactor *r)
 		}
 		pool_try t = pool_try_acquire(r->pool, &conn);
 		bool     wait = t == POOL_MAY_GROW || (t == POOL_BUSY && r->n_running == 0);
-		int64_t  deadline = flight_deadline(first);
+		int64_t  until = pending_deadline(r);
 		if (t == POOL_TAKEN || t == POOL_STOPPING) {
 			flight *f = take_sendable(r);
 			pthread_mutex_unlock(&r->mtx);
@@ -360,14 +398,19 @@ feed_pending(read_reactor *r)
 				flight_finish(r, f, CRUDDUR_UNAVAILABLE, "the server is shutting down", NULL);
 			continue;
 		}
+		r->acquiring = wait;
 		pthread_mutex_unlock(&r->mtx);
 		if (!wait)
 			return; /* a running flight's end will feed them */
-		cruddur_status st = pool_acquire(r->pool, deadline, &conn, msg, sizeof(msg));
+		cruddur_status st = pool_acquire(r->pool, until == INT64_MAX ? 0 : until, &conn, msg,
+		    sizeof(msg));
 		pthread_mutex_lock(&r->mtx);
+		r->acquiring = false;
 		/* Only this thread removes pending flights: one is still there,
-		 * though not always `first` (its requests may have joined it). */
-		flight *f = take_sendable(r);
+		 * though not always `first` (its requests may have joined it).
+		 * A passed deadline is one request's, not the flight's: others
+		 * may have joined it since; expire_pending answers each. */
+		flight *f = st == CRUDDUR_DEADLINE_EXCEEDED ? NULL : take_sendable(r);
 		pthread_mutex_unlock(&r->mtx);
 		if (f == NULL) {
 			pool_release(r->pool, conn);
@@ -393,10 +436,9 @@ wait_timeout_ms(read_reactor *r)
 	for (flight *f = r->running; f != NULL; f = f->next)
 		if (f->step_at_us != 0 && f->step_at_us < next)
 			next = f->step_at_us;
-	for (flight *f = r->pending; f != NULL; f = f->next)
-		for (read_waiter *w = f->waiters; w != NULL; w = w->next)
-			if (w->deadline_us != 0 && w->deadline_us < next)
-				next = w->deadline_us;
+	int64_t due = pending_deadline(r);
+	if (due < next)
+		next = due;
 	r->sleep_until_us = next;
 	pthread_mutex_unlock(&r->mtx);
 	if (next == INT64_MAX)
@@ -530,7 +572,9 @@ read_reactor_submit(read_reactor *r, const read_query *q, read_waiter *w, char *
 		free(f);
 		return CRUDDUR_OK;
 	}
-	pool_try t = sendable(r, f) ? pool_try_acquire(r->pool, &conn) : POOL_BUSY;
+	/* While the reactor waits in pool_acquire the connections are for it
+	 * (feed_pending). */
+	pool_try t = sendable(r, f) && !r->acquiring ? pool_try_acquire(r->pool, &conn) : POOL_BUSY;
 	if (t == POOL_TAKEN) {
 		f->next = r->running;
 		r->running = f;

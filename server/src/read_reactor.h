@@ -30,8 +30,10 @@
  *
  * Threads: read_reactor_submit may be called from any thread, nng
  * callbacks included: it never blocks on the database. done callbacks run
- * on the reactor thread (never inside submit), one at a time; they must
- * not block either.
+ * on the reactor thread, one at a time, or inside submit when its
+ * statement could not even be sent (a broken connection): the caller must
+ * not touch w after a submit that returned CRUDDUR_OK. They must not
+ * block either.
  */
 #ifndef CRUDDUR_READ_REACTOR_H
 #define CRUDDUR_READ_REACTOR_H

@@ -112,9 +112,8 @@ slot_received(rpc_slot *s, nng_msg *msg)
 	s->call = call;
 	if (!work_queue_push(t->queue, s)) {
 		s->call = NULL;
-		dispatch_drop(call);
-		slot_reply(s, dispatch_status_reply(0, CRUDDUR_RESOURCE_EXHAUSTED,
-		    "the server is overloaded: its work queue is full"));
+		dispatch_refuse(call, CRUDDUR_RESOURCE_EXHAUSTED,
+		    "the server is overloaded: its work queue is full");
 	}
 }
 

@@ -1,10 +1,11 @@
 /*
  * transport.h - cruddurd's nng REP socket, its contexts and its workers.
  *
- * Many nng contexts receive at once; a receive callback hands the request
- * to the work queue and returns (it never blocks); a worker runs
- * dispatch_request and sends the reply on the same context, whose send
- * callback posts the next receive.
+ * Many nng contexts receive at once; a receive callback checks the request
+ * (dispatch_accept) and hands it to the read reactor (HomeFeed) or to the
+ * work queue, and returns (it never blocks); the reactor or a worker sends
+ * the reply on the same context, whose send callback posts the next
+ * receive.
  */
 #ifndef CRUDDUR_TRANSPORT_H
 #define CRUDDUR_TRANSPORT_H
