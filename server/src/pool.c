@@ -536,6 +536,12 @@ pool_get_stats(pool *p, pool_stats *out)
 	pthread_mutex_unlock(&p->mtx);
 }
 
+int
+pool_acquire_timeout_ms(const pool *p)
+{
+	return p->acquire_timeout_ms; /* read-only after pool_new */
+}
+
 /* ---- statements ------------------------------------------------------ */
 
 PGconn *

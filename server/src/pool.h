@@ -135,6 +135,10 @@ void pool_reset(pool *p);
 
 void pool_get_stats(pool *p, pool_stats *out);
 
+/* The configured acquire_timeout_ms, for callers that wait for a
+ * connection in slices of their own (read_reactor.c). */
+int pool_acquire_timeout_ms(const pool *p);
+
 /* The libpq connection of c, owned by the pool: do not PQfinish it. A caller
  * that uses it directly must leave no transaction open (or accept that
  * pool_release rolls it back) and must not DEALLOCATE the pool's prepared

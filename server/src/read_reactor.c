@@ -37,6 +37,9 @@
 /* A running statement is looked at this often even without input: its
  * deadline, a cancel to resend (pool_conn_step sets the exact time). */
 #define STEP_EVERY_US 200000
+/* A wait in pool_acquire lasts at most this long, so that the deadline of
+ * a request submitted meanwhile is seen (feed_pending). */
+#define ACQUIRE_SLICE_US 20000
 
 typedef struct flight {
 	struct flight      *next;
@@ -47,6 +50,7 @@ typedef struct flight {
 	read_waiter        *waiters;
 	pool_conn          *conn;
 	int64_t             step_at_us; /* running: look again at this time */
+	int64_t             queued_us;  /* pending: since when */
 } flight;
 
 struct read_reactor {
@@ -368,8 +372,11 @@ take_sendable(read_reactor *r)
  * in pool_acquire only when no read of ours runs (or to connect): then
  * nothing else needs this thread. While it waits, submits take no idle
  * connection (r->acquiring): a read started then would run unwatched, and
- * the connection that this wait is for could go to it. The wait ends at
- * the earliest deadline of a pending request, for expire_pending. */
+ * the connection that this wait is for could go to it. The wait goes in
+ * slices of ACQUIRE_SLICE_US, each cut short by the earliest deadline of
+ * a pending request (expire_pending answers it), so that a request that
+ * came meanwhile with a shorter deadline is not answered late; the pool's
+ * acquire timeout is counted from when the flight began to wait. */
 static void
 feed_pending(read_reactor *r)
 {
@@ -388,7 +395,20 @@ feed_pending(read_reactor *r)
 		}
 		pool_try t = pool_try_acquire(r->pool, &conn);
 		bool     wait = t == POOL_MAY_GROW || (t == POOL_BUSY && r->n_running == 0);
-		int64_t  until = pending_deadline(r);
+		int64_t  now = clock_mono_us(), until = pending_deadline(r);
+		int64_t  timeout = first->queued_us + (int64_t)pool_acquire_timeout_ms(r->pool) * 1000;
+		if (t == POOL_BUSY && wait && now >= timeout) {
+			flight *f = take_sendable(r);
+			pthread_mutex_unlock(&r->mtx);
+			snprintf(msg, sizeof(msg), "every database connection stayed busy for %d ms",
+			    pool_acquire_timeout_ms(r->pool));
+			flight_finish(r, f, CRUDDUR_RESOURCE_EXHAUSTED, msg, NULL);
+			continue;
+		}
+		if (now + ACQUIRE_SLICE_US < until)
+			until = now + ACQUIRE_SLICE_US;
+		if (t == POOL_BUSY && timeout < until)
+			until = timeout;
 		if (t == POOL_TAKEN || t == POOL_STOPPING) {
 			flight *f = take_sendable(r);
 			pthread_mutex_unlock(&r->mtx);
@@ -402,15 +422,21 @@ feed_pending(read_reactor *r)
 		pthread_mutex_unlock(&r->mtx);
 		if (!wait)
 			return; /* a running flight's end will feed them */
-		cruddur_status st = pool_acquire(r->pool, until == INT64_MAX ? 0 : until, &conn, msg,
-		    sizeof(msg));
+		cruddur_status st = pool_acquire(r->pool, until, &conn, msg, sizeof(msg));
+		if (st == CRUDDUR_DEADLINE_EXCEEDED) {
+			/* The slice is over, or a request's deadline passed (one
+			 * request's, not the flight's: others may have joined it). */
+			pthread_mutex_lock(&r->mtx);
+			r->acquiring = false;
+			pthread_mutex_unlock(&r->mtx);
+			expire_pending(r);
+			continue;
+		}
 		pthread_mutex_lock(&r->mtx);
 		r->acquiring = false;
 		/* Only this thread removes pending flights: one is still there,
-		 * though not always `first` (its requests may have joined it).
-		 * A passed deadline is one request's, not the flight's: others
-		 * may have joined it since; expire_pending answers each. */
-		flight *f = st == CRUDDUR_DEADLINE_EXCEEDED ? NULL : take_sendable(r);
+		 * though not always `first` (its requests may have joined it). */
+		flight *f = take_sendable(r);
 		pthread_mutex_unlock(&r->mtx);
 		if (f == NULL) {
 			pool_release(r->pool, conn);
@@ -589,6 +615,7 @@ read_reactor_submit(read_reactor *r, const read_query *q, read_waiter *w, char *
 		r->pending = f;
 	r->pending_tail = f;
 	r->n_waiting++;
+	f->queued_us = clock_mono_us();
 	/* Nobody else would start it: no read of ours runs to end and feed
 	 * it, or the pool can make a connection that only the reactor may
 	 * wait for. */
