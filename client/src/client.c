@@ -31,6 +31,7 @@
 #include "cruddur/v1/rpc.pb-c.h"
 #include "client_impl.h"
 #include "envelope.h"
+#include "reply_arena.h"
 
 #define MAX_DIALERS 16
 
@@ -223,7 +224,7 @@ void
 cruddur_message_free(void *message)
 {
 	if (message != NULL)
-		protobuf_c_message_free_unpacked(message, NULL);
+		reply_free(message);
 }
 
 uint32_t
@@ -376,8 +377,7 @@ call_read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id,
 		    (unsigned long long)env->request_id, (unsigned long long)id);
 	else if (st != CRUDDUR_OK)
 		call_fail(err, st, "%s", env->message[0] ? env->message : cruddur_status_name(st));
-	else if ((*resp = protobuf_c_message_unpack(method->output, NULL, env->body.len,
-	              env->body.data)) == NULL)
+	else if ((*resp = reply_unpack(method->output, env->body.len, env->body.data)) == NULL)
 		st = call_fail(err, CRUDDUR_INTERNAL, "the server's reply is not a %s",
 		    method->output->name);
 	cruddur__v1__response_envelope__free_unpacked(env, NULL);
