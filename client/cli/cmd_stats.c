@@ -19,6 +19,12 @@ show_stats(const Cruddur__V1__GetStatsResponse *r)
 		       "%lld connects, %lld failures, %lld broken\n",
 		    p->size, p->in_use, p->idle, p->waiting, p->max_size, (long long)p->connects,
 		    (long long)p->connect_failures, (long long)p->broken);
+	if (r->read_reactor != NULL) {
+		const Cruddur__V1__ReadReactorStats *rr = r->read_reactor;
+		printf("read reactor: %d waiting, %d running; %lld queries for %lld requests (%.2f per query)\n",
+		    rr->waiting, rr->running, (long long)rr->queries, (long long)rr->requests,
+		    rr->queries > 0 ? (double)rr->requests / (double)rr->queries : 0.0);
+	}
 	if (r->n_methods == 0)
 		return;
 	printf("\n%-40s %8s %9s %9s %9s %9s  %s\n", "METHOD", "COUNT", "p50 ms", "p90 ms", "p99 ms",

@@ -87,6 +87,19 @@ metrics_write_prometheus(server *s, FILE *f)
 		gauge(f, "cruddur_in_flight_requests", "Requests received and not yet answered.", "gauge",
 		    transport_in_flight(s->transport));
 	}
+	if (s->reactor != NULL) {
+		read_reactor_stats rs;
+		read_reactor_get_stats(s->reactor, &rs);
+		gauge(f, "cruddur_read_reactor_waiting", "HomeFeed requests waiting for a database connection.",
+		    "gauge", (double)rs.waiting);
+		gauge(f, "cruddur_read_reactor_running", "HomeFeed queries running.", "gauge",
+		    (double)rs.running);
+		gauge(f, "cruddur_read_reactor_queries_total", "HomeFeed queries sent by the read reactor.",
+		    "counter", (double)rs.queries);
+		gauge(f, "cruddur_read_reactor_requests_total",
+		    "HomeFeed requests the read reactor took (requests / queries: coalescing).", "counter",
+		    (double)rs.requests);
+	}
 	gauge(f, "cruddur_uptime_seconds", "Seconds since the server started.", "gauge",
 	    (double)(clock_mono_us() - s->started_us) / 1e6);
 }

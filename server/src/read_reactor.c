@@ -628,10 +628,14 @@ read_reactor_submit(read_reactor *r, const read_query *q, read_waiter *w, char *
 }
 
 void
-read_reactor_counts(read_reactor *r, unsigned long long *queries, unsigned long long *requests)
+read_reactor_get_stats(read_reactor *r, read_reactor_stats *out)
 {
-	*queries = atomic_load(&r->queries);
-	*requests = atomic_load(&r->requests);
+	pthread_mutex_lock(&r->mtx);
+	out->waiting = r->n_waiting;
+	out->running = r->n_running;
+	pthread_mutex_unlock(&r->mtx);
+	out->queries = atomic_load(&r->queries);
+	out->requests = atomic_load(&r->requests);
 }
 
 void

@@ -100,10 +100,15 @@ int read_reactor_new(read_reactor **out, pool *p, size_t max_pending, bool coale
 cruddur_status read_reactor_submit(read_reactor *r, const read_query *q, read_waiter *w,
     char *msg, size_t msglen);
 
-/* Queries sent and requests served since start; their ratio is the
- * coalescing factor. */
-void read_reactor_counts(read_reactor *r, unsigned long long *queries,
-    unsigned long long *requests);
+/* A snapshot: requests waiting for a connection and queries running now;
+ * queries sent and requests submitted since start (their ratio is the
+ * coalescing factor). */
+typedef struct read_reactor_stats {
+	size_t             waiting, running;
+	unsigned long long queries, requests;
+} read_reactor_stats;
+
+void read_reactor_get_stats(read_reactor *r, read_reactor_stats *out);
 
 /* Refuses new submits (UNAVAILABLE), lets every running and pending read
  * finish (pending ones still get a connection unless the pool is

@@ -1,6 +1,7 @@
 /*
  * svc_stats.c - the Stats service: requests by method and status, latency
- * percentiles, pool, queue and uptime, from metrics.c and the pool.
+ * percentiles, pool, queue, read reactor and uptime, from metrics.c, the
+ * pool and the reactor.
  */
 #include "clock.h"
 #include "dispatch.h"
@@ -60,6 +61,27 @@ fill_pool(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
 	return CRUDDUR_OK;
 }
 
+/* The read reactor's figures; none with --read-reactor off. */
+static cruddur_status
+fill_reactor(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
+{
+	Cruddur__V1__ReadReactorStats *rs;
+	read_reactor_stats             st;
+
+	if (ctx->server->reactor == NULL)
+		return CRUDDUR_OK;
+	if ((rs = rpc_alloc(ctx, sizeof(*rs))) == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	cruddur__v1__read_reactor_stats__init(rs);
+	read_reactor_get_stats(ctx->server->reactor, &st);
+	rs->waiting = (int32_t)st.waiting;
+	rs->running = (int32_t)st.running;
+	rs->queries = (int64_t)st.queries;
+	rs->requests = (int64_t)st.requests;
+	resp->read_reactor = rs;
+	return CRUDDUR_OK;
+}
+
 static cruddur_status
 get_stats(rpc_context *ctx, const Cruddur__V1__GetStatsRequest *req, Cruddur__V1__GetStatsResponse *resp)
 {
@@ -86,7 +108,8 @@ get_stats(rpc_context *ctx, const Cruddur__V1__GetStatsRequest *req, Cruddur__V1
 			return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 		resp->n_methods++;
 	}
-	return fill_pool(ctx, resp);
+	cruddur_status st = fill_pool(ctx, resp);
+	return st == CRUDDUR_OK ? fill_reactor(ctx, resp) : st;
 }
 
 void

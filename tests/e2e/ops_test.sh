@@ -53,6 +53,9 @@ cli feed home --limit 500 >/dev/null 2>&1 && fail "limit 500 accepted"
 out=$(cli stats) || fail "stats failed"
 grep -qE "cruddur.v1.Activities/HomeFeed +6 .* OK=5 INVALID_ARGUMENT=1" <<<"$out" || fail "stats: $out"
 grep -q "^pool: " <<<"$out" || fail "stats has no pool line: $out"
+# One after the other, the 5 good feeds took 5 queries; the bad one never reached the reactor.
+grep -q "^read reactor: 0 waiting, 0 running; 5 queries for 5 requests" <<<"$out" ||
+    fail "stats has no read reactor line: $out"
 out=$(cli --json stats) || fail "stats --json failed"
 grep -q '"requests_total":' <<<"$out" || fail "stats --json: $out"
 
@@ -67,7 +70,9 @@ for want in 'HTTP/1.[01] 200' 'Content-Type: text/plain; version=0.0.4' \
     '# TYPE cruddur_request_duration_seconds summary' \
     'cruddur_request_duration_seconds_count\{method="cruddur.v1.Activities/HomeFeed"\} 6' \
     'cruddur_pool_connections\{state="idle"\} [0-9]+' 'cruddur_pool_max_connections 8' \
-    'cruddur_queue_capacity 256' 'cruddur_uptime_seconds [0-9.]+'; do
+    'cruddur_queue_capacity 256' 'cruddur_uptime_seconds [0-9.]+' \
+    'cruddur_read_reactor_requests_total 5' 'cruddur_read_reactor_queries_total 5' \
+    'cruddur_read_reactor_waiting 0'; do
     grep -qE "$want" <<<"$metrics" || fail "metrics lack /$want/"
 done
 stop_cruddurd
