@@ -147,7 +147,7 @@ retry(async_call *a, int rv)
 		finish(a, call_fail(&a->result, CRUDDUR_CANCELLED, "the client was closed"), NULL);
 		return;
 	}
-	if ((rv = call_slot_reopen(&a->slot, a->c->sock)) != 0) {
+	if ((rv = call_slot_reopen(&a->c->slots, &a->slot, a->c->sock)) != 0) {
 		finish(a, call_transport_status(a->c, rv, &a->result), NULL);
 		return;
 	}

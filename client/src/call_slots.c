@@ -4,10 +4,10 @@
  * Locking: s->mtx guards the two free lists and is held only to push or
  * pop, never across an nng call, so an aio callback that gives a slot back
  * cannot wait on a thread that is inside nng_close. A taken slot belongs
- * to its call until it is given back. Closing a context and closing the
- * socket exclude each other through s->closed and s->ctx_closing (both
- * sequentially consistent: each side writes its own flag, then reads the
- * other's, so at least one of them sees the other).
+ * to its call until it is given back. Opening or closing a context and
+ * closing the socket exclude each other through s->closed and s->ctx_busy
+ * (both sequentially consistent: each side writes its own flag, then reads
+ * the other's, so at least one of them sees the other).
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ call_slots_init(call_slots *s, size_t async_size, void (*async_cb)(void *))
 	s->sync = (call_slot_list){ .free = NULL, .size = sizeof(call_slot), .cb = NULL };
 	s->async = (call_slot_list){ .free = NULL, .size = async_size, .cb = async_cb };
 	atomic_init(&s->closed, false);
-	atomic_init(&s->ctx_closing, 0);
+	atomic_init(&s->ctx_busy, 0);
 }
 
 /* Closes slot's context unless the socket took it already. */
@@ -31,21 +31,24 @@ ctx_close(call_slots *s, call_slot *slot)
 	if (!slot->ctx_open)
 		return;
 	slot->ctx_open = false;
-	atomic_fetch_add(&s->ctx_closing, 1);
+	atomic_fetch_add(&s->ctx_busy, 1);
 	if (!atomic_load(&s->closed))
 		nng_ctx_close(slot->ctx);
-	atomic_fetch_sub(&s->ctx_closing, 1);
+	atomic_fetch_sub(&s->ctx_busy, 1);
 }
 
 int
-call_slot_reopen(call_slot *slot, nng_socket sock)
+call_slot_reopen(call_slots *s, call_slot *slot, nng_socket sock)
 {
-	int rv;
+	int rv = NNG_ECLOSED;
 
 	if (slot->ctx_open)
 		return 0;
-	if ((rv = nng_ctx_open(&slot->ctx, sock)) == 0)
+	/* Never while nng_close runs: see call_slots.h. */
+	atomic_fetch_add(&s->ctx_busy, 1);
+	if (!atomic_load(&s->closed) && (rv = nng_ctx_open(&slot->ctx, sock)) == 0)
 		slot->ctx_open = true;
+	atomic_fetch_sub(&s->ctx_busy, 1);
 	return rv;
 }
 
@@ -77,7 +80,7 @@ call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **ou
 	pthread_mutex_unlock(&s->mtx);
 	if (slot == NULL && (slot = slot_new(l)) == NULL)
 		return NNG_ENOMEM;
-	if ((rv = call_slot_reopen(slot, sock)) != 0) {
+	if ((rv = call_slot_reopen(s, slot, sock)) != 0) {
 		call_slot_give(s, l, slot); /* keep the aio for later */
 		return rv;
 	}
@@ -104,9 +107,9 @@ void
 call_slots_close_socket(call_slots *s, nng_socket sock)
 {
 	atomic_store(&s->closed, true);
-	/* A context close that began before it saw `closed` ends quickly:
-	 * nng_ctx_close waits for nothing of ours. */
-	while (atomic_load(&s->ctx_closing) > 0)
+	/* A context open or close that began before it saw `closed` ends
+	 * quickly: nng_ctx_open and nng_ctx_close wait for nothing of ours. */
+	while (atomic_load(&s->ctx_busy) > 0)
 		sched_yield();
 	nng_close(sock);
 }

@@ -54,14 +54,18 @@ typedef struct call_slots {
 	call_slot_list  async;
 	/* The socket is closed (call_slots_close_socket): its contexts went
 	 * with it, and closing one again would race with nng's teardown (nng
-	 * 1.5 panics when a context and its socket close at once). Contexts
-	 * are closed by callbacks, which must never wait for the thread that
-	 * closes the socket, so the two exclude each other with these atomics
-	 * instead of a lock: a closer of a context announces itself in
-	 * ctx_closing and then looks at closed; the closer of the socket sets
-	 * closed and then waits for ctx_closing to drain. */
+	 * 1.5 panics when a context and its socket close at once). Opening
+	 * one races too: nng 1.5.2's nng_ctx_open, run while nng_close is
+	 * past closing the socket's contexts, leaves the new one on the
+	 * socket's list with no reference and not closed, and nng_close waits
+	 * for that list to empty, forever. Contexts are opened and closed by
+	 * callbacks, which must never wait for the thread that closes the
+	 * socket, so the two exclude each other with these atomics instead of
+	 * a lock: an opener or closer of a context announces itself in
+	 * ctx_busy and then looks at closed; the closer of the socket sets
+	 * closed and then waits for ctx_busy to drain. */
 	atomic_bool closed;
-	atomic_int  ctx_closing;
+	atomic_int  ctx_busy;
 } call_slots;
 
 /* async_size and async_cb describe the async kind (see above). */
@@ -70,8 +74,9 @@ void call_slots_init(call_slots *s, size_t async_size, void (*async_cb)(void *))
  * one, or a new one; its context is open. Returns 0 or an NNG_E* code. */
 int  call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **out);
 /* Opens a new context for a slot whose context failed (call_slot_fail);
- * used by an async call that retries on the slot it holds. */
-int  call_slot_reopen(call_slot *slot, nng_socket sock);
+ * used by an async call that retries on the slot it holds. NNG_ECLOSED
+ * once the socket is closing (call_slots_close_socket). */
+int  call_slot_reopen(call_slots *s, call_slot *slot, nng_socket sock);
 /* Closes the context of a slot whose exchange failed; the slot stays the
  * caller's. */
 void call_slot_fail(call_slots *s, call_slot *slot);

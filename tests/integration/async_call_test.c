@@ -18,7 +18,9 @@
  *     the server's own counts), and not for a write without one;
  *   - a server killed mid-flight, or gone: the calls end through their
  *     callbacks (DEADLINE_EXCEEDED), and a call in flight while the server
- *     restarts on the same address succeeds once it is back.
+ *     restarts on the same address succeeds once it is back;
+ *   - contexts opened while the client's socket closes (as retries and
+ *     calls racing cruddur_client_close open them) never hang the close.
  *
  * "Stuck" is made by holding an ACCESS EXCLUSIVE lock on activities from
  * another session, so that HomeFeed waits for it (as in deadline_test.c).
@@ -31,7 +33,10 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
 
+#include "call_slots.h"
 #include "test_support.h"
 
 #define DB "cruddur_async_call_test"
@@ -408,6 +413,71 @@ create_async(cruddur_client *c, call_rec *r, const char *key)
 	    &o);
 }
 
+/* Threads that open and close contexts through the slots until the
+ * socket is closed under them. */
+typedef struct slot_churner {
+	call_slots *slots;
+	nng_socket  sock;
+	pthread_t   thr;
+	long        opened;
+} slot_churner;
+
+static void *
+slot_churn(void *arg)
+{
+	slot_churner *t = arg;
+	call_slot    *slot;
+
+	/* Each take opens a new context: the last one was failed. */
+	while (call_slot_take(t->slots, &t->slots->sync, t->sock, &slot) == 0) {
+		t->opened++;
+		call_slot_fail(t->slots, slot);
+		call_slot_give(t->slots, &t->slots->sync, slot);
+	}
+	return NULL;
+}
+
+/* Contexts opened (and closed) while the socket closes: in nng 1.5.2 a
+ * context opened while nng_close is under way hangs it forever; the slots
+ * must keep the two apart, as retries and calls racing
+ * cruddur_client_close do. No server is needed: the dialer only makes the
+ * socket's close take a while. */
+static void
+test_slots_open_vs_close(void)
+{
+	long opened = 0;
+
+	for (int round = 0; round < 100; round++) {
+		call_slots   slots;
+		slot_churner t[3];
+		nng_socket   sock;
+		nng_dialer   d;
+
+		call_slots_init(&slots, sizeof(call_slot), NULL);
+		if (nng_req0_open(&sock) != 0) {
+			CHECK(!"a REQ socket opened");
+			return;
+		}
+		if (nng_dialer_create(&d, sock, "tcp://127.0.0.1:1") == 0)
+			nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+		for (int i = 0; i < 3; i++) {
+			t[i] = (slot_churner){ .slots = &slots, .sock = sock };
+			CHECK(pthread_create(&t[i].thr, NULL, slot_churn, &t[i]) == 0);
+		}
+		usleep((useconds_t)(50 + round * 10));
+		alarm(30); /* a hung nng_close fails the test instead of stalling it */
+		call_slots_close_socket(&slots, sock);
+		alarm(0);
+		for (int i = 0; i < 3; i++) {
+			pthread_join(t[i].thr, NULL);
+			opened += t[i].opened;
+		}
+		call_slots_fini(&slots);
+	}
+	printf("slots: 100 socket closes with contexts opening under them, %ld contexts\n", opened);
+	CHECK(opened > 0);
+}
+
 /* A server whose database does not exist answers UNAVAILABLE. */
 static void
 test_retries(void)
@@ -527,6 +597,7 @@ main(void)
 	char      url[512], out[256];
 
 	ts_require_pg();
+	test_slots_open_vs_close();
 	if (ts_server_start(&s, "tcp://127.0.0.1:0", DB, NULL, NULL) != 0)
 		return 1;
 	cruddur_client *c = ts_client(&s);
