@@ -83,34 +83,48 @@ static void wake(read_reactor *r);
 
 /* ---- flights --------------------------------------------------------- */
 
-/* A flight for q, its text copied in; NULL when it does not fit. */
+/* A flight for q, its text copied in; NULL (and why, in msg) when it
+ * does not fit or memory ran out. */
 static flight *
-flight_new(const read_query *q)
+flight_new(const read_query *q, cruddur_status *st, char *msg, size_t msglen)
 {
-	flight *f = calloc(1, sizeof(*f));
-	size_t  used = 0;
+	const char *src[READ_MAX_PARAMS + 1];
+	int         n = q->stmt->nparams;
+	size_t      need = 0;
+	flight     *f;
 
-	if (f == NULL || q->stmt->nparams > READ_MAX_PARAMS)
-		goto fail;
+	*st = CRUDDUR_INVALID_ARGUMENT;
+	if (n > READ_MAX_PARAMS) {
+		set_msg(msg, msglen, "the query has more parameters than the read reactor takes");
+		return NULL;
+	}
+	for (int i = 0; i <= n; i++) { /* the parameters, then the key */
+		src[i] = i < n ? q->params[i] : q->key;
+		need += src[i] != NULL ? strlen(src[i]) + 1 : 0; /* NULL: SQL NULL, or no key */
+	}
+	if (need > READ_MAX_TEXT) {
+		set_msg(msg, msglen, "the query's text is longer than the read reactor takes");
+		return NULL;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		*st = CRUDDUR_RESOURCE_EXHAUSTED;
+		set_msg(msg, msglen, "out of memory");
+		return NULL;
+	}
 	f->stmt = q->stmt;
-	for (int i = 0; i <= q->stmt->nparams; i++) {
-		const char *src = i < q->stmt->nparams ? q->params[i] : q->key;
-		if (src == NULL)
-			continue; /* SQL NULL, or no key */
-		size_t n = strlen(src) + 1;
-		if (n > sizeof(f->text) - used)
-			goto fail;
-		memcpy(f->text + used, src, n);
-		if (i < q->stmt->nparams)
-			f->params[i] = f->text + used;
+	need = 0; /* now: what is copied so far */
+	for (int i = 0; i <= n; i++) {
+		if (src[i] == NULL)
+			continue;
+		size_t len = strlen(src[i]) + 1;
+		memcpy(f->text + need, src[i], len);
+		if (i < n)
+			f->params[i] = f->text + need;
 		else
-			f->key = f->text + used;
-		used += n;
+			f->key = f->text + need;
+		need += len;
 	}
 	return f;
-fail:
-	free(f);
-	return NULL;
 }
 
 /* The latest deadline of f's requests; 0 when one of them has none. */
@@ -567,19 +581,14 @@ cruddur_status
 read_reactor_submit(read_reactor *r, const read_query *q, read_waiter *w, char *msg,
     size_t msglen)
 {
-	flight    *f;
-	pool_conn *conn = NULL;
+	flight        *f;
+	pool_conn     *conn = NULL;
+	cruddur_status st;
 
 	w->next = NULL;
-	if ((f = flight_new(q)) == NULL) {
-		set_msg(msg, msglen, "the query does not fit the read reactor's limits");
-		return CRUDDUR_INVALID_ARGUMENT;
-	}
-	f->waiters = w;
 	pthread_mutex_lock(&r->mtx);
 	if (r->stopping) {
 		pthread_mutex_unlock(&r->mtx);
-		free(f);
 		set_msg(msg, msglen, "the server is shutting down");
 		return CRUDDUR_UNAVAILABLE;
 	}
@@ -588,16 +597,21 @@ read_reactor_submit(read_reactor *r, const read_query *q, read_waiter *w, char *
 		 * that waits holds a context all the same: the bound is on
 		 * waiting requests, not on queries. */
 		pthread_mutex_unlock(&r->mtx);
-		free(f);
 		set_msg(msg, msglen, "the server is overloaded: its read queue is full");
 		return CRUDDUR_RESOURCE_EXHAUSTED;
 	}
-	atomic_fetch_add(&r->requests, 1);
 	if (join_pending(r, q, w)) {
+		atomic_fetch_add(&r->requests, 1);
 		pthread_mutex_unlock(&r->mtx);
-		free(f);
 		return CRUDDUR_OK;
 	}
+	/* Made only now: a request that joins a flight needs none. */
+	if ((f = flight_new(q, &st, msg, msglen)) == NULL) {
+		pthread_mutex_unlock(&r->mtx);
+		return st;
+	}
+	atomic_fetch_add(&r->requests, 1);
+	f->waiters = w;
 	/* While the reactor waits in pool_acquire the connections are for it
 	 * (feed_pending). */
 	pool_try t = sendable(r, f) && !r->acquiring ? pool_try_acquire(r->pool, &conn) : POOL_BUSY;
