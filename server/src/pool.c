@@ -424,20 +424,28 @@ pool_try_acquire(pool *p, pool_conn **out)
 		pthread_mutex_unlock(&p->mtx);
 		return t;
 	}
-	/* The checks of conn_healthy that need no round trip. */
-	pfd.fd = PQsocket(c->pg);
-	if (PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) != PQTRANS_IDLE ||
-	    pfd.fd < 0 || poll(&pfd, 1, 0) != 0) {
-		pthread_mutex_unlock(&p->mtx);
-		return POOL_MAY_GROW;
-	}
 	p->idle = c->next;
 	p->nidle--;
 	p->in_use++;
 	pthread_mutex_unlock(&p->mtx);
 	c->next = NULL;
-	*out = c;
-	return POOL_TAKEN;
+	/* The checks of conn_healthy that need no round trip, outside the
+	 * lock (poll is a system call). */
+	pfd.fd = PQsocket(c->pg);
+	if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE &&
+	    pfd.fd >= 0 && poll(&pfd, 1, 0) == 0) {
+		*out = c;
+		return POOL_TAKEN;
+	}
+	/* Left for pool_acquire's round trip: back on top of the idle stack. */
+	pthread_mutex_lock(&p->mtx);
+	c->next = p->idle;
+	p->idle = c;
+	p->nidle++;
+	p->in_use--;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mtx);
+	return POOL_MAY_GROW;
 }
 
 /* ---- release / reset ------------------------------------------------- */
