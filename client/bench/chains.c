@@ -51,13 +51,15 @@ chain_done(void *arg, cruddur_status st, ProtobufCMessage *resp, const cruddur_c
 }
 
 /* Starts the chain's next call, or ends the chain when the run is over. A
- * call that could not start is recorded and the next one tried. */
+ * call that could not even start (the client closing, no memory) is
+ * recorded and ends the chain: trying again at once would spin, on the
+ * main thread when it is the first call, with nobody left to stop it. */
 static void
 chain_next(bench_caller *c)
 {
 	bench *b = c->b;
 
-	while (!atomic_load(&b->stop)) {
+	if (!atomic_load(&b->stop)) {
 		bench_method m = bench_pick(c);
 		c->from_ns = bench_now_ns();
 		int out = bench_call_async(c, m, chain_done);
