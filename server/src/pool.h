@@ -65,12 +65,16 @@ typedef struct pool_stats {
 
 /* A statement that pool_conn_exec prepares once per connection. ids are
  * 0..POOL_MAX_STATEMENTS-1 and, like names, unique within the caller's
- * table; nparams is the number of $n parameters. */
+ * table; nparams is the number of $n parameters (sent as text).
+ * binary_results asks for results in binary format (pg_binary.h), which
+ * is cheaper for PostgreSQL to send and for us to read; the rows helpers
+ * of svc_rows.h read both formats. */
 typedef struct db_statement {
 	int id;
 	const char *name;
 	const char *sql;
 	int nparams;
+	bool binary_results;
 } db_statement;
 
 #define POOL_MAX_STATEMENTS 64

@@ -188,7 +188,8 @@ send_next(pool_conn *c)
 	c->preparing = (c->prepared & (UINT64_C(1) << stmt->id)) == 0;
 	if (c->preparing)
 		return PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL) != 0;
-	return PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, c->params, NULL, NULL, 0) != 0;
+	return PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, c->params, NULL, NULL,
+	    stmt->binary_results ? 1 : 0) != 0;
 }
 
 cruddur_status

@@ -4,4 +4,4 @@
 #include "sql_queries.h"
 #include "statements.h"
 
-const db_statement stmt_ping = { 2, "ping", SQL_PING, 0 };
+const db_statement stmt_ping = { 2, "ping", SQL_PING, 0, false };

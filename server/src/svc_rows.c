@@ -6,6 +6,7 @@
 
 #include "cursor.h"
 #include "db_error.h"
+#include "pg_binary.h"
 #include "server.h"
 #include "svc_rows.h"
 #include "text.h"
@@ -84,12 +85,43 @@ rows_tx_end(rpc_context *ctx, pool_conn *conn, cruddur_status st)
 	return st;
 }
 
+/* Text and varchar come as their bytes in either format (libpq ends every
+ * value with a NUL); a binary uuid is formatted here. */
 char *
 rows_text(rpc_context *ctx, const PGresult *res, int row, int col)
 {
+	char uuid[PG_UUID_TEXT_LEN + 1];
+
 	if (PQgetisnull(res, row, col))
 		return (char *)"";
+	if (PQfformat(res, col) == 1 && PQftype(res, col) == PG_OID_UUID)
+		return pg_binary_uuid_text(PQgetvalue(res, row, col),
+		           (size_t)PQgetlength(res, row, col), uuid)
+		    ? rpc_strdup(ctx, uuid)
+		    : (char *)"";
 	return rpc_strdup(ctx, PQgetvalue(res, row, col));
+}
+
+/* A binary value by its column's type: int2, int4 and int8 as they are,
+ * timestamp and timestamptz as microseconds since the Unix epoch. */
+static int64_t
+binary_int64(const PGresult *res, int row, int col)
+{
+	const char *v = PQgetvalue(res, row, col);
+	size_t      len = (size_t)PQgetlength(res, row, col);
+	int64_t     out = 0;
+
+	switch (PQftype(res, col)) {
+	case PG_OID_TIMESTAMP:
+	case PG_OID_TIMESTAMPTZ:
+		return pg_binary_timestamp_us(v, len, &out) ? out : 0;
+	case PG_OID_INT2:
+	case PG_OID_INT4:
+	case PG_OID_INT8:
+		return pg_binary_int(v, len, &out) ? out : 0;
+	default:
+		return 0;
+	}
 }
 
 int64_t
@@ -97,6 +129,8 @@ rows_int64(const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))
 		return 0;
+	if (PQfformat(res, col) == 1)
+		return binary_int64(res, row, col);
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 

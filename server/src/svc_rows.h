@@ -40,9 +40,12 @@ cruddur_status rows_tx_end(rpc_context *ctx, pool_conn *conn, cruddur_status st)
  * nothing, so that what a handler reads in several queries agrees. */
 cruddur_status rows_tx_snapshot(rpc_context *ctx, pool_conn *conn);
 
-/* The value as an arena string; "" for NULL. */
+/* The value as an arena string; "" for NULL. Text, varchar and (in
+ * binary results, where it is formatted) uuid columns. */
 char   *rows_text(rpc_context *ctx, const PGresult *res, int row, int col);
-/* The value as an integer; 0 for NULL. */
+/* The value as an integer; 0 for NULL. In text results an integer column;
+ * in binary results also timestamp and timestamptz, as microseconds since
+ * the Unix epoch (pg_binary.h). A binary column of another type reads 0. */
 int64_t rows_int64(const PGresult *res, int row, int col);
 
 /* The eleven columns that every activity query selects first, in the
@@ -50,6 +53,8 @@ int64_t rows_int64(const PGresult *res, int row, int col);
  *   uuid, user_uuid, handle, display_name, message, replies_count,
  *   reposts_count, likes_count, reply_to_activity_uuid, expires_at_us,
  *   created_at_us
+ * (the last two as bigint microseconds in text results, or as the
+ * timestamptz columns themselves in binary ones),
  * rows_activity reads them from row into a new Activity in the arena. */
 #define ROWS_ACTIVITY_COLUMNS 11
 cruddur_status rows_activity(rpc_context *ctx, const PGresult *res, int row,

@@ -54,8 +54,8 @@
 
 #define SEED_BULK_MAX 1000000
 
-static const db_statement stmt_seed_bulk_clock = { 55, "seed_bulk_clock", SQL_SEED_BULK_CLOCK, 0 };
-static const db_statement stmt_seed_bulk_authors = { 56, "seed_bulk_authors", SQL_SEED_BULK_AUTHORS, 0 };
+static const db_statement stmt_seed_bulk_clock = { 55, "seed_bulk_clock", SQL_SEED_BULK_CLOCK, 0, false };
+static const db_statement stmt_seed_bulk_authors = { 56, "seed_bulk_authors", SQL_SEED_BULK_AUTHORS, 0, false };
 
 #define SQL_COPY_USERS \
 	"COPY public.users (display_name, handle, email, cognito_user_id, bio, created_at) FROM STDIN"

@@ -10,6 +10,10 @@
 -- forward scan of activities_feed_idx (created_at DESC, uuid DESC WHERE
 -- reply_to_activity_uuid IS NULL), started at the key and stopped by LIMIT.
 -- Expired rows are filtered on the way; they are a minority near the top.
+-- The server asks for this statement's results in binary format, so the
+-- timestamps are sent as they are stored (microseconds), with no text
+-- conversion; the other activity queries, read as text, select them as
+-- bigint microseconds instead.
 SELECT
   a.uuid,
   a.user_uuid,
@@ -20,8 +24,8 @@ SELECT
   a.reposts_count,
   a.likes_count,
   a.reply_to_activity_uuid,
-  (extract(epoch FROM a.expires_at) * 1000000)::bigint AS expires_at_us,
-  (extract(epoch FROM a.created_at) * 1000000)::bigint AS created_at_us
+  a.expires_at,
+  a.created_at
 FROM public.activities a
 JOIN public.users u ON u.uuid = a.user_uuid
 WHERE a.reply_to_activity_uuid IS NULL

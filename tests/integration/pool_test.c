@@ -67,23 +67,18 @@ fail_count(void)
 static const char *base_url;
 
 static const db_statement st_add = {
-	0, "pool_test_add", "SELECT $1::int + $2::int, $3::text", 3
-};
-static const db_statement st_div0 = { 1, "pool_test_div0", "SELECT 1/0", 0 };
-static const db_statement st_int = { 2, "pool_test_int", "SELECT $1::int", 1 };
+	0, "pool_test_add", "SELECT $1::int + $2::int, $3::text", 3, false };
+static const db_statement st_div0 = { 1, "pool_test_div0", "SELECT 1/0", 0, false };
+static const db_statement st_int = { 2, "pool_test_int", "SELECT $1::int", 1, false };
 static const db_statement st_notable = {
-	3, "pool_test_notable", "SELECT * FROM pool_test_no_such_table", 0
-};
+	3, "pool_test_notable", "SELECT * FROM pool_test_no_such_table", 0, false };
 static const db_statement st_ins = {
-	4, "pool_test_ins", "INSERT INTO pool_test_parent VALUES ($1::int)", 1
-};
+	4, "pool_test_ins", "INSERT INTO pool_test_parent VALUES ($1::int)", 1, false };
 static const db_statement st_child = {
-	5, "pool_test_child", "INSERT INTO pool_test_child VALUES ($1::int)", 1
-};
+	5, "pool_test_child", "INSERT INTO pool_test_child VALUES ($1::int)", 1, false };
 static const db_statement st_sleep = {
-	6, "pool_test_sleep", "SELECT pg_sleep(1)", 0
-};
-static const db_statement st_big = { 64, "pool_test_big", "SELECT 1", 0 };
+	6, "pool_test_sleep", "SELECT pg_sleep(1)", 0, false };
+static const db_statement st_big = { 64, "pool_test_big", "SELECT 1", 0, false };
 
 /* ---- helpers --------------------------------------------------------- */
 
