@@ -42,6 +42,7 @@ typedef enum bench_method {
 	BENCH_CREATE_ACTIVITY,
 	BENCH_SHOW_ACTIVITY,
 	BENCH_USER_ACTIVITIES,
+	BENCH_LIST_METHODS, /* Health.ListMethods: the stack with no database */
 	BENCH_N_METHODS,
 } bench_method;
 

@@ -18,6 +18,7 @@
  *   ShowActivity    the activity asked for
  *   UserActivities  min(limit, activities_count) rows (one snapshot on the
  *                   server, so this holds exactly)
+ *   ListMethods     at least one service with at least one method
  * The targets of ShowActivity and UserActivities are the activities and
  * authors of a first HomeFeed page.
  */
@@ -55,6 +56,7 @@ typedef struct call_request {
 		Cruddur__V1__CreateActivityRequest create;
 		Cruddur__V1__ShowActivityRequest   show;
 		Cruddur__V1__UserActivitiesRequest user_activities;
+		Cruddur__V1__ListMethodsRequest    list_methods;
 	} u;
 	Cruddur__V1__Author  author;
 	Cruddur__V1__UserRef user;
@@ -85,6 +87,9 @@ build_request(bench_caller *c, bench_method m, call_request *r)
 		r->u.show = (Cruddur__V1__ShowActivityRequest)CRUDDUR__V1__SHOW_ACTIVITY_REQUEST__INIT;
 		c->want_uuid = b->targets.uuids[rng_next(&c->rng) % b->targets.n];
 		r->u.show.uuid = (char *)c->want_uuid;
+		break;
+	case BENCH_LIST_METHODS:
+		r->u.list_methods = (Cruddur__V1__ListMethodsRequest)CRUDDUR__V1__LIST_METHODS_REQUEST__INIT;
 		break;
 	case BENCH_USER_ACTIVITIES:
 	default:
@@ -126,6 +131,12 @@ user_activities_good(const bench_caller *c, const Cruddur__V1__UserActivitiesRes
 	return (int64_t)r->n_activities == want;
 }
 
+static bool
+methods_good(const Cruddur__V1__ListMethodsResponse *r)
+{
+	return r->n_services > 0 && r->services[0]->n_methods > 0;
+}
+
 int
 bench_check(bench_caller *c, cruddur_status st, ProtobufCMessage *resp)
 {
@@ -139,6 +150,7 @@ bench_check(bench_caller *c, cruddur_status st, ProtobufCMessage *resp)
 	case BENCH_CREATE_ACTIVITY: good = created_good(c, (void *)resp); break;
 	case BENCH_SHOW_ACTIVITY: good = shown_good(c, (void *)resp); break;
 	case BENCH_USER_ACTIVITIES: good = user_activities_good(c, (void *)resp); break;
+	case BENCH_LIST_METHODS: good = methods_good((void *)resp); break;
 	default: good = false; break;
 	}
 	cruddur_message_free(resp);
@@ -157,6 +169,7 @@ bench_call(bench_caller *c, bench_method m)
 	Cruddur__V1__CreateActivityResponse *created = NULL;
 	Cruddur__V1__ShowActivityResponse   *shown = NULL;
 	Cruddur__V1__UserActivitiesResponse *acts = NULL;
+	Cruddur__V1__ListMethodsResponse    *methods = NULL;
 
 	build_request(c, m, &r);
 	switch (m) {
@@ -172,6 +185,9 @@ bench_call(bench_caller *c, bench_method m)
 	case BENCH_USER_ACTIVITIES:
 		st = cruddur_users_user_activities(cl, &r.u.user_activities, &acts, &opts);
 		return bench_check(c, st, acts != NULL ? &acts->base : NULL);
+	case BENCH_LIST_METHODS:
+		st = cruddur_health_list_methods(cl, &r.u.list_methods, &methods, &opts);
+		return bench_check(c, st, methods != NULL ? &methods->base : NULL);
 	default:
 		return CRUDDUR_INTERNAL;
 	}
@@ -198,6 +214,9 @@ bench_call_async(bench_caller *c, bench_method m, cruddur_call_done done)
 		break;
 	case BENCH_USER_ACTIVITIES:
 		st = cruddur_users_user_activities_async(cl, &r.u.user_activities, &opts, done, c);
+		break;
+	case BENCH_LIST_METHODS:
+		st = cruddur_health_list_methods_async(cl, &r.u.list_methods, &opts, done, c);
 		break;
 	default:
 		return CRUDDUR_INTERNAL;

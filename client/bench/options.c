@@ -20,6 +20,7 @@ static const char *const method_names[BENCH_N_METHODS] = {
 	[BENCH_CREATE_ACTIVITY] = "CreateActivity",
 	[BENCH_SHOW_ACTIVITY] = "ShowActivity",
 	[BENCH_USER_ACTIVITIES] = "UserActivities",
+	[BENCH_LIST_METHODS] = "ListMethods",
 };
 
 const char *
@@ -60,7 +61,9 @@ help(FILE *f)
 	    "                     most C in flight, a due call waiting while C are\n"
 	    "                     (default: closed loop)\n"
 	    "  --method SPEC      HomeFeed (default), CreateActivity, ShowActivity,\n"
-	    "                     UserActivities, or a weighted mix METHOD:W,METHOD:W,...\n"
+	    "                     UserActivities, ListMethods (Health: answered without\n"
+	    "                     the database, the floor of the client, nng and the\n"
+	    "                     server), or a weighted mix METHOD:W,METHOD:W,...\n"
 	    "  --limit N          page size of HomeFeed and UserActivities (default 20)\n"
 	    "  --handle H         author of CreateActivity (default hotwheels)\n"
 	    "  --name NAME        first word of the summary line (default the method, or mix)\n"
@@ -146,7 +149,7 @@ parse_methods(bench_options *o, const char *spec)
 			m++;
 		if (m == BENCH_N_METHODS)
 			return usage_error("unknown --method \"%s\" (HomeFeed, CreateActivity, "
-			                   "ShowActivity, UserActivities)", tok);
+			                   "ShowActivity, UserActivities, ListMethods)", tok);
 		o->weights[m] += (unsigned)w;
 		o->weight_total += (unsigned)w;
 	}
