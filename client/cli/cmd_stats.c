@@ -21,9 +21,12 @@ show_stats(const Cruddur__V1__GetStatsResponse *r)
 		    (long long)p->connect_failures, (long long)p->broken);
 	if (r->read_reactor != NULL) {
 		const Cruddur__V1__ReadReactorStats *rr = r->read_reactor;
-		printf("read reactor: %d waiting, %d running; %lld queries for %lld requests (%.2f per query)\n",
+		printf("read reactor: %d waiting, %d running; %lld queries for %lld requests (%.2f per query); "
+		       "%lld pipelines of %.2f queries\n",
 		    rr->waiting, rr->running, (long long)rr->queries, (long long)rr->requests,
-		    rr->queries > 0 ? (double)rr->requests / (double)rr->queries : 0.0);
+		    rr->queries > 0 ? (double)rr->requests / (double)rr->queries : 0.0,
+		    (long long)rr->pipelines,
+		    rr->pipelines > 0 ? (double)rr->pipelined_queries / (double)rr->pipelines : 0.0);
 	}
 	if (r->n_methods == 0)
 		return;

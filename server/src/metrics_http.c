@@ -99,6 +99,12 @@ metrics_write_prometheus(server *s, FILE *f)
 		gauge(f, "cruddur_read_reactor_requests_total",
 		    "HomeFeed requests the read reactor took (requests / queries: coalescing).", "counter",
 		    (double)rs.requests);
+		gauge(f, "cruddur_read_reactor_pipelines_total",
+		    "Pipelines the read reactor sent (several queries in one go).", "counter",
+		    (double)rs.pipelines);
+		gauge(f, "cruddur_read_reactor_pipelined_queries_total",
+		    "Queries the read reactor sent in pipelines (part of its queries).", "counter",
+		    (double)rs.pipelined_queries);
 	}
 	gauge(f, "cruddur_uptime_seconds", "Seconds since the server started.", "gauge",
 	    (double)(clock_mono_us() - s->started_us) / 1e6);

@@ -465,7 +465,8 @@ conn_reusable(pool_conn *c)
 	PGresult *res;
 	bool ok;
 
-	if (c->abandoned || PQstatus(c->pg) != CONNECTION_OK)
+	if (c->abandoned || PQstatus(c->pg) != CONNECTION_OK ||
+	    PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
 		return false;
 	switch (PQtransactionStatus(c->pg)) {
 	case PQTRANS_IDLE:

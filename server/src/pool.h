@@ -196,6 +196,44 @@ cruddur_status pool_conn_start(pool_conn *c, const db_statement *stmt,
  * whose statement is left running. */
 void pool_conn_abandon(pool_conn *c);
 
+/*
+ * Pipelines (pool_pipeline.c): n executions of one statement sent in one
+ * write, their results read back in order, so that PostgreSQL runs them
+ * back to back and the caller reads several results per wake-up.
+ *
+ * pool_conn_pipeline_ok says whether c can take one for stmt now: the
+ * statement is prepared on c already (a PREPARE is never pipelined).
+ * pool_conn_pipeline_start sends them, params[i] the parameters of the
+ * i-th (valid until it is reported), each with its own Sync: one
+ * statement's failure does not abort the others' transactions.
+ * c's deadline (pool_conn_set_deadline) should be the latest of theirs.
+ * Then, each time PQsocket is readable or *wait_ms has passed,
+ * pool_conn_pipeline_step reports the next statement, in order:
+ *   POOL_PIPE_WAIT     nothing new; wait again, at most *wait_ms
+ *   POOL_PIPE_DONE     the next statement ran: *st, and on OK *out (the
+ *                      caller's to PQclear)
+ *   POOL_PIPE_RETRY    the next statement failed in a way that running
+ *                      it again, alone, may not (an error of PostgreSQL,
+ *                      a lost connection): the caller should; after a
+ *                      lost connection every remaining one says so
+ *   POOL_PIPE_END      every statement was reported: c is the caller's
+ *                      again (pool_release closes it if it broke)
+ * Once c's limit (deadline, pool_cancel_all) has passed, statements are
+ * cancelled as pool_conn_step cancels one, and those that did not run are
+ * DONE with that status, never RETRY.
+ */
+typedef enum pool_pipe_event {
+	POOL_PIPE_WAIT,
+	POOL_PIPE_DONE,
+	POOL_PIPE_RETRY,
+	POOL_PIPE_END,
+} pool_pipe_event;
+bool pool_conn_pipeline_ok(const pool_conn *c, const db_statement *stmt);
+cruddur_status pool_conn_pipeline_start(pool_conn *c, const db_statement *stmt,
+    const char *const *const *params, int n, char *msg, size_t msglen);
+pool_pipe_event pool_conn_pipeline_step(pool_conn *c, cruddur_status *st, PGresult **out,
+    int *wait_ms, char *msg, size_t msglen);
+
 bool pool_conn_step(pool_conn *c, cruddur_status *st, PGresult **out, int *wait_ms,
     char *msg, size_t msglen);
 

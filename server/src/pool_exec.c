@@ -86,29 +86,42 @@ conn_limit_us(const pool_conn *c)
  * result (NULL when the connection failed or was given up); false when
  * the caller must wait for PQsocket to be readable, at most *wait_ms.
  */
+bool
+pool_conn_watch(pool_conn *c, int *wait_ms)
+{
+	int64_t limit = conn_limit_us(c), now = pool_now_us();
+
+	*wait_ms = 200; /* the limit is read again at least this often */
+	if (limit != 0 && now >= limit) {
+		if (now - limit > CANCEL_GIVE_UP_US) {
+			c->abandoned = true;
+			return false;
+		}
+		if (c->cancelled_us == 0 || now - c->cancelled_us >= 1000000) {
+			conn_cancel(c);
+			c->cancelled_us = now;
+		}
+	} else if (limit != 0 && (limit - now + 999) / 1000 < *wait_ms) {
+		*wait_ms = (int)((limit - now + 999) / 1000); /* round up: never early */
+	}
+	return true;
+}
+
+bool
+pool_conn_limit_passed(const pool_conn *c)
+{
+	int64_t limit = conn_limit_us(c);
+	return limit != 0 && pool_now_us() >= limit;
+}
+
 static bool
 result_step(pool_conn *c, PGresult **res, int *wait_ms)
 {
 	PGresult *next;
 
 	*res = NULL;
-	if (PQisBusy(c->pg) && PQconsumeInput(c->pg) && PQisBusy(c->pg)) {
-		int64_t limit = conn_limit_us(c), now = pool_now_us();
-		*wait_ms = 200; /* the limit is read again at least this often */
-		if (limit != 0 && now >= limit) {
-			if (now - limit > CANCEL_GIVE_UP_US) {
-				c->abandoned = true;
-				return true;
-			}
-			if (c->cancelled_us == 0 || now - c->cancelled_us >= 1000000) {
-				conn_cancel(c);
-				c->cancelled_us = now;
-			}
-		} else if (limit != 0 && (limit - now + 999) / 1000 < *wait_ms) {
-			*wait_ms = (int)((limit - now + 999) / 1000); /* round up: never early */
-		}
-		return false;
-	}
+	if (PQisBusy(c->pg) && PQconsumeInput(c->pg) && PQisBusy(c->pg))
+		return !pool_conn_watch(c, wait_ms); /* over only when given up */
 	/* One command, one result; keep the last should there be more. */
 	while ((next = PQgetResult(c->pg)) != NULL) {
 		PQclear(*res);
@@ -152,10 +165,8 @@ set_stopped(char *msg, size_t msglen)
 	return CRUDDUR_UNAVAILABLE;
 }
 
-/* The status of a statement given up on: the database answered neither
- * it nor its cancels in time. */
-static cruddur_status
-abandoned_status(const pool_conn *c, char *msg, size_t msglen)
+cruddur_status
+pool_conn_abandoned_status(const pool_conn *c, char *msg, size_t msglen)
 {
 	if (cancelled_by_stop(c))
 		return set_stopped(msg, msglen);
@@ -163,14 +174,22 @@ abandoned_status(const pool_conn *c, char *msg, size_t msglen)
 	return CRUDDUR_DEADLINE_EXCEEDED;
 }
 
-/* The status of the result res of c's last command. */
-static cruddur_status
-result_status(pool_conn *c, const PGresult *res, char *msg, size_t msglen)
+cruddur_status
+pool_conn_limit_status(const pool_conn *c, char *msg, size_t msglen)
+{
+	if (cancelled_by_stop(c))
+		return set_stopped(msg, msglen);
+	pool_set_msg(msg, msglen, "the deadline passed before the database answered");
+	return CRUDDUR_DEADLINE_EXCEEDED;
+}
+
+cruddur_status
+pool_conn_result_status(pool_conn *c, const PGresult *res, char *msg, size_t msglen)
 {
 	cruddur_status st;
 
 	if (c->abandoned)
-		return abandoned_status(c, msg, msglen);
+		return pool_conn_abandoned_status(c, msg, msglen);
 	st = db_error_status(res, c->pg, msg, msglen);
 	if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c))
 		st = set_stopped(msg, msglen);
@@ -216,7 +235,7 @@ static bool
 prepared_step(pool_conn *c, PGresult *res, cruddur_status *st, int *wait_ms, char *msg,
     size_t msglen)
 {
-	*st = result_status(c, res, msg, msglen);
+	*st = pool_conn_result_status(c, res, msg, msglen);
 	/* 42P05: a statement of that name exists already; names are unique
 	 * in the caller's table, so it is this one. */
 	if (*st != CRUDDUR_OK && !c->abandoned && res != NULL && result_sqlstate_is(res, "42P05") &&
@@ -246,7 +265,7 @@ pool_conn_step(pool_conn *c, cruddur_status *st, PGresult **out, int *wait_ms, c
 		return false;
 	if (c->preparing)
 		return prepared_step(c, res, st, wait_ms, msg, msglen);
-	*st = result_status(c, res, msg, msglen);
+	*st = pool_conn_result_status(c, res, msg, msglen);
 	if (*st == CRUDDUR_OK) {
 		*out = res;
 		return true;
@@ -279,7 +298,7 @@ pool_conn_command(pool_conn *c, const char *sql, char *msg, size_t msglen)
 	if (!PQsendQuery(c->pg, sql))
 		return db_error_status(NULL, c->pg, msg, msglen);
 	PGresult *res = result_until(c);
-	st = result_status(c, res, msg, msglen);
+	st = pool_conn_result_status(c, res, msg, msglen);
 	PQclear(res);
 	return st;
 }
@@ -309,7 +328,7 @@ pool_conn_exec(pool_conn *c, const db_statement *stmt,
 		struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
 		if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
 			c->abandoned = true; /* pool_release closes it */
-			return abandoned_status(c, msg, msglen);
+			return pool_conn_abandoned_status(c, msg, msglen);
 		}
 	}
 	return st;

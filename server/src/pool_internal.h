@@ -25,6 +25,13 @@ struct pool_conn {
 	bool preparing;         /* its PREPARE is what runs now */
 	bool retried;           /* prepared again once after 26000 */
 	int64_t cancelled_us;   /* when the last cancel went out; 0: none */
+	/* A pipeline (pool_pipeline.c): how many statements it has, how many
+	 * of them ended (their results all read), were reported to the
+	 * caller, had their Sync read; the current statement's last result
+	 * (NULL: none yet); whether the connection failed under it. */
+	int pipe_sent, pipe_ended, pipe_reported, pipe_synced;
+	PGresult *pipe_res;
+	bool pipe_broken;
 	uint64_t generation;    /* p->generation when the slot was reserved */
 	pool *pool;             /* its pool, for pool_cancel_all */
 	pool_conn *next;        /* idle stack link, under p->mtx */
@@ -58,5 +65,24 @@ struct pool {
 
 /* Copies text into msg (msglen bytes, always terminated). */
 void pool_set_msg(char *msg, size_t msglen, const char *text);
+
+/* Shared by pool_exec.c and pool_pipeline.c. */
+
+/* c's command has not answered yet: once its limit (deadline or
+ * pool_cancel_all) has passed, cancels it, again each second. Returns true
+ * with how long to wait for its socket at most, or false when the
+ * database answered no cancel for 5 s: c is given up (c->abandoned). */
+bool pool_conn_watch(pool_conn *c, int *wait_ms);
+/* Whether c's limit (deadline or pool_cancel_all) has passed. */
+bool pool_conn_limit_passed(const pool_conn *c);
+/* The status of res, the result of c's last statement (NULL: failed). */
+cruddur_status pool_conn_result_status(pool_conn *c, const PGresult *res, char *msg,
+    size_t msglen);
+/* The status of a statement not answered by c's limit: DEADLINE_EXCEEDED,
+ * or UNAVAILABLE when the limit was pool_cancel_all's. */
+cruddur_status pool_conn_limit_status(const pool_conn *c, char *msg, size_t msglen);
+/* The status of a statement given up on (c->abandoned): the database
+ * answered neither it nor its cancels in time, or the server stops. */
+cruddur_status pool_conn_abandoned_status(const pool_conn *c, char *msg, size_t msglen);
 
 #endif /* CRUDDUR_POOL_INTERNAL_H */

@@ -15,6 +15,18 @@
  * set together under the lock), and by the reactor thread after that; so
  * the statement's steps (pool_conn_step) run without the lock, and so do
  * the done callbacks.
+ *
+ * Pipelines (depth > 1): a flight that starts on a connection that has
+ * its statement prepared takes up to depth - 1 more pending flights of
+ * the same statement along (its batch), sent in one pipeline
+ * (pool_pipeline.c). The first flight, the lead, owns the connection and
+ * the socket; the others are in the running list (their keys count as
+ * running) with no connection and no step time of their own. Results
+ * come in the order sent: the lead's first, then the batch's, each told
+ * to its requests as it comes. A statement that failed inside a pipeline
+ * (before its deadline) goes back to the head of pending, marked alone:
+ * it runs again by itself, on the one-statement path, whose answer is
+ * final.
  */
 #if !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* epoll, eventfd */
@@ -51,12 +63,17 @@ typedef struct flight {
 	pool_conn          *conn;
 	int64_t             step_at_us; /* running: look again at this time */
 	int64_t             queued_us;  /* pending: since when */
+	struct flight      *batch;     /* a lead's pipelined flights, in order */
+	bool                pipelined; /* a lead whose statements are a pipeline */
+	bool                told;      /* a lead whose own result was told */
+	bool                alone;     /* never pipelined (it failed in one) */
 } flight;
 
 struct read_reactor {
 	pool           *pool;
 	size_t          max_pending;
 	bool            coalesce;
+	int             depth; /* statements per pipeline; 1: no pipelines */
 	int             epfd, evfd;
 	pthread_t       thread;
 	bool            thread_started;
@@ -69,7 +86,7 @@ struct read_reactor {
 	 * (it looks at the lists before it sleeps again), INT64_MAX when it
 	 * sleeps until an event. A submit whose read needs it sooner wakes it. */
 	int64_t         sleep_until_us;
-	atomic_ullong   queries, requests;
+	atomic_ullong   queries, requests, pipelines, pipelined_queries;
 };
 
 static void
@@ -127,6 +144,28 @@ flight_new(const read_query *q, cruddur_status *st, char *msg, size_t msglen)
 	return f;
 }
 
+/* A pending copy of running flight f, with f's requests, to run again by
+ * itself (alone); NULL when memory ran out. */
+static flight *
+flight_clone(const flight *f)
+{
+	flight *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	*c = *f;
+	for (int i = 0; i < READ_MAX_PARAMS; i++)
+		if (f->params[i] != NULL)
+			c->params[i] = c->text + (f->params[i] - f->text);
+	if (f->key != NULL)
+		c->key = c->text + (f->key - f->text);
+	c->next = c->batch = NULL;
+	c->conn = NULL;
+	c->step_at_us = 0;
+	c->pipelined = c->told = false;
+	return c;
+}
+
 /* The latest deadline of f's requests; 0 when one of them has none. */
 static int64_t
 flight_deadline(const flight *f)
@@ -138,6 +177,23 @@ flight_deadline(const flight *f)
 			return 0;
 		if (w->deadline_us > latest)
 			latest = w->deadline_us;
+	}
+	return latest;
+}
+
+/* The latest deadline of the requests of lead and its batch; 0 when one
+ * of them has none. */
+static int64_t
+batch_deadline(const flight *lead)
+{
+	int64_t latest = 0;
+
+	for (const flight *f = lead; f != NULL; f = f->batch) { /* lead, then its batch */
+		int64_t d = flight_deadline(f);
+		if (d == 0)
+			return 0;
+		if (d > latest)
+			latest = d;
 	}
 	return latest;
 }
@@ -203,7 +259,61 @@ sendable(read_reactor *r, const flight *f)
 	return !r->coalesce || f->key == NULL || find_key(r->running, f->key) == NULL;
 }
 
+/* Puts running flight f back at the head of pending, to run alone: it
+ * failed inside a pipeline. Locked. */
+static void
+requeue_alone(read_reactor *r, flight *f)
+{
+	f->alone = true;
+	f->queued_us = clock_mono_us();
+	f->next = r->pending;
+	r->pending = f;
+	if (r->pending_tail == NULL)
+		r->pending_tail = f;
+	r->n_waiting += count_waiters(f);
+}
+
+/* Moves up to depth - 1 pending flights of lead's statement into its
+ * batch (and the running list), to go in one pipeline with it; returns
+ * how many statements the pipeline has. Locked. */
+static int
+take_batch(read_reactor *r, flight *lead)
+{
+	flight **tail = &lead->batch;
+	int      n = 1;
+
+	for (flight *f = r->pending, *next; f != NULL && n < r->depth; f = next) {
+		next = f->next;
+		if (f->stmt != lead->stmt || f->alone || !sendable(r, f))
+			continue;
+		unlink_flight(&r->pending, &r->pending_tail, f);
+		r->n_waiting -= count_waiters(f);
+		f->next = r->running;
+		r->running = f;
+		r->n_running++;
+		f->batch = NULL;
+		*tail = f;
+		tail = &f->batch;
+		n++;
+	}
+	return n;
+}
+
 /* ---- running a flight ------------------------------------------------ */
+
+/* Tells f's requests the outcome of its statement. Called without the
+ * lock. */
+static void
+flight_tell(read_reactor *r, flight *f, cruddur_status st, const char *msg, const PGresult *res)
+{
+	if (f->waiters == NULL)
+		return; /* a lead told already (pipeline_told) */
+	if (r->coalesce && f->key != NULL && log_enabled(LOG_DEBUG))
+		log_debug("msg=\"shared feed query\" requests=%zu status=%s", count_waiters(f),
+		    cruddur_status_name(st));
+	deliver(f->waiters, st, msg, res);
+	f->waiters = NULL;
+}
 
 /* Ends running flight f: out of the running list, its connection back to
  * the pool, its requests told. Called without the lock. */
@@ -222,15 +332,48 @@ flight_finish(read_reactor *r, flight *f, cruddur_status st, const char *msg, co
 		pool_release(r->pool, f->conn);
 	if (need_wake)
 		wake(r);
-	if (r->coalesce && f->key != NULL && log_enabled(LOG_DEBUG))
-		log_debug("msg=\"shared feed query\" requests=%zu status=%s", count_waiters(f),
-		    cruddur_status_name(st));
-	deliver(f->waiters, st, msg, res);
+	flight_tell(r, f, st, msg, res);
 	free(f);
 }
 
-/* Sends f's statement on conn; f is already in the running list. Called
- * without the lock, by the thread that moved f there. */
+/* Ends the flights of lead's batch that are left, with st (or, with
+ * st == CRUDDUR_OK, by sending them back to pending to run alone). Called
+ * without the lock. */
+static void
+batch_end(read_reactor *r, flight *lead, cruddur_status st, const char *msg)
+{
+	while (lead->batch != NULL) {
+		flight *f = lead->batch;
+		lead->batch = f->batch;
+		f->batch = NULL;
+		pthread_mutex_lock(&r->mtx);
+		unlink_flight(&r->running, NULL, f);
+		r->n_running--;
+		if (st == CRUDDUR_OK)
+			requeue_alone(r, f);
+		pthread_mutex_unlock(&r->mtx);
+		if (st != CRUDDUR_OK) {
+			flight_tell(r, f, st, msg, NULL);
+			free(f);
+		}
+	}
+}
+
+/* Sends lead's statement and its batch's in one pipeline on lead->conn. */
+static cruddur_status
+pipeline_start(flight *lead, int n, char *msg, size_t msglen)
+{
+	const char *const *params[64];
+	int                i = 0;
+
+	for (const flight *f = lead; f != NULL && i < n; f = f->batch)
+		params[i++] = f->params;
+	return pool_conn_pipeline_start(lead->conn, lead->stmt, params, i, msg, msglen);
+}
+
+/* Sends f's statement on conn, with a batch when it can (the top of this
+ * file); f is already in the running list. Called without the lock, by
+ * the thread that moved f there. */
 static void
 flight_start(read_reactor *r, flight *f, pool_conn *conn)
 {
@@ -239,13 +382,26 @@ flight_start(read_reactor *r, flight *f, pool_conn *conn)
 	cruddur_status     st;
 
 	f->conn = conn;
-	pool_conn_set_deadline(conn, flight_deadline(f));
-	atomic_fetch_add(&r->queries, 1);
-	if ((st = pool_conn_start(conn, f->stmt, f->params, msg, sizeof(msg))) != CRUDDUR_OK) {
-		flight_finish(r, f, st, msg, NULL);
-		return;
+	int n = 1;
+	if (r->depth > 1 && !f->alone && pool_conn_pipeline_ok(conn, f->stmt)) {
+		pthread_mutex_lock(&r->mtx);
+		n = take_batch(r, f);
+		pthread_mutex_unlock(&r->mtx);
 	}
-	int64_t deadline = flight_deadline(f), step_at = clock_mono_us() + STEP_EVERY_US;
+	pool_conn_set_deadline(conn, batch_deadline(f));
+	atomic_fetch_add(&r->queries, (unsigned long long)n);
+	if (n > 1 && pipeline_start(f, n, msg, sizeof(msg)) == CRUDDUR_OK) {
+		f->pipelined = true;
+		atomic_fetch_add(&r->pipelines, 1);
+		atomic_fetch_add(&r->pipelined_queries, (unsigned long long)n);
+	} else {
+		batch_end(r, f, CRUDDUR_OK, NULL); /* they go back; f runs alone */
+		if ((st = pool_conn_start(conn, f->stmt, f->params, msg, sizeof(msg))) != CRUDDUR_OK) {
+			flight_finish(r, f, st, msg, NULL);
+			return;
+		}
+	}
+	int64_t deadline = batch_deadline(f), step_at = clock_mono_us() + STEP_EVERY_US;
 	if (deadline != 0 && deadline < step_at)
 		step_at = deadline;
 	/* The hand-over: once its step time is set (step_due) or its socket
@@ -267,7 +423,93 @@ flight_start(read_reactor *r, flight *f, pool_conn *conn)
 		 * statement runs on, so the connection cannot be reused. */
 		log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", err);
 		pool_conn_abandon(conn);
+		batch_end(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database");
 		flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database", NULL);
+	}
+}
+
+/* The next statement of lead's pipeline is over (pool_pipeline.h: DONE
+ * or, retry, RETRY): its requests are told, or it goes back to pending to
+ * run alone. The lead's own statement comes first, then its batch's. */
+static void
+pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, const char *msg,
+    const PGresult *res)
+{
+	flight *f;
+
+	if (!lead->told) {
+		flight *again = retry ? flight_clone(lead) : NULL;
+		lead->told = true;
+		if (retry && again == NULL)
+			flight_tell(r, lead, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory", NULL);
+		else if (!retry)
+			flight_tell(r, lead, st, msg, res);
+		lead->waiters = NULL; /* told, or moved to again */
+		pthread_mutex_lock(&r->mtx);
+		lead->key = NULL; /* its key runs no more: the next flight of it may start */
+		if (again != NULL)
+			requeue_alone(r, again);
+		pthread_mutex_unlock(&r->mtx);
+		return;
+	}
+	if ((f = lead->batch) == NULL)
+		return; /* more statements than flights: cannot happen */
+	lead->batch = f->batch;
+	f->batch = NULL;
+	pthread_mutex_lock(&r->mtx);
+	unlink_flight(&r->running, NULL, f);
+	r->n_running--;
+	if (retry)
+		requeue_alone(r, f);
+	pthread_mutex_unlock(&r->mtx);
+	if (!retry) {
+		flight_tell(r, f, st, msg, res);
+		free(f);
+	}
+}
+
+/* One look at running pipeline whose lead is f (its socket readable, or
+ * its time due): tells every statement that is over, then waits again or,
+ * at the end, gives the connection back. */
+static void
+pipeline_step(read_reactor *r, flight *f)
+{
+	char               msg[512] = "";
+	cruddur_status     st;
+	PGresult          *res;
+	int                wait_ms;
+	int                fd = PQsocket(pool_conn_pg(f->conn));
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = f };
+
+	for (;;) {
+		switch (pool_conn_pipeline_step(f->conn, &st, &res, &wait_ms, msg, sizeof(msg))) {
+		case POOL_PIPE_WAIT:
+			f->step_at_us = clock_mono_us() + (int64_t)wait_ms * 1000;
+			if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+				return;
+			log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", errno);
+			pool_conn_abandon(f->conn);
+			(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+			batch_end(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database");
+			flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database",
+			    NULL);
+			return;
+		case POOL_PIPE_DONE:
+			pipeline_told(r, f, false, st, msg, res);
+			PQclear(res);
+			continue;
+		case POOL_PIPE_RETRY:
+			pipeline_told(r, f, true, st, msg, NULL);
+			continue;
+		case POOL_PIPE_END:
+			/* As in flight_step: a lost connection's socket left the
+			 * set by itself. */
+			if (PQsocket(pool_conn_pg(f->conn)) == fd)
+				(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+			batch_end(r, f, CRUDDUR_OK, NULL); /* none is left but in a bug */
+			flight_finish(r, f, CRUDDUR_OK, "", NULL); /* its requests were told */
+			return;
+		}
 	}
 }
 
@@ -282,6 +524,10 @@ flight_step(read_reactor *r, flight *f)
 	int                fd = PQsocket(pool_conn_pg(f->conn));
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = f };
 
+	if (f->pipelined) {
+		pipeline_step(r, f);
+		return;
+	}
 	if (!pool_conn_step(f->conn, &st, &res, &wait_ms, msg, sizeof(msg))) {
 		f->step_at_us = clock_mono_us() + (int64_t)wait_ms * 1000;
 		/* A PREPARE that was followed by the statement may have a new
@@ -533,7 +779,7 @@ wake(read_reactor *r)
 /* ---- the interface --------------------------------------------------- */
 
 int
-read_reactor_new(read_reactor **out, pool *p, size_t max_pending, bool coalesce)
+read_reactor_new(read_reactor **out, pool *p, size_t max_pending, bool coalesce, int depth)
 {
 	read_reactor      *r = calloc(1, sizeof(*r));
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
@@ -544,6 +790,7 @@ read_reactor_new(read_reactor **out, pool *p, size_t max_pending, bool coalesce)
 	r->pool = p;
 	r->max_pending = max_pending;
 	r->coalesce = coalesce;
+	r->depth = depth < 1 ? 1 : depth > 64 ? 64 : depth;
 	r->epfd = r->evfd = -1;
 	r->sleep_until_us = 0;
 	pthread_mutex_init(&r->mtx, NULL);
@@ -650,6 +897,8 @@ read_reactor_get_stats(read_reactor *r, read_reactor_stats *out)
 	pthread_mutex_unlock(&r->mtx);
 	out->queries = atomic_load(&r->queries);
 	out->requests = atomic_load(&r->requests);
+	out->pipelines = atomic_load(&r->pipelines);
+	out->pipelined_queries = atomic_load(&r->pipelined_queries);
 }
 
 void

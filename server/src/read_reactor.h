@@ -23,6 +23,13 @@
  * every reply comes from a query that started after its request arrived,
  * as feed_coalesce.h promises for the workers' path.
  *
+ * Pipelines (read_reactor_new's depth > 1): a flight that starts on a
+ * connection where its statement is prepared takes up to depth - 1 more
+ * pending flights of the same statement along, all sent in one pipeline
+ * (pool_pipeline.c): PostgreSQL runs them back to back, and their results
+ * come in together. Each is still its own query with its own result; one
+ * that fails inside a pipeline runs again alone, whose answer is final.
+ *
  * Deadlines: a request whose deadline passes while its flight is pending
  * gets DEADLINE_EXCEEDED and its flight goes on without it. A running
  * query is cancelled at the latest deadline of its requests (pool_exec.c),
@@ -87,9 +94,11 @@ typedef struct read_query {
 } read_query;
 
 /* Starts the reactor thread over pool (borrowed; must outlive it). At most
- * max_pending requests wait for a connection at once. Returns 0 or an
- * errno value. */
-int read_reactor_new(read_reactor **out, pool *p, size_t max_pending, bool coalesce);
+ * max_pending requests wait for a connection at once; at most depth
+ * statements go in one pipeline (1..64; 1: none). Returns 0 or an errno
+ * value. */
+int read_reactor_new(read_reactor **out, pool *p, size_t max_pending, bool coalesce,
+    int depth);
 
 /*
  * Submits q for w. CRUDDUR_OK: w->done will be called exactly once.
@@ -106,6 +115,8 @@ cruddur_status read_reactor_submit(read_reactor *r, const read_query *q, read_wa
 typedef struct read_reactor_stats {
 	size_t             waiting, running;
 	unsigned long long queries, requests;
+	/* Pipelines sent, and the queries in them (part of queries). */
+	unsigned long long pipelines, pipelined_queries;
 } read_reactor_stats;
 
 void read_reactor_get_stats(read_reactor *r, read_reactor_stats *out);

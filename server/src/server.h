@@ -55,6 +55,7 @@ typedef struct server_config {
 	char       *admin_token;
 	bool        require_token; /* every call needs the token */
 	bool        read_reactor;  /* fast reads skip the workers (read_reactor.h) */
+	int         pipeline_depth; /* reads the reactor sends together, 1..64 */
 } server_config;
 
 struct server {

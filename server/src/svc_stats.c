@@ -78,6 +78,8 @@ fill_reactor(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
 	rs->running = (int32_t)st.running;
 	rs->queries = (int64_t)st.queries;
 	rs->requests = (int64_t)st.requests;
+	rs->pipelines = (int64_t)st.pipelines;
+	rs->pipelined_queries = (int64_t)st.pipelined_queries;
 	resp->read_reactor = rs;
 	return CRUDDUR_OK;
 }

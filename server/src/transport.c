@@ -278,7 +278,8 @@ transport_start(transport **out, server *srv, char *err, size_t errlen)
 	}
 	if (srv->cfg.read_reactor &&
 	    (rv = read_reactor_new(&srv->reactor, server_read_pool(srv),
-	         (size_t)srv->cfg.queue_capacity, feed_coalesce_enabled())) != 0) {
+	         (size_t)srv->cfg.queue_capacity, feed_coalesce_enabled(),
+	         srv->cfg.pipeline_depth)) != 0) {
 		snprintf(err, errlen, "cannot start the read reactor: %s", strerror(rv));
 		goto fail;
 	}

@@ -35,6 +35,18 @@
  *    all 9 are answered OK and the server exits 0; held past
  *    --drain-timeout 500, all 5 are answered UNAVAILABLE by the server and
  *    it exits 0 within 3 s. A call made during the drain is refused.
+ * f. Pipelines (--pool-max 1 --pipeline-depth 8 --coalesce off). A first
+ *    HomeFeed (deadline 500 ms) holds the only connection, waiting on the
+ *    lock, while 6 more wait behind it; when it is cancelled the 6 go out
+ *    as one pipeline (Stats counts it) and wait on the lock in turn.
+ *    1. Deadline 2 s: all 6 are answered DEADLINE_EXCEEDED by the server
+ *       at their deadline ("... before the database answered"), at once,
+ *       not one a second as cancels would take them, and before the
+ *       client's own grace; with the lock gone the connection drains and
+ *       serves again.
+ *    2. Deadline 8 s, and the pipeline's backend is terminated: all 6 go
+ *       back to wait, run again alone on a new connection, and are OK
+ *       with their pages once the lock goes.
  *
  * Every wait is bounded; a failing run kills its servers and removes its
  * cluster (an alarm does the same if something still hangs).
@@ -660,6 +672,137 @@ sigterm_with_reads(const fs_cluster *pg, bool release)
 	free(b);
 }
 
+/* ---- f. pipelines ----------------------------------------------------------------- */
+
+/* The read reactor's pipelines so far, from Stats. */
+static long long
+pipelines_sent(cruddur_client *c)
+{
+	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
+	Cruddur__V1__GetStatsResponse *resp = NULL;
+	cruddur_call_opts              o = { .deadline_ms = 3000 };
+	long long                      n = -1;
+
+	CHECK_STATUS(cruddur_stats_get_stats(c, &req, &resp, &o), CRUDDUR_OK, &o);
+	if (resp != NULL && resp->read_reactor != NULL)
+		n = (long long)resp->read_reactor->pipelines;
+	cruddur_message_free(resp);
+	return n;
+}
+
+/* A lead that holds the connection until its 500 ms deadline cancels it,
+ * and 6 calls (deadline_ms) behind it: they start as one pipeline. */
+static void
+pipeline_behind_lead(batch *b, cruddur_client *c, PGconn *lock, PGconn *watcher,
+    uint32_t deadline_ms)
+{
+	batch_init(b);
+	CHECK(fs_lock_activities(lock) == 0);
+	batch_add(b, c, 2, "", 500, false);
+	CHECK(fs_wait_lock_waiters(watcher, 1, 5));
+	for (int i = 0; i < 6; i++)
+		batch_add(b, c, 3 + i, "", deadline_ms, false);
+	fs_sleep_ms(50);
+	b->t0 = ts_now(); /* the 6's deadlines count from about here */
+}
+
+static void
+pipeline_past_deadline(cruddur_client *c, PGconn *lock, PGconn *watcher)
+{
+	batch    *b = malloc(sizeof(*b));
+	result    r;
+	long long before = pipelines_sent(c);
+
+	pipeline_behind_lead(b, c, lock, watcher, 2000);
+	CHECK(fs_wait_lock_waiters(watcher, 1, 5)); /* the pipeline's first, after the lead */
+	CHECK(batch_wait(b, 6));
+	CHECK_RES(b->r[0].st, CRUDDUR_DEADLINE_EXCEEDED, &b->r[0]);
+	double first = 99, last = 0;
+	for (int i = 1; i <= 6; i++) {
+		CHECK_RES(b->r[i].st, CRUDDUR_DEADLINE_EXCEEDED, &b->r[i]);
+		/* The server's answer ("... before the database answered", or
+		 * the cancelled statement's own error when it ended first), not
+		 * the client giving up ("no reply from the server in time"). */
+		if (strstr(b->r[i].msg, "no reply from the server") != NULL || b->r[i].msg[0] == '\0')
+			ts_fail(__FILE__, __LINE__, "call %d: \"%s\"", i, b->r[i].msg);
+		else if (strstr(b->r[i].msg, "before the database answered") == NULL)
+			printf("f. call %d: \"%s\"\n", i, b->r[i].msg);
+		first = b->r[i].took < first ? b->r[i].took : first;
+		last = b->r[i].took > last ? b->r[i].took : last;
+	}
+	/* Deadlines of 2 s, counted from up to 50 ms before t0. */
+	CHECK(first >= 1.85 && last < 2.2);
+	CHECK(pipelines_sent(c) == before + 1);
+	printf("f. a pipeline of 6 past its deadline: DEADLINE_EXCEEDED from %.0f to %.0f ms: %s\n",
+	    first * 1000, last * 1000, b->r[1].msg);
+	fs_unlock(lock);
+	double t0 = ts_now();
+	CHECK_RES(feed(c, 9, "", 5000, false, &r), CRUDDUR_OK, &r);
+	printf("f. then, the lock gone: HomeFeed %s after %.0f ms\n", cruddur_status_name(r.st),
+	    (ts_now() - t0) * 1000);
+	result_clear(&r);
+	batch_free(b);
+	free(b);
+}
+
+static void
+pipeline_connection_lost(cruddur_client *c, PGconn *lock, PGconn *watcher)
+{
+	batch *b = malloc(sizeof(*b));
+	char   out[64];
+
+	pipeline_behind_lead(b, c, lock, watcher, 8000);
+	fs_sleep_ms(600); /* the lead is cancelled, the pipeline waits on the lock */
+	CHECK(fs_wait_lock_waiters(watcher, 1, 5));
+	CHECK(fs_pg_value(watcher,
+	          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+	          "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+	          "AND pid <> pg_backend_pid()",
+	          out, sizeof(out)) == 0);
+	CHECK_STREQ(out, "1");
+	fs_sleep_ms(300); /* they run again, alone, on a new connection: waiting on the lock */
+	fs_unlock(lock);
+	CHECK(batch_wait(b, 8));
+	CHECK_RES(b->r[0].st, CRUDDUR_DEADLINE_EXCEEDED, &b->r[0]);
+	int ok = 0;
+	for (int i = 1; i <= 6; i++) {
+		CHECK_RES(b->r[i].st, CRUDDUR_OK, &b->r[i]);
+		ok += b->r[i].st == CRUDDUR_OK;
+	}
+	printf("f. the pipeline's backend terminated: %d of 6 OK after running again alone\n", ok);
+	batch_free(b);
+	free(b);
+}
+
+static void
+pipelines(const fs_cluster *pg)
+{
+	static const char *const args[] = { "--pool-min", "1", "--pool-max", "1", "--coalesce", "off",
+		"--pipeline-depth", "8", NULL };
+	static ts_server s; /* tracked for the alarm: not on the stack */
+	char             url[256];
+	result           r;
+
+	if (server_start(&s, pg, args) != 0) {
+		CHECK(!"the server started");
+		return;
+	}
+	cruddur_client *c = ts_client(&s);
+	PGconn         *lock = fs_pg_connect(fs_cluster_url(pg, DB, url, sizeof(url)));
+	PGconn         *watcher = fs_pg_connect(url);
+	CHECK(lock != NULL && watcher != NULL);
+	/* Only a connection that has the statement prepared takes pipelines. */
+	CHECK_RES(feed(c, 1, "", 5000, false, &r), CRUDDUR_OK, &r);
+	result_clear(&r);
+	if (lock != NULL && watcher != NULL) {
+		pipeline_past_deadline(c, lock, watcher);
+		pipeline_connection_lost(c, lock, watcher);
+	}
+	PQfinish(lock);
+	PQfinish(watcher);
+	server_finish(&s, c);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 /* 150 feed rows a second apart, an hour old and more, that live a day. */
@@ -741,9 +884,11 @@ main(void)
 		server_finish(&s_one, one);
 		server_finish(&s_nc, nc);
 
-		/* e: before d, whose restart ends the sessions of lock and watcher. */
+		/* e, f: before d, whose restart ends the sessions of lock and
+		 * watcher. */
 		sigterm_with_reads(&pg, true);
 		sigterm_with_reads(&pg, false);
+		pipelines(&pg);
 
 		/* d. */
 		restart_in_flight(&pg, &s_on, on);
