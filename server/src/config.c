@@ -41,6 +41,9 @@ usage(FILE *f)
 	    "                         never one that started before them (default on)\n"
 	    "  --read-reactor on|off  serve HomeFeed from one epoll thread instead of the\n"
 	    "                         workers: no thread hand-off per request (default on)\n"
+	    "  --cpu-sched batch|normal  the threads' Linux scheduling policy: SCHED_BATCH, so\n"
+	    "                         that a thread woken by another does not preempt it at\n"
+	    "                         once (fewer switches; default batch), or SCHED_OTHER\n"
 	    "  --pipeline-depth N     the read reactor sends up to N waiting reads together on\n"
 	    "                         one connection (libpq pipeline mode); 1: one at a time\n"
 	    "                         (default 4)\n"
@@ -92,7 +95,7 @@ enum {
 	OPT_LISTEN = 256, OPT_DB, OPT_DB_REPLICA, OPT_ENV, OPT_SQL_DIR, OPT_WORKERS, OPT_CONTEXTS, OPT_QUEUE,
 	OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_TIMEOUT, OPT_MAX_REQUEST, OPT_DRAIN, OPT_LOG_LEVEL,
 	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_METRICS_LISTEN,
-	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_PIPELINE_DEPTH, OPT_CONFIG, OPT_VERSION, OPT_HELP,
+	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_PIPELINE_DEPTH, OPT_CPU_SCHED, OPT_CONFIG, OPT_VERSION, OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -120,6 +123,7 @@ static const struct option long_options[] = {
 	{ "coalesce", required_argument, NULL, OPT_COALESCE },
 	{ "read-reactor", required_argument, NULL, OPT_READ_REACTOR },
 	{ "pipeline-depth", required_argument, NULL, OPT_PIPELINE_DEPTH },
+	{ "cpu-sched", required_argument, NULL, OPT_CPU_SCHED },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -182,6 +186,13 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 		cfg->read_reactor = strcmp(arg, "on") == 0;
 		return 0;
 	case OPT_PIPELINE_DEPTH: return parse_int("--pipeline-depth", arg, 1, 64, &cfg->pipeline_depth);
+	case OPT_CPU_SCHED:
+		if (strcmp(arg, "batch") != 0 && strcmp(arg, "normal") != 0) {
+			fprintf(stderr, "cruddurd: --cpu-sched is batch or normal, not \"%s\"\n", arg);
+			return -1;
+		}
+		cfg->cpu_sched_batch = strcmp(arg, "batch") == 0;
+		return 0;
 	case OPT_CONFIG: return 0; /* read before the flags, by config_parse */
 	default: return -1;
 	}

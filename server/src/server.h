@@ -56,6 +56,7 @@ typedef struct server_config {
 	bool        require_token; /* every call needs the token */
 	bool        read_reactor;  /* fast reads skip the workers (read_reactor.h) */
 	int         pipeline_depth; /* reads the reactor sends together, 1..64 */
+	bool        cpu_sched_batch; /* threads under SCHED_BATCH (cpu_sched.h) */
 } server_config;
 
 struct server {

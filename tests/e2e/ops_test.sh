@@ -45,8 +45,21 @@ printf 'colour = blue\n' >"$work/unknown.conf"
 rc=0; out=$("$bin/cruddurd" --config "$work/unknown.conf" --db "$(db_url x)" 2>&1) || rc=$?
 [[ $rc -eq 2 && "$out" == *"unknown.conf:1"* ]] || fail "unknown name: exit $rc: $out"
 
+# The scheduling policy (field 41 of /proc/PID/task/TID/stat; 3 SCHED_BATCH,
+# 0 SCHED_OTHER): every thread, nng's included, inherits the main thread's.
+policies() {
+    local t
+    for t in /proc/"$server_pid"/task/*; do sed 's/.*) //' "$t/stat" | awk '{ print $39 }'; done | sort -u | tr '\n' ' '
+}
+start -- --config "$work/cruddurd.conf" --cpu-sched normal
+cli feed home >/dev/null 2>&1 || true # nng and the workers have all started
+[[ "$(policies)" == "0 " ]] || fail "--cpu-sched normal: thread policies $(policies)"
+stop_cruddurd
+
 # Stats and metrics, after known traffic.
 start -- --config "$work/cruddurd.conf"
+[[ "$(policies)" == "3 " ]] || fail "default --cpu-sched batch: thread policies $(policies)"
+[[ $(ls /proc/"$server_pid"/task | wc -l) -gt 8 ]] || fail "too few threads to tell"
 cli db setup >/dev/null
 for _ in 1 2 3 4 5; do cli feed home >/dev/null; done
 cli feed home --limit 500 >/dev/null 2>&1 && fail "limit 500 accepted"
