@@ -46,7 +46,7 @@ usage(FILE *f)
 	    "                         once (fewer switches; default batch), or SCHED_OTHER\n"
 	    "  --pipeline-depth N     the read reactor sends up to N waiting reads together on\n"
 	    "                         one connection (libpq pipeline mode); 1: one at a time\n"
-	    "                         (default 4)\n"
+	    "                         (default 8)\n"
 	    "  --admin-token-file F   DbAdmin calls must carry the token in F (default\n"
 	    "                         $CRUDDUR_ADMIN_TOKEN); required with --env prod\n"
 	    "  --require-token        every call must carry the token, not only DbAdmin\n"

@@ -20,7 +20,7 @@ server_config_defaults(server_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = 8;
 	cfg->read_reactor = true;
-	cfg->pipeline_depth = 4;
+	cfg->pipeline_depth = 8;
 	cfg->cpu_sched_batch = true;
 	/* More contexts than workers + queue, so that the queue can fill and
 	 * a burst past it is refused at once (RESOURCE_EXHAUSTED) instead of
