@@ -56,6 +56,7 @@ pool_conn_pipeline_start(pool_conn *c, const db_statement *stmt,
 		return CRUDDUR_INTERNAL;
 	}
 	c->pipe_sent = n;
+	c->stmt = stmt;
 	for (int i = 0; i < n; i++) {
 		/* PQpipelineSync flushes: the first statement is on its way
 		 * while the next ones are queued behind it. */
@@ -105,6 +106,12 @@ statement_ended(pool_conn *c, pool_pipe_event *ev, cruddur_status *st, PGresult 
 		*ev = POOL_PIPE_DONE;
 		return true;
 	}
+	/* 26000: the statement was deallocated behind our back. The one run
+	 * again alone prepares it again; until then no pipeline may count on
+	 * it. */
+	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state != NULL && strcmp(state, "26000") == 0 && c->stmt != NULL)
+		c->prepared &= ~(UINT64_C(1) << c->stmt->id);
 	PQclear(res);
 	if (pool_conn_limit_passed(c)) {
 		*ev = POOL_PIPE_DONE;
@@ -183,6 +190,11 @@ pool_conn_pipeline_step(pool_conn *c, cruddur_status *st, PGresult **out, int *w
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
 			PQclear(res);
 			c->pipe_synced++;
+			/* Past the limit each statement left needs its own cancel:
+			 * the next one goes out at the next look, not a second
+			 * after the last (pool_conn_watch). */
+			if (pool_conn_limit_passed(c))
+				c->cancelled_us = 0;
 			continue;
 		}
 		PQclear(c->pipe_res); /* one statement, one result: keep the last */

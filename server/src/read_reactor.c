@@ -67,6 +67,7 @@ typedef struct flight {
 	bool                pipelined; /* a lead whose statements are a pipeline */
 	bool                told;      /* a lead whose own result was told */
 	bool                alone;     /* never pipelined (it failed in one) */
+	bool                requeued;  /* pending again, at the head (requeue) */
 } flight;
 
 struct read_reactor {
@@ -198,6 +199,20 @@ batch_deadline(const flight *lead)
 	return latest;
 }
 
+/* The earliest deadline of the requests of lead and its batch; INT64_MAX
+ * when none has one. */
+static int64_t
+batch_earliest(const flight *lead)
+{
+	int64_t earliest = INT64_MAX;
+
+	for (const flight *f = lead; f != NULL; f = f->batch)
+		for (const read_waiter *w = f->waiters; w != NULL; w = w->next)
+			if (w->deadline_us != 0 && w->deadline_us < earliest)
+				earliest = w->deadline_us;
+	return earliest;
+}
+
 static void
 unlink_flight(flight **head, flight **tail, flight *f)
 {
@@ -259,18 +274,40 @@ sendable(read_reactor *r, const flight *f)
 	return !r->coalesce || f->key == NULL || find_key(r->running, f->key) == NULL;
 }
 
-/* Puts running flight f back at the head of pending, to run alone: it
- * failed inside a pipeline. Locked. */
+/* Puts running flight f back into pending, ahead of the flights that
+ * never ran but behind those requeued before it (so that the statements
+ * of one pipeline keep their order); alone: never in a pipeline again
+ * (it failed in one). Locked. */
 static void
-requeue_alone(read_reactor *r, flight *f)
+requeue(read_reactor *r, flight *f, bool alone)
 {
-	f->alone = true;
+	flight *prev = NULL;
+
+	for (flight *it = r->pending; it != NULL && it->requeued; it = it->next)
+		prev = it;
+	f->alone = f->alone || alone;
+	f->requeued = true;
 	f->queued_us = clock_mono_us();
-	f->next = r->pending;
-	r->pending = f;
-	if (r->pending_tail == NULL)
+	f->next = prev != NULL ? prev->next : r->pending;
+	if (prev != NULL)
+		prev->next = f;
+	else
+		r->pending = f;
+	if (f->next == NULL)
 		r->pending_tail = f;
 	r->n_waiting += count_waiters(f);
+}
+
+/* f leaves pending for the running list. Locked. */
+static void
+to_running(read_reactor *r, flight *f)
+{
+	unlink_flight(&r->pending, &r->pending_tail, f);
+	r->n_waiting -= count_waiters(f);
+	f->requeued = false;
+	f->next = r->running;
+	r->running = f;
+	r->n_running++;
 }
 
 /* Moves up to depth - 1 pending flights of lead's statement into its
@@ -286,11 +323,7 @@ take_batch(read_reactor *r, flight *lead)
 		next = f->next;
 		if (f->stmt != lead->stmt || f->alone || !sendable(r, f))
 			continue;
-		unlink_flight(&r->pending, &r->pending_tail, f);
-		r->n_waiting -= count_waiters(f);
-		f->next = r->running;
-		r->running = f;
-		r->n_running++;
+		to_running(r, f);
 		f->batch = NULL;
 		*tail = f;
 		tail = &f->batch;
@@ -337,8 +370,9 @@ flight_finish(read_reactor *r, flight *f, cruddur_status st, const char *msg, co
 }
 
 /* Ends the flights of lead's batch that are left, with st (or, with
- * st == CRUDDUR_OK, by sending them back to pending to run alone). Called
- * without the lock. */
+ * st == CRUDDUR_OK, by sending them back to pending, where the reactor
+ * thread finds them: a caller on another thread wakes it). Called without
+ * the lock. */
 static void
 batch_end(read_reactor *r, flight *lead, cruddur_status st, const char *msg)
 {
@@ -349,10 +383,10 @@ batch_end(read_reactor *r, flight *lead, cruddur_status st, const char *msg)
 		pthread_mutex_lock(&r->mtx);
 		unlink_flight(&r->running, NULL, f);
 		r->n_running--;
-		if (st == CRUDDUR_OK)
-			requeue_alone(r, f);
+		if (st == CRUDDUR_OK && f->waiters != NULL)
+			requeue(r, f, false);
 		pthread_mutex_unlock(&r->mtx);
-		if (st != CRUDDUR_OK) {
+		if (st != CRUDDUR_OK || f->waiters == NULL) {
 			flight_tell(r, f, st, msg, NULL);
 			free(f);
 		}
@@ -388,21 +422,29 @@ flight_start(read_reactor *r, flight *f, pool_conn *conn)
 		n = take_batch(r, f);
 		pthread_mutex_unlock(&r->mtx);
 	}
+	/* The connection's limit: the latest deadline of what it runs. */
 	pool_conn_set_deadline(conn, batch_deadline(f));
-	atomic_fetch_add(&r->queries, (unsigned long long)n);
 	if (n > 1 && pipeline_start(f, n, msg, sizeof(msg)) == CRUDDUR_OK) {
 		f->pipelined = true;
+		atomic_fetch_add(&r->queries, (unsigned long long)n);
 		atomic_fetch_add(&r->pipelines, 1);
 		atomic_fetch_add(&r->pipelined_queries, (unsigned long long)n);
 	} else {
-		batch_end(r, f, CRUDDUR_OK, NULL); /* they go back; f runs alone */
+		if (n > 1) { /* they go back to wait; f runs alone */
+			batch_end(r, f, CRUDDUR_OK, NULL);
+			pool_conn_set_deadline(conn, flight_deadline(f));
+			if (!pthread_equal(pthread_self(), r->thread))
+				wake(r);
+		}
+		atomic_fetch_add(&r->queries, 1);
 		if ((st = pool_conn_start(conn, f->stmt, f->params, msg, sizeof(msg))) != CRUDDUR_OK) {
 			flight_finish(r, f, st, msg, NULL);
 			return;
 		}
 	}
-	int64_t deadline = batch_deadline(f), step_at = clock_mono_us() + STEP_EVERY_US;
-	if (deadline != 0 && deadline < step_at)
+	/* First look: by the earliest deadline in it (pipeline_expire). */
+	int64_t deadline = batch_earliest(f), step_at = clock_mono_us() + STEP_EVERY_US;
+	if (deadline < step_at)
 		step_at = deadline;
 	/* The hand-over: once its step time is set (step_due) or its socket
 	 * is in the set (an event), the reactor thread may step, finish and
@@ -438,9 +480,12 @@ pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, cons
 	flight *f;
 
 	if (!lead->told) {
-		flight *again = retry ? flight_clone(lead) : NULL;
+		/* (Its requests may have been told at their deadline already:
+		 * then there is nobody to tell, nor to run it again for.) */
+		bool    rerun = retry && lead->waiters != NULL;
+		flight *again = rerun ? flight_clone(lead) : NULL;
 		lead->told = true;
-		if (retry && again == NULL)
+		if (rerun && again == NULL)
 			flight_tell(r, lead, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory", NULL);
 		else if (!retry)
 			flight_tell(r, lead, st, msg, res);
@@ -448,7 +493,7 @@ pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, cons
 		pthread_mutex_lock(&r->mtx);
 		lead->key = NULL; /* its key runs no more: the next flight of it may start */
 		if (again != NULL)
-			requeue_alone(r, again);
+			requeue(r, again, true);
 		pthread_mutex_unlock(&r->mtx);
 		return;
 	}
@@ -456,16 +501,45 @@ pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, cons
 		return; /* more statements than flights: cannot happen */
 	lead->batch = f->batch;
 	f->batch = NULL;
+	bool rerun = retry && f->waiters != NULL;
 	pthread_mutex_lock(&r->mtx);
 	unlink_flight(&r->running, NULL, f);
 	r->n_running--;
-	if (retry)
-		requeue_alone(r, f);
+	if (rerun)
+		requeue(r, f, true);
 	pthread_mutex_unlock(&r->mtx);
-	if (!retry) {
-		flight_tell(r, f, st, msg, res);
+	if (!rerun) {
+		if (!retry)
+			flight_tell(r, f, st, msg, res);
 		free(f);
 	}
+}
+
+/* Tells the requests of lead's pipeline whose statements have not been
+ * reported yet and whose deadline has passed, DEADLINE_EXCEEDED, at once:
+ * the pipeline's own limit is the latest deadline in it, which would
+ * keep them waiting. Their statements' results, when they come, are let
+ * go. Returns the earliest deadline still to watch (INT64_MAX: none). */
+static int64_t
+pipeline_expire(read_reactor *r, flight *lead)
+{
+	int64_t now = clock_mono_us(), next = INT64_MAX;
+
+	for (flight *f = lead->told ? lead->batch : lead; f != NULL; f = f->batch) {
+		int64_t d = f->waiters != NULL ? flight_deadline(f) : 0;
+		if (d == 0)
+			continue;
+		if (d > now) {
+			next = d < next ? d : next;
+			continue;
+		}
+		flight_tell(r, f, CRUDDUR_DEADLINE_EXCEEDED,
+		    "the deadline passed before the database answered", NULL);
+		pthread_mutex_lock(&r->mtx);
+		f->key = NULL; /* as if it had ended: the next flight of its key may start */
+		pthread_mutex_unlock(&r->mtx);
+	}
+	return next;
 }
 
 /* One look at running pipeline whose lead is f (its socket readable, or
@@ -481,10 +555,15 @@ pipeline_step(read_reactor *r, flight *f)
 	int                fd = PQsocket(pool_conn_pg(f->conn));
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = f };
 
+	/* Those past their deadline first: the step may block in PQcancel. */
+	(void)pipeline_expire(r, f);
 	for (;;) {
 		switch (pool_conn_pipeline_step(f->conn, &st, &res, &wait_ms, msg, sizeof(msg))) {
-		case POOL_PIPE_WAIT:
+		case POOL_PIPE_WAIT: {
+			int64_t expire_at = pipeline_expire(r, f);
 			f->step_at_us = clock_mono_us() + (int64_t)wait_ms * 1000;
+			if (expire_at < f->step_at_us)
+				f->step_at_us = expire_at;
 			if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
 				return;
 			log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", errno);
@@ -494,6 +573,7 @@ pipeline_step(read_reactor *r, flight *f)
 			flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database",
 			    NULL);
 			return;
+		}
 		case POOL_PIPE_DONE:
 			pipeline_told(r, f, false, st, msg, res);
 			PQclear(res);
@@ -618,11 +698,7 @@ take_sendable(read_reactor *r)
 	for (flight *f = r->pending; f != NULL; f = f->next) {
 		if (!sendable(r, f))
 			continue;
-		unlink_flight(&r->pending, &r->pending_tail, f);
-		r->n_waiting -= count_waiters(f);
-		f->next = r->running;
-		r->running = f;
-		r->n_running++;
+		to_running(r, f);
 		return f;
 	}
 	return NULL;
@@ -694,8 +770,9 @@ feed_pending(read_reactor *r)
 		}
 		pthread_mutex_lock(&r->mtx);
 		r->acquiring = false;
-		/* Only this thread removes pending flights: one is still there,
-		 * though not always `first` (its requests may have joined it). */
+		/* Another thread may have taken pending flights meanwhile (a
+		 * submit that found an idle connection, and its batch): there
+		 * may be none left to start. */
 		flight *f = take_sendable(r);
 		pthread_mutex_unlock(&r->mtx);
 		if (f == NULL) {

@@ -36,12 +36,14 @@
  *    --drain-timeout 500, all 5 are answered UNAVAILABLE by the server and
  *    it exits 0 within 3 s. A call made during the drain is refused.
  * f. Pipelines (--pool-max 1 --pipeline-depth 8 --coalesce off). A first
- *    HomeFeed (deadline 500 ms) holds the only connection, waiting on the
- *    lock, while 6 more wait behind it; when it is cancelled the 6 go out
- *    as one pipeline (Stats counts it) and wait on the lock in turn.
- *    1. Deadline 2 s: all 6 are answered DEADLINE_EXCEEDED by the server
- *       at their deadline ("... before the database answered"), at once,
- *       not one a second as cancels would take them, and before the
+ *    HomeFeed (deadline 1 s) holds the only connection, waiting on the
+ *    lock, while 6 more wait behind it (Stats shows them waiting); when it
+ *    is cancelled the 6 go out as one pipeline (Stats counts one pipeline
+ *    of 6) and wait on the lock in turn.
+ *    1. Deadlines of 2 s (3 calls) and 3 s (3 calls): each is answered
+ *       DEADLINE_EXCEEDED by the server at its own deadline ("... before
+ *       the database answered"), not at the pipeline's latest deadline
+ *       nor one a second as cancels would take them, and before the
  *       client's own grace; with the lock gone the connection drains and
  *       serves again.
  *    2. Deadline 8 s, and the pipeline's backend is terminated: all 6 go
@@ -674,50 +676,65 @@ sigterm_with_reads(const fs_cluster *pg, bool release)
 
 /* ---- f. pipelines ----------------------------------------------------------------- */
 
-/* The read reactor's pipelines so far, from Stats. */
-static long long
-pipelines_sent(cruddur_client *c)
+/* The read reactor's figures, from Stats. */
+typedef struct reactor_figures {
+	long long waiting, pipelines, pipelined;
+} reactor_figures;
+
+static reactor_figures
+reactor_now(cruddur_client *c)
 {
 	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
 	Cruddur__V1__GetStatsResponse *resp = NULL;
 	cruddur_call_opts              o = { .deadline_ms = 3000 };
-	long long                      n = -1;
+	reactor_figures                f = { -1, -1, -1 };
 
 	CHECK_STATUS(cruddur_stats_get_stats(c, &req, &resp, &o), CRUDDUR_OK, &o);
-	if (resp != NULL && resp->read_reactor != NULL)
-		n = (long long)resp->read_reactor->pipelines;
+	if (resp != NULL && resp->read_reactor != NULL) {
+		f.waiting = resp->read_reactor->waiting;
+		f.pipelines = resp->read_reactor->pipelines;
+		f.pipelined = resp->read_reactor->pipelined_queries;
+	}
 	cruddur_message_free(resp);
-	return n;
+	return f;
 }
 
-/* A lead that holds the connection until its 500 ms deadline cancels it,
- * and 6 calls (deadline_ms) behind it: they start as one pipeline. */
+/* A lead that holds the connection until its 1 s deadline cancels it,
+ * and 6 calls behind it (the first three with deadline_ms, the others
+ * with late_ms), all waiting before the lead ends: they start as one
+ * pipeline. */
 static void
 pipeline_behind_lead(batch *b, cruddur_client *c, PGconn *lock, PGconn *watcher,
-    uint32_t deadline_ms)
+    uint32_t deadline_ms, uint32_t late_ms)
 {
 	batch_init(b);
 	CHECK(fs_lock_activities(lock) == 0);
-	batch_add(b, c, 2, "", 500, false);
+	batch_add(b, c, 2, "", 1000, false);
 	CHECK(fs_wait_lock_waiters(watcher, 1, 5));
+	double t0 = ts_now();
 	for (int i = 0; i < 6; i++)
-		batch_add(b, c, 3 + i, "", deadline_ms, false);
-	fs_sleep_ms(50);
-	b->t0 = ts_now(); /* the 6's deadlines count from about here */
+		batch_add(b, c, 3 + i, "", i < 3 ? deadline_ms : late_ms, false);
+	b->t0 = t0; /* the 6's deadlines count from just after this */
+	while (reactor_now(c).waiting < 6 && ts_now() < t0 + 0.6)
+		fs_sleep_ms(10);
+	CHECK(reactor_now(c).waiting == 6);
 }
 
 static void
 pipeline_past_deadline(cruddur_client *c, PGconn *lock, PGconn *watcher)
 {
-	batch    *b = malloc(sizeof(*b));
-	result    r;
-	long long before = pipelines_sent(c);
+	batch          *b = malloc(sizeof(*b));
+	result          r;
+	reactor_figures before = reactor_now(c);
 
-	pipeline_behind_lead(b, c, lock, watcher, 2000);
-	CHECK(fs_wait_lock_waiters(watcher, 1, 5)); /* the pipeline's first, after the lead */
+	pipeline_behind_lead(b, c, lock, watcher, 2000, 3000);
 	CHECK(batch_wait(b, 6));
 	CHECK_RES(b->r[0].st, CRUDDUR_DEADLINE_EXCEEDED, &b->r[0]);
-	double first = 99, last = 0;
+	double first = 99, last = 0, late_first = 99, late_last = 0;
+	for (int i = 4; i <= 6; i++) {
+		late_first = b->r[i].took < late_first ? b->r[i].took : late_first;
+		late_last = b->r[i].took > late_last ? b->r[i].took : late_last;
+	}
 	for (int i = 1; i <= 6; i++) {
 		CHECK_RES(b->r[i].st, CRUDDUR_DEADLINE_EXCEEDED, &b->r[i]);
 		/* The server's answer ("... before the database answered", or
@@ -727,14 +744,20 @@ pipeline_past_deadline(cruddur_client *c, PGconn *lock, PGconn *watcher)
 			ts_fail(__FILE__, __LINE__, "call %d: \"%s\"", i, b->r[i].msg);
 		else if (strstr(b->r[i].msg, "before the database answered") == NULL)
 			printf("f. call %d: \"%s\"\n", i, b->r[i].msg);
-		first = b->r[i].took < first ? b->r[i].took : first;
-		last = b->r[i].took > last ? b->r[i].took : last;
+		if (i <= 3) {
+			first = b->r[i].took < first ? b->r[i].took : first;
+			last = b->r[i].took > last ? b->r[i].took : last;
+		}
 	}
-	/* Deadlines of 2 s, counted from up to 50 ms before t0. */
-	CHECK(first >= 1.85 && last < 2.2);
-	CHECK(pipelines_sent(c) == before + 1);
-	printf("f. a pipeline of 6 past its deadline: DEADLINE_EXCEEDED from %.0f to %.0f ms: %s\n",
-	    first * 1000, last * 1000, b->r[1].msg);
+	/* Each at its own deadline, counted from just after t0; the client
+	 * would give up 250 ms later. */
+	CHECK(first >= 1.95 && last < 2.2);
+	CHECK(late_first >= 2.95 && late_last < 3.2);
+	reactor_figures after = reactor_now(c);
+	CHECK(after.pipelines == before.pipelines + 1 && after.pipelined == before.pipelined + 6);
+	printf("f. a pipeline of 6 past its deadlines: DEADLINE_EXCEEDED at %.0f to %.0f ms (2 s "
+	       "deadlines) and %.0f to %.0f ms (3 s): %s\n",
+	    first * 1000, last * 1000, late_first * 1000, late_last * 1000, b->r[1].msg);
 	fs_unlock(lock);
 	double t0 = ts_now();
 	CHECK_RES(feed(c, 9, "", 5000, false, &r), CRUDDUR_OK, &r);
@@ -751,8 +774,14 @@ pipeline_connection_lost(cruddur_client *c, PGconn *lock, PGconn *watcher)
 	batch *b = malloc(sizeof(*b));
 	char   out[64];
 
-	pipeline_behind_lead(b, c, lock, watcher, 8000);
-	fs_sleep_ms(600); /* the lead is cancelled, the pipeline waits on the lock */
+	pipeline_behind_lead(b, c, lock, watcher, 8000, 8000);
+	/* The lead is cancelled at 1 s; then the 6 leave the queue for the
+	 * pipeline, whose first statement waits on the lock. */
+	double until = ts_now() + 3;
+	while (reactor_now(c).waiting > 0 && ts_now() < until)
+		fs_sleep_ms(20);
+	CHECK(reactor_now(c).waiting == 0);
+	fs_sleep_ms(100);
 	CHECK(fs_wait_lock_waiters(watcher, 1, 5));
 	CHECK(fs_pg_value(watcher,
 	          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
