@@ -17,16 +17,9 @@
  * the done callbacks.
  *
  * Pipelines (depth > 1): a flight that starts on a connection that has
- * its statement prepared takes up to depth - 1 more pending flights of
- * the same statement along (its batch), sent in one pipeline
- * (pool_pipeline.c). The first flight, the lead, owns the connection and
- * the socket; the others are in the running list (their keys count as
- * running) with no connection and no step time of their own. Results
- * come in the order sent: the lead's first, then the batch's, each told
- * to its requests as it comes. A statement that failed inside a pipeline
- * (before its deadline) goes back to the head of pending, marked alone:
- * it runs again by itself, on the one-statement path, whose answer is
- * final.
+ * its statement prepared takes waiting flights of the same statement
+ * along in one pipeline; read_pipeline.c says how. Such a batch's flights
+ * are running, but only their lead owns a connection and a step time.
  */
 #if !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* epoll, eventfd */
@@ -43,7 +36,7 @@
 
 #include "clock.h"
 #include "log.h"
-#include "read_reactor.h"
+#include "read_reactor_internal.h"
 
 #define MAX_EVENTS 64
 /* A running statement is looked at this often even without input: its
@@ -53,42 +46,6 @@
  * a request submitted meanwhile is seen (feed_pending). */
 #define ACQUIRE_SLICE_US 20000
 
-typedef struct flight {
-	struct flight      *next;
-	const db_statement *stmt;
-	const char         *params[READ_MAX_PARAMS];
-	const char         *key;  /* in text, or NULL */
-	char                text[READ_MAX_TEXT];
-	read_waiter        *waiters;
-	pool_conn          *conn;
-	int64_t             step_at_us; /* running: look again at this time */
-	int64_t             queued_us;  /* pending: since when */
-	struct flight      *batch;     /* a lead's pipelined flights, in order */
-	bool                pipelined; /* a lead whose statements are a pipeline */
-	bool                told;      /* a lead whose own result was told */
-	bool                alone;     /* never pipelined (it failed in one) */
-	bool                requeued;  /* pending again, at the head (requeue) */
-} flight;
-
-struct read_reactor {
-	pool           *pool;
-	size_t          max_pending;
-	bool            coalesce;
-	int             depth; /* statements per pipeline; 1: no pipelines */
-	int             epfd, evfd;
-	pthread_t       thread;
-	bool            thread_started;
-	pthread_mutex_t mtx;
-	flight         *pending, *pending_tail, *running;
-	size_t          n_waiting, n_running;
-	bool            stopping;
-	bool            acquiring;
-	/* When the reactor thread wakes up by itself: 0 while it is awake
-	 * (it looks at the lists before it sleeps again), INT64_MAX when it
-	 * sleeps until an event. A submit whose read needs it sooner wakes it. */
-	int64_t         sleep_until_us;
-	atomic_ullong   queries, requests, pipelines, pipelined_queries;
-};
 
 static void
 set_msg(char *msg, size_t msglen, const char *text)
@@ -96,8 +53,6 @@ set_msg(char *msg, size_t msglen, const char *text)
 	if (msglen > 0)
 		snprintf(msg, msglen, "%s", text);
 }
-
-static void wake(read_reactor *r);
 
 /* ---- flights --------------------------------------------------------- */
 
@@ -145,30 +100,8 @@ flight_new(const read_query *q, cruddur_status *st, char *msg, size_t msglen)
 	return f;
 }
 
-/* A pending copy of running flight f, with f's requests, to run again by
- * itself (alone); NULL when memory ran out. */
-static flight *
-flight_clone(const flight *f)
-{
-	flight *c = malloc(sizeof(*c));
-
-	if (c == NULL)
-		return NULL;
-	*c = *f;
-	for (int i = 0; i < READ_MAX_PARAMS; i++)
-		if (f->params[i] != NULL)
-			c->params[i] = c->text + (f->params[i] - f->text);
-	if (f->key != NULL)
-		c->key = c->text + (f->key - f->text);
-	c->next = c->batch = NULL;
-	c->conn = NULL;
-	c->step_at_us = 0;
-	c->pipelined = c->told = false;
-	return c;
-}
-
 /* The latest deadline of f's requests; 0 when one of them has none. */
-static int64_t
+int64_t
 flight_deadline(const flight *f)
 {
 	int64_t latest = 0;
@@ -182,38 +115,7 @@ flight_deadline(const flight *f)
 	return latest;
 }
 
-/* The latest deadline of the requests of lead and its batch; 0 when one
- * of them has none. */
-static int64_t
-batch_deadline(const flight *lead)
-{
-	int64_t latest = 0;
-
-	for (const flight *f = lead; f != NULL; f = f->batch) { /* lead, then its batch */
-		int64_t d = flight_deadline(f);
-		if (d == 0)
-			return 0;
-		if (d > latest)
-			latest = d;
-	}
-	return latest;
-}
-
-/* The earliest deadline of the requests of lead and its batch; INT64_MAX
- * when none has one. */
-static int64_t
-batch_earliest(const flight *lead)
-{
-	int64_t earliest = INT64_MAX;
-
-	for (const flight *f = lead; f != NULL; f = f->batch)
-		for (const read_waiter *w = f->waiters; w != NULL; w = w->next)
-			if (w->deadline_us != 0 && w->deadline_us < earliest)
-				earliest = w->deadline_us;
-	return earliest;
-}
-
-static void
+void
 unlink_flight(flight **head, flight **tail, flight *f)
 {
 	flight *prev = NULL;
@@ -232,7 +134,7 @@ unlink_flight(flight **head, flight **tail, flight *f)
 	}
 }
 
-static size_t
+size_t
 count_waiters(const flight *f)
 {
 	size_t n = 0;
@@ -268,38 +170,14 @@ find_key(flight *list, const char *key)
 
 /* Whether pending flight f may start now: not while a flight of its key
  * runs (coalescing). Locked. */
-static bool
+bool
 sendable(read_reactor *r, const flight *f)
 {
 	return !r->coalesce || f->key == NULL || find_key(r->running, f->key) == NULL;
 }
 
-/* Puts running flight f back into pending, ahead of the flights that
- * never ran but behind those requeued before it (so that the statements
- * of one pipeline keep their order); alone: never in a pipeline again
- * (it failed in one). Locked. */
-static void
-requeue(read_reactor *r, flight *f, bool alone)
-{
-	flight *prev = NULL;
-
-	for (flight *it = r->pending; it != NULL && it->requeued; it = it->next)
-		prev = it;
-	f->alone = f->alone || alone;
-	f->requeued = true;
-	f->queued_us = clock_mono_us();
-	f->next = prev != NULL ? prev->next : r->pending;
-	if (prev != NULL)
-		prev->next = f;
-	else
-		r->pending = f;
-	if (f->next == NULL)
-		r->pending_tail = f;
-	r->n_waiting += count_waiters(f);
-}
-
 /* f leaves pending for the running list. Locked. */
-static void
+void
 to_running(read_reactor *r, flight *f)
 {
 	unlink_flight(&r->pending, &r->pending_tail, f);
@@ -310,33 +188,11 @@ to_running(read_reactor *r, flight *f)
 	r->n_running++;
 }
 
-/* Moves up to depth - 1 pending flights of lead's statement into its
- * batch (and the running list), to go in one pipeline with it; returns
- * how many statements the pipeline has. Locked. */
-static int
-take_batch(read_reactor *r, flight *lead)
-{
-	flight **tail = &lead->batch;
-	int      n = 1;
-
-	for (flight *f = r->pending, *next; f != NULL && n < r->depth; f = next) {
-		next = f->next;
-		if (f->stmt != lead->stmt || f->alone || !sendable(r, f))
-			continue;
-		to_running(r, f);
-		f->batch = NULL;
-		*tail = f;
-		tail = &f->batch;
-		n++;
-	}
-	return n;
-}
-
 /* ---- running a flight ------------------------------------------------ */
 
 /* Tells f's requests the outcome of its statement. Called without the
  * lock. */
-static void
+void
 flight_tell(read_reactor *r, flight *f, cruddur_status st, const char *msg, const PGresult *res)
 {
 	if (f->waiters == NULL)
@@ -350,7 +206,7 @@ flight_tell(read_reactor *r, flight *f, cruddur_status st, const char *msg, cons
 
 /* Ends running flight f: out of the running list, its connection back to
  * the pool, its requests told. Called without the lock. */
-static void
+void
 flight_finish(read_reactor *r, flight *f, cruddur_status st, const char *msg, const PGresult *res)
 {
 	pthread_mutex_lock(&r->mtx);
@@ -369,42 +225,6 @@ flight_finish(read_reactor *r, flight *f, cruddur_status st, const char *msg, co
 	free(f);
 }
 
-/* Ends the flights of lead's batch that are left, with st (or, with
- * st == CRUDDUR_OK, by sending them back to pending, where the reactor
- * thread finds them: a caller on another thread wakes it). Called without
- * the lock. */
-static void
-batch_end(read_reactor *r, flight *lead, cruddur_status st, const char *msg)
-{
-	while (lead->batch != NULL) {
-		flight *f = lead->batch;
-		lead->batch = f->batch;
-		f->batch = NULL;
-		pthread_mutex_lock(&r->mtx);
-		unlink_flight(&r->running, NULL, f);
-		r->n_running--;
-		if (st == CRUDDUR_OK && f->waiters != NULL)
-			requeue(r, f, false);
-		pthread_mutex_unlock(&r->mtx);
-		if (st != CRUDDUR_OK || f->waiters == NULL) {
-			flight_tell(r, f, st, msg, NULL);
-			free(f);
-		}
-	}
-}
-
-/* Sends lead's statement and its batch's in one pipeline on lead->conn. */
-static cruddur_status
-pipeline_start(flight *lead, int n, char *msg, size_t msglen)
-{
-	const char *const *params[64];
-	int                i = 0;
-
-	for (const flight *f = lead; f != NULL && i < n; f = f->batch)
-		params[i++] = f->params;
-	return pool_conn_pipeline_start(lead->conn, lead->stmt, params, i, msg, msglen);
-}
-
 /* Sends f's statement on conn, with a batch when it can (the top of this
  * file); f is already in the running list. Called without the lock, by
  * the thread that moved f there. */
@@ -419,11 +239,11 @@ flight_start(read_reactor *r, flight *f, pool_conn *conn)
 	int n = 1;
 	if (r->depth > 1 && !f->alone && pool_conn_pipeline_ok(conn, f->stmt)) {
 		pthread_mutex_lock(&r->mtx);
-		n = take_batch(r, f);
+		n = pipeline_take(r, f);
 		pthread_mutex_unlock(&r->mtx);
 	}
 	/* The connection's limit: the latest deadline of what it runs. */
-	pool_conn_set_deadline(conn, batch_deadline(f));
+	pool_conn_set_deadline(conn, pipeline_deadline(f));
 	if (n > 1 && pipeline_start(f, n, msg, sizeof(msg)) == CRUDDUR_OK) {
 		f->pipelined = true;
 		atomic_fetch_add(&r->queries, (unsigned long long)n);
@@ -431,7 +251,7 @@ flight_start(read_reactor *r, flight *f, pool_conn *conn)
 		atomic_fetch_add(&r->pipelined_queries, (unsigned long long)n);
 	} else {
 		if (n > 1) { /* they go back to wait; f runs alone */
-			batch_end(r, f, CRUDDUR_OK, NULL);
+			pipeline_drop_batch(r, f, CRUDDUR_OK, NULL);
 			pool_conn_set_deadline(conn, flight_deadline(f));
 			if (!pthread_equal(pthread_self(), r->thread))
 				wake(r);
@@ -443,7 +263,7 @@ flight_start(read_reactor *r, flight *f, pool_conn *conn)
 		}
 	}
 	/* First look: by the earliest deadline in it (pipeline_expire). */
-	int64_t deadline = batch_earliest(f), step_at = clock_mono_us() + STEP_EVERY_US;
+	int64_t deadline = pipeline_earliest(f), step_at = clock_mono_us() + STEP_EVERY_US;
 	if (deadline < step_at)
 		step_at = deadline;
 	/* The hand-over: once its step time is set (step_due) or its socket
@@ -465,158 +285,44 @@ flight_start(read_reactor *r, flight *f, pool_conn *conn)
 		 * statement runs on, so the connection cannot be reused. */
 		log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", err);
 		pool_conn_abandon(conn);
-		batch_end(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database");
+		pipeline_drop_batch(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database");
 		flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database", NULL);
 	}
 }
 
-/* The next statement of lead's pipeline is over (pool_pipeline.h: DONE
- * or, retry, RETRY): its requests are told, or it goes back to pending to
- * run alone. The lead's own statement comes first, then its batch's. */
-static void
-pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, const char *msg,
-    const PGresult *res)
+bool
+flight_rearm(read_reactor *r, flight *f, int64_t step_at_us)
 {
-	flight *f;
-
-	if (!lead->told) {
-		/* (Its requests may have been told at their deadline already:
-		 * then there is nobody to tell, nor to run it again for.) */
-		bool    rerun = retry && lead->waiters != NULL;
-		flight *again = rerun ? flight_clone(lead) : NULL;
-		lead->told = true;
-		if (rerun && again == NULL)
-			flight_tell(r, lead, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory", NULL);
-		else if (!retry)
-			flight_tell(r, lead, st, msg, res);
-		lead->waiters = NULL; /* told, or moved to again */
-		pthread_mutex_lock(&r->mtx);
-		lead->key = NULL; /* its key runs no more: the next flight of it may start */
-		if (again != NULL)
-			requeue(r, again, true);
-		pthread_mutex_unlock(&r->mtx);
-		return;
-	}
-	if ((f = lead->batch) == NULL)
-		return; /* more statements than flights: cannot happen */
-	lead->batch = f->batch;
-	f->batch = NULL;
-	bool rerun = retry && f->waiters != NULL;
-	pthread_mutex_lock(&r->mtx);
-	unlink_flight(&r->running, NULL, f);
-	r->n_running--;
-	if (rerun)
-		requeue(r, f, true);
-	pthread_mutex_unlock(&r->mtx);
-	if (!rerun) {
-		if (!retry)
-			flight_tell(r, f, st, msg, res);
-		free(f);
-	}
-}
-
-/* Tells the requests of lead's pipeline whose statements have not been
- * reported yet and whose deadline has passed, DEADLINE_EXCEEDED, at once:
- * the pipeline's own limit is the latest deadline in it, which would
- * keep them waiting. Their statements' results, when they come, are let
- * go. Returns the earliest deadline still to watch (INT64_MAX: none). */
-static int64_t
-pipeline_expire(read_reactor *r, flight *lead)
-{
-	int64_t now = clock_mono_us(), next = INT64_MAX;
-
-	for (flight *f = lead->told ? lead->batch : lead; f != NULL; f = f->batch) {
-		int64_t d = f->waiters != NULL ? flight_deadline(f) : 0;
-		if (d == 0)
-			continue;
-		if (d > now) {
-			next = d < next ? d : next;
-			continue;
-		}
-		flight_tell(r, f, CRUDDUR_DEADLINE_EXCEEDED,
-		    "the deadline passed before the database answered", NULL);
-		pthread_mutex_lock(&r->mtx);
-		f->key = NULL; /* as if it had ended: the next flight of its key may start */
-		pthread_mutex_unlock(&r->mtx);
-	}
-	return next;
-}
-
-/* One look at running pipeline whose lead is f (its socket readable, or
- * its time due): tells every statement that is over, then waits again or,
- * at the end, gives the connection back. */
-static void
-pipeline_step(read_reactor *r, flight *f)
-{
-	char               msg[512] = "";
-	cruddur_status     st;
-	PGresult          *res;
-	int                wait_ms;
-	int                fd = PQsocket(pool_conn_pg(f->conn));
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = f };
 
-	/* Those past their deadline first: the step may block in PQcancel. */
-	(void)pipeline_expire(r, f);
-	for (;;) {
-		switch (pool_conn_pipeline_step(f->conn, &st, &res, &wait_ms, msg, sizeof(msg))) {
-		case POOL_PIPE_WAIT: {
-			int64_t expire_at = pipeline_expire(r, f);
-			f->step_at_us = clock_mono_us() + (int64_t)wait_ms * 1000;
-			if (expire_at < f->step_at_us)
-				f->step_at_us = expire_at;
-			if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
-				return;
-			log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", errno);
-			pool_conn_abandon(f->conn);
-			(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
-			batch_end(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database");
-			flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database",
-			    NULL);
-			return;
-		}
-		case POOL_PIPE_DONE:
-			pipeline_told(r, f, false, st, msg, res);
-			PQclear(res);
-			continue;
-		case POOL_PIPE_RETRY:
-			pipeline_told(r, f, true, st, msg, NULL);
-			continue;
-		case POOL_PIPE_END:
-			/* As in flight_step: a lost connection's socket left the
-			 * set by itself. */
-			if (PQsocket(pool_conn_pg(f->conn)) == fd)
-				(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
-			batch_end(r, f, CRUDDUR_OK, NULL); /* none is left but in a bug */
-			flight_finish(r, f, CRUDDUR_OK, "", NULL); /* its requests were told */
-			return;
-		}
-	}
+	f->step_at_us = step_at_us;
+	/* A PREPARE that was followed by the statement may have a new socket
+	 * state to wait for; MOD re-arms the one-shot either way. */
+	if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, PQsocket(pool_conn_pg(f->conn)), &ev) == 0)
+		return true;
+	log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", errno);
+	pool_conn_abandon(f->conn); /* its statement runs on unwatched */
+	return false;
 }
 
 /* One look at running flight f (its socket readable, or its time due). */
 static void
 flight_step(read_reactor *r, flight *f)
 {
-	char               msg[512] = "";
-	cruddur_status     st;
-	PGresult          *res;
-	int                wait_ms;
-	int                fd = PQsocket(pool_conn_pg(f->conn));
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = f };
+	char           msg[512] = "";
+	cruddur_status st;
+	PGresult      *res;
+	int            wait_ms;
+	int            fd = PQsocket(pool_conn_pg(f->conn));
 
 	if (f->pipelined) {
 		pipeline_step(r, f);
 		return;
 	}
 	if (!pool_conn_step(f->conn, &st, &res, &wait_ms, msg, sizeof(msg))) {
-		f->step_at_us = clock_mono_us() + (int64_t)wait_ms * 1000;
-		/* A PREPARE that was followed by the statement may have a new
-		 * socket state to wait for; MOD re-arms the one-shot either way. */
-		if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
-			return;
-		log_error("msg=\"read reactor: epoll_ctl failed\" errno=%d", errno);
-		pool_conn_abandon(f->conn);
-		flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database", NULL);
+		if (!flight_rearm(r, f, clock_mono_us() + (int64_t)wait_ms * 1000))
+			flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database",
+			    NULL);
 		return;
 	}
 	/* A connection lost in that step closed its socket, which left the
@@ -845,7 +551,7 @@ reactor_main(void *arg)
 	return NULL;
 }
 
-static void
+void
 wake(read_reactor *r)
 {
 	uint64_t one = 1;

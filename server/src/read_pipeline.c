@@ -1,0 +1,279 @@
+/*
+ * read_pipeline.c - the read reactor's pipelines: a flight that starts
+ * takes waiting flights of the same statement along, all sent in one
+ * libpq pipeline on its connection (pool_pipeline.c).
+ *
+ * The first flight, the lead, owns the connection and the socket; the
+ * others (its batch) are in the running list, their keys counting as
+ * running, with no connection and no step time of their own. Results come
+ * in the order sent: the lead's first, then the batch's, each told to its
+ * requests as it comes (pipeline_step). A request whose deadline passes
+ * first is told then (pipeline_expire), and its statement's result is let
+ * go. A statement that failed inside a pipeline before its deadline goes
+ * back to pending, marked alone: it runs again by itself, on the
+ * one-statement path, whose answer is final.
+ *
+ * Threads as in read_reactor.c: pipeline_take and pipeline_start run on
+ * the thread that starts the lead (before the hand-over), everything else
+ * on the reactor thread.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "clock.h"
+#include "log.h"
+#include "read_reactor_internal.h"
+
+/* A pending copy of running flight f, with f's requests, to run again by
+ * itself (alone); NULL when memory ran out. */
+static flight *
+flight_clone(const flight *f)
+{
+	flight *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	*c = *f;
+	for (int i = 0; i < READ_MAX_PARAMS; i++)
+		if (f->params[i] != NULL)
+			c->params[i] = c->text + (f->params[i] - f->text);
+	if (f->key != NULL)
+		c->key = c->text + (f->key - f->text);
+	c->next = c->batch = NULL;
+	c->conn = NULL;
+	c->step_at_us = 0;
+	c->pipelined = c->told = false;
+	return c;
+}
+
+/* Puts running flight f back into pending, ahead of the flights that
+ * never ran but behind those requeued before it (so that the statements
+ * of one pipeline keep their order); alone: never in a pipeline again
+ * (it failed in one). Locked. */
+static void
+requeue(read_reactor *r, flight *f, bool alone)
+{
+	flight *prev = NULL;
+
+	for (flight *it = r->pending; it != NULL && it->requeued; it = it->next)
+		prev = it;
+	f->alone = f->alone || alone;
+	f->requeued = true;
+	f->queued_us = clock_mono_us();
+	f->next = prev != NULL ? prev->next : r->pending;
+	if (prev != NULL)
+		prev->next = f;
+	else
+		r->pending = f;
+	if (f->next == NULL)
+		r->pending_tail = f;
+	r->n_waiting += count_waiters(f);
+}
+
+/* The latest deadline of the requests of lead and its batch; 0 when one
+ * of them has none. */
+int64_t
+pipeline_deadline(const flight *lead)
+{
+	int64_t latest = 0;
+
+	for (const flight *f = lead; f != NULL; f = f->batch) { /* lead, then its batch */
+		int64_t d = flight_deadline(f);
+		if (d == 0)
+			return 0;
+		if (d > latest)
+			latest = d;
+	}
+	return latest;
+}
+
+/* The earliest deadline of the requests of lead and its batch; INT64_MAX
+ * when none has one. */
+int64_t
+pipeline_earliest(const flight *lead)
+{
+	int64_t earliest = INT64_MAX;
+
+	for (const flight *f = lead; f != NULL; f = f->batch)
+		for (const read_waiter *w = f->waiters; w != NULL; w = w->next)
+			if (w->deadline_us != 0 && w->deadline_us < earliest)
+				earliest = w->deadline_us;
+	return earliest;
+}
+
+/* Moves up to depth - 1 pending flights of lead's statement into its
+ * batch (and the running list), to go in one pipeline with it; returns
+ * how many statements the pipeline has. Locked. */
+int
+pipeline_take(read_reactor *r, flight *lead)
+{
+	flight **tail = &lead->batch;
+	int      n = 1;
+
+	for (flight *f = r->pending, *next; f != NULL && n < r->depth; f = next) {
+		next = f->next;
+		if (f->stmt != lead->stmt || f->alone || !sendable(r, f))
+			continue;
+		to_running(r, f);
+		f->batch = NULL;
+		*tail = f;
+		tail = &f->batch;
+		n++;
+	}
+	return n;
+}
+
+/* Sends lead's statement and its batch's in one pipeline on lead->conn. */
+cruddur_status
+pipeline_start(flight *lead, int n, char *msg, size_t msglen)
+{
+	const char *const *params[64];
+	int                i = 0;
+
+	for (const flight *f = lead; f != NULL && i < n; f = f->batch)
+		params[i++] = f->params;
+	return pool_conn_pipeline_start(lead->conn, lead->stmt, params, i, msg, msglen);
+}
+
+/* Ends the flights of lead's batch that are left, with st (or, with
+ * st == CRUDDUR_OK, by sending them back to pending, where the reactor
+ * thread finds them: a caller on another thread wakes it). Called without
+ * the lock. */
+void
+pipeline_drop_batch(read_reactor *r, flight *lead, cruddur_status st, const char *msg)
+{
+	while (lead->batch != NULL) {
+		flight *f = lead->batch;
+		lead->batch = f->batch;
+		f->batch = NULL;
+		pthread_mutex_lock(&r->mtx);
+		unlink_flight(&r->running, NULL, f);
+		r->n_running--;
+		if (st == CRUDDUR_OK && f->waiters != NULL)
+			requeue(r, f, false);
+		pthread_mutex_unlock(&r->mtx);
+		if (st != CRUDDUR_OK || f->waiters == NULL) {
+			flight_tell(r, f, st, msg, NULL);
+			free(f);
+		}
+	}
+}
+
+/* The next statement of lead's pipeline is over (pool_pipeline.h: DONE
+ * or, retry, RETRY): its requests are told, or it goes back to pending to
+ * run alone. The lead's own statement comes first, then its batch's. */
+static void
+pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, const char *msg,
+    const PGresult *res)
+{
+	flight *f;
+
+	if (!lead->told) {
+		/* (Its requests may have been told at their deadline already:
+		 * then there is nobody to tell, nor to run it again for.) */
+		bool    rerun = retry && lead->waiters != NULL;
+		flight *again = rerun ? flight_clone(lead) : NULL;
+		lead->told = true;
+		if (rerun && again == NULL)
+			flight_tell(r, lead, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory", NULL);
+		else if (!retry)
+			flight_tell(r, lead, st, msg, res);
+		lead->waiters = NULL; /* told, or moved to again */
+		pthread_mutex_lock(&r->mtx);
+		lead->key = NULL; /* its key runs no more: the next flight of it may start */
+		if (again != NULL)
+			requeue(r, again, true);
+		pthread_mutex_unlock(&r->mtx);
+		return;
+	}
+	if ((f = lead->batch) == NULL)
+		return; /* more statements than flights: cannot happen */
+	lead->batch = f->batch;
+	f->batch = NULL;
+	bool rerun = retry && f->waiters != NULL;
+	pthread_mutex_lock(&r->mtx);
+	unlink_flight(&r->running, NULL, f);
+	r->n_running--;
+	if (rerun)
+		requeue(r, f, true);
+	pthread_mutex_unlock(&r->mtx);
+	if (!rerun) {
+		if (!retry)
+			flight_tell(r, f, st, msg, res);
+		free(f);
+	}
+}
+
+/* Tells the requests of lead's pipeline whose statements have not been
+ * reported yet and whose deadline has passed, DEADLINE_EXCEEDED, at once:
+ * the pipeline's own limit is the latest deadline in it, which would
+ * keep them waiting. Their statements' results, when they come, are let
+ * go. Returns the earliest deadline still to watch (INT64_MAX: none). */
+static int64_t
+pipeline_expire(read_reactor *r, flight *lead)
+{
+	int64_t now = clock_mono_us(), next = INT64_MAX;
+
+	for (flight *f = lead->told ? lead->batch : lead; f != NULL; f = f->batch) {
+		int64_t d = f->waiters != NULL ? flight_deadline(f) : 0;
+		if (d == 0)
+			continue;
+		if (d > now) {
+			next = d < next ? d : next;
+			continue;
+		}
+		flight_tell(r, f, CRUDDUR_DEADLINE_EXCEEDED,
+		    "the deadline passed before the database answered", NULL);
+		pthread_mutex_lock(&r->mtx);
+		f->key = NULL; /* as if it had ended: the next flight of its key may start */
+		pthread_mutex_unlock(&r->mtx);
+	}
+	return next;
+}
+
+/* One look at running pipeline whose lead is f (its socket readable, or
+ * its time due): tells every statement that is over, then waits again or,
+ * at the end, gives the connection back. */
+void
+pipeline_step(read_reactor *r, flight *f)
+{
+	char           msg[512] = "";
+	cruddur_status st;
+	PGresult      *res;
+	int            wait_ms, fd = PQsocket(pool_conn_pg(f->conn));
+
+	/* Those past their deadline first: the step may block in PQcancel. */
+	(void)pipeline_expire(r, f);
+	for (;;) {
+		switch (pool_conn_pipeline_step(f->conn, &st, &res, &wait_ms, msg, sizeof(msg))) {
+		case POOL_PIPE_WAIT: {
+			int64_t expire_at = pipeline_expire(r, f);
+			int64_t step_at = clock_mono_us() + (int64_t)wait_ms * 1000;
+			if (flight_rearm(r, f, expire_at < step_at ? expire_at : step_at))
+				return;
+			(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+			pipeline_drop_batch(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database");
+			flight_finish(r, f, CRUDDUR_INTERNAL, "the server could not wait for the database",
+			    NULL);
+			return;
+		}
+		case POOL_PIPE_DONE:
+			pipeline_told(r, f, false, st, msg, res);
+			PQclear(res);
+			continue;
+		case POOL_PIPE_RETRY:
+			pipeline_told(r, f, true, st, msg, NULL);
+			continue;
+		case POOL_PIPE_END:
+			/* As in flight_step: a lost connection's socket left the
+			 * set by itself. */
+			if (PQsocket(pool_conn_pg(f->conn)) == fd)
+				(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+			pipeline_drop_batch(r, f, CRUDDUR_OK, NULL); /* none is left but in a bug */
+			flight_finish(r, f, CRUDDUR_OK, "", NULL); /* its requests were told */
+			return;
+		}
+	}
+}
