@@ -42,13 +42,14 @@
 #define IDEMPOTENCY_KEY_MAX 128
 
 static const db_statement stmt_author = { 28, "activity_author", SQL_ACTIVITY_AUTHOR, 3, false };
-static const db_statement stmt_create = { 29, "activity_create", SQL_ACTIVITY_CREATE, 4, false };
+/* Those that return activity rows read them in binary (svc_rows.h). */
+static const db_statement stmt_create = { 29, "activity_create", SQL_ACTIVITY_CREATE, 4, true };
 static const db_statement stmt_create_reply = { 30, "activity_create_reply",
-	SQL_ACTIVITY_CREATE_REPLY, 4, false };
+	SQL_ACTIVITY_CREATE_REPLY, 4, true };
 static const db_statement stmt_count_reply = { 31, "activity_count_reply",
 	SQL_ACTIVITY_COUNT_REPLY, 1, false };
 static const db_statement stmt_by_key = { 32, "activity_by_idempotency_key",
-	SQL_ACTIVITY_BY_IDEMPOTENCY_KEY, 2, false };
+	SQL_ACTIVITY_BY_IDEMPOTENCY_KEY, 2, true };
 
 /* The ttls a caller may ask for, as PostgreSQL intervals. */
 static const struct {

@@ -51,10 +51,11 @@ int64_t rows_int64(const PGresult *res, int row, int col);
 /* The eleven columns that every activity query selects first, in the
  * order of the Activity message (see sql/queries/home_feed.sql):
  *   uuid, user_uuid, handle, display_name, message, replies_count,
- *   reposts_count, likes_count, reply_to_activity_uuid, expires_at_us,
- *   created_at_us
- * (the last two as bigint microseconds in text results, or as the
- * timestamptz columns themselves in binary ones),
+ *   reposts_count, likes_count, reply_to_activity_uuid, expires_at,
+ *   created_at
+ * (the timestamps as timestamptz in binary results, the way every
+ * activity statement asks for them; in text results they would have to
+ * be bigint microseconds),
  * rows_activity reads them from row into a new Activity in the arena. */
 #define ROWS_ACTIVITY_COLUMNS 11
 cruddur_status rows_activity(rpc_context *ctx, const PGresult *res, int row,

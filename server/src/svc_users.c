@@ -58,7 +58,8 @@ static const db_statement stmt_user_update_profile = { 14, "user_update_profile"
 	SQL_USER_UPDATE_PROFILE, 3, false };
 static const db_statement stmt_user_activities_count = { 15, "user_activities_count",
 	SQL_USER_ACTIVITIES_COUNT, 1, false };
-static const db_statement stmt_user_activities = { 16, "user_activities", SQL_USER_ACTIVITIES, 4, false };
+/* Activity rows, in binary as everywhere (svc_rows.h). */
+static const db_statement stmt_user_activities = { 16, "user_activities", SQL_USER_ACTIVITIES, 4, true };
 
 /* ---- rows and look-ups ------------------------------------------------ */
 

@@ -13,8 +13,8 @@ SELECT
   a.reposts_count,
   a.likes_count,
   a.reply_to_activity_uuid,
-  (extract(epoch FROM a.expires_at) * 1000000)::bigint AS expires_at_us,
-  (extract(epoch FROM a.created_at) * 1000000)::bigint AS created_at_us
+  a.expires_at,
+  a.created_at
 FROM public.activities a
 JOIN public.users u ON u.uuid = a.user_uuid
 WHERE a.user_uuid = $1::uuid AND a.idempotency_key = $2::text

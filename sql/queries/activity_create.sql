@@ -24,7 +24,7 @@ SELECT
   ins.reposts_count,
   ins.likes_count,
   ins.reply_to_activity_uuid,
-  (extract(epoch FROM ins.expires_at) * 1000000)::bigint AS expires_at_us,
-  (extract(epoch FROM ins.created_at) * 1000000)::bigint AS created_at_us
+  ins.expires_at,
+  ins.created_at
 FROM ins
 JOIN public.users u ON u.uuid = ins.user_uuid

@@ -10,10 +10,9 @@
 -- forward scan of activities_feed_idx (created_at DESC, uuid DESC WHERE
 -- reply_to_activity_uuid IS NULL), started at the key and stopped by LIMIT.
 -- Expired rows are filtered on the way; they are a minority near the top.
--- The server asks for this statement's results in binary format, so the
--- timestamps are sent as they are stored (microseconds), with no text
--- conversion; the other activity queries, read as text, select them as
--- bigint microseconds instead.
+-- The server asks for this statement's results in binary format, as for
+-- every query of activity rows, so the timestamps are sent as they are
+-- stored (microseconds), with no text conversion.
 SELECT
   a.uuid,
   a.user_uuid,

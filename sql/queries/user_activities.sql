@@ -20,8 +20,8 @@ SELECT
   activities.reposts_count,
   activities.likes_count,
   activities.reply_to_activity_uuid,
-  (extract(epoch FROM activities.expires_at) * 1000000)::bigint AS expires_at_us,
-  (extract(epoch FROM activities.created_at) * 1000000)::bigint AS created_at_us
+  activities.expires_at,
+  activities.created_at
 FROM public.activities
 JOIN public.users ON users.uuid = activities.user_uuid
 WHERE activities.user_uuid = $1::uuid

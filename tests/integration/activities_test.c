@@ -556,11 +556,20 @@ test_show_and_feed(cruddur_client *c)
 	CHECK_STATUS(feed(c, 1, NULL, &f, &o), CRUDDUR_OK, &o);
 	CHECK(f != NULL && f->n_activities == 1 && strcmp(f->activities[0]->uuid, kept) == 0);
 	CHECK(f != NULL && f->next_cursor[0] != '\0');
-	/* The feed reads binary results, ShowActivity text ones: the same row
-	 * must come out the same, to the microsecond. */
+	/* The feed and ShowActivity read the same row, in binary: it must
+	 * come out the same both ways, and its timestamps as PostgreSQL's
+	 * own text says them, to the microsecond. */
 	CHECK_STATUS(show(c, kept, &s, &o), CRUDDUR_OK, &o);
-	if (f != NULL && f->n_activities == 1 && s != NULL && s->activity != NULL)
+	if (f != NULL && f->n_activities == 1 && s != NULL && s->activity != NULL) {
+		char q[256], out[128], want[128];
 		same_activity(f->activities[0], s->activity);
+		snprintf(q, sizeof(q), "SELECT (extract(epoch FROM created_at) * 1000000)::bigint || ' ' || "
+		                       "(extract(epoch FROM expires_at) * 1000000)::bigint "
+		                       "FROM activities WHERE uuid = '%s'", kept);
+		snprintf(want, sizeof(want), "%lld %lld", (long long)s->activity->created_at_us,
+		    (long long)s->activity->expires_at_us);
+		CHECK_STREQ(sql(q, out, sizeof(out)), want);
+	}
 	cruddur_message_free(s);
 	cruddur_message_free(f);
 	CHECK_STATUS(feed(c, 0, NULL, &f, &o), CRUDDUR_OK, &o);
