@@ -17,9 +17,14 @@ int
 cpu_sched_apply(bool batch, char *err, size_t errlen)
 {
 	struct sched_param param = { .sched_priority = 0 };
+	int                want = batch ? SCHED_BATCH : SCHED_OTHER;
 
+	/* Set already (systemd's CPUSchedulingPolicy=, chrt): a sandbox that
+	 * forbids the call below may allow this one. */
+	if (sched_getscheduler(0) == want)
+		return 0;
 	/* pid 0: the calling thread, whose policy new threads inherit. */
-	if (sched_setscheduler(0, batch ? SCHED_BATCH : SCHED_OTHER, &param) != 0) {
+	if (sched_setscheduler(0, want, &param) != 0) {
 		snprintf(err, errlen, "sched_setscheduler(%s): %s", batch ? "SCHED_BATCH" : "SCHED_OTHER",
 		    strerror(errno));
 		return -1;

@@ -18,8 +18,10 @@
 #include <stddef.h>
 
 /* Puts the calling thread (and the threads it creates from now on) under
- * SCHED_BATCH when batch is true, SCHED_OTHER otherwise. Returns 0, or -1
- * with why in err (a sandbox may forbid sched_setscheduler). */
+ * SCHED_BATCH when batch is true, SCHED_OTHER otherwise, unless it is
+ * under that policy already. Returns 0, or -1 with why in err (a sandbox
+ * may forbid sched_setscheduler: systemd's @resources filter does, which
+ * is why deploy/systemd sets CPUSchedulingPolicy=batch itself). */
 int cpu_sched_apply(bool batch, char *err, size_t errlen);
 
 #endif /* CRUDDUR_CPU_SCHED_H */

@@ -92,6 +92,7 @@ for kv in DynamicUser=yes NoNewPrivileges=yes ProtectSystem=strict ProtectHome=y
           CapabilityBoundingSet= "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6" \
           MemoryDenyWriteExecute=yes LockPersonality=yes RestrictNamespaces=yes \
           SystemCallArchitectures=native KillSignal=SIGTERM Restart=on-failure \
+          CPUSchedulingPolicy=batch \
           EnvironmentFile=-/etc/cruddur/cruddurd.env; do
     if sed -n '/^\[Service\]/,/^\[/p' "$unit" | grep -qxF -- "$kv"; then
         ok "$kv"
