@@ -21,7 +21,8 @@ cpu_sched_apply(bool batch, char *err, size_t errlen)
 
 	/* Set already (systemd's CPUSchedulingPolicy=, chrt): a sandbox that
 	 * forbids the call below may allow this one. */
-	if (sched_getscheduler(0) == want)
+	int now = sched_getscheduler(0);
+	if (now >= 0 && (now & ~SCHED_RESET_ON_FORK) == want)
 		return 0;
 	/* pid 0: the calling thread, whose policy new threads inherit. */
 	if (sched_setscheduler(0, want, &param) != 0) {

@@ -8,8 +8,8 @@
  * running, with no connection and no step time of their own. Results come
  * in the order sent: the lead's first, then the batch's, each told to its
  * requests as it comes (pipeline_step). A request whose deadline passes
- * first is told then (pipeline_expire), and its statement's result is let
- * go. A statement that failed inside a pipeline before its deadline goes
+ * first is told then (pipeline_expire); a statement left with nobody
+ * waiting is cancelled (pipeline_limit) and its result let go. A statement that failed inside a pipeline before its deadline goes
  * back to pending, marked alone: it runs again by itself, on the
  * one-statement path, whose answer is final.
  *
@@ -206,31 +206,80 @@ pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, cons
 	}
 }
 
-/* Tells the requests of lead's pipeline whose statements have not been
- * reported yet and whose deadline has passed, DEADLINE_EXCEEDED, at once:
- * the pipeline's own limit is the latest deadline in it, which would
- * keep them waiting. Their statements' results, when they come, are let
- * go. Returns the earliest deadline still to watch (INT64_MAX: none). */
+/* Takes the requests of f whose deadline has passed out of its list;
+ * the earliest deadline of those left goes into *next. */
+static read_waiter *
+take_expired(flight *f, int64_t now, int64_t *next)
+{
+	read_waiter *expired = NULL;
+
+	for (read_waiter **wp = &f->waiters; *wp != NULL;) {
+		read_waiter *w = *wp;
+		if (w->deadline_us == 0 || w->deadline_us > now) {
+			if (w->deadline_us != 0 && w->deadline_us < *next)
+				*next = w->deadline_us;
+			wp = &w->next;
+			continue;
+		}
+		*wp = w->next;
+		w->next = expired;
+		expired = w;
+	}
+	return expired;
+}
+
+/* Tells each request of lead's pipeline whose statement has not been
+ * reported yet and whose own deadline has passed, DEADLINE_EXCEEDED, at
+ * once: the connection's limit is the latest deadline in the pipeline,
+ * which would keep it waiting. A flight left with no request is as good
+ * as ended: its key is let go, and its statement's result will be.
+ * Returns the earliest deadline still to watch (INT64_MAX: none). Reactor
+ * thread: nothing else touches a running flight's requests. */
 static int64_t
 pipeline_expire(read_reactor *r, flight *lead)
 {
 	int64_t now = clock_mono_us(), next = INT64_MAX;
 
 	for (flight *f = lead->told ? lead->batch : lead; f != NULL; f = f->batch) {
-		int64_t d = f->waiters != NULL ? flight_deadline(f) : 0;
-		if (d == 0)
+		read_waiter *expired = take_expired(f, now, &next);
+		if (expired == NULL)
 			continue;
-		if (d > now) {
-			next = d < next ? d : next;
-			continue;
-		}
-		flight_tell(r, f, CRUDDUR_DEADLINE_EXCEEDED,
+		deliver(expired, CRUDDUR_DEADLINE_EXCEEDED,
 		    "the deadline passed before the database answered", NULL);
+		if (f->waiters != NULL)
+			continue;
 		pthread_mutex_lock(&r->mtx);
-		f->key = NULL; /* as if it had ended: the next flight of its key may start */
+		f->key = NULL; /* the next flight of its key may start */
 		pthread_mutex_unlock(&r->mtx);
 	}
 	return next;
+}
+
+/* The connection's limit while lead's pipeline runs: the latest deadline
+ * of the requests still waiting for a statement not yet reported (0 when
+ * one of them has none), or now when such statements are left with
+ * nobody waiting: then they are cancelled and the connection drains
+ * instead of running them for no one (a shutdown waits for it). With
+ * every statement reported, the limit stays as it is: a cancel now could
+ * only reach the next user of the connection. */
+static void
+pipeline_limit(flight *lead)
+{
+	int64_t latest = -1;
+	bool    unreported = false;
+
+	for (const flight *f = lead->told ? lead->batch : lead; f != NULL; f = f->batch) {
+		unreported = true;
+		for (const read_waiter *w = f->waiters; w != NULL; w = w->next) {
+			if (w->deadline_us == 0) {
+				pool_conn_set_deadline(lead->conn, 0);
+				return;
+			}
+			latest = w->deadline_us > latest ? w->deadline_us : latest;
+		}
+	}
+	if (unreported)
+		pool_conn_set_deadline(lead->conn, latest >= 0 ? latest : clock_mono_us());
 }
 
 /* One look at running pipeline whose lead is f (its socket readable, or
@@ -247,6 +296,7 @@ pipeline_step(read_reactor *r, flight *f)
 	/* Those past their deadline first: the step may block in PQcancel. */
 	(void)pipeline_expire(r, f);
 	for (;;) {
+		pipeline_limit(f);
 		switch (pool_conn_pipeline_step(f->conn, &st, &res, &wait_ms, msg, sizeof(msg))) {
 		case POOL_PIPE_WAIT: {
 			int64_t expire_at = pipeline_expire(r, f);

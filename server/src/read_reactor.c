@@ -144,7 +144,7 @@ count_waiters(const flight *f)
 }
 
 /* Tells each of waiters the outcome. Called without the lock. */
-static void
+void
 deliver(read_waiter *waiters, cruddur_status st, const char *msg, const PGresult *res)
 {
 	read_memo memo = { 0 };

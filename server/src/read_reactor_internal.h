@@ -57,6 +57,8 @@ struct read_reactor {
 int64_t flight_deadline(const flight *f);
 void    unlink_flight(flight **head, flight **tail, flight *f);
 size_t  count_waiters(const flight *f);
+/* Tells each of waiters (a list) the outcome. Called without the lock. */
+void    deliver(read_waiter *waiters, cruddur_status st, const char *msg, const PGresult *res);
 /* Whether pending flight f may start now (coalescing). Locked. */
 bool    sendable(read_reactor *r, const flight *f);
 /* f leaves pending for the running list. Locked. */

@@ -134,12 +134,46 @@ rows_int64(const PGresult *res, int row, int col)
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+/* Whether res has the activity columns, each of a type the rows helpers
+ * read in its format: a schema or query change that breaks that must
+ * fail the call, not turn into zeros and empty strings (and cursors made
+ * of them). */
+static bool
+activity_columns_ok(const PGresult *res)
+{
+	enum { ID, TXT, NUM, TIME };
+	static const int kinds[ROWS_ACTIVITY_COLUMNS] = { ID, ID, TXT, TXT, TXT, NUM, NUM, NUM, ID,
+		TIME, TIME };
+
+	if (PQnfields(res) < ROWS_ACTIVITY_COLUMNS)
+		return false;
+	for (int col = 0; col < ROWS_ACTIVITY_COLUMNS; col++) {
+		Oid  t = PQftype(res, col);
+		bool text = PQfformat(res, col) == 0, ok;
+		switch (kinds[col]) {
+		case ID: ok = t == PG_OID_UUID || (text && t == PG_OID_TEXT); break;
+		case TXT: ok = t == PG_OID_TEXT || t == PG_OID_VARCHAR; break;
+		case NUM: ok = t == PG_OID_INT2 || t == PG_OID_INT4 || t == PG_OID_INT8; break;
+		default: /* TIME: timestamps in binary, bigint microseconds in text */
+			ok = text ? t == PG_OID_INT8
+			          : t == PG_OID_TIMESTAMPTZ || t == PG_OID_TIMESTAMP;
+			break;
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 cruddur_status
 rows_activity(rpc_context *ctx, const PGresult *res, int row, Cruddur__V1__Activity **out)
 {
-	Cruddur__V1__Activity *a = rpc_alloc(ctx, sizeof(*a));
+	Cruddur__V1__Activity *a;
 
-	if (a == NULL)
+	if (row == 0 && !activity_columns_ok(res))
+		return rpc_fail(ctx, CRUDDUR_INTERNAL,
+		    "the activity query returned columns of unexpected types");
+	if ((a = rpc_alloc(ctx, sizeof(*a))) == NULL)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	cruddur__v1__activity__init(a);
 	a->uuid = rows_text(ctx, res, row, 0);
