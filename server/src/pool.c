@@ -189,7 +189,7 @@ pool_new(pool **out, const pool_config *cfg)
 	p->target = cfg->target;
 	p->max_size = cfg->max_size;
 	p->acquire_timeout_ms = cfg->acquire_timeout_ms;
-	if ((rv = build_options(p, cfg)) != 0)
+	if ((rv = build_options(p, cfg)) != 0 || (rv = cancel_sender_new(&p->canceller)) != 0)
 		goto fail;
 	if ((rv = pthread_mutex_init(&p->mtx, NULL)) != 0)
 		goto fail;
@@ -209,6 +209,7 @@ fail:
 		pthread_condattr_destroy(&ca);
 	if (have_mtx)
 		pthread_mutex_destroy(&p->mtx);
+	cancel_sender_free(p->canceller);
 	free(p->keywords);
 	free(p->values);
 	free(p);
@@ -227,6 +228,7 @@ pool_free(pool *p)
 		next = c->next;
 		conn_close(c);
 	}
+	cancel_sender_free(p->canceller);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mtx);
 	free(p->keywords);
@@ -465,7 +467,11 @@ conn_reusable(pool_conn *c)
 	PGresult *res;
 	bool ok;
 
-	if (c->abandoned || PQstatus(c->pg) != CONNECTION_OK ||
+	/* One whose cancel has not gone yet would receive it later, on its
+	 * next statement (cancel_sender.h). A database that answers sends it
+	 * within a millisecond; one that does not is not worth the wait. */
+	if (c->abandoned || !cancel_sender_wait(c->pool->canceller, c->cancel_ticket, 50) ||
+	    PQstatus(c->pg) != CONNECTION_OK ||
 	    PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
 		return false;
 	switch (PQtransactionStatus(c->pg)) {

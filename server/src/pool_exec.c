@@ -11,7 +11,8 @@
  * (pool_conn_exec, with poll); the read reactor (read_reactor.c) calls
  * pool_conn_step whenever epoll says the socket is readable, so that one
  * thread can wait on many statements. Once the limit passes, the command
- * is cancelled (PQcancel), again each second, and given up after 5 s.
+ * is cancelled (PQcancel, from the pool's cancel_sender), again each
+ * second, and given up after 5 s.
  * A pool_conn belongs to the thread that acquired it (or to the reactor
  * while a statement of its runs), so nothing here takes a lock.
  */
@@ -52,17 +53,15 @@ pool_conn_abandon(pool_conn *c)
 }
 
 /* Asks the server to cancel what c is running. Best effort: the query may
- * finish first, and then its result stands. */
+ * finish first, and then its result stands. Sent from the pool's own
+ * thread (cancel_sender.h); c is not reused before it has gone. */
 static void
 conn_cancel(pool_conn *c)
 {
-	char      err[256];
 	PGcancel *cancel = PQgetCancel(c->pg);
 
-	if (cancel != NULL) {
-		PQcancel(cancel, err, sizeof(err));
-		PQfreeCancel(cancel);
-	}
+	if (cancel != NULL)
+		c->cancel_ticket = cancel_sender_post(c->pool->canceller, cancel);
 }
 
 /* When what runs on c must stop: the earlier of its deadline and the time

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cancel_sender.h"
 #include "pool.h"
 
 struct pool_conn {
@@ -25,6 +26,7 @@ struct pool_conn {
 	bool preparing;         /* its PREPARE is what runs now */
 	bool retried;           /* prepared again once after 26000 */
 	int64_t cancelled_us;   /* when the last cancel went out; 0: none */
+	uint64_t cancel_ticket; /* its last cancel's (cancel_sender.h); 0: none */
 	/* A pipeline (pool_pipeline.c): how many statements it has, how many
 	 * of them ended (their results all read), were reported to the
 	 * caller, had their Sync read; the current statement's last result
@@ -45,6 +47,7 @@ struct pool {
 	char connect_timeout[16];
 	int max_size;
 	int acquire_timeout_ms;
+	cancel_sender *canceller; /* sends every cancel of the pool's connections */
 	/* Set once by pool_cancel_all, read without the lock. */
 	_Atomic int64_t cancel_all_us;
 

@@ -293,7 +293,7 @@ pipeline_step(read_reactor *r, flight *f)
 	PGresult      *res;
 	int            wait_ms, fd = PQsocket(pool_conn_pg(f->conn));
 
-	/* Those past their deadline first: the step may block in PQcancel. */
+	/* Those past their deadline first, before the step's work. */
 	(void)pipeline_expire(r, f);
 	for (;;) {
 		pipeline_limit(f);
