@@ -49,13 +49,14 @@
  * before it could be read (deleted in between). */
 #define CREATE_ATTEMPTS 3
 
-static const db_statement stmt_user_by_handle = { 10, "user_by_handle", SQL_USER_BY_HANDLE, 1, false };
-static const db_statement stmt_user_by_uuid = { 11, "user_by_uuid", SQL_USER_BY_UUID, 1, false };
+/* User rows come in binary, as activity rows do (svc_rows.h). */
+static const db_statement stmt_user_by_handle = { 10, "user_by_handle", SQL_USER_BY_HANDLE, 1, true };
+static const db_statement stmt_user_by_uuid = { 11, "user_by_uuid", SQL_USER_BY_UUID, 1, true };
 static const db_statement stmt_user_by_cognito_id = { 12, "user_by_cognito_id",
-	SQL_USER_BY_COGNITO_ID, 1, false };
-static const db_statement stmt_user_insert = { 13, "user_insert", SQL_USER_INSERT, 4, false };
+	SQL_USER_BY_COGNITO_ID, 1, true };
+static const db_statement stmt_user_insert = { 13, "user_insert", SQL_USER_INSERT, 4, true };
 static const db_statement stmt_user_update_profile = { 14, "user_update_profile",
-	SQL_USER_UPDATE_PROFILE, 3, false };
+	SQL_USER_UPDATE_PROFILE, 3, true };
 static const db_statement stmt_user_activities_count = { 15, "user_activities_count",
 	SQL_USER_ACTIVITIES_COUNT, 1, false };
 /* Activity rows, in binary as everywhere (svc_rows.h). */

@@ -16,5 +16,5 @@ RETURNING
   users.handle,
   users.email,
   users.cognito_user_id,
-  (extract(epoch FROM users.created_at) * 1000000)::bigint AS created_at_us,
+  users.created_at,
   users.bio

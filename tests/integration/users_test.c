@@ -145,6 +145,13 @@ test_create_idempotent(cruddur_client *c)
 	CHECK_STREQ(r1->user->cognito_user_id, "cog-alice");
 	CHECK_STREQ(r1->user->bio, "");
 	CHECK(r1->user->created_at_us > 0);
+	/* Read in binary: the uuid and the microseconds as PostgreSQL's own text says them. */
+	CHECK(ts_sql_long(DB, "SELECT (extract(epoch FROM created_at) * 1000000)::bigint FROM users "
+	                      "WHERE handle = 'alice'") == r1->user->created_at_us);
+	char want_uuid[64];
+	CHECK(ts_psql(DB, "SELECT uuid FROM users WHERE handle = 'alice'", want_uuid,
+	          sizeof(want_uuid)) == 0);
+	CHECK_STREQ(r1->user->uuid, want_uuid);
 
 	/* The hook again, even with other details: the first user, as it is. */
 	CHECK_STATUS(create(c, "Someone Else", "alice2", "x@example.com", "cog-alice", &r2, &o),
