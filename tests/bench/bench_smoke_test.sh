@@ -26,6 +26,7 @@ want=(
     "^ours-coalesced@4 $num $num $num\$"
     "^rss_mib C=2 $dec\$"
     "^rss_mib C=4 $dec\$"
+    "^floor-no-database $num $num $num\$"
     "^ratio ours-coalesced/pgbench [0-9]+\.[0-9]{2}\$"
     "^ratio ours/pgbench [0-9]+\.[0-9]{2}\$"
 )
