@@ -161,9 +161,10 @@ pipeline_drop_batch(read_reactor *r, flight *lead, cruddur_status st, const char
 	}
 }
 
-/* The next statement of lead's pipeline is over (pool_pipeline.h: DONE
- * or, retry, RETRY): its requests are told, or it goes back to pending to
- * run alone. The lead's own statement comes first, then its batch's. */
+/* The next statement of lead's pipeline is over (pool.h: POOL_PIPE_DONE,
+ * or with retry POOL_PIPE_RETRY): its requests are told, or it goes back
+ * to pending to run alone. The lead's own statement comes first, then its
+ * batch's. */
 static void
 pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, const char *msg,
     const PGresult *res)
