@@ -164,22 +164,28 @@ set_stopped(char *msg, size_t msglen)
 	return CRUDDUR_UNAVAILABLE;
 }
 
-cruddur_status
-pool_conn_abandoned_status(const pool_conn *c, char *msg, size_t msglen)
+/* A statement stopped by c's limit: UNAVAILABLE when the limit was the
+ * server's stop, DEADLINE_EXCEEDED saying why otherwise. */
+static cruddur_status
+past_limit(const pool_conn *c, const char *why, char *msg, size_t msglen)
 {
 	if (cancelled_by_stop(c))
 		return set_stopped(msg, msglen);
-	pool_set_msg(msg, msglen, "the database answered neither the statement nor its cancel in time");
+	pool_set_msg(msg, msglen, why);
 	return CRUDDUR_DEADLINE_EXCEEDED;
+}
+
+cruddur_status
+pool_conn_abandoned_status(const pool_conn *c, char *msg, size_t msglen)
+{
+	return past_limit(c, "the database answered neither the statement nor its cancel in time",
+	    msg, msglen);
 }
 
 cruddur_status
 pool_conn_limit_status(const pool_conn *c, char *msg, size_t msglen)
 {
-	if (cancelled_by_stop(c))
-		return set_stopped(msg, msglen);
-	pool_set_msg(msg, msglen, "the deadline passed before the database answered");
-	return CRUDDUR_DEADLINE_EXCEEDED;
+	return past_limit(c, "the deadline passed before the database answered", msg, msglen);
 }
 
 cruddur_status

@@ -599,6 +599,31 @@ out:
 	PQfinish(watcher);
 }
 
+/* ---- e, f: a server of one connection, and two sessions to hold locks with ------- */
+
+/* Starts s (args; tracked for the alarm) and opens *lock and *watcher on
+ * its database, then runs one HomeFeed so that its connection has the
+ * statement prepared. False when the server did not start. */
+static bool
+server_with_sessions(const fs_cluster *pg, ts_server *s, const char *const *args,
+    cruddur_client **c, PGconn **lock, PGconn **watcher)
+{
+	char   url[256];
+	result r;
+
+	if (server_start(s, pg, args) != 0) {
+		CHECK(!"the server started");
+		return false;
+	}
+	*c = ts_client(s);
+	*lock = fs_pg_connect(fs_cluster_url(pg, DB, url, sizeof(url)));
+	*watcher = fs_pg_connect(url);
+	CHECK(*lock != NULL && *watcher != NULL);
+	CHECK_RES(feed(*c, 1, "", 5000, false, &r), CRUDDUR_OK, &r);
+	result_clear(&r);
+	return true;
+}
+
 /* ---- e. SIGTERM ------------------------------------------------------------------- */
 
 static void
@@ -609,23 +634,16 @@ sigterm_with_reads(const fs_cluster *pg, bool release)
 	static const char *const args_hold[] = { "--pool-min", "1", "--pool-max", "1", "--coalesce",
 		"off", "--drain-timeout", "500", NULL };
 	static ts_server s; /* tracked for the alarm: not on the stack */
-	char        url[256];
-	int         n = release ? 9 : 5;
-	batch      *b = malloc(sizeof(*b));
-	result      r;
-	const char *label = release ? "released during the drain" : "held past --drain-timeout 500";
+	int             n = release ? 9 : 5;
+	batch          *b;
+	result          r;
+	const char     *label = release ? "released during the drain" : "held past --drain-timeout 500";
+	cruddur_client *c;
+	PGconn         *lock, *watcher;
 
-	if (server_start(&s, pg, release ? args_release : args_hold) != 0) {
-		CHECK(!"the server started");
-		free(b);
+	if (!server_with_sessions(pg, &s, release ? args_release : args_hold, &c, &lock, &watcher))
 		return;
-	}
-	cruddur_client *c = ts_client(&s);
-	PGconn         *lock = fs_pg_connect(fs_cluster_url(pg, DB, url, sizeof(url)));
-	PGconn         *watcher = fs_pg_connect(url);
-	CHECK(lock != NULL && watcher != NULL);
-	CHECK_RES(feed(c, 1, "", 5000, false, &r), CRUDDUR_OK, &r);
-	result_clear(&r);
+	b = malloc(sizeof(*b));
 	batch_init(b);
 	if (lock != NULL && watcher != NULL) {
 		CHECK(fs_lock_activities(lock) == 0);
@@ -809,20 +827,13 @@ pipelines(const fs_cluster *pg)
 	static const char *const args[] = { "--pool-min", "1", "--pool-max", "1", "--coalesce", "off",
 		"--pipeline-depth", "8", NULL };
 	static ts_server s; /* tracked for the alarm: not on the stack */
-	char             url[256];
-	result           r;
+	cruddur_client  *c;
+	PGconn          *lock, *watcher;
 
-	if (server_start(&s, pg, args) != 0) {
-		CHECK(!"the server started");
+	/* (Only a connection that has the statement prepared takes pipelines:
+	 * the helper's first HomeFeed prepared it.) */
+	if (!server_with_sessions(pg, &s, args, &c, &lock, &watcher))
 		return;
-	}
-	cruddur_client *c = ts_client(&s);
-	PGconn         *lock = fs_pg_connect(fs_cluster_url(pg, DB, url, sizeof(url)));
-	PGconn         *watcher = fs_pg_connect(url);
-	CHECK(lock != NULL && watcher != NULL);
-	/* Only a connection that has the statement prepared takes pipelines. */
-	CHECK_RES(feed(c, 1, "", 5000, false, &r), CRUDDUR_OK, &r);
-	result_clear(&r);
 	if (lock != NULL && watcher != NULL) {
 		pipeline_past_deadline(c, lock, watcher);
 		pipeline_connection_lost(c, lock, watcher);
