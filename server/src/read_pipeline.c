@@ -13,9 +13,9 @@
  * back to pending, marked alone: it runs again by itself, on the
  * one-statement path, whose answer is final.
  *
- * Threads as in read_reactor.c: pipeline_take and pipeline_start run on
- * the thread that starts the lead (before the hand-over), everything else
- * on the reactor thread.
+ * Threads as in read_reactor.c: pipeline_try_start runs on the thread
+ * that starts the lead (before the hand-over), everything else on the
+ * reactor thread.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -74,7 +74,7 @@ requeue(read_reactor *r, flight *f, bool alone)
 
 /* The latest deadline of the requests of lead and its batch; 0 when one
  * of them has none. */
-int64_t
+static int64_t
 pipeline_deadline(const flight *lead)
 {
 	int64_t latest = 0;
@@ -106,7 +106,7 @@ pipeline_earliest(const flight *lead)
 /* Moves up to depth - 1 pending flights of lead's statement into its
  * batch (and the running list), to go in one pipeline with it; returns
  * how many statements the pipeline has. Locked. */
-int
+static int
 pipeline_take(read_reactor *r, flight *lead)
 {
 	flight **tail = &lead->batch;
@@ -126,8 +126,8 @@ pipeline_take(read_reactor *r, flight *lead)
 }
 
 /* Sends lead's statement and its batch's in one pipeline on lead->conn. */
-cruddur_status
-pipeline_start(flight *lead, int n, char *msg, size_t msglen)
+static cruddur_status
+pipeline_send(flight *lead, int n, char *msg, size_t msglen)
 {
 	const char *const *params[64];
 	int                i = 0;
@@ -159,6 +159,35 @@ pipeline_drop_batch(read_reactor *r, flight *lead, cruddur_status st, const char
 			free(f);
 		}
 	}
+}
+
+int
+pipeline_try_start(read_reactor *r, flight *lead)
+{
+	char msg[512];
+	int  n;
+
+	if (r->depth < 2 || lead->alone || !pool_conn_pipeline_ok(lead->conn, lead->stmt))
+		return 0;
+	pthread_mutex_lock(&r->mtx);
+	n = pipeline_take(r, lead);
+	pthread_mutex_unlock(&r->mtx);
+	if (n < 2)
+		return 0;
+	/* The connection's limit: the latest deadline of what it runs
+	 * (pipeline_limit lowers it as requests leave). */
+	pool_conn_set_deadline(lead->conn, pipeline_deadline(lead));
+	if (pipeline_send(lead, n, msg, sizeof(msg)) != CRUDDUR_OK) {
+		/* They go back to wait, for the reactor thread; lead runs alone. */
+		pipeline_drop_batch(r, lead, CRUDDUR_OK, NULL);
+		if (!pthread_equal(pthread_self(), r->thread))
+			wake(r);
+		return 0;
+	}
+	lead->pipelined = true;
+	atomic_fetch_add(&r->pipelines, 1);
+	atomic_fetch_add(&r->pipelined_queries, (unsigned long long)n);
+	return n;
 }
 
 /* The next statement of lead's pipeline is over (pool.h: POOL_PIPE_DONE,

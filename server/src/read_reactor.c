@@ -236,27 +236,10 @@ flight_start(read_reactor *r, flight *f, pool_conn *conn)
 	cruddur_status     st;
 
 	f->conn = conn;
-	int n = 1;
-	if (r->depth > 1 && !f->alone && pool_conn_pipeline_ok(conn, f->stmt)) {
-		pthread_mutex_lock(&r->mtx);
-		n = pipeline_take(r, f);
-		pthread_mutex_unlock(&r->mtx);
-	}
-	/* The connection's limit: the latest deadline of what it runs. */
-	pool_conn_set_deadline(conn, pipeline_deadline(f));
-	if (n > 1 && pipeline_start(f, n, msg, sizeof(msg)) == CRUDDUR_OK) {
-		f->pipelined = true;
-		atomic_fetch_add(&r->queries, (unsigned long long)n);
-		atomic_fetch_add(&r->pipelines, 1);
-		atomic_fetch_add(&r->pipelined_queries, (unsigned long long)n);
-	} else {
-		if (n > 1) { /* they go back to wait; f runs alone */
-			pipeline_drop_batch(r, f, CRUDDUR_OK, NULL);
-			pool_conn_set_deadline(conn, flight_deadline(f));
-			if (!pthread_equal(pthread_self(), r->thread))
-				wake(r);
-		}
-		atomic_fetch_add(&r->queries, 1);
+	int n = pipeline_try_start(r, f);
+	atomic_fetch_add(&r->queries, n > 0 ? (unsigned long long)n : 1);
+	if (n == 0) { /* alone */
+		pool_conn_set_deadline(conn, flight_deadline(f));
 		if ((st = pool_conn_start(conn, f->stmt, f->params, msg, sizeof(msg))) != CRUDDUR_OK) {
 			flight_finish(r, f, st, msg, NULL);
 			return;

@@ -79,15 +79,14 @@ void    wake(read_reactor *r);
 
 /* ---- read_pipeline.c -------------------------------------------------- */
 
-/* The latest deadline of the requests of lead and its batch (0 when one
- * has none), and the earliest (INT64_MAX when none has one). */
-int64_t pipeline_deadline(const flight *lead);
+/* The earliest deadline of the requests of lead and its batch (INT64_MAX
+ * when none has one). */
 int64_t pipeline_earliest(const flight *lead);
-/* Moves up to depth - 1 pending flights of lead's statement into its
- * batch and the running list; the number of statements in all. Locked. */
-int     pipeline_take(read_reactor *r, flight *lead);
-/* Sends lead's and its batch's n statements on lead->conn. */
-cruddur_status pipeline_start(flight *lead, int n, char *msg, size_t msglen);
+/* Sends lead (its connection in lead->conn, in the running list) with up
+ * to depth - 1 waiting flights of its statement in one pipeline, when its
+ * connection can take one; returns the statements sent, or 0 when it sent
+ * nothing: lead is then to run alone. Called without the lock. */
+int     pipeline_try_start(read_reactor *r, flight *lead);
 /* Ends what is left of lead's batch with st, or with CRUDDUR_OK by
  * sending it back to pending. Called without the lock. */
 void    pipeline_drop_batch(read_reactor *r, flight *lead, cruddur_status st, const char *msg);
