@@ -7,9 +7,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "cancel_sender.h"
+#include "clock.h"
 #include "log.h"
 
 typedef struct cancel_item {
@@ -128,10 +128,7 @@ cancel_sender_wait(cancel_sender *s, uint64_t ticket, int timeout_ms)
 
 	if (atomic_load(&s->sent) >= ticket)
 		return true;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (long)timeout_ms * 1000000L;
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
+	until = clock_timespec(clock_real_us() + (int64_t)timeout_ms * 1000);
 	pthread_mutex_lock(&s->mtx);
 	while (atomic_load(&s->sent) < ticket)
 		if (pthread_cond_timedwait(&s->sent_cv, &s->mtx, &until) != 0)
@@ -164,8 +161,7 @@ cancel_sender_free(cancel_sender *s)
 	}
 	/* A cancel being sent to a host that stopped answering may take
 	 * minutes (PQcancel has no timeout): a stop does not wait for it. */
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += STOP_WAIT_S;
+	until = clock_timespec(clock_real_us() + (int64_t)STOP_WAIT_S * 1000000);
 	if (pthread_timedjoin_np(s->thread, NULL, &until) == 0) {
 		pthread_cond_destroy(&s->sent_cv);
 		pthread_cond_destroy(&s->cv);

@@ -258,7 +258,7 @@ deadline_ts(const rpc_context *ctx)
 {
 	int64_t cap = clock_mono_us() + WAIT_CAP_US;
 	int64_t us = ctx->deadline_us > 0 && ctx->deadline_us < cap ? ctx->deadline_us : cap;
-	return (struct timespec){ (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+	return clock_timespec(us);
 }
 
 /* Waits in f (the slot's waiting flight; table.mu held, released on

@@ -54,6 +54,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db_error.h"
 #include "pool_internal.h"
 
@@ -65,20 +66,7 @@
 int64_t
 pool_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static struct timespec
-us_to_timespec(int64_t us)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(us / 1000000);
-	ts.tv_nsec = (long)(us % 1000000) * 1000;
-	return ts;
+	return clock_mono_us();
 }
 
 void
@@ -359,7 +347,7 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 	}
 	if (caller_first)
 		limit = deadline_us;
-	ts = us_to_timespec(limit);
+	ts = clock_timespec(limit);
 
 	pthread_mutex_lock(&p->mtx);
 	for (;;) {
