@@ -30,7 +30,8 @@ typedef struct cli {
 	const char     *tls_ca_file;
 	const char     *tls_cert_key_file;
 	const char     *tls_server_name;
-	/* --token-file or $CRUDDUR_TOKEN: sent as "authorization" metadata. */
+	/* --token-file F, else the file $CRUDDUR_TOKEN_FILE, else the value
+	 * $CRUDDUR_TOKEN: sent as "authorization" metadata. */
 	char             token[4097];
 	cruddur_metadata metadata[1];
 	size_t           n_metadata;
@@ -83,6 +84,9 @@ int cmd_db_migrate(cli *c, int argc, char **argv);
 int cmd_db_rollback(cli *c, int argc, char **argv);
 int cmd_db_status(cli *c, int argc, char **argv);
 int cmd_db_kill_sessions(cli *c, int argc, char **argv);
+/* db connect [-- PSQL_ARGS...] (cmd_db_connect.c): execs psql, the password
+ * in its environment, never in its argv; returns only when it cannot. */
+int cmd_db_connect(cli *c, int argc, char **argv);
 /* db seed --users N --activities M (cmd_db_seed_bulk.c) */
 int cmd_db_seed_bulk(cli *c, int argc, char **argv);
 int cmd_activities(cli *c, int argc, char **argv);

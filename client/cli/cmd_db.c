@@ -1,10 +1,10 @@
 /*
- * cmd_db.c - `cruddur db ...`: the DbAdmin service, and psql on the URL.
+ * cmd_db.c - `cruddur db ...`: the DbAdmin service; `db connect` (psql on the
+ * URL) is in cmd_db_connect.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "print.h"
@@ -67,24 +67,6 @@ show_sessions(const Cruddur__V1__SessionsResponse *r)
 	}
 }
 
-/* `db connect`: psql on the URL that the server would use; it talks to the
- * database directly, not through cruddurd. */
-static int
-db_connect(cli *c)
-{
-	const char *env = c->prod ? "PROD_CONNECTION_URL" : "CONNECTION_URL";
-	const char *url = getenv(env);
-
-	if (url == NULL || url[0] == '\0') {
-		fprintf(stderr, "cruddur: db connect: set %s to the database URL\n", env);
-		return EXIT_USAGE;
-	}
-	fflush(stdout);
-	execlp("psql", "psql", url, (char *)NULL);
-	perror("cruddur: db connect: cannot run psql");
-	return EXIT_CALL_FAILED;
-}
-
 static int
 db_drop(cli *c, int argc, char **argv)
 {
@@ -131,6 +113,7 @@ cmd_db(cli *c, int argc, char **argv)
 		{ "rollback", cmd_db_rollback },
 		{ "status", cmd_db_status },
 		{ "kill-sessions", cmd_db_kill_sessions },
+		{ "connect", cmd_db_connect },
 	};
 	for (size_t i = 0; i < sizeof(with_args) / sizeof(with_args[0]); i++)
 		if (strcmp(sub, with_args[i].name) == 0)
@@ -160,7 +143,5 @@ cmd_db(cli *c, int argc, char **argv)
 		DB_CALL(c, "db sessions", cruddur_db_admin_sessions, Cruddur__V1__SessionsRequest,
 		    CRUDDUR__V1__SESSIONS_REQUEST__INIT, Cruddur__V1__SessionsResponse,
 		    show_sessions);
-	if (strcmp(sub, "connect") == 0)
-		return db_connect(c);
 	return cli_usage_error("unknown db subcommand \"%s\"", sub);
 }

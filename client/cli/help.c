@@ -44,8 +44,9 @@ static const help_entry entries[] = {
 	    "End every other session on the database.", "cruddur db kill-sessions" },
 	{ "db", "sessions", "db sessions", "The sessions on the database (pg_stat_activity).",
 	    "cruddur db sessions" },
-	{ "db", "connect", "db connect",
-	    "Run psql on $CONNECTION_URL ($PROD_CONNECTION_URL with --prod), not through the server.",
+	{ "db", "connect", "db connect [-- PSQL_ARGS...]",
+	    "Run psql on $CONNECTION_URL ($PROD_CONNECTION_URL with --prod), not through the server;\n"
+	    "the URL's password goes to psql in PGPASSWORD, never on its command line.",
 	    "CONNECTION_URL=postgresql://postgres@127.0.0.1:5433/cruddur cruddur db connect" },
 	{ "feed", "home", "feed home [--limit N] [--cursor C]",
 	    "The home feed: activities that have not expired and are not replies, newest first;\n"
@@ -96,7 +97,8 @@ help_overview(FILE *f)
 	    "  --prod           call $CRUDDUR_PROD_SERVER (and psql $PROD_CONNECTION_URL)\n"
 	    "  --json           print responses as JSON with their proto field names\n"
 	    "  --timeout MS     deadline of each call (default %d)\n"
-	    "  --token-file F   the admin token, sent with every call (default $CRUDDUR_TOKEN);\n"
+	    "  --token-file F   the admin token, first line of F, sent with every call; default\n"
+	    "                   the file $CRUDDUR_TOKEN_FILE, then the token $CRUDDUR_TOKEN itself;\n"
 	    "                   DbAdmin calls need it when the server has one\n"
 	    "  --tls-ca FILE    CA that signed a tls+tcp:// server's certificate ($CRUDDUR_TLS_CA_FILE)\n"
 	    "  --tls-cert FILE  this client's certificate and key, one PEM file ($CRUDDUR_TLS_CERT_FILE)\n"

@@ -4,7 +4,8 @@
  *   cruddur [--server URL] [--prod] [--json] [--timeout MS] COMMAND ...
  *
  * The server is --server (repeatable), else $CRUDDUR_SERVER, else
- * tcp://127.0.0.1:7432; with --prod, $CRUDDUR_PROD_SERVER.
+ * tcp://127.0.0.1:7432; with --prod, $CRUDDUR_PROD_SERVER. The token is
+ * --token-file, else $CRUDDUR_TOKEN_FILE, else $CRUDDUR_TOKEN (load_token).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -81,18 +82,31 @@ cli_connect(cli *c)
 	return 0;
 }
 
-/* The token for servers that want one: --token-file, else $CRUDDUR_TOKEN. */
+/*
+ * The token for servers that want one: the first line of the file
+ * --token-file F, else of the file $CRUDDUR_TOKEN_FILE, else the value of
+ * $CRUDDUR_TOKEN itself. Two variables rather than one that may be either:
+ * a token may look like a path, and a file keeps the token out of the
+ * environment of everything the shell starts (deploy/dev/up's dev.env sets
+ * CRUDDUR_TOKEN_FILE).
+ */
 static int
 load_token(cli *c, const char *file)
 {
 	const char *env = getenv("CRUDDUR_TOKEN");
+	const char *env_file = getenv("CRUDDUR_TOKEN_FILE");
+	const char *from = "--token-file";
 
+	if (file == NULL && env_file != NULL && env_file[0] != '\0') {
+		file = env_file;
+		from = "$CRUDDUR_TOKEN_FILE";
+	}
 	if (file != NULL) {
 		FILE *f = fopen(file, "r");
 		if (f == NULL || fgets(c->token, sizeof(c->token), f) == NULL) {
 			if (f != NULL)
 				fclose(f);
-			return cli_usage_error("cannot read a token from %s", file);
+			return cli_usage_error("cannot read a token from %s (%s)", file, from);
 		}
 		fclose(f);
 		c->token[strcspn(c->token, "\r\n")] = '\0';
