@@ -23,6 +23,9 @@
 #   cr_dev_init saved|fresh      sets the CR_* paths of the dev stack (deploy/dev/*)
 #   cr_dev_prepare_pg_dir        creates CR_PG_DIR for the cluster owner (deploy/dev/up)
 #   cr_dev_server_pid            prints the pid of the running dev cruddurd, or fails
+#   cr_dev_server_has_token PID  true if that cruddurd runs with --admin-token-file $CR_TOKEN_FILE
+#   cr_dev_stop_server PID       SIGTERM, up to 10 s, then SIGKILL; removes the pid/ready files
+#   cr_dev_cli ARGS...           the dev stack's cruddur: --server $CR_LISTEN --token-file $CR_TOKEN_FILE
 #
 # PostgreSQL refuses to run as root, so when we are root every server binary runs as the
 # `postgres` OS user through runuser(1); as any other user the binaries run directly and
@@ -249,12 +252,14 @@ cr_psql_bin() {
 #   CR_PG_DATA    $CR_PG_DIR/data         CR_PG_LOG  $CR_PG_DIR/postgres.log
 #   CR_PG_PORT    ${CRUDDUR_DEV_PG_PORT:-5433}
 #   CR_PG_SOCK    $CR_PG_DIR, or /tmp/cruddur-dev-<hash> when that path is too long
-#   CR_LISTEN     ${CRUDDUR_LISTEN:-tcp://127.0.0.1:7432}
+#   CR_LISTEN     ${CRUDDUR_LISTEN:-tcp://127.0.0.1:7432}; saved: the URL up gave cruddurd
 #   CR_DB_URL     ${CONNECTION_URL:-postgresql://postgres@127.0.0.1:$CR_PG_PORT/cruddur}
 #   CR_DB_URL_SET 1 when CONNECTION_URL came from the user and is not the default URL
 #                 (say after `source $CR_STATE/dev.env`); then up keeps it as it is
 #   CR_PIDFILE, CR_READYFILE, CR_SRVLOG, CR_ENVFILE   cruddurd.{pid,ready,log}, dev.env
-#   CR_CRUDDURD, CR_CRUDDUR                           build/bin/cruddurd, build/bin/cruddur
+#   CR_TOKEN_FILE $CR_STATE/admin-token: the admin token cruddurd is started with (mode 0600)
+#   CR_BUILD      ${CRUDDUR_BUILD_DIR:-<root>/build}, made absolute
+#   CR_CRUDDURD, CR_CRUDDUR                           $CR_BUILD/bin/cruddurd, $CR_BUILD/bin/cruddur
 # Only CR_PG_DIR (and what is under it) may lie outside $CR_STATE.
 # shellcheck disable=SC2034  # the variables are for the scripts that call this
 cr_dev_init() {
@@ -294,8 +299,12 @@ cr_dev_init() {
     CR_PIDFILE="$CR_STATE/cruddurd.pid"
     CR_READYFILE="$CR_STATE/cruddurd.ready"
     CR_SRVLOG="$CR_STATE/cruddurd.log"
-    CR_CRUDDURD="$cr_root/build/bin/cruddurd"
-    CR_CRUDDUR="$cr_root/build/bin/cruddur"
+    CR_TOKEN_FILE="$CR_STATE/admin-token"
+    CR_BUILD="${CRUDDUR_BUILD_DIR:-$cr_root/build}"
+    case "$CR_BUILD" in /*) ;; *) CR_BUILD="$PWD/$CR_BUILD" ;; esac
+    CR_BUILD="${CR_BUILD%/}"
+    CR_CRUDDURD="$CR_BUILD/bin/cruddurd"
+    CR_CRUDDUR="$CR_BUILD/bin/cruddur"
 }
 
 # Prints a short hash of $CR_STATE, naming the directories a state directory owns outside.
@@ -346,4 +355,40 @@ cr_dev_server_pid() {
     [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
     tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1 | grep -q 'cruddurd$' || return 1
     printf '%s\n' "$pid"
+}
+
+# True if cruddurd PID was started with `--admin-token-file $CR_TOKEN_FILE` (as up starts
+# it); a server from before up made tokens, or started by hand, serves DbAdmin to anyone.
+cr_dev_server_has_token() {
+    local arg prev=""
+    while IFS= read -r -d '' arg; do
+        [[ "$prev" == --admin-token-file && "$arg" == "$CR_TOKEN_FILE" ]] && return 0
+        prev="$arg"
+    done <"/proc/$1/cmdline"
+    return 1
+}
+
+# Stops the dev cruddurd PID: SIGTERM, up to 10 s for it to drain and exit, then SIGKILL
+# with a warning. Removes the pid and ready files, which a killed server leaves behind.
+cr_dev_stop_server() {
+    local pid="$1" i
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        cr_log "warning: cruddurd (pid $pid) did not exit within 10 s of SIGTERM; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        sleep 0.2
+    fi
+    rm -f -- "$CR_PIDFILE" "$CR_READYFILE"
+}
+
+# Runs the dev stack's cruddur on "$@": its server, and its admin token (the file, never
+# the token on a command line) when up has made one.
+cr_dev_cli() {
+    local token=()
+    [[ -f "$CR_TOKEN_FILE" ]] && token=(--token-file "$CR_TOKEN_FILE")
+    "$CR_CRUDDUR" --server "$CR_LISTEN" "${token[@]}" "$@"
 }
