@@ -388,7 +388,7 @@ cr_dev_stop_server() {
 # Runs the dev stack's cruddur on "$@": its server, and its admin token (the file, never
 # the token on a command line) when up has made one.
 cr_dev_cli() {
-    local token=()
-    [[ -f "$CR_TOKEN_FILE" ]] && token=(--token-file "$CR_TOKEN_FILE")
-    "$CR_CRUDDUR" --server "$CR_LISTEN" "${token[@]}" "$@"
+    local token_args=()
+    [[ -f "$CR_TOKEN_FILE" ]] && token_args=(--token-file "$CR_TOKEN_FILE")
+    "$CR_CRUDDUR" --server "$CR_LISTEN" "${token_args[@]}" "$@"
 }

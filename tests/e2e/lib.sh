@@ -1,4 +1,5 @@
 # tests/e2e/lib.sh - what the end-to-end scripts share; each sources it
+# shellcheck shell=bash
 # right after `set -euo pipefail`:
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,6 +20,8 @@
 #                                code and that PATTERN (grep -E) is in its stdout +
 #                                stderr; the output is left in $out
 #   finish                       the verdict: exit 1 after any failure, else "passed"
+#   free_tcp_port                prints a port in 20000-59999 that nothing on 127.0.0.1
+#                                accepts on now
 # A script that starts other processes redefines cleanup (see kill_quietly).
 # $test_name (the script's name without .sh) heads the verdict.
 
@@ -74,6 +77,20 @@ expect() {
     elif ! grep -qE -- "$pattern" <<<"$out"; then
         fail "cruddur $* output lacks /$pattern/: $out"
     fi
+}
+
+free_tcp_port() {
+    local port
+    for _ in $(seq 100); do
+        port=$((20000 + RANDOM % 40000))
+        # A refused connect means a free port; bash's /dev/tcp needs no other tool.
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "free_tcp_port: no free port found" >&2
+    return 1
 }
 
 finish() {

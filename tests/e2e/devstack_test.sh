@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# tests/e2e/devstack_test.sh - the development stack (deploy/dev/up, status, reset, down)
+# is only its owner's to reset: up makes a mode-0600 admin token and starts cruddurd with
+# it, dev.env carries CRUDDUR_SERVER, CRUDDUR_TOKEN_FILE and CONNECTION_URL, a DbAdmin call
+# without the token is refused while one from a shell that sourced dev.env works, a moved
+# CRUDDUR_LISTEN is remembered by up, reset and status, and no password or token is ever
+# on a command line (cruddurd's, or psql's under `cruddur db connect`).
+#
+# The stack runs in a state directory of its own under $work, on free ports, with the
+# binaries of the build under test (CRUDDUR_BUILD_DIR), so a developer's stack in .state
+# is never touched; cleanup runs deploy/dev/down on it. Its PostgreSQL is its own
+# cluster (initdb), not ctest's fixture. Run by ctest.
+# shellcheck disable=SC1091  # dev.env: written by the deploy/dev/up under test
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=deploy/lib/common.sh
+source "$CRUDDUR_SOURCE_DIR/deploy/lib/common.sh"
+dev="$CRUDDUR_SOURCE_DIR/deploy/dev"
+
+cr_pg_bindir >/dev/null 2>&1 || { echo "skipped: no PostgreSQL server binaries"; exit 77; }
+# As root the cluster belongs to postgres, which must be able to enter the state directory.
+chmod 755 "$work"
+state="$work/state"
+pg_port=$(free_tcp_port)
+listen_port=$(free_tcp_port)
+unused_port=$(free_tcp_port) # nothing listens here: where a forgotten listen URL would go
+password="Dev5ecretPw$RANDOM"
+# trust authentication ignores the password; it is here to be kept off command lines.
+db="postgresql://postgres:$password@127.0.0.1:$pg_port/cruddur_devstack"
+token_file="$state/admin-token"
+
+# dev SCRIPT [ENV=VALUE...]: runs deploy/dev/SCRIPT on this test's stack, in a clean
+# environment as far as cruddur is concerned; output in $out, exit code in $rc.
+dev() {
+    local script=("$dev/$1")
+    shift
+    [[ ${script[0]} == */up || ${script[0]} == */reset ]] && script+=(--no-install)
+    rc=0
+    out=$(env -u CRUDDUR_TOKEN -u CRUDDUR_TOKEN_FILE -u CRUDDUR_SERVER -u CRUDDUR_ADMIN_TOKEN \
+        -u CRUDDUR_RDS_INSTANCE -u CRUDDUR_CONFIG -u CONNECTION_URL \
+        CRUDDUR_STATE_DIR="$state" CRUDDUR_BUILD_DIR="$(dirname "$bin")" "$@" "${script[@]}" 2>&1) || rc=$?
+}
+psql_pid=
+cleanup() {
+    kill_quietly "$psql_pid"
+    if [[ -d "$state" ]]; then
+        CRUDDUR_STATE_DIR="$state" "$dev/down" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+}
+# A shell that knows nothing of the stack: no token, no server, no database URL.
+stranger() {
+    env -u CRUDDUR_TOKEN -u CRUDDUR_TOKEN_FILE -u CRUDDUR_SERVER -u CONNECTION_URL "$bin/cruddur" "$@"
+}
+# The owner's shell: `source dev.env`, then cruddur.
+owner() { (set +u && source "$state/dev.env" && "$bin/cruddur" "$@"); }
+# The cmdline of PID, NULs as spaces.
+cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
+
+# --- up: token, dev.env, a moved listen URL ------------------------------------------
+t0=$(date +%s%N)
+dev up CRUDDUR_DEV_PG_PORT="$pg_port" CRUDDUR_LISTEN="tcp://127.0.0.1:$listen_port" CONNECTION_URL="$db"
+echo "deploy/dev/up (new cluster): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+[[ $rc -eq 0 ]] || { echo "$out" >&2; echo "deploy/dev/up failed: $rc" >&2; exit 1; }
+grep -q "This was imported as seed data" <<<"$out" || fail "up printed no home feed: $out"
+
+[[ $(stat -c %a "$token_file") == 600 ]] || fail "token file mode $(stat -c %a "$token_file"), want 600"
+[[ $(stat -c %u "$token_file") == $(id -u) ]] || fail "token file is not ours"
+token=$(head -n 1 "$token_file")
+[[ "$token" =~ ^[0-9a-f]{64}$ ]] || fail "token is not 32 random bytes in hex: ${#token} characters"
+echo "token: ${#token} hex digits, mode $(stat -c %a "$token_file")"
+[[ $(stat -c %a "$state/dev.env") == 600 ]] || fail "dev.env mode $(stat -c %a "$state/dev.env"), want 600"
+for var in CRUDDUR_SERVER CRUDDUR_TOKEN_FILE CONNECTION_URL; do
+    grep -q "^export $var=" "$state/dev.env" || fail "dev.env does not export $var"
+done
+grep -qF "$token" "$state/dev.env" && fail "the token itself is in dev.env"
+read -r env_server env_token_file env_url < <(set +u && source "$state/dev.env" &&
+    echo "$CRUDDUR_SERVER $CRUDDUR_TOKEN_FILE $CONNECTION_URL")
+[[ "$env_server" == "tcp://127.0.0.1:$listen_port" ]] || fail "dev.env CRUDDUR_SERVER=$env_server"
+[[ "$env_token_file" == "$token_file" ]] || fail "dev.env CRUDDUR_TOKEN_FILE=$env_token_file"
+[[ "$env_url" == "$db" ]] || fail "dev.env CONNECTION_URL is not the one given"
+
+pid=$(cat "$state/cruddurd.pid")
+args=$(cmdline "$pid")
+[[ "$args" == *"--admin-token-file $token_file"* ]] || fail "cruddurd runs without the token: $args"
+[[ "$args" == *"$password"* ]] && fail "the database password is on cruddurd's command line"
+[[ "$args" == *"$token"* ]] && fail "the token is on cruddurd's command line"
+tr '\0' '\n' <"/proc/$pid/environ" | grep -qxF "CONNECTION_URL=$db" ||
+    fail "cruddurd did not get the database URL in its environment"
+
+# --- without the token: refused, and the data survives; with it: done ----------------
+server="tcp://127.0.0.1:$listen_port"
+stranger --server "$server" users create --handle devstack_marker --display-name Marker \
+    --email marker@example.com --cognito-id cog-devstack-marker >/dev/null || fail "users create failed"
+rc=0; msg=$(stranger --server "$server" db setup 2>&1) || rc=$?
+[[ $rc -eq 1 && "$msg" == *UNAUTHENTICATED* ]] || fail "db setup without the token: exit $rc: $msg"
+echo "db setup without the token: $msg"
+rc=0; msg=$(env -u CRUDDUR_TOKEN_FILE CRUDDUR_TOKEN=not-the-token-of-this-stack "$bin/cruddur" \
+    --server "$server" db setup 2>&1) || rc=$?
+[[ $rc -eq 1 && "$msg" == *PERMISSION_DENIED* ]] || fail "db setup with a wrong token: exit $rc: $msg"
+stranger --server "$server" users show devstack_marker >/dev/null 2>&1 ||
+    fail "the data did not survive a refused db setup"
+rc=0; msg=$(owner db setup 2>&1) || rc=$?
+[[ $rc -eq 0 && "$msg" == *seed* ]] || fail "source dev.env; cruddur db setup: exit $rc: $msg"
+stranger --server "$server" users show devstack_marker >/dev/null 2>&1 &&
+    fail "db setup with the token did not re-create the data"
+# The old CRUDDUR_TOKEN (the token itself) still works for those who use it.
+env -u CRUDDUR_TOKEN_FILE CRUDDUR_TOKEN="$token" "$bin/cruddur" --server "$server" db sessions >/dev/null ||
+    fail "CRUDDUR_TOKEN=<the token> is refused"
+
+# --- up again: same token, same server; reset and status remember the listen URL ----
+sum=$(sha256sum <"$token_file")
+dev up CRUDDUR_LISTEN="tcp://127.0.0.1:$unused_port"
+[[ $rc -eq 0 && "$out" == *"This was imported as seed data"* ]] || fail "second up: exit $rc: $out"
+[[ "$out" == *"using tcp://127.0.0.1:$listen_port"* ]] || fail "second up did not keep the running URL: $out"
+[[ $(sha256sum <"$token_file") == "$sum" ]] || fail "second up changed the token"
+[[ $(cat "$state/cruddurd.pid") == "$pid" ]] || fail "second up restarted cruddurd"
+
+t0=$(date +%s%N)
+dev reset CRUDDUR_LISTEN="tcp://127.0.0.1:$unused_port"
+echo "deploy/dev/reset: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+[[ $rc -eq 0 && "$out" == *"This was imported as seed data"* ]] || fail "reset: exit $rc: $out"
+grep -qx "CR_SAVED_LISTEN=tcp://127.0.0.1:$listen_port" "$state/dev.env" || fail "reset lost the listen URL"
+dev status CRUDDUR_LISTEN="tcp://127.0.0.1:$unused_port"
+[[ $rc -eq 0 ]] || fail "status: exit $rc: $out"
+grep -qE "^  listen: +tcp://127.0.0.1:$listen_port$" <<<"$out" || fail "status shows another listen URL: $out"
+grep -qE "^  token: +$token_file \(mode 600\)$" <<<"$out" || fail "status does not show the token file: $out"
+grep -q SERVING <<<"$out" || fail "status: no SERVING: $out"
+grep -qF "$password" <<<"$out" && fail "status shows the password"
+
+# --- db connect: the password in psql's environment, never in its argv --------------
+# psql from the server binaries first, as up does, so that its pid is cruddur's (exec).
+(set +u && source "$state/dev.env" && PATH="$(cr_pg_bindir):$PATH" exec "$bin/cruddur" db connect -- \
+    -X -tAc "select 'devstack-probe-' || count(*) from pg_sleep(1.5)") >"$work/psql.out" 2>&1 &
+psql_pid=$!
+seen=""
+for _ in $(seq 100); do
+    seen=$(cmdline "$psql_pid")
+    [[ "$seen" == *devstack-probe* && "$(readlink "/proc/$psql_pid/exe" 2>/dev/null)" == */psql ]] && break
+    sleep 0.02
+done
+echo "psql's command line: $seen"
+[[ "$seen" == *devstack-probe* ]] || fail "never saw psql run under cruddur db connect"
+[[ "$seen" == *"$password"* ]] && fail "the password is on psql's command line"
+tr '\0' '\n' <"/proc/$psql_pid/environ" 2>/dev/null | grep -qxF "PGPASSWORD=$password" ||
+    fail "psql did not get the password in PGPASSWORD"
+rc=0; wait "$psql_pid" || rc=$?
+psql_pid=
+if [[ $rc -ne 0 ]] || ! grep -qx "devstack-probe-1" "$work/psql.out"; then
+    fail "db connect: exit $rc: $(cat "$work/psql.out")"
+fi
+
+# --- down: everything it started ends -----------------------------------------------
+dev down
+[[ $rc -eq 0 ]] || fail "down: exit $rc: $out"
+kill -0 "$pid" 2>/dev/null && fail "cruddurd (pid $pid) still runs after down"
+cr_pg_running "$state/pg/data" && fail "PostgreSQL still runs after down"
+grep -qE "Sanitizer|runtime error" "$state/cruddurd.log" &&
+    fail "cruddurd reported: $(grep -E -m 3 "Sanitizer|runtime error" "$state/cruddurd.log")"
+
+finish
