@@ -132,12 +132,16 @@ grep -qF "$password" <<<"$out" && fail "status shows the password"
 # --- db connect: the password in psql's environment, never in its argv --------------
 # psql from the server binaries first, as up does, so that its pid is cruddur's (exec).
 (set +u && source "$state/dev.env" && PATH="$(cr_pg_bindir):$PATH" exec "$bin/cruddur" db connect -- \
-    -X -tAc "select 'devstack-probe-' || count(*) from pg_sleep(1.5)") >"$work/psql.out" 2>&1 &
+    -X -tAc "select 'devstack-probe-' || count(*) from pg_sleep(2)") >"$work/psql.out" 2>&1 &
 psql_pid=$!
+# The pid is the subshell's, then cruddur's, then psql's (each execs the next): once
+# its program is psql, its command line is psql's.
 seen=""
-for _ in $(seq 100); do
-    seen=$(cmdline "$psql_pid")
-    [[ "$seen" == *devstack-probe* && "$(readlink "/proc/$psql_pid/exe" 2>/dev/null)" == */psql ]] && break
+for _ in $(seq 250); do
+    if [[ "$(readlink "/proc/$psql_pid/exe" 2>/dev/null)" == */psql ]]; then
+        seen=$(cmdline "$psql_pid")
+        break
+    fi
     sleep 0.02
 done
 echo "psql's command line: $seen"
