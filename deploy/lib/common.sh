@@ -361,10 +361,11 @@ cr_dev_server_pid() {
 # it); a server from before up made tokens, or started by hand, serves DbAdmin to anyone.
 cr_dev_server_has_token() {
     local arg prev=""
+    [[ -r "/proc/$1/cmdline" ]] || return 1
     while IFS= read -r -d '' arg; do
         [[ "$prev" == --admin-token-file && "$arg" == "$CR_TOKEN_FILE" ]] && return 0
         prev="$arg"
-    done <"/proc/$1/cmdline"
+    done <"/proc/$1/cmdline" 2>/dev/null
     return 1
 }
 

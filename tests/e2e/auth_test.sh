@@ -21,6 +21,13 @@ expect 1 "UNAUTHENTICATED: .*needs a token" -- db sessions
 expect 1 "PERMISSION_DENIED"    -- --token-file "$work/wrong" db sessions
 expect 0 "seed"                 -- --token-file "$work/token" db setup
 CRUDDUR_TOKEN=$token expect 0 "PID" -- db sessions
+# CRUDDUR_TOKEN_FILE names a file (deploy/dev's dev.env sets it); it wins over the value
+# CRUDDUR_TOKEN, and --token-file over both.
+CRUDDUR_TOKEN_FILE=$work/token expect 0 "PID" -- db sessions
+CRUDDUR_TOKEN_FILE=$work/token CRUDDUR_TOKEN=wrong-token-wrong-token expect 0 "PID" -- db sessions
+CRUDDUR_TOKEN_FILE=$work/wrong CRUDDUR_TOKEN=$token expect 1 "PERMISSION_DENIED" -- db sessions
+CRUDDUR_TOKEN_FILE=$work/wrong expect 0 "PID" -- --token-file "$work/token" db sessions
+CRUDDUR_TOKEN_FILE=$work/missing expect 2 'cannot read a token from .*/missing \(\$CRUDDUR_TOKEN_FILE\)' -- db sessions
 expect 0 "This was imported"    -- feed home
 stop_cruddurd
 

@@ -56,7 +56,7 @@ stranger() {
 # The owner's shell: `source dev.env`, then cruddur.
 owner() { (set +u && source "$state/dev.env" && "$bin/cruddur" "$@"); }
 # The cmdline of PID, NULs as spaces.
-cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
+cmdline() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null || true; }
 
 # --- up: token, dev.env, a moved listen URL ------------------------------------------
 t0=$(date +%s%N)
