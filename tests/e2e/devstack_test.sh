@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/devstack_test.sh - the development stack (deploy/dev/up, status, reset, down)
 # is only its owner's to reset: up makes a mode-0600 admin token and starts cruddurd with
-# it, dev.env carries CRUDDUR_SERVER, CRUDDUR_TOKEN_FILE and CONNECTION_URL, a DbAdmin call
+# it, dev.env carries CRUDDUR_SERVER, CRUDDUR_TOKEN_FILE, CRUDDUR_TOKEN and CONNECTION_URL, a DbAdmin call
 # without the token is refused while one from a shell that sourced dev.env works, a moved
 # CRUDDUR_LISTEN is remembered by up, reset and status, and no password or token is ever
 # on a command line (cruddurd's, or psql's under `cruddur db connect`).
@@ -71,15 +71,16 @@ token=$(head -n 1 "$token_file")
 [[ "$token" =~ ^[0-9a-f]{64}$ ]] || fail "token is not 32 random bytes in hex: ${#token} characters"
 echo "token: ${#token} hex digits, mode $(stat -c %a "$token_file")"
 [[ $(stat -c %a "$state/dev.env") == 600 ]] || fail "dev.env mode $(stat -c %a "$state/dev.env"), want 600"
-for var in CRUDDUR_SERVER CRUDDUR_TOKEN_FILE CONNECTION_URL; do
+for var in CRUDDUR_SERVER CRUDDUR_TOKEN_FILE CRUDDUR_TOKEN CONNECTION_URL; do
     grep -q "^export $var=" "$state/dev.env" || fail "dev.env does not export $var"
 done
 grep -qF "$token" "$state/dev.env" && fail "the token itself is in dev.env"
-read -r env_server env_token_file env_url < <(set +u && source "$state/dev.env" &&
-    echo "$CRUDDUR_SERVER $CRUDDUR_TOKEN_FILE $CONNECTION_URL")
+read -r env_server env_token_file env_url env_token < <(set +u && source "$state/dev.env" &&
+    echo "$CRUDDUR_SERVER $CRUDDUR_TOKEN_FILE $CONNECTION_URL $CRUDDUR_TOKEN")
 [[ "$env_server" == "tcp://127.0.0.1:$listen_port" ]] || fail "dev.env CRUDDUR_SERVER=$env_server"
 [[ "$env_token_file" == "$token_file" ]] || fail "dev.env CRUDDUR_TOKEN_FILE=$env_token_file"
 [[ "$env_url" == "$db" ]] || fail "dev.env CONNECTION_URL is not the one given"
+[[ "$env_token" == "$token" ]] || fail "dev.env CRUDDUR_TOKEN is not the token of the file"
 
 pid=$(cat "$state/cruddurd.pid")
 args=$(cmdline "$pid")
