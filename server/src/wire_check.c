@@ -200,7 +200,7 @@ scan_message(scan *sc, const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 		}
 		case WIRE_LEN:
 			if (!read_varint(&p, end, MAX_LENGTH_BYTES, &n) || n > (uint64_t)(end - p))
-				return malformed(sc, desc, value, "a length past the end");
+				return malformed(sc, desc, value, "a length prefix past the end or longer than 5 bytes");
 			value = p;
 			p += n;
 			break;

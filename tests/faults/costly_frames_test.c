@@ -31,6 +31,7 @@
 
 #include "envelope.h"
 #include "fault_support.h"
+#include "wire_frame.h"
 
 #define FRAME_BYTES 680000
 #define FIELDS (FRAME_BYTES / 2)
@@ -41,61 +42,12 @@
 #define COST_RATIO_LIMIT 3.0
 #define METHOD "cruddur.v1.Stats/GetStats"
 
-/* A frame being written by hand: protobuf-c cannot pack unknown fields
- * by the hundred thousand without building each one. */
-typedef struct frame {
-	uint8_t *data;
-	size_t   len, cap;
-} frame;
-
-static void
-put_byte(frame *f, uint8_t b)
-{
-	if (f->len == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 1024;
-		if ((f->data = realloc(f->data, f->cap)) == NULL)
-			abort();
-	}
-	f->data[f->len++] = b;
-}
-
-static void
-put_varint(frame *f, uint64_t v)
-{
-	while (v >= 0x80) {
-		put_byte(f, (uint8_t)(v | 0x80));
-		v >>= 7;
-	}
-	put_byte(f, (uint8_t)v);
-}
-
-static void
-put_bytes(frame *f, uint32_t field, const void *p, size_t n)
-{
-	put_varint(f, (uint64_t)field << 3 | 2);
-	put_varint(f, n);
-	for (size_t i = 0; i < n; i++)
-		put_byte(f, ((const uint8_t *)p)[i]);
-}
-
-/* n fields `field` of wire type wt, each with the one byte 0 after its tag
- * (a varint 0, or an empty length-delimited value). */
-static void
-put_repeated_zero(frame *f, uint32_t field, unsigned wt, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		put_varint(f, (uint64_t)field << 3 | wt);
-		put_byte(f, 0);
-	}
-}
-
 /* The envelope's method and request id. */
 static void
-put_head(frame *f)
+put_head(wire_frame *f)
 {
-	put_bytes(f, 1, METHOD, strlen(METHOD));
-	put_varint(f, 2 << 3 | 0);
-	put_varint(f, 42);
+	wire_frame_bytes(f, 1, METHOD, strlen(METHOD));
+	wire_frame_uint(f, 2, 42);
 }
 
 typedef enum { KIND_OPAQUE, KIND_UNKNOWN, KIND_METADATA, KIND_BODY, KINDS } kind;
@@ -105,10 +57,12 @@ static const char *const kind_names[KINDS] = { "opaque", "unknown", "metadata", 
 /* What a refusal's message must say (NULL: the call must succeed). */
 static const char *const kind_refusal[KINDS] = { NULL, "unknown fields", "metadata", "unknown fields" };
 
-static frame
+/* The request of kind k, about FRAME_BYTES long. Field 15 is in neither
+ * RequestEnvelope nor GetStatsRequest. */
+static wire_frame
 make_frame(kind k)
 {
-	frame f = { 0 }, body = { 0 };
+	wire_frame f = { 0 }, body = { 0 };
 
 	put_head(&f);
 	switch (k) {
@@ -116,31 +70,31 @@ make_frame(kind k)
 		uint8_t *blob = calloc(1, FRAME_BYTES);
 		if (blob == NULL)
 			abort();
-		put_bytes(&body, 15, blob, FRAME_BYTES - 40); /* GetStatsRequest has no field 15 */
+		wire_frame_bytes(&body, 15, blob, FRAME_BYTES - 40);
 		free(blob);
-		put_bytes(&f, 5, body.data, body.len);
+		wire_frame_bytes(&f, 5, body.data, body.len);
 		break;
 	}
 	case KIND_UNKNOWN:
-		put_repeated_zero(&f, 15, 0, FIELDS);
+		wire_frame_zeros(&f, 15, 0, FIELDS);
 		break;
 	case KIND_METADATA:
-		put_repeated_zero(&f, 4, 2, FIELDS);
+		wire_frame_zeros(&f, 4, 2, FIELDS);
 		break;
 	case KIND_BODY:
-		put_repeated_zero(&body, 15, 0, FIELDS);
-		put_bytes(&f, 5, body.data, body.len);
+		wire_frame_zeros(&body, 15, 0, FIELDS);
+		wire_frame_bytes(&f, 5, body.data, body.len);
 		break;
 	default:
 		break;
 	}
-	free(body.data);
+	wire_frame_free(&body);
 	return f;
 }
 
 typedef struct flooder {
 	const char   *url;
-	const frame  *f;
+	const wire_frame *f;
 	int           n;
 	const char   *want; /* as kind_refusal */
 	int           wrong; /* replies that were not what the kind should get */
@@ -238,7 +192,7 @@ typedef struct result {
 static result
 flood(ts_server *s, cruddur_client *c, kind k)
 {
-	frame   f = make_frame(k);
+	wire_frame f = make_frame(k);
 	flooder fl[FLOOD_THREADS];
 	int     wrong = 0;
 	result  r;
@@ -264,7 +218,7 @@ flood(ts_server *s, cruddur_client *c, kind k)
 	if (wrong != 0)
 		ts_fail(__FILE__, __LINE__, "%s: %d of %d replies were not %s", kind_names[k], wrong,
 		    REQUESTS, kind_refusal[k] ? "the refusal" : "OK");
-	free(f.data);
+	wire_frame_free(&f);
 	return r;
 }
 
