@@ -305,6 +305,31 @@ test_packed(void)
 	}
 }
 
+/* Whether desc and every message type within it (to the depth limit)
+ * have at most WIRE_MAX_FIELDS fields: a larger one would be refused. */
+static bool
+fields_fit(const ProtobufCMessageDescriptor *desc, unsigned depth)
+{
+	if (desc->n_fields > WIRE_MAX_FIELDS) {
+		printf("  %s has %u fields\n", desc->name, desc->n_fields);
+		return false;
+	}
+	for (unsigned i = 0; depth < WIRE_MAX_DEPTH && i < desc->n_fields; i++)
+		if (desc->fields[i].type == PROTOBUF_C_TYPE_MESSAGE &&
+		    !fields_fit(desc->fields[i].descriptor, depth + 1))
+			return false;
+	return true;
+}
+
+/* Every type that cruddurd checks can be checked. */
+static void
+test_descriptor_sizes(void)
+{
+	CHECK(fields_fit(&cruddur__v1__request_envelope__descriptor, 1));
+	for (size_t i = 0; i < rpc_method_count; i++)
+		CHECK(fields_fit(rpc_method_table[i].method->input, 1));
+}
+
 /* What is checked is linear: 340,000 fields take about as long as 16. */
 static void
 test_cost(void)
@@ -336,6 +361,7 @@ main(void)
 	test_depth();
 	test_malformed();
 	test_packed();
+	test_descriptor_sizes();
 	test_cost();
 	return ts_finish("wire_check_test");
 }
