@@ -5,7 +5,7 @@
  * request of the same size, and the server's memory stays bounded.
  *
  * cruddurd runs with an explicit --max-request-bytes 1048576 (the test must
- * not depend on the default). Four kinds of 680 kB request, 600 of each,
+ * not depend on the default). Five kinds of 680 kB request, 600 of each,
  * sent by FLOOD_THREADS threads each on its own REQ socket:
  *   opaque    an envelope for Stats/GetStats whose body holds one 680 kB
  *             unknown bytes field: decoded in full and answered OK, the
@@ -18,12 +18,12 @@
  *   limits    the costliest request that passes the checks: every count
  *             at its limit, the rest in one unknown field; answered OK.
  * unknown, metadata and body must be refused INVALID_ARGUMENT with a
- * message that names what was over which limit. For each kind the test prints the wall time of
- * the 600, the server's own time for them (the sum of its per-method
- * latencies, arrival to reply, from Stats: what decoding cost it) and the
- * server's VmRSS after them. It asserts: wall and server time of each
- * kind at most 3x the opaque kind's, VmRSS at most 64 MiB after all of them, and the server
- * still answering a normal call.
+ * message that names what was over which limit. For each kind the test
+ * prints the wall time of the 600, the server's own time for them (the sum
+ * of its per-method latencies, arrival to reply, from Stats: what decoding
+ * cost it) and the server's VmRSS after them. It asserts: wall and server
+ * time of each kind at most 3x the opaque kind's, VmRSS at most 64 MiB
+ * after all of them, and the server still answering a normal call.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -128,13 +128,13 @@ make_frame(kind k)
 }
 
 typedef struct flooder {
-	const char   *url;
+	const char       *url;
 	const wire_frame *f;
-	int           n;
-	const char   *want; /* as kind_refusal */
-	int           wrong; /* replies that were not what the kind should get */
-	char          sample[256];
-	pthread_t     tid;
+	int               n;
+	const char       *want;  /* as kind_refusal */
+	int               wrong; /* replies that were not what the kind should get */
+	char              sample[256];
+	pthread_t         tid;
 } flooder;
 
 /* Checks one reply; returns true when it is what the kind should get. */
@@ -228,9 +228,9 @@ static result
 flood(ts_server *s, cruddur_client *c, kind k)
 {
 	wire_frame f = make_frame(k);
-	flooder fl[FLOOD_THREADS];
-	int     wrong = 0;
-	result  r;
+	flooder    fl[FLOOD_THREADS];
+	int        wrong = 0;
+	result     r;
 
 	long   busy0 = server_busy_us(c);
 	double t0 = ts_now();
