@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "envelope.h"
 #include "log.h"
+#include "wire_check.h"
 
 #define METADATA_MAX_ENTRIES 32
 #define METADATA_MAX_KEY 128
@@ -98,14 +99,12 @@ dispatch_status_reply(uint64_t request_id, cruddur_status st, const char *messag
 	return pack_reply(request_id, st, message, NULL);
 }
 
-/* Metadata is for a few short values (a token); a request that sends
- * thousands is refused before anything looks at them one by one. */
+/* Metadata is for a few short values (a token): at most
+ * METADATA_MAX_ENTRIES of them, counted on the wire (envelope_limits), and
+ * short. */
 static cruddur_status
 check_metadata(rpc_context *ctx, const Cruddur__V1__RequestEnvelope *env)
 {
-	if (env->n_metadata > METADATA_MAX_ENTRIES)
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "%zu metadata entries; at most %d",
-		    env->n_metadata, METADATA_MAX_ENTRIES);
 	for (size_t i = 0; i < env->n_metadata; i++) {
 		const Cruddur__V1__MetadataEntry *m = env->metadata[i];
 		if (strlen(m->key) > METADATA_MAX_KEY || strlen(m->value) > METADATA_MAX_VALUE)
@@ -113,6 +112,23 @@ check_metadata(rpc_context *ctx, const Cruddur__V1__RequestEnvelope *env)
 			    "metadata keys are at most %d bytes and values at most %d", METADATA_MAX_KEY,
 			    METADATA_MAX_VALUE);
 	}
+	return CRUDDUR_OK;
+}
+
+/* The envelope's only repeated field is its metadata. */
+static const wire_limits envelope_limits = { WIRE_MAX_DEPTH, WIRE_MAX_UNKNOWN,
+	METADATA_MAX_ENTRIES, WIRE_MAX_REPEATS };
+
+/* INVALID_ARGUMENT unless len bytes at data are a desc within lim: what
+ * protobuf-c would allocate for is counted before it is asked to. */
+static cruddur_status
+check_wire(rpc_context *ctx, const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+    size_t len, const wire_limits *lim)
+{
+	char why[256];
+
+	if (!wire_check(desc, data, len, lim, why, sizeof(why)))
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "%s", why);
 	return CRUDDUR_OK;
 }
 
@@ -127,6 +143,9 @@ check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED,
 		    "request of %zu bytes exceeds the limit of %zu bytes", len,
 		    ctx->server->cfg.max_request_bytes);
+	if (check_wire(ctx, &cruddur__v1__request_envelope__descriptor, nng_msg_body(req), len,
+	        &envelope_limits) != CRUDDUR_OK)
+		return CRUDDUR_INVALID_ARGUMENT;
 	ProtobufCAllocator a = arena_allocator(ctx->arena);
 	env = cruddur__v1__request_envelope__unpack(&a, len, nng_msg_body(req));
 	if (env == NULL)
@@ -186,6 +205,9 @@ call_decode(rpc_call *call, nng_msg *msg)
 		return st;
 	in = call->entry->method->input;
 	out = call->entry->method->output;
+	if ((st = check_wire(ctx, in, env->body.data, env->body.len, &wire_default_limits)) !=
+	    CRUDDUR_OK)
+		return st;
 	ProtobufCAllocator a = arena_allocator(ctx->arena);
 	call->req = protobuf_c_message_unpack(in, &a, env->body.len, env->body.data);
 	if (call->req == NULL)
