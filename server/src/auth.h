@@ -29,6 +29,13 @@ bool auth_equal(const char *a, size_t alen, const char *secret, size_t secret_le
 /* The token check for a call of entry, from ctx->envelope's metadata. */
 cruddur_status auth_check(rpc_context *ctx, const rpc_method_entry *entry);
 
+/* Whether an HTTP request with this Authorization header (NULL: none) may
+ * read what the Stats RPC shows (GET /metrics): always without
+ * --require-token; with it, only "Bearer <token>" (the scheme in any case,
+ * RFC 7235), as Prometheus sends its bearer_token_file or authorization
+ * credentials, compared as auth_equal does. */
+bool auth_check_bearer(const server *s, const char *authorization);
+
 /* The production confirmation for a decoded request of entry. */
 cruddur_status auth_check_confirm(rpc_context *ctx, const ProtobufCMessage *req);
 
