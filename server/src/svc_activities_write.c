@@ -82,7 +82,7 @@ ttl_parse(rpc_context *ctx, const char *ttl, const char **interval)
 			return CRUDDUR_OK;
 		}
 	}
-	char q[24];
+	char q[32];
 	return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "ttl \"%s\" is not one of " TTL_NAMES,
 	    text_quote(q, sizeof(q), ttl));
 }

@@ -119,8 +119,8 @@ text_quote(char *out, size_t outlen, const char *s)
 		int      len = utf8_decode(p, &cp);
 		size_t   plen = quote_piece(p, len, cp, piece);
 		if (n + plen > outlen - 1) {
-			n = safe;
-			if (n + sizeof(more) - 1 <= outlen - 1) {
+			if (outlen - 1 >= sizeof(more) - 1) { /* else: as much as fits */
+				n = safe;
 				memcpy(out + n, more, sizeof(more) - 1);
 				n += sizeof(more) - 1;
 			}
