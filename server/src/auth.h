@@ -6,7 +6,10 @@
  * DbAdmin call, and of every call at all with --require-token. The token
  * may be sent bare or as "Bearer <token>". No token: UNAUTHENTICATED; a
  * wrong one: PERMISSION_DENIED. The comparison takes the same time whatever
- * the token sent, so timing tells nothing about the right one.
+ * the token sent, so timing tells nothing about the right one. With
+ * --require-token, GET /metrics needs it too, as "Authorization: Bearer".
+ * A token followed by NUL and junk never reaches this check as the token:
+ * the dispatcher refuses NUL bytes in the envelope (envelope_nul.h).
  *
  * A production server (--env prod) also refuses a destructive call unless
  * its request confirms the database name: a request message with a field
