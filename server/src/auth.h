@@ -8,8 +8,9 @@
  * wrong one: PERMISSION_DENIED. The comparison takes the same time whatever
  * the token sent, so timing tells nothing about the right one. With
  * --require-token, GET /metrics needs it too, as "Authorization: Bearer".
- * A token followed by NUL and junk never reaches this check as the token:
- * the dispatcher refuses NUL bytes in the envelope (envelope_nul.h).
+ * This check sees strings as protobuf-c does, up to a NUL; a token
+ * followed by NUL and junk is refused all the same, before the call runs,
+ * by the dispatcher's next check (envelope_nul.h).
  *
  * A production server (--env prod) also refuses a destructive call unless
  * its request confirms the database name: a request message with a field
