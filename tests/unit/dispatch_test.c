@@ -310,6 +310,18 @@ test_quoted_text(void)
 	if (r != NULL)
 		CHECK(text_utf8_length(r->message) > 0);
 	expect(r, CRUDDUR_NOT_FOUND, "unknown service");
+
+	/* The last guard: a message that is still not UTF-8 when the reply is
+	 * packed goes out escaped. */
+	nng_msg *reply = dispatch_status_reply(9, CRUDDUR_UNAVAILABLE, "cut \xe2\x82 and \xff");
+	CHECK(reply != NULL);
+	if (reply != NULL) {
+		ts_strict_record(NULL, nng_msg_body(reply), nng_msg_len(reply));
+		r = cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
+		nng_msg_free(reply);
+		CHECK(r != NULL && strcmp(r->message, "cut \\xE2\\x82 and \\xFF") == 0);
+		expect(r, CRUDDUR_UNAVAILABLE, NULL);
+	}
 }
 
 int
