@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "auth.h"
@@ -60,6 +61,19 @@ auth_check(rpc_context *ctx, const rpc_method_entry *entry)
 		return rpc_fail(ctx, CRUDDUR_PERMISSION_DENIED, "the token is not valid for %s",
 		    entry->method->full_name);
 	return CRUDDUR_OK;
+}
+
+bool
+auth_check_bearer(const server *s, const char *authorization)
+{
+	const char *token = s->cfg.admin_token;
+
+	if (!s->cfg.require_token || token == NULL)
+		return true;
+	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
+		return false;
+	const char *sent = authorization + 7;
+	return auth_equal(sent, strlen(sent), token, strlen(token));
 }
 
 cruddur_status

@@ -6,7 +6,11 @@
  * DbAdmin call, and of every call at all with --require-token. The token
  * may be sent bare or as "Bearer <token>". No token: UNAUTHENTICATED; a
  * wrong one: PERMISSION_DENIED. The comparison takes the same time whatever
- * the token sent, so timing tells nothing about the right one.
+ * the token sent, so timing tells nothing about the right one. With
+ * --require-token, GET /metrics needs it too, as "Authorization: Bearer".
+ * This check sees strings as protobuf-c does, up to a NUL; a token
+ * followed by NUL and junk is refused all the same, before the call runs,
+ * by the dispatcher's next check (envelope_nul.h).
  *
  * A production server (--env prod) also refuses a destructive call unless
  * its request confirms the database name: a request message with a field
@@ -28,6 +32,13 @@ bool auth_equal(const char *a, size_t alen, const char *secret, size_t secret_le
 
 /* The token check for a call of entry, from ctx->envelope's metadata. */
 cruddur_status auth_check(rpc_context *ctx, const rpc_method_entry *entry);
+
+/* Whether an HTTP request with this Authorization header (NULL: none) may
+ * read what the Stats RPC shows (GET /metrics): always without
+ * --require-token; with it, only "Bearer <token>" (the scheme in any case,
+ * RFC 7235), as Prometheus sends its bearer_token_file or authorization
+ * credentials, compared as auth_equal does. */
+bool auth_check_bearer(const server *s, const char *authorization);
 
 /* The production confirmation for a decoded request of entry. */
 cruddur_status auth_check_confirm(rpc_context *ctx, const ProtobufCMessage *req);

@@ -15,6 +15,7 @@
  * No state, no locks.
  */
 #include "db_error.h"
+#include "text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -88,6 +89,7 @@ put_msg(char *msg, size_t msglen, const char *prefix, const char *text,
 		    hint ? " (hint: " : "", hint ? hint : "");
 	if (hint != NULL && strlen(msg) + 1 < msglen)
 		strcat(msg, ")");
+	text_utf8_trim(msg); /* PostgreSQL's text, cut by msglen */
 }
 
 /* libpq's message for a result without a SQLSTATE, or the connection's. */

@@ -2,8 +2,9 @@
  * dispatch.c - decode, route, run, encode; see dispatch.h.
  *
  * The order of checks is the order of trust: size, envelope, method,
- * deadline, body. Each failure is answered with the status a gRPC server
- * would give, and logged with the request's id when it has one.
+ * credentials, no NUL in the envelope's strings, deadline, body. Each
+ * failure is answered with the status a gRPC server would give, and
+ * logged with the request's id when it has one.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -14,8 +15,10 @@
 #include "clock.h"
 #include "dispatch.h"
 #include "envelope.h"
+#include "envelope_nul.h"
 #include "log.h"
 #include "wire_check.h"
+#include "text.h"
 
 #define METADATA_MAX_ENTRIES 32
 #define METADATA_MAX_KEY 128
@@ -61,14 +64,23 @@ dispatch_find_method(const char *full_name)
 	    compare_method);
 }
 
-/* The ResponseEnvelope around an already packed body (len 0: none). */
+/* The ResponseEnvelope around an already packed body (len 0: none).
+ * Every reply passes here, so here the message is made valid UTF-8 when
+ * something upstream let a caller's bytes through unquoted (text_quote):
+ * a strict decoder would refuse the whole reply. */
 static nng_msg *
 pack_envelope(uint64_t request_id, cruddur_status st, const char *message, const uint8_t *body,
     size_t len)
 {
 	Cruddur__V1__ResponseEnvelope env = CRUDDUR__V1__RESPONSE_ENVELOPE__INIT;
 	nng_msg                      *msg = NULL;
+	char                          clean[sizeof(((rpc_context *)NULL)->message)];
 
+	if (message != NULL && text_utf8_length(message) < 0) {
+		log_warn("msg=\"reply message was not UTF-8: escaped\" id=%llu",
+		    (unsigned long long)request_id);
+		message = text_quote(clean, sizeof(clean), message);
+	}
 	env.request_id = request_id;
 	env.status = (Cruddur__V1__StatusCode)st;
 	env.message = (char *)(message != NULL ? message : "");
@@ -156,10 +168,25 @@ check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
 	ctx->request_id = env->request_id;
 	if (check_metadata(ctx, env) != CRUDDUR_OK)
 		return CRUDDUR_INVALID_ARGUMENT;
-	if ((*entry = dispatch_find_method(env->method)) == NULL)
-		return rpc_fail(ctx, CRUDDUR_UNIMPLEMENTED, "unknown method \"%.200s\"", env->method);
+	if ((*entry = dispatch_find_method(env->method)) == NULL) {
+		char q[200];
+		return rpc_fail(ctx, CRUDDUR_UNIMPLEMENTED, "unknown method \"%s\"",
+		    text_quote(q, sizeof(q), env->method));
+	}
 	ctx->method = (*entry)->method;
 	return auth_check(ctx, *entry);
+}
+
+/* protobuf-c hides what follows a NUL in a string: a method or a token
+ * followed by NUL and junk would pass for the method or the token. */
+static cruddur_status
+check_no_nul(rpc_context *ctx, nng_msg *req)
+{
+	const char *field = envelope_nul_field(nng_msg_body(req), nng_msg_len(req));
+
+	if (field != NULL)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "the envelope's %s holds a NUL byte", field);
+	return CRUDDUR_OK;
 }
 
 /* A request from its arrival to its reply, in its own arena. */
@@ -197,7 +224,8 @@ call_decode(rpc_call *call, nng_msg *msg)
 	const ProtobufCMessageDescriptor *in, *out;
 	cruddur_status                st;
 
-	if ((st = check_envelope(ctx, msg, &call->entry, &env)) != CRUDDUR_OK)
+	if ((st = check_envelope(ctx, msg, &call->entry, &env)) != CRUDDUR_OK ||
+	    (st = check_no_nul(ctx, msg)) != CRUDDUR_OK)
 		return st;
 	if (env->deadline_ms != 0)
 		ctx->deadline_us = call->received_us + (int64_t)env->deadline_ms * 1000;

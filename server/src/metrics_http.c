@@ -5,6 +5,12 @@
  *
  * The handler runs on an nng thread; it only reads atomics and takes the
  * pool's mutex for a moment (pool_get_stats), so it never blocks for long.
+ *
+ * With --require-token the figures are the Stats RPC's and need its token:
+ * "Authorization: Bearer <token>", which is what Prometheus sends from a
+ * scrape config's authorization.credentials_file (or bearer_token_file).
+ * Without it the answer is 401 with a WWW-Authenticate challenge (RFC 6750)
+ * and nothing else.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +18,7 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "dispatch.h"
 #include "metrics_http.h"
@@ -110,18 +117,36 @@ metrics_write_prometheus(server *s, FILE *f)
 	    (double)(clock_mono_us() - s->started_us) / 1e6);
 }
 
+/* The 401 for a scrape without the token: the challenge, a line of text. */
+static int
+refuse(nng_http_res **res)
+{
+	static const char why[] = "/metrics needs the token: send \"Authorization: Bearer <token>\"\n";
+	int               rv;
+
+	if ((rv = nng_http_res_alloc(res)) == 0 &&
+	    (rv = nng_http_res_set_status(*res, NNG_HTTP_STATUS_UNAUTHORIZED)) == 0 &&
+	    (rv = nng_http_res_set_header(*res, "WWW-Authenticate", "Bearer realm=\"cruddur\"")) == 0 &&
+	    (rv = nng_http_res_set_header(*res, "Content-Type", "text/plain; charset=utf-8")) == 0)
+		rv = nng_http_res_copy_data(*res, why, sizeof(why) - 1);
+	return rv;
+}
+
 static void
 serve_metrics(nng_aio *aio)
 {
+	nng_http_req     *req = nng_aio_get_input(aio, 0);
 	nng_http_handler *h = nng_aio_get_input(aio, 1);
 	server           *s = nng_http_handler_get_data(h);
 	nng_http_res     *res = NULL;
 	char             *text = NULL;
 	size_t            len = 0;
-	FILE             *f = open_memstream(&text, &len);
+	FILE             *f = NULL;
 	int               rv = NNG_ENOMEM;
 
-	if (f != NULL) {
+	if (!auth_check_bearer(s, nng_http_req_get_header(req, "Authorization")))
+		rv = refuse(&res);
+	else if ((f = open_memstream(&text, &len)) != NULL) {
 		metrics_write_prometheus(s, f);
 		fclose(f);
 		if ((rv = nng_http_res_alloc(&res)) == 0 &&

@@ -1,6 +1,7 @@
 /*
  * metrics_http.h - the same figures as Stats, as Prometheus text on an
- * HTTP endpoint (GET /metrics), served by nng's HTTP server.
+ * HTTP endpoint (GET /metrics), served by nng's HTTP server; with
+ * --require-token only to "Authorization: Bearer <token>" (401 otherwise).
  */
 #ifndef CRUDDUR_METRICS_HTTP_H
 #define CRUDDUR_METRICS_HTTP_H

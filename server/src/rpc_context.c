@@ -6,14 +6,18 @@
 
 #include "clock.h"
 #include "rpc_context.h"
+#include "text.h"
 
 cruddur_status
 rpc_fail(rpc_context *ctx, cruddur_status st, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
+	int n = vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
 	va_end(ap);
+	/* A message cut at its size may end inside a character. */
+	if (n >= (int)sizeof(ctx->message))
+		text_utf8_trim(ctx->message);
 	return st;
 }
 

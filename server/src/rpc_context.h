@@ -29,7 +29,9 @@ typedef struct rpc_context {
 } rpc_context;
 
 /* Sets ctx->message and returns st, so that handlers say
- * `return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "limit %d ...", n);`. */
+ * `return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "limit %d ...", n);`.
+ * A message too long for it is cut between two characters. A caller's
+ * text goes in through text_quote (text.h), never as it came. */
 cruddur_status rpc_fail(rpc_context *ctx, cruddur_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -169,11 +169,13 @@ show_activity(rpc_context *ctx, const Cruddur__V1__ShowActivityRequest *req,
 {
 	pool_conn     *conn;
 	cruddur_status st;
+	char           q[48];
 
 	if (req->uuid[0] == '\0')
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "uuid is required");
 	if (!text_is_uuid(req->uuid))
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "uuid \"%.40s\" is not a UUID", req->uuid);
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "uuid \"%s\" is not a UUID",
+		    text_quote(q, sizeof(q), req->uuid));
 	if ((st = rows_tx_begin(ctx, &conn)) != CRUDDUR_OK)
 		return st;
 	st = rows_tx_snapshot(ctx, conn);

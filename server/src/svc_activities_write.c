@@ -82,7 +82,9 @@ ttl_parse(rpc_context *ctx, const char *ttl, const char **interval)
 			return CRUDDUR_OK;
 		}
 	}
-	return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "ttl \"%.16s\" is not one of " TTL_NAMES, ttl);
+	char q[32];
+	return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "ttl \"%s\" is not one of " TTL_NAMES,
+	    text_quote(q, sizeof(q), ttl));
 }
 
 /* "" is no key; otherwise 1..128 bytes of UTF-8. */
@@ -119,6 +121,7 @@ author_find(rpc_context *ctx, pool_conn *conn, const Cruddur__V1__Author *a, cha
 	user_key       key;
 	PGresult      *res = NULL;
 	cruddur_status st;
+	char           q[256];
 
 	if ((st = author_check(ctx, a, &key, &value)) != CRUDDUR_OK)
 		return st;
@@ -130,7 +133,8 @@ author_find(rpc_context *ctx, pool_conn *conn, const Cruddur__V1__Author *a, cha
 	if ((st = rows_tx_exec(ctx, conn, &stmt_author, params, &res)) != CRUDDUR_OK)
 		return st;
 	if (PQntuples(res) == 0)
-		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "author: no user with %s \"%.128s\"", by, value);
+		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "author: no user with %s \"%s\"", by,
+		    text_quote(q, sizeof(q), value));
 	else
 		snprintf(uuid, 37, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -252,12 +256,13 @@ create_reply(rpc_context *ctx, const Cruddur__V1__CreateReplyRequest *req,
 	user_key       key;
 	const char    *value;
 	cruddur_status st;
+	char           q[48];
 
 	if (req->reply_to_activity_uuid[0] == '\0')
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "reply_to_activity_uuid is required");
 	if (!text_is_uuid(req->reply_to_activity_uuid))
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
-		    "reply_to_activity_uuid \"%.40s\" is not a UUID", req->reply_to_activity_uuid);
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "reply_to_activity_uuid \"%s\" is not a UUID",
+		    text_quote(q, sizeof(q), req->reply_to_activity_uuid));
 	if ((st = author_check(ctx, req->author, &key, &value)) != CRUDDUR_OK ||
 	    (st = text_check(ctx, "message", req->message, 1, REPLY_MESSAGE_MAX)) != CRUDDUR_OK ||
 	    (st = key_parse(ctx, req->idempotency_key, &w.key)) != CRUDDUR_OK)

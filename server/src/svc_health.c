@@ -12,6 +12,7 @@
 #include "server.h"
 #include "statements.h"
 #include "svc_rows.h"
+#include "text.h"
 
 /* A health check must answer fast even when the database hangs. */
 #define PING_BUDGET_US 1000000
@@ -38,9 +39,11 @@ check(rpc_context *ctx, const Cruddur__V1__HealthCheckRequest *req,
     Cruddur__V1__HealthCheckResponse *resp)
 {
 	PGresult *res = NULL;
+	char      q[200];
 
 	if (req->service[0] != '\0' && !service_known(ctx->server, req->service))
-		return rpc_fail(ctx, CRUDDUR_NOT_FOUND, "unknown service \"%.200s\"", req->service);
+		return rpc_fail(ctx, CRUDDUR_NOT_FOUND, "unknown service \"%s\"",
+		    text_quote(q, sizeof(q), req->service));
 	resp->status = CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 	if (req->service[0] != '\0' && !needs_database(req->service))
 		return CRUDDUR_OK;

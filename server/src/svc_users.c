@@ -132,11 +132,13 @@ user_find(rpc_context *ctx, pool_conn *conn, user_key key, const char *value,
 	const char    *params[1] = { value };
 	PGresult      *res = NULL;
 	cruddur_status st;
+	char           q[256];
 
 	if ((st = run(ctx, conn, key_statement(key), params, &res)) != CRUDDUR_OK)
 		return st;
 	if (PQntuples(res) == 0)
-		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "no user with %s \"%s\"", key_name(key), value);
+		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "no user with %s \"%s\"", key_name(key),
+		    text_quote(q, sizeof(q), value));
 	else
 		st = user_from_row(ctx, res, 0, out);
 	PQclear(res);
@@ -162,6 +164,7 @@ check_email(rpc_context *ctx, const char *email)
 {
 	size_t      n = strlen(email);
 	const char *at = strchr(email, '@');
+	char        q[300];
 
 	if (n == 0)
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "email is required");
@@ -178,7 +181,7 @@ check_email(rpc_context *ctx, const char *email)
 	if (at == NULL || at == email || at[1] == '\0' || strchr(at + 1, '@') != NULL)
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
 		    "email \"%s\" is not an address: want exactly one @ between a name and a domain",
-		    email);
+		    text_quote(q, sizeof(q), email));
 	return CRUDDUR_OK;
 }
 
@@ -225,6 +228,7 @@ create_user(rpc_context *ctx, const Cruddur__V1__CreateUserRequest *req,
 {
 	cruddur_status st;
 	bool           taken;
+	char           q[256];
 
 	if ((st = check_new_user(ctx, req)) != CRUDDUR_OK)
 		return st;
@@ -243,12 +247,13 @@ create_user(rpc_context *ctx, const Cruddur__V1__CreateUserRequest *req,
 		if (st != CRUDDUR_NOT_FOUND)
 			return st;
 		if (taken)
-			return rpc_fail(ctx, CRUDDUR_ALREADY_EXISTS, "handle \"%s\" is taken", req->handle);
+			return rpc_fail(ctx, CRUDDUR_ALREADY_EXISTS, "handle \"%s\" is taken",
+			    text_quote(q, sizeof(q), req->handle));
 		resp->user = NULL; /* the other user was deleted meanwhile: insert again */
 	}
 	return rpc_fail(ctx, CRUDDUR_ABORTED,
 	    "cognito_user_id \"%s\" was created and deleted concurrently %d times; try again",
-	    req->cognito_user_id, CREATE_ATTEMPTS);
+	    text_quote(q, sizeof(q), req->cognito_user_id), CREATE_ATTEMPTS);
 }
 
 /* ---- GetUser, ShortUser ----------------------------------------------- */
@@ -321,6 +326,7 @@ update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
 	PGresult          *res = NULL;
 	user_key           key;
 	const char        *value, *uuid;
+	char               q[256];
 	cruddur_status     st;
 
 	if ((st = ref_parse(ctx, req->user, &key, &value)) != CRUDDUR_OK)
@@ -348,7 +354,8 @@ update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
 	if ((st = rows_query(ctx, &stmt_user_update_profile, params, &res)) != CRUDDUR_OK)
 		return st;
 	if (PQntuples(res) == 0)
-		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "no user with %s \"%s\"", key_name(key), value);
+		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "no user with %s \"%s\"", key_name(key),
+		    text_quote(q, sizeof(q), value));
 	else
 		st = user_from_row(ctx, res, 0, &resp->user);
 	PQclear(res);

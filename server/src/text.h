@@ -1,6 +1,8 @@
 /*
  * text.h - checking text that came from the network before it goes near
- * the database: valid UTF-8, a length in characters, no NUL-free surprises.
+ * the database (valid UTF-8, a length in characters), and quoting it in
+ * the messages sent back: proto3 strings must be valid UTF-8, and strict
+ * decoders (Python's, Go's, Java's) refuse a whole reply that is not.
  */
 #ifndef CRUDDUR_TEXT_H
 #define CRUDDUR_TEXT_H
@@ -13,6 +15,20 @@
 /* The number of characters (code points) in s, or -1 when s is not valid
  * UTF-8 (overlong forms, surrogates and values past U+10FFFF included). */
 long text_utf8_length(const char *s);
+
+/* Cuts an incomplete UTF-8 sequence off the end of s, as snprintf leaves
+ * when it truncates text in the middle of a character. */
+void text_utf8_trim(char *s);
+
+/* A caller's text s (NULL: "") made fit to quote in a message, into out
+ * (outlen bytes, always NUL-terminated), which it returns. Valid UTF-8 is
+ * kept; bytes that are not are escaped as \xNN, control characters as
+ * \xNN (C0, DEL) or \uNNNN (C1), and '"' and '\' with a backslash. Text
+ * that does not fit is cut between two characters and ends in "...".
+ * The result is always valid UTF-8. For rpc_fail's arguments:
+ *   char q[64];
+ *   rpc_fail(ctx, st, "ttl \"%s\" is not ...", text_quote(q, sizeof(q), ttl)); */
+const char *text_quote(char *out, size_t outlen, const char *s);
 
 /* INVALID_ARGUMENT with a message naming `field` unless s is valid UTF-8
  * of min..max characters. */

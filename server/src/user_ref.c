@@ -43,10 +43,12 @@ user_ref_parse(rpc_context *ctx, const char *what, const char *handle, const cha
 		return user_ref_check_handle(ctx, "handle", handle);
 	}
 	if (given(uuid)) {
+		char q[48];
 		*key = USER_BY_UUID;
 		*value = uuid;
 		if (!text_is_uuid(uuid))
-			return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "%s: uuid \"%.40s\" is not a UUID", what, uuid);
+			return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "%s: uuid \"%s\" is not a UUID", what,
+			    text_quote(q, sizeof(q), uuid));
 		return CRUDDUR_OK;
 	}
 	*key = USER_BY_COGNITO_ID;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tests/e2e/auth_test.sh - the admin token, --require-token, the production
-# confirmation of destructive calls, and secrets kept out of the log.
+# tests/e2e/auth_test.sh - the admin token, --require-token (GET /metrics
+# included), the production confirmation of destructive calls, and secrets
+# kept out of the log.
 # Run by ctest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,9 +32,41 @@ CRUDDUR_TOKEN_FILE=$work/missing expect 2 'cannot read a token from .*/missing \
 expect 0 "This was imported"    -- feed home
 stop_cruddurd
 
-start -- --db "$db" --admin-token-file "$work/token" --require-token
+# GET /metrics shows what Stats does: with --require-token it needs the token as
+# "Authorization: Bearer", as Prometheus sends it. curl reads the header from a
+# mode-0600 file, so that the token is never on a command line.
+metrics_port=$((20000 + RANDOM % 20000))
+metrics_url=http://127.0.0.1:$metrics_port/metrics
+printf 'Authorization: Bearer %s\n' "$token" >"$work/bearer"
+printf 'Authorization: Bearer %s\n' "${token}x" >"$work/bearer-wrong"
+printf 'Authorization: %s\n' "$token" >"$work/bare"
+chmod 600 "$work/bearer" "$work/bearer-wrong" "$work/bare"
+# scrape WANT_CODE [CURL ARGS...]: GET /metrics, its status line and headers in $scraped.
+scrape() {
+    local want=$1 code
+    shift
+    scraped=$(curl -sS -m 5 -D - "$@" "$metrics_url") || { fail "curl $* failed"; return; }
+    code=$(head -1 <<<"$scraped" | awk '{ print $2 }')
+    [[ "$code" == "$want" ]] || fail "GET /metrics $*: status $code, want $want: $scraped"
+}
+
+start -- --db "$db" --admin-token-file "$work/token" --require-token --metrics-listen "http://127.0.0.1:$metrics_port"
 expect 1 "UNAUTHENTICATED"      -- feed home
 expect 0 "This was imported"    -- --token-file "$work/token" feed home
+scrape 401
+grep -qi '^WWW-Authenticate: Bearer realm="cruddur"' <<<"$scraped" || fail "401 without a challenge: $scraped"
+grep -q 'cruddur_' <<<"$scraped" && fail "a 401 showed metrics: $scraped"
+scrape 401 -H @"$work/bearer-wrong"
+scrape 401 -H @"$work/bare"
+scrape 401 -u admin:not-the-token # Basic is not Bearer
+scrape 200 -H @"$work/bearer"
+grep -q 'cruddur_requests_total{method="cruddur.v1.Activities/HomeFeed",status="OK"} 1' <<<"$scraped" ||
+    fail "metrics with the token lack the feed: $scraped"
+stop_cruddurd
+
+# With a token but without --require-token, Stats and /metrics are open, as before.
+start -- --db "$db" --admin-token-file "$work/token" --metrics-listen "http://127.0.0.1:$metrics_port"
+scrape 200
 stop_cruddurd
 
 # Production: no token, no start; destructive calls need the database name.

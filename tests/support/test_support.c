@@ -42,6 +42,19 @@ ts_finish(const char *test_name)
 	return n ? 1 : 0;
 }
 
+bool
+ts_nul_at(uint8_t *buf, size_t len, const char *marker)
+{
+	uint8_t *at = memmem(buf, len, marker, strlen(marker));
+
+	if (at == NULL) {
+		ts_fail(__FILE__, __LINE__, "no \"%s\" in the packed message", marker);
+		return false;
+	}
+	*at = 0;
+	return true;
+}
+
 double
 ts_now(void)
 {

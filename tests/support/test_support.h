@@ -103,6 +103,12 @@ cruddur_call_opts ts_opts(uint32_t deadline_ms);
  * that it left every migration applied: a failed check otherwise. */
 void ts_db_setup_migrated(cruddur_client *c, const char *dbname);
 
+/* Turns the first byte of marker's first occurrence in buf (len bytes) into
+ * NUL, as a hostile peer's string "text\0junk" would be on the wire: pack
+ * "textXjunk" with protobuf-c, then ts_nul_at(buf, len, "Xjunk"). Returns
+ * whether marker was found (a failed check when not). */
+bool ts_nul_at(uint8_t *buf, size_t len, const char *marker);
+
 /* Monotonic seconds. */
 double ts_now(void);
 

@@ -5,21 +5,28 @@
  *
  * The server's database URL points at a socket directory where nothing
  * listens, so calls that need the database see it down (UNAVAILABLE).
+ * Every reply is decoded again by a strict proto3 decoder at the end
+ * (strict_replies.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "dispatch.h"
 #include "envelope.h"
+#include "envelope_nul.h"
 #include "log.h"
+#include "strict_replies.h"
 #include "test_support.h"
+#include "text.h"
 
 static server srv;
 
-/* Dispatches raw bytes; returns the decoded reply (free it). */
+/* Dispatches raw bytes; returns the decoded reply (free it). body_type
+ * names the body's message for the strict decoder (NULL: none). */
 static Cruddur__V1__ResponseEnvelope *
-dispatch_bytes(const void *data, size_t len, int64_t received_us)
+dispatch_bytes_of(const void *data, size_t len, int64_t received_us, const char *body_type)
 {
 	nng_msg *req, *reply;
 	nng_msg_alloc(&req, 0);
@@ -29,11 +36,18 @@ dispatch_bytes(const void *data, size_t len, int64_t received_us)
 	CHECK(reply != NULL);
 	if (reply == NULL)
 		return NULL;
+	ts_strict_record(body_type, nng_msg_body(reply), nng_msg_len(reply));
 	Cruddur__V1__ResponseEnvelope *env =
 	    cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
 	nng_msg_free(reply);
 	CHECK(env != NULL);
 	return env;
+}
+
+static Cruddur__V1__ResponseEnvelope *
+dispatch_bytes(const void *data, size_t len, int64_t received_us)
+{
+	return dispatch_bytes_of(data, len, received_us, NULL);
 }
 
 static Cruddur__V1__ResponseEnvelope *
@@ -50,7 +64,9 @@ dispatch_call(const char *method, const ProtobufCMessage *body, uint32_t deadlin
 	if (body != NULL)
 		env.body.data = envelope_pack_alloc(body, &env.body.len);
 	buf = envelope_pack_alloc(&env.base, &len);
-	Cruddur__V1__ResponseEnvelope *r = dispatch_bytes(buf, len, received_us);
+	const rpc_method_entry        *e = dispatch_find_method(method);
+	Cruddur__V1__ResponseEnvelope *r =
+	    dispatch_bytes_of(buf, len, received_us, e != NULL ? e->method->output->name : NULL);
 	free(buf);
 	free(env.body.data);
 	return r;
@@ -194,6 +210,120 @@ test_list_methods(void)
 	svc_users_register(&srv.handlers);
 }
 
+/* A Health/Check envelope with token as its authorization (NULL: none),
+ * and with a NUL at nul_marker when not NULL; dispatched. */
+static Cruddur__V1__ResponseEnvelope *
+call_health(const char *method, const char *token, const char *nul_marker)
+{
+	Cruddur__V1__HealthCheckRequest req = CRUDDUR__V1__HEALTH_CHECK_REQUEST__INIT;
+	Cruddur__V1__RequestEnvelope    env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
+	Cruddur__V1__MetadataEntry      auth = CRUDDUR__V1__METADATA_ENTRY__INIT;
+	Cruddur__V1__MetadataEntry     *md[1] = { &auth };
+	size_t                          len;
+
+	req.service = "cruddur.v1.Health"; /* SERVING without a database */
+	env.method = (char *)method;
+	if (token != NULL) {
+		auth.key = "authorization";
+		auth.value = (char *)token;
+		env.metadata = md;
+		env.n_metadata = 1;
+	}
+	env.body.data = envelope_pack_alloc(&req.base, &env.body.len);
+	uint8_t *buf = envelope_pack_alloc(&env.base, &len);
+	if (nul_marker != NULL) {
+		ts_nul_at(buf, len, nul_marker);
+		CHECK(envelope_nul_field(buf, len) != NULL);
+	} else
+		CHECK(envelope_nul_field(buf, len) == NULL);
+	Cruddur__V1__ResponseEnvelope *r =
+	    dispatch_bytes_of(buf, len, clock_mono_us(), "cruddur.v1.HealthCheckResponse");
+	free(buf);
+	free(env.body.data);
+	return r;
+}
+
+/* What follows a NUL in a string is invisible to protobuf-c: a method or
+ * a token followed by NUL and junk must not pass for the method or the
+ * token. And the token compare looks at every byte. */
+static void
+test_nul_and_token(void)
+{
+	const char *health = "cruddur.v1.Health/Check";
+	const char *token = "0123456789abcdef0123";
+
+	srv.cfg.admin_token = (char *)token;
+	srv.cfg.require_token = true;
+	expect(call_health(health, NULL, NULL), CRUDDUR_UNAUTHENTICATED, "needs a token");
+	expect(call_health(health, token, NULL), CRUDDUR_OK, NULL);
+	expect(call_health(health, "Bearer 0123456789abcdef0123", NULL), CRUDDUR_OK, NULL);
+	expect(call_health(health, "0123456789abcdef012", NULL), CRUDDUR_PERMISSION_DENIED, "not valid");
+	expect(call_health(health, "0123456789abcdef01234", NULL), CRUDDUR_PERMISSION_DENIED, NULL);
+	expect(call_health(health, "1123456789abcdef0123", NULL), CRUDDUR_PERMISSION_DENIED, NULL);
+	/* The right token, then NUL and junk; the method, then NUL and junk. */
+	expect(call_health(health, "0123456789abcdef0123Xjunk", "Xjunk"), CRUDDUR_INVALID_ARGUMENT,
+	    "metadata value holds a NUL");
+	expect(call_health("cruddur.v1.Health/CheckXjunk", token, "Xjunk"), CRUDDUR_INVALID_ARGUMENT,
+	    "method holds a NUL");
+	expect(call_health("cruddur.v1.Health/CheckX", token, "X"), CRUDDUR_INVALID_ARGUMENT,
+	    "method holds a NUL");
+	expect(call_health("cruddur.v1.Nope/NopeXjunk", token, "Xjunk"), CRUDDUR_UNIMPLEMENTED,
+	    "cruddur.v1.Nope/Nope");
+
+	/* GET /metrics' check of the Authorization header. */
+	CHECK(!auth_check_bearer(&srv, NULL));
+	CHECK(!auth_check_bearer(&srv, ""));
+	CHECK(!auth_check_bearer(&srv, token)); /* HTTP wants the scheme */
+	CHECK(auth_check_bearer(&srv, "Bearer 0123456789abcdef0123"));
+	CHECK(auth_check_bearer(&srv, "bearer 0123456789abcdef0123"));
+	CHECK(!auth_check_bearer(&srv, "Bearer 0123456789abcdef012"));
+	CHECK(!auth_check_bearer(&srv, "Bearer 0123456789abcdef0123 "));
+	CHECK(!auth_check_bearer(&srv, "Basic 0123456789abcdef0123"));
+	srv.cfg.require_token = false; /* the token guards DbAdmin only: /metrics is open */
+	CHECK(auth_check_bearer(&srv, NULL));
+	expect(call_health(health, NULL, NULL), CRUDDUR_OK, NULL);
+	srv.cfg.admin_token = NULL;
+	CHECK(auth_check_bearer(&srv, NULL));
+}
+
+/* Replies that quote the caller's text: valid UTF-8 whatever it sent. */
+static void
+test_quoted_text(void)
+{
+	char method[400];
+
+	/* Invalid bytes, and 3-byte characters that a byte count would cut. */
+	snprintf(method, sizeof(method), "cruddur.v1.\xff\xfe/%s", "");
+	for (size_t n = strlen(method); n + 3 < sizeof(method); n += 3)
+		memcpy(method + n, "\xe2\x82\xac", 4);
+	Cruddur__V1__ResponseEnvelope *r = dispatch_call(method, NULL, 0, clock_mono_us());
+	if (r != NULL) {
+		CHECK(text_utf8_length(r->message) > 0);
+		CHECK(strstr(r->message, "\\xFF\\xFE") != NULL);
+		CHECK(strstr(r->message, "...") != NULL);
+	}
+	expect(r, CRUDDUR_UNIMPLEMENTED, "unknown method");
+
+	Cruddur__V1__HealthCheckRequest req = CRUDDUR__V1__HEALTH_CHECK_REQUEST__INIT;
+	req.service = method;
+	r = dispatch_call("cruddur.v1.Health/Check", &req.base, 0, clock_mono_us());
+	if (r != NULL)
+		CHECK(text_utf8_length(r->message) > 0);
+	expect(r, CRUDDUR_NOT_FOUND, "unknown service");
+
+	/* The last guard: a message that is still not UTF-8 when the reply is
+	 * packed goes out escaped. */
+	nng_msg *reply = dispatch_status_reply(9, CRUDDUR_UNAVAILABLE, "cut \xe2\x82 and \xff");
+	CHECK(reply != NULL);
+	if (reply != NULL) {
+		ts_strict_record(NULL, nng_msg_body(reply), nng_msg_len(reply));
+		r = cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
+		nng_msg_free(reply);
+		CHECK(r != NULL && strcmp(r->message, "cut \\xE2\\x82 and \\xFF") == 0);
+		expect(r, CRUDDUR_UNAVAILABLE, NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -215,6 +345,9 @@ main(void)
 	test_arguments_and_database_down();
 	test_health();
 	test_list_methods();
+	test_nul_and_token();
+	test_quoted_text();
 	server_fini(&srv);
+	ts_strict_check();
 	return ts_finish("dispatch_test");
 }
