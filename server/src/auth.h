@@ -8,9 +8,9 @@
  * wrong one: PERMISSION_DENIED. The comparison takes the same time whatever
  * the token sent, so timing tells nothing about the right one. With
  * --require-token, GET /metrics needs it too, as "Authorization: Bearer".
- * This check sees strings as protobuf-c does, up to a NUL; a token
- * followed by NUL and junk is refused all the same, before the call runs,
- * by the dispatcher's next check (envelope_nul.h).
+ * A token followed by NUL and junk never gets here: the envelope's wire
+ * check refuses a NUL in any string field before it is decoded
+ * (wire_check.h).
  *
  * A production server (--env prod) also refuses a destructive call unless
  * its request confirms the database name: a request message with a field

@@ -158,6 +158,11 @@ scan_field(scan *sc, const ProtobufCMessageDescriptor *desc, const ProtobufCFiel
 		    sc->lim->max_repeats);
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE)
 		return scan_message(sc, f->descriptor, value, end, depth + 1);
+	/* protobuf-c gives a string as a C string: what follows a NUL would be
+	 * invisible to the code that reads it ("<token>\0junk" read as the token,
+	 * "Health/Check\0junk" as Health/Check, a message stored cut short). */
+	if (f->type == PROTOBUF_C_TYPE_STRING && memchr(value, 0, (size_t)(end - value)) != NULL)
+		return refuse(sc, "%s.%s holds a NUL byte", desc->name, f->name);
 	return true;
 }
 

@@ -17,13 +17,15 @@
  *   - more than lim->max_entries entries of one repeated field (packed
  *     elements each count);
  *   - a singular field given more than lim->max_repeats times;
- *   - messages nested more than lim->max_depth deep.
+ *   - messages nested more than lim->max_depth deep;
+ *   - a string field that holds a NUL byte (protobuf-c would hand it on as
+ *     a C string, cut at the NUL: the rest would be invisible).
  * Each byte is read once, by the message it belongs to (a parent skips a
  * child's bytes by their length), so the cost is linear in the bytes; it
  * needs no memory but a small stack frame per level of nesting. What it
  * accepts, protobuf-c frames the same way: the checks hold for what it
- * decodes. It checks no values (UTF-8, enums, ranges): that is for the
- * handlers.
+ * decodes. It checks no other values (UTF-8, enums, ranges): that is for
+ * the handlers.
  *
  * No state, no locks: any thread may call it at any time.
  */

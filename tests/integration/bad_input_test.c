@@ -446,12 +446,13 @@ static void
 test_nul_in_envelope(void)
 {
 	CHECK_RAW(send_with_nul("cruddur.v1.Health/Check", TOKEN "Xjunk", "Xjunk"), CRUDDUR_INVALID_ARGUMENT);
-	CHECK_QUOTE("metadata value holds a NUL byte");
+	CHECK_QUOTE("cruddur.v1.MetadataEntry.value holds a NUL byte");
 	CHECK_RAW(send_with_nul("cruddur.v1.Health/CheckXjunk", TOKEN, "Xjunk"), CRUDDUR_INVALID_ARGUMENT);
-	CHECK_QUOTE("method holds a NUL byte");
-	/* A prefix of the token is not the token, nor is it with junk after. */
+	CHECK_QUOTE("cruddur.v1.RequestEnvelope.method holds a NUL byte");
+	/* A prefix of the token with NUL and junk after: refused on the wire,
+	 * before the token is looked at. */
 	CHECK_RAW(send_with_nul("cruddur.v1.Health/Check", "bad-input-test-tokenXjunk", "Xjunk"),
-	    CRUDDUR_PERMISSION_DENIED);
+	    CRUDDUR_INVALID_ARGUMENT);
 	/* And the same, without a NUL, is answered. */
 	Cruddur__V1__HealthCheckRequest req = CRUDDUR__V1__HEALTH_CHECK_REQUEST__INIT;
 	CHECK_RAW(CALL(health_check, &req, NULL), CRUDDUR_OK);

@@ -1,7 +1,6 @@
 /*
- * text_test.c - text_quote, text_utf8_trim and envelope_nul_field on their
- * own: what a caller's text becomes when a message quotes it, and which
- * envelopes carry a NUL in a string.
+ * text_test.c - text_quote and text_utf8_trim on their own: what a
+ * caller's text becomes when a message quotes it.
  *
  * Every output of text_quote, for a table of cases and for every cut of a
  * mixed string into buffers of 1 to 64 bytes, must be valid UTF-8, fit its
@@ -10,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envelope.h"
-#include "envelope_nul.h"
 #include "test_support.h"
 #include "text.h"
 
@@ -109,80 +106,11 @@ test_trim(void)
 	CHECK_STREQ(s, "");
 }
 
-/* An envelope with a method, a token and a body holding NULs, packed;
- * then a NUL put at marker (NULL: none). */
-static uint8_t *
-pack(const char *method, const char *token, const char *marker, size_t *len)
-{
-	Cruddur__V1__RequestEnvelope env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
-	Cruddur__V1__MetadataEntry   auth = CRUDDUR__V1__METADATA_ENTRY__INIT;
-	Cruddur__V1__MetadataEntry  *md[1] = { &auth };
-
-	env.method = (char *)method;
-	env.request_id = 5;
-	env.deadline_ms = 1000;
-	if (token != NULL) {
-		auth.key = "authorization";
-		auth.value = (char *)token;
-		env.metadata = md;
-		env.n_metadata = 1;
-	}
-	env.body.data = (uint8_t *)"\0\0\0"; /* never looked into */
-	env.body.len = 3;
-	uint8_t *buf = envelope_pack_alloc(&env.base, len);
-	if (marker != NULL)
-		ts_nul_at(buf, *len, marker);
-	return buf;
-}
-
-static void
-test_envelope_nul(void)
-{
-	const char *method = "cruddur.v1.Health/Check";
-	size_t      len;
-	uint8_t    *buf;
-
-	buf = pack(method, "0123456789abcdef", NULL, &len);
-	CHECK(envelope_nul_field(buf, len) == NULL);
-	free(buf);
-
-	/* protobuf-c takes this, and sees only the text before the NUL. */
-	buf = pack("cruddur.v1.Health/CheckXjunk", NULL, "Xjunk", &len);
-	Cruddur__V1__RequestEnvelope *env = cruddur__v1__request_envelope__unpack(NULL, len, buf);
-	CHECK(env != NULL && strcmp(env->method, method) == 0);
-	cruddur__v1__request_envelope__free_unpacked(env, NULL);
-	CHECK_STREQ(envelope_nul_field(buf, len), "method");
-	/* Truncated: no NUL claimed, nothing read past the end (ASan). */
-	for (size_t cut = 0; cut < len; cut++) {
-		uint8_t *part = malloc(cut + 1);
-		memcpy(part, buf, cut);
-		const char *f = envelope_nul_field(part, cut);
-		CHECK(f == NULL || cut > 2 + strlen(method)); /* past the NUL: it is there */
-		free(part);
-	}
-	free(buf);
-
-	buf = pack(method, "0123456789abcdefXjunk", "Xjunk", &len);
-	CHECK_STREQ(envelope_nul_field(buf, len), "metadata value");
-	free(buf);
-	buf = pack(method, "X", "X", &len);
-	CHECK_STREQ(envelope_nul_field(buf, len), "metadata value");
-	free(buf);
-	buf = pack(method, "tokenXYZ", "authorization", &len);
-	CHECK_STREQ(envelope_nul_field(buf, len), "metadata key");
-	free(buf);
-
-	CHECK(envelope_nul_field((const uint8_t *)"\xff\xff\xff", 3) == NULL);
-	CHECK(envelope_nul_field((const uint8_t *)"\x0b\x00", 2) == NULL); /* a group: stop */
-	CHECK(envelope_nul_field(NULL, 0) == NULL);
-}
-
 int
 main(void)
 {
 	test_quote_table();
 	test_quote_every_cut();
 	test_trim();
-	test_envelope_nul();
 	return ts_finish("text_test");
 }

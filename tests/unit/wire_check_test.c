@@ -352,6 +352,58 @@ test_cost(void)
 	wire_frame_free(&f);
 }
 
+/* protobuf-c hands strings on as C strings: what follows a NUL would be
+ * invisible ("<token>\0junk" read as the token). A NUL in any string
+ * field, envelope or body, is refused on the wire; in a bytes field it is
+ * data. */
+static void
+test_nul_in_strings(void)
+{
+	Cruddur__V1__RequestEnvelope env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
+	Cruddur__V1__MetadataEntry   auth = CRUDDUR__V1__METADATA_ENTRY__INIT;
+	Cruddur__V1__MetadataEntry  *md[1] = { &auth };
+	size_t                       len;
+	uint8_t                     *buf;
+
+	env.method = "cruddur.v1.Health/CheckXjunk";
+	auth.key = "authorization";
+	auth.value = "0123456789abcdefXjunk";
+	env.metadata = md;
+	env.n_metadata = 1;
+	env.body.data = (uint8_t *)"\0\0\0"; /* bytes: NULs are data */
+	env.body.len = 3;
+	buf = envelope_pack_alloc(&env.base, &len);
+	CHECK(wire_check(&cruddur__v1__request_envelope__descriptor, buf, len, &wire_default_limits,
+	    why, sizeof(why)));
+	ts_nul_at(buf, len, "Xjunk"); /* the method's X */
+	CHECK(!wire_check(&cruddur__v1__request_envelope__descriptor, buf, len,
+	    &wire_default_limits, why, sizeof(why)));
+	CHECK_STREQ(why, "cruddur.v1.RequestEnvelope.method holds a NUL byte");
+	/* protobuf-c itself takes it, and sees only what comes before. */
+	Cruddur__V1__RequestEnvelope *got = cruddur__v1__request_envelope__unpack(NULL, len, buf);
+	CHECK(got != NULL && strcmp(got->method, "cruddur.v1.Health/Check") == 0);
+	cruddur__v1__request_envelope__free_unpacked(got, NULL);
+	free(buf);
+
+	env.method = "cruddur.v1.Health/Check";
+	buf = envelope_pack_alloc(&env.base, &len);
+	ts_nul_at(buf, len, "Xjunk"); /* now the token's */
+	CHECK(!wire_check(&cruddur__v1__request_envelope__descriptor, buf, len,
+	    &wire_default_limits, why, sizeof(why)));
+	CHECK_STREQ(why, "cruddur.v1.MetadataEntry.value holds a NUL byte");
+	free(buf);
+
+	/* In a body: an activity's message would be stored cut short. */
+	Cruddur__V1__CreateActivityRequest req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
+	req.message = "helloXworld";
+	buf = envelope_pack_alloc(&req.base, &len);
+	ts_nul_at(buf, len, "Xworld");
+	CHECK(!wire_check(&cruddur__v1__create_activity_request__descriptor, buf, len,
+	    &wire_default_limits, why, sizeof(why)));
+	CHECK_STREQ(why, "cruddur.v1.CreateActivityRequest.message holds a NUL byte");
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -363,5 +415,6 @@ main(void)
 	test_packed();
 	test_descriptor_sizes();
 	test_cost();
+	test_nul_in_strings();
 	return ts_finish("wire_check_test");
 }
