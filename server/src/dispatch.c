@@ -76,10 +76,10 @@ pack_envelope(uint64_t request_id, cruddur_status st, const char *message, const
 	nng_msg                      *msg = NULL;
 	char                          clean[sizeof(((rpc_context *)NULL)->message)];
 
-	if (message != NULL && text_utf8_length(message) < 0) {
+	if (message != NULL && text_utf8_or_quote(clean, sizeof(clean), message) == clean) {
 		log_warn("msg=\"reply message was not UTF-8: escaped\" id=%llu",
 		    (unsigned long long)request_id);
-		message = text_quote(clean, sizeof(clean), message);
+		message = clean;
 	}
 	env.request_id = request_id;
 	env.status = (Cruddur__V1__StatusCode)st;

@@ -63,7 +63,10 @@ check(rpc_context *ctx, const Cruddur__V1__HealthCheckRequest *req,
 		}
 	}
 	resp->status = CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
-	resp->detail = rpc_strdup(ctx, probe.message);
+	/* The database's words: PostgreSQL cuts a role or database name at 63
+	 * bytes, inside a character when it falls there. */
+	char clean[sizeof(probe.message)];
+	resp->detail = rpc_strdup(ctx, text_utf8_or_quote(clean, sizeof(clean), probe.message));
 	return CRUDDUR_OK;
 }
 

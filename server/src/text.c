@@ -136,6 +136,14 @@ text_quote(char *out, size_t outlen, const char *s)
 	return out;
 }
 
+const char *
+text_utf8_or_quote(char *out, size_t outlen, const char *s)
+{
+	if (s == NULL)
+		return "";
+	return text_utf8_length(s) >= 0 ? s : text_quote(out, outlen, s);
+}
+
 cruddur_status
 text_check(rpc_context *ctx, const char *field, const char *s, long min, long max)
 {

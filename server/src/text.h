@@ -30,6 +30,11 @@ void text_utf8_trim(char *s);
  *   rpc_fail(ctx, st, "ttl \"%s\" is not ...", text_quote(q, sizeof(q), ttl)); */
 const char *text_quote(char *out, size_t outlen, const char *s);
 
+/* s itself when it is valid UTF-8 (NULL: ""), else s quoted into out as
+ * text_quote does: for text that is sent on as it is but may not be UTF-8
+ * (a database's words, which PostgreSQL may have cut inside a character). */
+const char *text_utf8_or_quote(char *out, size_t outlen, const char *s);
+
 /* INVALID_ARGUMENT with a message naming `field` unless s is valid UTF-8
  * of min..max characters. */
 cruddur_status text_check(rpc_context *ctx, const char *field, const char *s, long min, long max);

@@ -3,7 +3,7 @@
  * floods, invalid UTF-8 in every kind of text field, limits at the edges
  * of int32, SQL in every free-text field, and tens of thousands of bad
  * frames, replies that quote the caller's text, NUL bytes inside the method
- * and the token. Each gets a clear status, the server keeps serving, text
+ * and the token, and a Health detail that quotes the database. Each gets a clear status, the server keeps serving, text
  * is stored and returned byte for byte, and the server's memory stays
  * bounded.
  *
@@ -458,6 +458,46 @@ test_nul_in_envelope(void)
 	CHECK_RAW(CALL(health_check, &req, NULL), CRUDDUR_OK);
 }
 
+/* Health's detail carries the database's own words, and PostgreSQL cuts a
+ * role name it is given at 63 bytes, in the middle of a character when it
+ * falls there: a server configured with a user of 32 "é" (64 bytes) is
+ * told 'role "é...\xC3" does not exist'. The detail (a string of the body,
+ * not the envelope's message) must still be valid UTF-8: the strict check
+ * at the end decodes this reply too. */
+static void
+test_health_detail_utf8(void)
+{
+	char        url[512], db[600], user[32 * 6 + 1] = "";
+	const char *args[3] = { "--db", db, NULL };
+	ts_server   srv;
+	nng_socket  s;
+
+	for (int i = 0; i < 32; i++)
+		strcat(user, "%C3%A9");
+	ts_pg_url("postgres", url, sizeof(url)); /* postgresql://postgres@/postgres?host=... */
+	snprintf(db, sizeof(db), "postgresql://%s%s", user, url + strlen("postgresql://postgres"));
+	if (ts_server_start(&srv, "tcp://127.0.0.1:0", NULL, args, NULL) != 0) {
+		CHECK(!"the server with a 64-byte user starts");
+		return;
+	}
+	nng_req0_open(&s);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 30000);
+	CHECK(nng_dial(s, srv.url, NULL, 0) == 0);
+	Cruddur__V1__HealthCheckRequest   req = CRUDDUR__V1__HEALTH_CHECK_REQUEST__INIT;
+	Cruddur__V1__HealthCheckResponse *resp = NULL;
+	CHECK_RAW(ts_raw_call(s, &cruddur_method_health_check, NULL, &req.base,
+	              (ProtobufCMessage **)&resp, msg, sizeof(msg)),
+	    CRUDDUR_OK);
+	CHECK(resp != NULL &&
+	    resp->status == CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
+	CHECK(resp != NULL && strstr(resp->detail, "does not exist") != NULL);
+	if (resp != NULL)
+		printf("health detail with a 64-byte user: %s\n", resp->detail);
+	free_unpacked(resp);
+	nng_close(s);
+	CHECK(ts_server_stop(&srv) == 0);
+}
+
 int
 main(void)
 {
@@ -486,6 +526,7 @@ main(void)
 	test_injection_is_data();
 	test_quoted_replies();
 	test_nul_in_envelope();
+	test_health_detail_utf8();
 	test_flood_memory(&srv, raw);
 
 	Cruddur__V1__HealthCheckRequest   hreq = CRUDDUR__V1__HEALTH_CHECK_REQUEST__INIT;

@@ -1,5 +1,5 @@
 /*
- * text_test.c - text_quote and text_utf8_trim on their own: what a
+ * text_test.c - text_quote, text_utf8_trim and text_utf8_or_quote on their own: what a
  * caller's text becomes when a message quotes it.
  *
  * Every output of text_quote, for a table of cases and for every cut of a
@@ -106,11 +106,27 @@ test_trim(void)
 	CHECK_STREQ(s, "");
 }
 
+/* Valid text is passed on as it is (the same pointer), quotes and all;
+ * text that is not is quoted into the buffer. */
+static void
+test_utf8_or_quote(void)
+{
+	char        out[64];
+	const char *ok = "role \"caf\xc3\xa9\" does not exist";
+
+	CHECK(text_utf8_or_quote(out, sizeof(out), ok) == ok);
+	CHECK_STREQ(text_utf8_or_quote(out, sizeof(out), NULL), "");
+	CHECK(text_utf8_or_quote(out, sizeof(out), "role \"caf\xc3\" x") == out);
+	CHECK_STREQ(out, "role \\\"caf\\xC3\\\" x");
+	CHECK(text_utf8_length(out) >= 0);
+}
+
 int
 main(void)
 {
 	test_quote_table();
 	test_quote_every_cut();
 	test_trim();
+	test_utf8_or_quote();
 	return ts_finish("text_test");
 }
