@@ -21,6 +21,7 @@
 #   cr_mask_url URL              URL with any password replaced by ***
 #   cr_pg_owner_can_reach DIR    true if the cluster owner can enter DIR (or could once made)
 #   cr_dev_init saved|fresh      sets the CR_* paths of the dev stack (deploy/dev/*)
+#   cr_dev_state_private         only the owner may write to CR_STATE (go-w, or refuse)
 #   cr_dev_prepare_pg_dir        creates CR_PG_DIR for the cluster owner (deploy/dev/up)
 #   cr_dev_server_pid            prints the pid of the running dev cruddurd, or fails
 #   cr_dev_server_has_token PID  true if that cruddurd runs with --admin-token-file $CR_TOKEN_FILE
@@ -274,6 +275,7 @@ cr_dev_init() {
     CR_SAVED_PG_PORT=""
     CR_SAVED_PG_DIR=""
     if [[ "${1:-saved}" == saved && -f "$CR_ENVFILE" ]]; then
+        cr_dev_state_private
         # shellcheck disable=SC1090
         source "$CR_ENVFILE"
     fi
@@ -307,6 +309,21 @@ cr_dev_init() {
     CR_BUILD="${CR_BUILD%/}"
     CR_CRUDDURD="$CR_BUILD/bin/cruddurd"
     CR_CRUDDUR="$CR_BUILD/bin/cruddur"
+}
+
+# Makes sure that only its owner can write to $CR_STATE: it holds the admin token and
+# dev.env, which down, status and reset source as code, so another user who could rename
+# files there (a directory made under umask 000 is mode 0777) could swap either for their
+# own. Our own directory loses its group and other write bits; someone else's that others
+# can write is refused.
+cr_dev_state_private() {
+    local mode
+    mode="$(stat -c %a -- "$CR_STATE")" || cr_die "cannot stat $CR_STATE"
+    (( (8#$mode & 8#022) == 0 )) && return 0
+    [[ -O "$CR_STATE" ]] ||
+        cr_die "$CR_STATE (mode $mode) is not $(id -un)'s and others can write to it, so its token and dev.env could be anyone's; chmod go-w it"
+    chmod go-w -- "$CR_STATE" || cr_die "cannot chmod $CR_STATE"
+    cr_log "made $CR_STATE writable by its owner only (it was mode $mode)"
 }
 
 # Prints a short hash of $CR_STATE, naming the directories a state directory owns outside.

@@ -4,7 +4,8 @@
 # it, dev.env carries CRUDDUR_SERVER, CRUDDUR_TOKEN_FILE, CRUDDUR_TOKEN and CONNECTION_URL, a DbAdmin call
 # without the token is refused while one from a shell that sourced dev.env works, a moved
 # CRUDDUR_LISTEN is remembered by up, reset and status, and no password or token is ever
-# on a command line (cruddurd's, or psql's under `cruddur db connect`).
+# on a command line (cruddurd's, or psql's under `cruddur db connect`). The first up runs
+# under umask 000: the state directory must still be writable by its owner alone.
 #
 # The stack runs in a state directory of its own under $work, on free ports, with the
 # binaries of the build under test (CRUDDUR_BUILD_DIR), so a developer's stack in .state
@@ -59,10 +60,19 @@ owner() { (set +u && source "$state/dev.env" && "$bin/cruddur" "$@"); }
 cmdline() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null || true; }
 
 # --- up: token, dev.env, a moved listen URL ------------------------------------------
+# Under a permissive umask (000): the state directory up makes must still be writable by
+# its owner alone, or another user could swap the token file or dev.env (which down,
+# status and reset source) for their own.
 t0=$(date +%s%N)
+saved_umask=$(umask)
+umask 000
 dev up CRUDDUR_DEV_PG_PORT="$pg_port" CRUDDUR_LISTEN="tcp://127.0.0.1:$listen_port" CONNECTION_URL="$db"
-echo "deploy/dev/up (new cluster): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+umask "$saved_umask"
+echo "deploy/dev/up (new cluster, umask 000): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 [[ $rc -eq 0 ]] || { echo "$out" >&2; echo "deploy/dev/up failed: $rc" >&2; exit 1; }
+echo "state directory made under umask 000: mode $(stat -c %a "$state")"
+(( (8#$(stat -c %a "$state") & 8#022) == 0 )) ||
+    fail "state directory mode $(stat -c %a "$state"): others may replace the token file or dev.env"
 grep -q "This was imported as seed data" <<<"$out" || fail "up printed no home feed: $out"
 
 [[ $(stat -c %a "$token_file") == 600 ]] || fail "token file mode $(stat -c %a "$token_file"), want 600"
