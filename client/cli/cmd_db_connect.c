@@ -7,8 +7,10 @@
  * every local user. libpq parses the URL (or key=value conninfo); psql gets
  * every setting but the password as a key='value' conninfo after -d, and the
  * password in PGPASSWORD, in its environment (/proc/PID/environ is readable
- * by its owner and root only). The process execs psql, so nothing is left
- * to clean up afterwards.
+ * by its owner and root only). An sslpassword (the client key's passphrase)
+ * has no such variable: a URL with one is refused, and libpq asks for the
+ * passphrase on the terminal instead. The process execs psql, so nothing is
+ * left to clean up afterwards.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +109,13 @@ cmd_db_connect(cli *c, int argc, char **argv)
 		PQfreemem(parse_err);
 		return EXIT_USAGE;
 	}
+	for (const PQconninfoOption *o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "sslpassword") == 0 && o->val != NULL && o->val[0] != '\0') {
+			PQconninfoFree(opts);
+			return cli_usage_error("db connect: $%s has an sslpassword, which psql could only "
+			    "get on its command line (readable by every local user): leave it out, psql "
+			    "asks for the key's passphrase", env);
+		}
 	if ((conninfo = conninfo_without_password(opts, &password)) == NULL ||
 	    (password != NULL && setenv("PGPASSWORD", password, 1) != 0)) {
 		perror("cruddur: db connect");

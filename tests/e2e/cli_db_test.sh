@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/cli_db_test.sh - `cruddur db migrate|rollback|status|kill-sessions`
-# end to end: the real cruddurd and CLI against the test PostgreSQL.
+# end to end: the real cruddurd and CLI against the test PostgreSQL; and that
+# `cruddur db connect` puts no secret on psql's command line.
 #
 # Checks human and --json output and exit codes: 0 on success, 1 when the
 # server refuses (its STATUS: message on stderr), 2 for a usage error.
@@ -72,6 +73,20 @@ expect 2 "db kill-sessions: unknown argument all"         -- db kill-sessions al
 expect 0 "dropped database $db"                        -- db drop
 expect 1 "UNAVAILABLE"                                 -- db status
 expect 1 "UNAVAILABLE"                                 -- db migrate
+
+# db connect never puts a secret on psql's command line (readable by every local user):
+# the password goes in PGPASSWORD, and an sslpassword, which libpq reads from no
+# variable, is refused before psql runs (the psql here would print its argv).
+mkdir -p "$work/fakebin"
+printf '#!/bin/sh\necho "psql ran: $*"\n' >"$work/fakebin/psql"
+chmod +x "$work/fakebin/psql"
+rc=0
+out=$(PATH="$work/fakebin:$PATH" CONNECTION_URL="$dburl&sslpassword=KeyPassphrase9" \
+    "$bin/cruddur" db connect -- -c 'select 1' 2>&1) || rc=$?
+echo "db connect with an sslpassword: exit $rc: $out"
+[[ $rc -eq 2 ]] || fail "db connect with an sslpassword exited $rc, want 2: $out"
+[[ "$out" == *KeyPassphrase9* ]] && fail "db connect put the sslpassword where it can be read: $out"
+[[ "$out" == *"sslpassword"* ]] || fail "db connect does not say why it refused: $out"
 
 stop_cruddurd
 
