@@ -25,6 +25,15 @@ auth_equal(const char *a, size_t alen, const char *secret, size_t secret_len)
 	return diff == 0;
 }
 
+/* What follows the "Bearer " scheme of an authorization value (the scheme
+ * is case-insensitive, RFC 7235), or NULL when it has none. For the RPC
+ * metadata and the HTTP header alike. */
+static const char *
+bearer_credentials(const char *value)
+{
+	return value != NULL && strncasecmp(value, "Bearer ", 7) == 0 ? value + 7 : NULL;
+}
+
 static bool
 needs_token(const server *s, const rpc_method_entry *entry)
 {
@@ -55,8 +64,8 @@ auth_check(rpc_context *ctx, const rpc_method_entry *entry)
 		return rpc_fail(ctx, CRUDDUR_UNAUTHENTICATED,
 		    "%s needs a token: send it as \"authorization\" metadata (cruddur --token-file)",
 		    entry->method->full_name);
-	if (strncmp(sent, "Bearer ", 7) == 0)
-		sent += 7;
+	if (bearer_credentials(sent) != NULL)
+		sent = bearer_credentials(sent);
 	if (!auth_equal(sent, strlen(sent), s->cfg.admin_token, strlen(s->cfg.admin_token)))
 		return rpc_fail(ctx, CRUDDUR_PERMISSION_DENIED, "the token is not valid for %s",
 		    entry->method->full_name);
@@ -70,10 +79,8 @@ auth_check_bearer(const server *s, const char *authorization)
 
 	if (!s->cfg.require_token || token == NULL)
 		return true;
-	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
-		return false;
-	const char *sent = authorization + 7;
-	return auth_equal(sent, strlen(sent), token, strlen(token));
+	const char *sent = bearer_credentials(authorization);
+	return sent != NULL && auth_equal(sent, strlen(sent), token, strlen(token));
 }
 
 cruddur_status

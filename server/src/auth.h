@@ -4,7 +4,7 @@
  * A server started with an admin token (--admin-token-file or
  * CRUDDUR_ADMIN_TOKEN) requires it in the "authorization" metadata of every
  * DbAdmin call, and of every call at all with --require-token. The token
- * may be sent bare or as "Bearer <token>". No token: UNAUTHENTICATED; a
+ * may be sent bare or as "Bearer <token>" (the scheme in any case). No token: UNAUTHENTICATED; a
  * wrong one: PERMISSION_DENIED. The comparison takes the same time whatever
  * the token sent, so timing tells nothing about the right one. With
  * --require-token, GET /metrics needs it too, as "Authorization: Bearer".

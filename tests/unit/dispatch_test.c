@@ -253,6 +253,9 @@ test_nul_and_token(void)
 	expect(call_health(health, NULL, NULL), CRUDDUR_UNAUTHENTICATED, "needs a token");
 	expect(call_health(health, token, NULL), CRUDDUR_OK, NULL);
 	expect(call_health(health, "Bearer 0123456789abcdef0123", NULL), CRUDDUR_OK, NULL);
+	/* The scheme is case-insensitive (RFC 7235), here as for /metrics. */
+	expect(call_health(health, "bearer 0123456789abcdef0123", NULL), CRUDDUR_OK, NULL);
+	expect(call_health(health, "BEARER 0123456789abcdef0123", NULL), CRUDDUR_OK, NULL);
 	expect(call_health(health, "0123456789abcdef012", NULL), CRUDDUR_PERMISSION_DENIED, "not valid");
 	expect(call_health(health, "0123456789abcdef01234", NULL), CRUDDUR_PERMISSION_DENIED, NULL);
 	expect(call_health(health, "1123456789abcdef0123", NULL), CRUDDUR_PERMISSION_DENIED, NULL);
