@@ -18,7 +18,7 @@
 #   cr_pg_pidfile_line DATA N    line N of DATA/postmaster.pid (1 pid, 4 port, 5 socket dir)
 #   cr_psql_bin                  prints the psql to use
 #   cr_sock_fits DIR PORT        true if DIR/.s.PGSQL.PORT fits a unix socket path (107 bytes)
-#   cr_mask_url URL              URL with any password replaced by ***
+#   cr_mask_url URL              URL with any password or sslpassword replaced by ***
 #   cr_pg_owner_can_reach DIR    true if the cluster owner can enter DIR (or could once made)
 #   cr_dev_init saved|fresh      sets the CR_* paths of the dev stack (deploy/dev/*)
 #   cr_dev_state_private         only the owner may write to CR_STATE (go-w, or refuse)
@@ -219,12 +219,13 @@ cr_sock_fits() {
     (( ${#path} <= 107 ))
 }
 
-# Masks a password in a libpq URL or key=value string.
+# Masks a password and an sslpassword (the client key's passphrase) in a libpq URL or
+# key=value string, as cruddurd redacts both (db_url.c).
 cr_mask_url() {
     printf '%s\n' "$1" | sed -E \
         -e 's#(://[^:/@?]*):[^/?]*@#\1:***@#' \
-        -e 's#([?&]password=)[^&]*#\1***#g' \
-        -e "s#(^|[[:space:]])password=('[^']*'|[^[:space:]]*)#\1password=***#g"
+        -e 's#([?&](ssl)?password=)[^&]*#\1***#g' \
+        -e "s#(^|[[:space:]])((ssl)?password)=('[^']*'|[^[:space:]]*)#\1\2=***#g"
 }
 
 # Prints the psql to use: the one beside the server binaries, else the one on PATH.

@@ -59,6 +59,15 @@ owner() { (set +u && source "$state/dev.env" && "$bin/cruddur" "$@"); }
 # The cmdline of PID, NULs as spaces.
 cmdline() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null || true; }
 
+# What up and status print of a URL hides every secret libpq takes in one: the password
+# and the client key's passphrase (sslpassword), in URL and in key=value form.
+for u in "postgresql://u:PwSecret1@h/db" "postgresql://u@h/db?password=PwSecret1&sslpassword=PwSecret1" \
+        "host=h sslpassword=PwSecret1 password='Pw Secret1' user=u"; do
+    masked=$(cr_mask_url "$u")
+    [[ "$masked" == *PwSecret1* || "$masked" == *Secret1* ]] && fail "cr_mask_url shows a secret: $masked"
+done
+echo "cr_mask_url: $(cr_mask_url "postgresql://u@h/db?sslpassword=PwSecret1")"
+
 # --- up: token, dev.env, a moved listen URL ------------------------------------------
 # Under a permissive umask (000): the state directory up makes must still be writable by
 # its owner alone, or another user could swap the token file or dev.env (which down,
