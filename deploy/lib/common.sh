@@ -220,10 +220,11 @@ cr_sock_fits() {
 }
 
 # Masks a password and an sslpassword (the client key's passphrase) in a libpq URL or
-# key=value string, as cruddurd redacts both (db_url.c).
+# key=value string, as cruddurd redacts both (db_url.c). libpq takes a URL's password up
+# to the '@' before the first '/', '?' and '#' included.
 cr_mask_url() {
     printf '%s\n' "$1" | sed -E \
-        -e 's#(://[^:/@?]*):[^/?]*@#\1:***@#' \
+        -e 's#(://[^:/@]*):[^/]*@#\1:***@#' \
         -e 's#([?&](ssl)?password=)[^&]*#\1***#g' \
         -e "s#(^|[[:space:]])((ssl)?password)=('[^']*'|[^[:space:]]*)#\1\2=***#g"
 }

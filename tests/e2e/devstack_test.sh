@@ -61,7 +61,7 @@ cmdline() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null || true; }
 
 # What up and status print of a URL hides every secret libpq takes in one: the password
 # and the client key's passphrase (sslpassword), in URL and in key=value form.
-for u in "postgresql://u:PwSecret1@h/db" "postgresql://u@h/db?password=PwSecret1&sslpassword=PwSecret1" \
+for u in "postgresql://u:PwSecret1@h/db" "postgresql://u:Pw?Secret1@h/db" "postgresql://u@h/db?password=PwSecret1&sslpassword=PwSecret1" \
         "host=h sslpassword=PwSecret1 password='Pw Secret1' user=u"; do
     masked=$(cr_mask_url "$u")
     [[ "$masked" == *PwSecret1* || "$masked" == *Secret1* ]] && fail "cr_mask_url shows a secret: $masked"
