@@ -23,6 +23,7 @@
 #   cr_dev_init saved|fresh      sets the CR_* paths of the dev stack (deploy/dev/*)
 #   cr_dev_state_private         only the owner may write to CR_STATE (go-w, or refuse)
 #   cr_dev_prepare_pg_dir        creates CR_PG_DIR for the cluster owner (deploy/dev/up)
+#   cr_dev_prepare_sock_dir      creates CR_PG_SOCK in /tmp, refusing one made by another
 #   cr_dev_server_pid            prints the pid of the running dev cruddurd, or fails
 #   cr_dev_server_has_token PID  true if that cruddurd runs with --admin-token-file $CR_TOKEN_FILE
 #   cr_dev_stop_server PID       SIGTERM, up to 10 s, then SIGKILL; removes the pid/ready files
@@ -365,6 +366,28 @@ cr_dev_prepare_pg_dir() {
     if [[ "$CR_PG_DIR" != "$CR_STATE/pg" ]]; then
         chmod 0700 -- "$CR_PG_DIR" || cr_die "cannot chmod $CR_PG_DIR"
     fi
+}
+
+# Creates CR_PG_SOCK when it is not CR_PG_DIR: /tmp/cruddur-dev-<hash>, a name in a
+# directory that anyone can write to and that anyone who knows $CR_STATE can compute. So
+# up makes it itself (mkdir fails if someone was first), or takes the one an earlier up
+# made: a real directory (a symlink would have chown follow it to anywhere) of the
+# cluster owner or ours, writable by its owner alone. Anything else stops up.
+cr_dev_prepare_sock_dir() {
+    local dir="$CR_PG_SOCK" owner mode
+    owner="$(id -un)"
+    cr_pg_need_runuser && owner=postgres
+    if [[ ! -e "$dir" && ! -L "$dir" ]]; then
+        mkdir -m 0700 -- "$dir" || cr_die "cannot create the socket directory $dir"
+    fi
+    [[ -d "$dir" && ! -L "$dir" ]] ||
+        cr_die "the socket directory $dir is not a directory (a symlink?) that up made; remove it"
+    [[ -O "$dir" || "$(stat -c %U -- "$dir")" == "$owner" ]] ||
+        cr_die "the socket directory $dir belongs to $(stat -c %U -- "$dir"), not $owner; remove it"
+    mode="$(stat -c %a -- "$dir")"
+    (( (8#$mode & 8#022) == 0 )) ||
+        cr_die "the socket directory $dir (mode $mode) is writable by others; remove it"
+    cr_pg_prepare_dir "$dir"
 }
 
 # Prints the pid of the running cruddurd named by the pid file; fails when there is none

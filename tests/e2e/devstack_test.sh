@@ -5,7 +5,8 @@
 # without the token is refused while one from a shell that sourced dev.env works, a moved
 # CRUDDUR_LISTEN is remembered by up, reset and status, and no password or token is ever
 # on a command line (cruddurd's, or psql's under `cruddur db connect`). The first up runs
-# under umask 000: the state directory must still be writable by its owner alone.
+# under umask 000: the state directory must still be writable by its owner alone. A
+# socket directory in /tmp that another user planted first (a symlink) stops up.
 #
 # The stack runs in a state directory of its own under $work, on free ports, with the
 # binaries of the build under test (CRUDDUR_BUILD_DIR), so a developer's stack in .state
@@ -43,11 +44,18 @@ dev() {
         CRUDDUR_STATE_DIR="$state" CRUDDUR_BUILD_DIR="$(dirname "$bin")" "$@" "${script[@]}" 2>&1) || rc=$?
 }
 psql_pid=
+# A second state directory, with a path too long for a socket: its socket directory is
+# /tmp/cruddur-dev-<hash of the path>, a name anyone can take first (see the end).
+long_state="$work/$(printf 'long%.0s' $(seq 24))/state"
+long_sock=
 cleanup() {
     kill_quietly "$psql_pid"
-    if [[ -d "$state" ]]; then
-        CRUDDUR_STATE_DIR="$state" "$dev/down" >/dev/null 2>&1 || true
-    fi
+    for s in "$state" "$long_state"; do
+        if [[ -d "$s" ]]; then
+            CRUDDUR_STATE_DIR="$s" "$dev/down" >/dev/null 2>&1 || true
+        fi
+    done
+    [[ -n "$long_sock" && -L "$long_sock" ]] && rm -f -- "$long_sock"
     rm -rf "$work"
 }
 # A shell that knows nothing of the stack: no token, no server, no database URL.
@@ -174,6 +182,28 @@ psql_pid=
 if [[ $rc -ne 0 ]] || ! grep -qx "devstack-probe-1" "$work/psql.out"; then
     fail "db connect: exit $rc: $(cat "$work/psql.out")"
 fi
+
+# --- a socket directory in /tmp that someone else made first -----------------------
+# Another local user who knows the state path plants /tmp/cruddur-dev-<hash> as a symlink
+# to a directory of their choosing: up must not use it (as root it chowned the target to
+# postgres: any directory of the system), nor start the cluster there.
+victim="$work/victim"
+mkdir -p "$victim" "$(dirname "$long_state")"
+long_sock="/tmp/cruddur-dev-$(CR_STATE="$long_state" cr_dev_hash)"
+[[ -e "$long_sock" || -L "$long_sock" ]] && fail "$long_sock exists before the test"
+ln -s "$victim" "$long_sock"
+victim_owner=$(stat -c %U "$victim")
+state_saved="$state"
+state="$long_state"
+dev up CRUDDUR_DEV_PG_PORT="$(free_tcp_port)" CRUDDUR_LISTEN="tcp://127.0.0.1:$(free_tcp_port)"
+state="$state_saved"
+echo "up with a planted socket directory symlink: exit $rc: $(grep -m 1 "$long_sock" <<<"$out")"
+[[ $rc -ne 0 ]] || fail "up used a socket directory that is a symlink to $victim"
+[[ $(stat -c %U "$victim") == "$victim_owner" ]] ||
+    fail "up chowned the symlink's target $victim to $(stat -c %U "$victim")"
+compgen -G "$victim/.s.PGSQL.*" >/dev/null && fail "PostgreSQL put its socket in the symlink's target"
+[[ "$out" == *"$long_sock"* ]] || fail "up does not name the socket directory it refused: $out"
+rm -f -- "$long_sock"
 
 # --- down: everything it started ends -----------------------------------------------
 dev down
