@@ -264,6 +264,7 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 				p->probing = p->fail_streak > 0;
 				p->size++;
 				p->in_use++;
+				p->connecting++;
 				pthread_mutex_unlock(&p->mtx);
 				return pool_conn_open(p, gen, deadline_us, out, msg, msglen);
 			}

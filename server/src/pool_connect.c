@@ -13,7 +13,8 @@
  *   to connect, in a pool that has no connection that could come back to
  *   it, gets the last failure's status at once; one that can wait for a
  *   connection in use waits as usual. The first connect that works ends
- *   it; so does pool_reset (a database just created). A connect cut short
+ *   it; so does pool_reset (a database just created), and the failures of
+ *   connects begun before the reset do not count. A connect cut short
  *   by its caller's deadline before CONNECT_SLOW_US says nothing about
  *   the database and does not count.
  *
@@ -143,11 +144,12 @@ pool_backoff_active_locked(const pool *p, int64_t now)
 	return p->fail_streak > 0 && (p->probing || now < p->retry_at_us);
 }
 
-/* Connections of p that are or will be usable: all but the probe's slot. */
+/* Connections of p that could come back to a waiting caller: not the
+ * slots of connects in progress, which fail like the last one did. */
 static int
 live_locked(const pool *p)
 {
-	return p->size - (p->probing ? 1 : 0);
+	return p->size - p->connecting;
 }
 
 static void
@@ -155,9 +157,12 @@ refusal_msg_locked(pool *p, int64_t now, char *msg, size_t msglen)
 {
 	long long wait_ms = p->retry_at_us > now ? (p->retry_at_us - now + 999) / 1000 : 0;
 
-	if (msg != NULL && msglen > 0)
+	if (msg != NULL && msglen > 0 && p->probing)
+		snprintf(msg, msglen, "%s (%d failed in a row; trying again now)", p->last_msg,
+		    p->fail_streak);
+	else if (msg != NULL && msglen > 0)
 		snprintf(msg, msglen, "%s (%d failed in a row; next try in %lld ms)", p->last_msg,
-		    p->fail_streak, p->probing ? 0 : wait_ms);
+		    p->fail_streak, wait_ms);
 }
 
 bool
@@ -254,6 +259,11 @@ pool_conn_open(pool *p, uint64_t gen, int64_t deadline_us, pool_conn **out, char
 	                               clock_mono_us() - start >= CONNECT_SLOW_US ||
 	                               until == start + p->connect_timeout_us);
 	pthread_mutex_lock(&p->mtx);
+	p->connecting--;
+	/* A connect begun before pool_reset (the database made since) says
+	 * nothing about connecting now. */
+	if (gen != p->generation)
+		counts = false;
 	if (st == CRUDDUR_OK || counts)
 		record_locked(p, st == CRUDDUR_OK, st, why);
 	else

@@ -68,6 +68,7 @@ struct pool {
 	 * new connect before retry_at_us while there are any, then one at a
 	 * time (probing); the last failure's status and message, which
 	 * callers get at once meanwhile (backoff_refusals counts them). */
+	int connecting;         /* slots reserved by connects in progress */
 	int fail_streak;
 	int64_t retry_at_us;
 	int64_t backoff_us;
