@@ -103,6 +103,10 @@ db_create(rpc_context *ctx, const Cruddur__V1__CreateRequest *req, Cruddur__V1__
 		return st;
 	st = admin_database_ddl(ctx, conn, "CREATE", "");
 	PQfinish(conn);
+	/* The pool may be backing off from connects that failed while the
+	 * database was missing (3D000): it connects again at once. */
+	if (st == CRUDDUR_OK)
+		pool_reset(ctx->server->pool);
 	if (st == CRUDDUR_ALREADY_EXISTS)
 		return rpc_fail(ctx, st, "database \"%s\" already exists", ctx->server->db.dbname);
 	resp->database = ctx->server->db.dbname;
