@@ -195,17 +195,19 @@ record_locked(pool *p, bool ok, cruddur_status st, const char *msg)
 	p->probing = false;
 	if (ok) {
 		p->connects++;
+		if (p->fail_streak > 0) /* waiters backing off may connect now */
+			pthread_cond_broadcast(&p->cv);
 		p->fail_streak = 0;
 		p->backoff_us = 0;
 		return;
 	}
 	p->connect_failures++;
-	int64_t full = BACKOFF_FIRST_US;
+	p->fail_streak++;
+	int64_t full = BACKOFF_FIRST_US; /* doubled for each failure after the first */
 	for (int i = 1; i < p->fail_streak && full < BACKOFF_MAX_US; i++)
 		full *= 2;
 	if (full > BACKOFF_MAX_US)
 		full = BACKOFF_MAX_US;
-	p->fail_streak++;
 	p->backoff_us = full / 2 + (int64_t)(rand_r(&p->jitter_seed) % (unsigned)(full / 2 + 1));
 	p->retry_at_us = clock_mono_us() + p->backoff_us;
 	p->last_status = st == CRUDDUR_RESOURCE_EXHAUSTED ? st : CRUDDUR_UNAVAILABLE;

@@ -559,6 +559,22 @@ test_missing_database(void)
 	CHECK(strchr(msg, '\n') == NULL);
 	pool_get_stats(p, &s);
 	CHECK(s.connect_failures == 1 && s.size == 0 && s.in_use == 0);
+	CHECK(s.fail_streak == 1 && s.backoff_ms >= 50 && s.backoff_ms <= 100);
+	/* Backing off: refused at once, with the same reason, no connect. */
+	int64_t t0 = pool_now_us();
+	CHECK_ST(pool_acquire(p, 0, &c, msg, sizeof(msg)), CRUDDUR_UNAVAILABLE, msg);
+	CHECK(pool_now_us() - t0 < 20000);
+	CHECK(strstr(msg, "does not exist") != NULL && strstr(msg, "1 failed in a row") != NULL);
+	CHECK(pool_try_acquire(p, &c) == POOL_DOWN);
+	pool_get_stats(p, &s);
+	CHECK(s.connect_failures == 1 && s.backoff_refusals == 1);
+	/* After the wait, one connect tries again; a reset ends the backoff. */
+	sleep_ms(110);
+	CHECK_ST(pool_acquire(p, 0, &c, msg, sizeof(msg)), CRUDDUR_UNAVAILABLE, msg);
+	pool_get_stats(p, &s);
+	CHECK(s.connect_failures == 2 && s.fail_streak == 2 && s.backoff_ms >= 100);
+	pool_reset(p);
+	CHECK(pool_try_acquire(p, &c) == POOL_MAY_GROW);
 	pool_free(p);
 	db_target_fini(&t);
 
