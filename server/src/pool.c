@@ -27,6 +27,13 @@
  *   Prepared statements. Each connection carries a 64-bit set of the
  *   statement ids prepared on it. A new connection starts with none.
  *
+ *   Connecting is pool_connect.c's: bounded by the caller's deadline,
+ *   backing off after failures (a caller that would connect meanwhile,
+ *   with no connection in use that could come back, is refused at once;
+ *   one that could wait for one waits), and the connector thread that
+ *   connects for the read reactor (pool_grow_async). Round trips on idle
+ *   connections (the health check, ROLLBACK) get ROUNDTRIP_BUDGET_US.
+ *
  * Locking rule
  *   p->mtx protects every field of struct pool below it, and the next link
  *   of connections on the idle stack. It is held only for bookkeeping: never
