@@ -1,8 +1,8 @@
 /*
  * db_frozen_test.c - the database host stops answering: every process of
  * PostgreSQL frozen (SIGSTOP), so that connects still succeed and nothing
- * replies, while client threads call HomeFeed (the read reactor) and
- * GetUser (the workers) with 2 s deadlines and Health with 3 s.
+ * replies, while client threads call HomeFeed (the read reactor), GetUser
+ * and CreateActivity (the workers) with 2 s deadlines and Health with 3 s.
  *
  * Proves: every call is answered by its deadline plus a little (the target
  * is 100 ms; the bound checked is LATE_LIMIT_S, for a loaded machine and
@@ -34,14 +34,19 @@ static _Atomic double freeze_at;       /* ts_now() of the freeze; 0 before */
 static _Atomic double first_not_serving; /* ts_now() of the first NOT_SERVING after it */
 static char           not_serving_detail[256];
 
-/* Threads 0, 2, 4: HomeFeed; 1, 3, 5: GetUser. Sent once: every reply is seen. */
+/* Threads 0, 3: HomeFeed; 1, 4: GetUser; 2, 5: CreateActivity without a
+ * key. Each sent once: every reply is seen. */
 static cruddur_status
-read_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *arg)
+db_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *arg)
 {
-	(void)seq, (void)arg;
-	if (thread % 2 == 0)
+	char message[64];
+	(void)arg;
+	if (thread % 3 == 0)
 		return fs_home_feed(c, o->deadline_ms, false, o);
-	return fs_get_user(c, "hotwheels", o->deadline_ms, false, o);
+	if (thread % 3 == 1)
+		return fs_get_user(c, "hotwheels", o->deadline_ms, false, o);
+	snprintf(message, sizeof(message), "fault-frozen-%d-%d", thread, seq);
+	return fs_create_activity(c, message, NULL, o->deadline_ms, o);
 }
 
 static cruddur_status
@@ -98,7 +103,7 @@ main(void)
 	CHECK_STATUS(fs_home_feed(c, 5000, false, &o), CRUDDUR_OK, &o);
 	CHECK_STATUS(fs_get_user(c, "hotwheels", 5000, false, &o), CRUDDUR_OK, &o);
 
-	fs_load *rl = fs_load_start(c, THREADS, read_call, NULL, DEADLINE_MS, 5, 1000000);
+	fs_load *rl = fs_load_start(c, THREADS, db_call, NULL, DEADLINE_MS, 5, 1000000);
 	fs_load *hl = fs_load_start(c, 1, health_call, NULL, HEALTH_DEADLINE_MS, 50, 1000000);
 	CHECK(rl != NULL && hl != NULL);
 	fs_sleep_ms(700);
@@ -122,9 +127,9 @@ main(void)
 		fs_load_stop(rl, &reads);
 	if (hl != NULL)
 		fs_load_stop(hl, &health);
-	fs_tally_print("frozen: HomeFeed and GetUser, deadline 2 s", &reads);
+	fs_tally_print("frozen: HomeFeed, GetUser and CreateActivity, deadline 2 s", &reads);
 	fs_tally_print("frozen: Health \"\", deadline 3 s", &health);
-	printf("worst lateness past the deadline: reads %.0f ms, Health %.0f ms (limit %.0f ms)\n",
+	printf("worst lateness past the deadline: reads and writes %.0f ms, Health %.0f ms (limit %.0f ms)\n",
 	    reads.max_overrun_s * 1000, health.max_overrun_s * 1000, LATE_LIMIT_S * 1000);
 	CHECK(reads.max_overrun_s < LATE_LIMIT_S);
 	CHECK(health.max_overrun_s < LATE_LIMIT_S);

@@ -583,6 +583,24 @@ fs_get_user(cruddur_client *c, const char *handle, uint32_t deadline_ms, bool re
 }
 
 cruddur_status
+fs_create_activity(cruddur_client *c, const char *message, const char *key, uint32_t deadline_ms,
+    cruddur_call_opts *o)
+{
+	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
+	Cruddur__V1__CreateActivityResponse *resp = NULL;
+	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
+
+	author.handle = "hotwheels";
+	req.author = &author;
+	req.message = (char *)message;
+	req.idempotency_key = (char *)(key != NULL ? key : "");
+	*o = (cruddur_call_opts){ .deadline_ms = deadline_ms };
+	cruddur_status st = cruddur_activities_create_activity(c, &req, &resp, o);
+	cruddur_message_free(resp);
+	return st;
+}
+
+cruddur_status
 fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms, bool *serving,
     cruddur_call_opts *o)
 {

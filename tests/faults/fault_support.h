@@ -154,6 +154,11 @@ cruddur_status fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry,
 cruddur_status fs_get_user(cruddur_client *c, const char *handle, uint32_t deadline_ms, bool retry,
     cruddur_call_opts *o);
 
+/* Activities/CreateActivity by hotwheels; key NULL for none (then
+ * libcruddur sends it once). */
+cruddur_status fs_create_activity(cruddur_client *c, const char *message, const char *key,
+    uint32_t deadline_ms, cruddur_call_opts *o);
+
 /* Health/Check of service ("" for the whole server); *serving set on OK. */
 cruddur_status fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms,
     bool *serving, cruddur_call_opts *o);

@@ -22,18 +22,7 @@
 static cruddur_status
 create_activity(cruddur_client *c, const char *message, const char *key, cruddur_call_opts *o)
 {
-	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
-	Cruddur__V1__CreateActivityResponse *resp = NULL;
-	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
-
-	author.handle = "hotwheels";
-	req.author = &author;
-	req.message = (char *)message;
-	req.idempotency_key = (char *)(key != NULL ? key : "");
-	*o = (cruddur_call_opts){ .deadline_ms = 5000 };
-	cruddur_status st = cruddur_activities_create_activity(c, &req, &resp, o);
-	cruddur_message_free(resp);
-	return st;
+	return fs_create_activity(c, message, key, 5000, o);
 }
 
 /* Lines in the server's log for the request id of the call just made. */
