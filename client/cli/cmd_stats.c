@@ -19,6 +19,10 @@ show_stats(const Cruddur__V1__GetStatsResponse *r)
 		       "%lld connects, %lld failures, %lld broken\n",
 		    p->size, p->in_use, p->idle, p->waiting, p->max_size, (long long)p->connects,
 		    (long long)p->connect_failures, (long long)p->broken);
+	if (p != NULL && (p->backoff_refusals > 0 || p->connect_fail_streak > 0))
+		printf("pool backoff: %d connects failed in a row, next in %d ms; %lld calls refused at "
+		       "once\n",
+		    p->connect_fail_streak, p->connect_backoff_ms, (long long)p->backoff_refusals);
 	if (r->read_reactor != NULL) {
 		const Cruddur__V1__ReadReactorStats *rr = r->read_reactor;
 		printf("read reactor: %d waiting, %d running; %lld queries for %lld requests (%.2f per query); "

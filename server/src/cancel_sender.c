@@ -30,8 +30,10 @@ struct cancel_sender {
 	atomic_ullong   sent;
 };
 
-/* How long cancel_sender_free waits for a cancel being sent. */
-#define STOP_WAIT_S 2
+/* How long cancel_sender_free waits for a cancel being sent: one that a
+ * database answers takes milliseconds; one to a host that stopped
+ * answering may take minutes, and must not hold up the exit. */
+#define STOP_WAIT_MS 200
 
 static void
 send_one(PGcancel *cancel)
@@ -161,7 +163,7 @@ cancel_sender_free(cancel_sender *s)
 	}
 	/* A cancel being sent to a host that stopped answering may take
 	 * minutes (PQcancel has no timeout): a stop does not wait for it. */
-	until = clock_timespec(clock_real_us() + (int64_t)STOP_WAIT_S * 1000000);
+	until = clock_timespec(clock_real_us() + (int64_t)STOP_WAIT_MS * 1000);
 	if (pthread_timedjoin_np(s->thread, NULL, &until) == 0) {
 		pthread_cond_destroy(&s->sent_cv);
 		pthread_cond_destroy(&s->cv);

@@ -39,7 +39,7 @@ uint64_t cancel_sender_post(cancel_sender *s, PGcancel *cancel);
 bool cancel_sender_wait(cancel_sender *s, uint64_t ticket, int timeout_ms);
 
 /* Stops the thread, dropping what is queued, and frees s; a cancel being
- * sent is waited for 2 s at most, then left to end on its own. */
+ * sent is waited for 200 ms at most, then left to end on its own. */
 void cancel_sender_free(cancel_sender *s);
 
 #endif /* CRUDDUR_CANCEL_SENDER_H */

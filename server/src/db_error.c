@@ -34,6 +34,10 @@ static const sqlstate_map sqlstate_table[] = {
 	{ "57P02", CRUDDUR_UNAVAILABLE, NULL },
 	{ "57P03", CRUDDUR_UNAVAILABLE, NULL },
 	{ "57014", CRUDDUR_DEADLINE_EXCEEDED, NULL },
+	/* A write on a read-only primary (default_transaction_read_only, or
+	 * a standby): another server may take it. libcruddur sends a write
+	 * again only when that is safe (an idempotency key). */
+	{ "25006", CRUDDUR_UNAVAILABLE, "the database is read-only" },
 	{ "23505", CRUDDUR_ALREADY_EXISTS, NULL },
 	{ "42P04", CRUDDUR_ALREADY_EXISTS, NULL },
 	{ "23503", CRUDDUR_FAILED_PRECONDITION, NULL },

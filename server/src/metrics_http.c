@@ -87,6 +87,13 @@ metrics_write_prometheus(server *s, FILE *f)
 	    (double)ps.connect_failures);
 	gauge(f, "cruddur_pool_broken_connections_total", "Connections closed because they broke.",
 	    "counter", (double)ps.broken);
+	gauge(f, "cruddur_pool_backoff_refusals_total",
+	    "Calls refused at once because connecting backs off after failures.", "counter",
+	    (double)ps.backoff_refusals);
+	gauge(f, "cruddur_pool_connect_fail_streak", "Connects failed in a row (0: connecting works).",
+	    "gauge", ps.fail_streak);
+	gauge(f, "cruddur_pool_connect_backoff_seconds", "The wait before the next connect (0: none).",
+	    "gauge", ps.backoff_ms / 1000.0);
 	gauge(f, "cruddur_queue_capacity", "Requests that may wait for a worker.", "gauge", s->cfg.queue_capacity);
 	if (s->transport != NULL) {
 		gauge(f, "cruddur_queue_depth", "Requests waiting for a worker.", "gauge",

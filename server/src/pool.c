@@ -27,6 +27,13 @@
  *   Prepared statements. Each connection carries a 64-bit set of the
  *   statement ids prepared on it. A new connection starts with none.
  *
+ *   Connecting is pool_connect.c's: bounded by the caller's deadline,
+ *   backing off after failures (a caller that would connect meanwhile,
+ *   with no connection in use that could come back, is refused at once;
+ *   one that could wait for one waits), and the connector thread that
+ *   connects for the read reactor (pool_grow_async). Round trips on idle
+ *   connections (the health check, ROLLBACK) get ROUNDTRIP_BUDGET_US.
+ *
  * Locking rule
  *   p->mtx protects every field of struct pool below it, and the next link
  *   of connections on the idle stack. It is held only for bookkeeping: never
@@ -58,7 +65,9 @@
 #include "db_error.h"
 #include "pool_internal.h"
 
-#define POOL_DEFAULT_CONNECT_TIMEOUT_S 5
+/* A round trip on an idle connection (its health, ROLLBACK) gets this
+ * long: a database that takes longer is not one to keep a session on. */
+#define ROUNDTRIP_BUDGET_US 1000000
 
 
 /* ---- small helpers --------------------------------------------------- */
@@ -76,33 +85,8 @@ pool_set_msg(char *msg, size_t msglen, const char *text)
 		snprintf(msg, msglen, "%s", text);
 }
 
-/* Copies prefix and a libpq message as one line: inner newlines become
- * "; ", trailing ones go. */
-static void
-set_pq_msg(char *msg, size_t msglen, const char *prefix, const char *pqmsg)
-{
-	size_t n;
-
-	if (msg == NULL || msglen == 0)
-		return;
-	snprintf(msg, msglen, "%s", prefix);
-	n = strlen(msg);
-	for (const char *s = pqmsg ? pqmsg : ""; *s != '\0'; s++) {
-		const char *rep = *s == '\n' ? "; " : NULL;
-		size_t k = rep ? 2 : 1;
-
-		if (*s == '\n' && s[1 + strspn(s + 1, "\n")] == '\0')
-			break;
-		if (n + k >= msglen)
-			break;
-		memcpy(msg + n, rep ? rep : s, k);
-		n += k;
-	}
-	msg[n] = '\0';
-}
-
-static void
-conn_close(pool_conn *c)
+void
+pool_conn_close(pool_conn *c)
 {
 	if (c == NULL)
 		return;
@@ -124,43 +108,6 @@ validate_config(const pool_config *cfg)
 	return 0;
 }
 
-/* Borrows the target's options, with connect_timeout set from cfg (or kept,
- * or defaulted). */
-static int
-build_options(pool *p, const pool_config *cfg)
-{
-	const db_target *t = cfg->target;
-	size_t n = 0, j = 0;
-	int timeout = cfg->connect_timeout_s;
-	bool have_timeout = false;
-
-	while (t->keywords[n] != NULL)
-		n++;
-	p->keywords = calloc(n + 2, sizeof(*p->keywords));
-	p->values = calloc(n + 2, sizeof(*p->values));
-	if (p->keywords == NULL || p->values == NULL)
-		return ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(t->keywords[i], "connect_timeout") == 0) {
-			if (timeout > 0)
-				continue;
-			have_timeout = true;
-		}
-		p->keywords[j] = t->keywords[i];
-		p->values[j] = t->values[i];
-		j++;
-	}
-	if (!have_timeout) {
-		if (timeout == 0)
-			timeout = POOL_DEFAULT_CONNECT_TIMEOUT_S;
-		snprintf(p->connect_timeout, sizeof(p->connect_timeout), "%d",
-		    timeout);
-		p->keywords[j] = "connect_timeout";
-		p->values[j] = p->connect_timeout;
-	}
-	return 0;
-}
-
 int
 pool_new(pool **out, const pool_config *cfg)
 {
@@ -177,11 +124,13 @@ pool_new(pool **out, const pool_config *cfg)
 	p->target = cfg->target;
 	p->max_size = cfg->max_size;
 	p->acquire_timeout_ms = cfg->acquire_timeout_ms;
-	if ((rv = build_options(p, cfg)) != 0 || (rv = cancel_sender_new(&p->canceller)) != 0)
+	if ((rv = pool_build_options(p, cfg)) != 0 || (rv = cancel_sender_new(&p->canceller)) != 0)
 		goto fail;
 	if ((rv = pthread_mutex_init(&p->mtx, NULL)) != 0)
 		goto fail;
 	have_mtx = true;
+	pthread_mutex_init(&p->notify_mtx, NULL);
+	pthread_cond_init(&p->connector_cv, NULL);
 	if ((rv = pthread_condattr_init(&ca)) != 0)
 		goto fail;
 	have_ca = true;
@@ -189,14 +138,22 @@ pool_new(pool **out, const pool_config *cfg)
 	    (rv = pthread_cond_init(&p->cv, &ca)) != 0)
 		goto fail;
 	pthread_condattr_destroy(&ca);
+	have_ca = false;
+	if ((rv = pool_connector_start(p)) != 0) {
+		pthread_cond_destroy(&p->cv);
+		goto fail;
+	}
 	*out = p;
 	return 0;
 
 fail:
 	if (have_ca)
 		pthread_condattr_destroy(&ca);
-	if (have_mtx)
+	if (have_mtx) {
+		pthread_cond_destroy(&p->connector_cv);
+		pthread_mutex_destroy(&p->notify_mtx);
 		pthread_mutex_destroy(&p->mtx);
+	}
 	cancel_sender_free(p->canceller);
 	free(p->keywords);
 	free(p->values);
@@ -211,13 +168,16 @@ pool_free(pool *p)
 
 	if (p == NULL)
 		return;
-	/* No other thread may be here, so no lock; in_use must be 0. */
+	pool_connector_stop(p);
+	/* No other thread may be here now, so no lock; in_use must be 0. */
 	for (c = p->idle; c != NULL; c = next) {
 		next = c->next;
-		conn_close(c);
+		pool_conn_close(c);
 	}
 	cancel_sender_free(p->canceller);
 	pthread_cond_destroy(&p->cv);
+	pthread_cond_destroy(&p->connector_cv);
+	pthread_mutex_destroy(&p->notify_mtx);
 	pthread_mutex_destroy(&p->mtx);
 	free(p->keywords);
 	free(p->values);
@@ -234,8 +194,6 @@ static bool
 conn_healthy(pool_conn *c)
 {
 	struct pollfd pfd;
-	PGresult *res;
-	bool ok;
 
 	if (PQstatus(c->pg) != CONNECTION_OK ||
 	    PQtransactionStatus(c->pg) != PQTRANS_IDLE ||
@@ -247,85 +205,15 @@ conn_healthy(pool_conn *c)
 		return true;
 	/* Something arrived while idle: most likely a FATAL error and EOF. An
 	 * empty query settles it (and swallows a stray notice if that was all). */
-	res = PQexec(c->pg, "");
-	ok = PQresultStatus(res) == PGRES_EMPTY_QUERY &&
-	    PQstatus(c->pg) == CONNECTION_OK &&
-	    PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-	PQclear(res);
-	return ok;
+	return pool_pg_roundtrip(c->pg, "", PGRES_EMPTY_QUERY, pool_now_us() + ROUNDTRIP_BUDGET_US);
 }
 
-/* Gives up a slot that holds no connection (any more). Called locked. */
-static void
-slot_free_locked(pool *p)
+void
+pool_slot_free_locked(pool *p)
 {
 	p->size--;
 	p->in_use--;
 	pthread_cond_signal(&p->cv);
-}
-
-/* A connect failed: say why (never with a secret) and give up the slot. */
-static cruddur_status
-conn_open_failed(pool *p, PGconn *pg, char *msg, size_t msglen)
-{
-	if (pg == NULL) {
-		pool_set_msg(msg, msglen, "cannot connect: out of memory");
-	} else {
-		set_pq_msg(msg, msglen, "cannot connect to database: ",
-		    PQerrorMessage(pg));
-		if (msg != NULL)
-			db_target_redact(p->target, msg, msglen);
-	}
-	PQfinish(pg);
-	pthread_mutex_lock(&p->mtx);
-	p->connect_failures++;
-	slot_free_locked(p);
-	pthread_mutex_unlock(&p->mtx);
-	return CRUDDUR_UNAVAILABLE;
-}
-
-/*
- * Connects into the slot reserved by the caller in generation gen. Called
- * without the lock.
- */
-static cruddur_status
-conn_open(pool *p, uint64_t gen, pool_conn **out, char *msg, size_t msglen)
-{
-	pool_conn *c;
-	PGconn *pg;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return conn_open_failed(p, NULL, msg, msglen);
-	pg = PQconnectdbParams(p->keywords, p->values, 0);
-	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
-		free(c);
-		return conn_open_failed(p, pg, msg, msglen);
-	}
-	/* Every statement of ours is written to be planned once, with its
-	 * parameters as parameters (tests/integration/explain_test.c checks
-	 * those plans). Left to choose, PostgreSQL keeps planning the feed
-	 * query afresh on every run, which cost 40 % of its throughput.
-	 * Memoize off: planned for the generic row estimate, it put a cache
-	 * in front of the authors' lookups that a page of at most 101 rows
-	 * never hits; without it the feed query runs 12 % faster (pgbench,
-	 * bench/RESULTS.md). bench/run gives pgbench the same settings. */
-	PGresult *res = PQexec(pg, "SET plan_cache_mode = force_generic_plan; "
-	                           "SET enable_memoize = off");
-	bool      set = PQresultStatus(res) == PGRES_COMMAND_OK;
-	PQclear(res);
-	if (!set) {
-		free(c);
-		return conn_open_failed(p, pg, msg, msglen);
-	}
-	c->pg = pg;
-	c->prepared = 0;   /* a new session has no prepared statements */
-	c->generation = gen;
-	c->pool = p;
-	pthread_mutex_lock(&p->mtx);
-	p->connects++;
-	pthread_mutex_unlock(&p->mtx);
-	*out = c;
-	return CRUDDUR_OK;
 }
 
 cruddur_status
@@ -347,10 +235,11 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 	}
 	if (caller_first)
 		limit = deadline_us;
-	ts = clock_timespec(limit);
 
 	pthread_mutex_lock(&p->mtx);
 	for (;;) {
+		cruddur_status st;
+
 		if (atomic_load(&p->cancel_all_us) != 0) {
 			/* The server is stopping: no new database work. */
 			pthread_mutex_unlock(&p->mtx);
@@ -367,22 +256,38 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 				*out = c;
 				return CRUDDUR_OK;
 			}
-			conn_close(c);
+			pool_conn_close(c);
 			pthread_mutex_lock(&p->mtx);
 			p->broken++;
-			slot_free_locked(p);
+			pool_slot_free_locked(p);
 			continue;
 		}
+		int64_t wait_until = limit, looked = pool_now_us();
 		if (p->size < p->max_size) {
 			uint64_t gen = p->generation;
 
-			p->size++;
-			p->in_use++;
-			pthread_mutex_unlock(&p->mtx);
-			return conn_open(p, gen, out, msg, msglen);
+			if (!pool_backoff_active_locked(p, looked)) {
+				/* Free to connect; after failures, this is the retry. */
+				p->probing = p->fail_streak > 0;
+				p->size++;
+				p->in_use++;
+				p->connecting++;
+				pthread_mutex_unlock(&p->mtx);
+				return pool_conn_open(p, gen, deadline_us, out, msg, msglen);
+			}
+			if (pool_backoff_refuses_locked(p, looked)) {
+				st = pool_refusal_locked(p, msg, msglen);
+				pthread_mutex_unlock(&p->mtx);
+				return st;
+			}
+			/* Backing off, with connections in use that may come back:
+			 * wait for one, and look again when the backoff ends. */
+			if (!p->probing && p->retry_at_us < wait_until)
+				wait_until = p->retry_at_us;
 		}
 		if (pool_now_us() >= limit)
 			break;
+		ts = clock_timespec(wait_until);
 		p->waiting++;
 		/* Timeouts and spurious wake-ups alike go round the loop: a
 		 * slot that came free just now is still taken. */
@@ -415,7 +320,11 @@ pool_try_acquire(pool *p, pool_conn **out)
 		return POOL_STOPPING;
 	}
 	if ((c = p->idle) == NULL) {
-		pool_try t = p->size < p->max_size ? POOL_MAY_GROW : POOL_BUSY;
+		int64_t  now = pool_now_us();
+		pool_try t = p->size >= p->max_size || pool_backoff_active_locked(p, now) ? POOL_BUSY
+		                                                                         : POOL_MAY_GROW;
+		if (p->size < p->max_size && pool_backoff_refuses_locked(p, now))
+			t = POOL_DOWN;
 		pthread_mutex_unlock(&p->mtx);
 		return t;
 	}
@@ -452,9 +361,6 @@ pool_try_acquire(pool *p, pool_conn **out)
 static bool
 conn_reusable(pool_conn *c)
 {
-	PGresult *res;
-	bool ok;
-
 	/* One whose cancel has not gone yet would receive it later, on its
 	 * next statement (cancel_sender.h). A database that answers sends it
 	 * within a millisecond; one that does not is not worth the wait. */
@@ -472,12 +378,8 @@ conn_reusable(pool_conn *c)
 		/* A command still running (ACTIVE) or state UNKNOWN. */
 		return false;
 	}
-	res = PQexec(c->pg, "ROLLBACK");
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
-	    PQstatus(c->pg) == CONNECTION_OK &&
-	    PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-	PQclear(res);
-	return ok;
+	return pool_pg_roundtrip(c->pg, "ROLLBACK", PGRES_COMMAND_OK,
+	    pool_now_us() + ROUNDTRIP_BUDGET_US);
 }
 
 void
@@ -502,12 +404,12 @@ pool_release(pool *p, pool_conn *c)
 		p->in_use--;
 		pthread_cond_signal(&p->cv);
 	} else {
-		slot_free_locked(p);
+		pool_slot_free_locked(p);
 	}
 	pthread_mutex_unlock(&p->mtx);
 
 	if (!keep)
-		conn_close(c);
+		pool_conn_close(c);
 }
 
 void
@@ -517,6 +419,9 @@ pool_reset(pool *p)
 
 	pthread_mutex_lock(&p->mtx);
 	p->generation++;
+	/* Its database may just have been made: connect again at once. */
+	p->fail_streak = 0;
+	p->backoff_us = 0;
 	list = p->idle;
 	p->idle = NULL;
 	p->size -= p->nidle;
@@ -526,7 +431,7 @@ pool_reset(pool *p)
 
 	for (; list != NULL; list = next) {
 		next = list->next;
-		conn_close(list);
+		pool_conn_close(list);
 	}
 }
 
@@ -541,6 +446,9 @@ pool_get_stats(pool *p, pool_stats *out)
 	out->connects = p->connects;
 	out->connect_failures = p->connect_failures;
 	out->broken = p->broken;
+	out->backoff_refusals = p->backoff_refusals;
+	out->fail_streak = p->fail_streak;
+	out->backoff_ms = p->fail_streak > 0 ? (int)(p->backoff_us / 1000) : 0;
 	pthread_mutex_unlock(&p->mtx);
 }
 

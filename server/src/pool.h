@@ -13,6 +13,15 @@
  * A connection found broken, or given back inside a transaction that cannot
  * be rolled back, is closed and its slot made free for a new one.
  *
+ * Connecting never outlasts the caller's deadline (db_connect.h), and backs
+ * off: after a failed connect the next one waits 100 ms, doubling with each
+ * failure in a row up to 1 s, with jitter (half to all of it), and while it
+ * waits (and while the one retry runs) callers that would need a new
+ * connection, when the pool has none that could come back, get the last
+ * failure's status at once: UNAVAILABLE, or RESOURCE_EXHAUSTED when the
+ * database had too many connections (53300). A full or unreachable database
+ * sees at most two connects a second from a pool, not one per call.
+ *
  * Ownership: the pool owns its connections. A pool_conn taken by
  * pool_acquire belongs to the calling thread until it passes it to
  * pool_release, and only that thread may use it (a PGconn is not
@@ -50,17 +59,23 @@ typedef struct pool_config {
 	/* Wait for a free slot at most this long, then RESOURCE_EXHAUSTED.
 	 * 0 means do not wait. */
 	int acquire_timeout_ms;
-	/* libpq connect_timeout in seconds. > 0 overrides the target's own; 0
+	/* A connect waits at most this many seconds (and never past the
+	 * caller's deadline). > 0 overrides the target's connect_timeout; 0
 	 * keeps the target's, or 5 if it has none. */
 	int connect_timeout_s;
 } pool_config;
 
 /* A snapshot. size = in_use + idle; in_use counts connections being made.
  * connects and connect_failures count connection attempts; broken counts
- * connections closed because they were found unusable. */
+ * connections closed because they were found unusable. backoff_refusals
+ * counts calls refused at once because connecting backs off; fail_streak
+ * is the number of connects failed in a row (0: connecting works) and
+ * backoff_ms the wait before the next one that it set. */
 typedef struct pool_stats {
 	int size, in_use, idle, waiting;
 	uint64_t connects, connect_failures, broken;
+	uint64_t backoff_refusals;
+	int fail_streak, backoff_ms;
 } pool_stats;
 
 /* A statement that pool_conn_exec prepares once per connection. ids are
@@ -94,11 +109,14 @@ void pool_free(pool *p);
  * Takes a healthy connection, connecting a new one if a slot is free.
  * deadline_us is a CLOCK_MONOTONIC absolute time in microseconds (0 = none,
  * use acquire_timeout_ms only); the wait for a slot ends at the earlier of the
- * two. A connect in progress is bounded by connect_timeout_s, not deadline_us.
+ * two. A connect in progress ends at the earlier of deadline_us and
+ * connect_timeout_s.
  *
  * Returns CRUDDUR_OK with *out set (the caller owns it until pool_release);
  * CRUDDUR_UNAVAILABLE when a new connection cannot be made (database down or
- * missing; msg holds libpq's message, never the password);
+ * missing; msg holds libpq's message, never the password), at once while
+ * connecting backs off; CRUDDUR_RESOURCE_EXHAUSTED as well when the database
+ * refused for too many connections (53300);
  * CRUDDUR_RESOURCE_EXHAUSTED when every slot stayed busy until the acquire
  * timeout; CRUDDUR_DEADLINE_EXCEEDED when the caller's deadline came first (or
  * had already passed). On error *out is NULL. msg (may be NULL) is written
@@ -113,6 +131,8 @@ typedef enum pool_try {
 	POOL_MAY_GROW, /* none idle, but pool_acquire would find or make one */
 	POOL_BUSY,     /* every slot is in use: pool_acquire would wait */
 	POOL_STOPPING, /* pool_cancel_all was called: no new database work */
+	POOL_DOWN,     /* none to wait for, and connecting backs off:
+	                * pool_down_status says what pool_acquire would */
 } pool_try;
 
 /*
@@ -123,6 +143,26 @@ typedef enum pool_try {
  * that counts as POOL_MAY_GROW.
  */
 pool_try pool_try_acquire(pool *p, pool_conn **out);
+
+/* For POOL_DOWN: the status and message that pool_acquire would return
+ * at once (and counts the refusal as pool_acquire does). */
+cruddur_status pool_down_status(pool *p, char *msg, size_t msglen);
+
+/*
+ * For a caller that must not block (the read reactor): asks the pool's
+ * connector thread to make one connection (pool_acquire, bounded by the
+ * connect timeout) and put it on the idle stack, and returns at once; a
+ * request made while one is being made is the same request. When it is
+ * over, made or failed, the pool calls the notify callback.
+ */
+void pool_grow_async(pool *p);
+
+/* Sets the callback that pool_grow_async's connector calls (from its own
+ * thread, with no lock of the pool held) after each connect it made or
+ * failed; NULL clears it. Once pool_set_notify(p, NULL, NULL) returns, the
+ * old callback is not running and will not be called: set it so before
+ * arg goes away. One callback per pool. */
+void pool_set_notify(pool *p, void (*notify)(void *arg), void *arg);
 
 /*
  * Gives c back; the caller must not use it afterwards. If the connection is

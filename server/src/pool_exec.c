@@ -11,8 +11,10 @@
  * (pool_conn_exec, with poll); the read reactor (read_reactor.c) calls
  * pool_conn_step whenever epoll says the socket is readable, so that one
  * thread can wait on many statements. Once the limit passes, the command
- * is cancelled (PQcancel, from the pool's cancel_sender), again each
- * second, and given up after 5 s.
+ * is cancelled (PQcancel, from the pool's cancel_sender) and, when the
+ * database has not answered 50 ms later, given up: the caller gets its
+ * answer by its deadline (plus those 50 ms) even from a database host
+ * that stopped answering, and the connection is closed, not reused.
  * A pool_conn belongs to the thread that acquired it (or to the reactor
  * while a statement of its runs), so nothing here takes a lock.
  */
@@ -28,9 +30,16 @@
 #include "db_error.h"
 #include "pool_internal.h"
 
-/* How long after the deadline a statement is waited for, cancels and all,
- * before its connection is given up. */
-#define CANCEL_GIVE_UP_US (5 * 1000000)
+/* How long after the deadline a statement is waited for, its cancel
+ * included, before its connection is given up. A database that answers
+ * ends a cancelled statement within a few milliseconds (the cancel goes
+ * from another thread, over a new connection); one that does not must not
+ * make the call late. */
+#define CANCEL_GIVE_UP_US 50000
+/* A pipeline past its limit has answered its callers already (pool_pipeline.c):
+ * its connection may drain longer, a cancel going out each second, to be
+ * kept; unless the server stops. */
+#define DRAIN_GIVE_UP_US (5 * 1000000)
 
 static bool
 result_sqlstate_is(const PGresult *res, const char *code)
@@ -78,9 +87,8 @@ conn_limit_us(const pool_conn *c)
 
 /*
  * One look at the command in flight on c: reads what has arrived and, once
- * conn_limit_us has passed, cancels it (again each second: a cancel that
- * arrives before the backend starts the query is dropped) and gives up on
- * a database that answers none of the cancels (c->abandoned; pool_release
+ * conn_limit_us has passed, cancels it and gives up on a database that
+ * does not answer within CANCEL_GIVE_UP_US (c->abandoned; pool_release
  * closes it). Returns true when the command is over, with *res its last
  * result (NULL when the connection failed or was given up); false when
  * the caller must wait for PQsocket to be readable, at most *wait_ms.
@@ -92,14 +100,21 @@ pool_conn_watch(pool_conn *c, int *wait_ms)
 
 	*wait_ms = 200; /* the limit is read again at least this often */
 	if (limit != 0 && now >= limit) {
-		if (now - limit > CANCEL_GIVE_UP_US) {
+		bool    drain = PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF &&
+		    atomic_load(&c->pool->cancel_all_us) == 0;
+		int64_t give_up = limit + (drain ? DRAIN_GIVE_UP_US : CANCEL_GIVE_UP_US);
+		if (now >= give_up) {
 			c->abandoned = true;
 			return false;
 		}
-		if (c->cancelled_us == 0 || now - c->cancelled_us >= 1000000) {
+		/* Again each second while draining: a cancel that arrives
+		 * before the backend starts the statement is dropped. */
+		if (c->cancelled_us == 0 || (drain && now - c->cancelled_us >= 1000000)) {
 			conn_cancel(c);
 			c->cancelled_us = now;
 		}
+		if ((give_up - now + 999) / 1000 < *wait_ms)
+			*wait_ms = (int)((give_up - now + 999) / 1000);
 	} else if (limit != 0 && (limit - now + 999) / 1000 < *wait_ms) {
 		*wait_ms = (int)((limit - now + 999) / 1000); /* round up: never early */
 	}

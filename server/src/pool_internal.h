@@ -1,7 +1,8 @@
 /*
- * pool_internal.h - what pool.c (connections, slots, waiting) and
- * pool_exec.c (running statements on a connection) share. Not for use
- * outside the pool.
+ * pool_internal.h - what pool.c (slots, waiting), pool_connect.c (making
+ * connections: the bounded connect, backing off, the background
+ * connector) and pool_exec.c (running statements on a connection) share.
+ * Not for use outside the pool.
  */
 #ifndef CRUDDUR_POOL_INTERNAL_H
 #define CRUDDUR_POOL_INTERNAL_H
@@ -42,9 +43,9 @@ struct pool_conn {
 struct pool {
 	/* Set by pool_new, read-only afterwards. */
 	const db_target *target;
-	const char **keywords;  /* target's, connect_timeout replaced */
+	const char **keywords;  /* target's, keepalives added (pool_connect.c) */
 	const char **values;
-	char connect_timeout[16];
+	int64_t connect_timeout_us; /* a connect waits at most this long */
 	int max_size;
 	int acquire_timeout_ms;
 	cancel_sender *canceller; /* sends every cancel of the pool's connections */
@@ -63,11 +64,65 @@ struct pool {
 	uint64_t connects;
 	uint64_t connect_failures;
 	uint64_t broken;
+	/* Backing off (pool_connect.c): connects that failed in a row; no
+	 * new connect before retry_at_us while there are any, then one at a
+	 * time (probing); the last failure's status and message, which
+	 * callers get at once meanwhile (backoff_refusals counts them). */
+	int connecting;         /* slots reserved by connects in progress */
+	int fail_streak;
+	int64_t retry_at_us;
+	int64_t backoff_us;
+	bool probing;
+	cruddur_status last_status;
+	char last_msg[256];
+	unsigned int jitter_seed;
+	uint64_t backoff_refusals;
+	/* The connector thread (pool_grow_async): asked to make a connection,
+	 * told to stop; under mtx, its own condition variable. */
+	pthread_t connector;
+	bool connector_started;
+	bool grow_wanted;
+	bool connector_stop;
+	pthread_cond_t connector_cv;
+	/* pool_set_notify's callback, under notify_mtx (never held with mtx). */
+	pthread_mutex_t notify_mtx;
+	void (*notify)(void *);
+	void *notify_arg;
 };
 
 
 /* Copies text into msg (msglen bytes, always terminated). */
 void pool_set_msg(char *msg, size_t msglen, const char *text);
+
+/* Shared by pool.c and pool_connect.c. */
+
+/* Gives up a slot that holds no connection (any more). Called locked. */
+void pool_slot_free_locked(pool *p);
+/* Closes c's connection and frees c; NULL is ignored. */
+void pool_conn_close(pool_conn *c);
+/* Sends sql on pg and reads its results until until_us at most: whether
+ * the last result was want and pg is idle and well afterwards. A
+ * database that does not answer in time leaves pg unusable (close it). */
+bool pool_pg_roundtrip(PGconn *pg, const char *sql, ExecStatusType want, int64_t until_us);
+/* Whether connecting backs off now (failures in a row, and the wait not
+ * over or its one retry running). Locked. */
+bool pool_backoff_active_locked(const pool *p, int64_t now);
+/* Whether a caller that would connect must be refused at once: backing
+ * off, and no connection of the pool that could come back. Locked. */
+bool pool_backoff_refuses_locked(const pool *p, int64_t now);
+/* Such a refusal: counts it, writes why, returns the last failure's
+ * status. Locked. */
+cruddur_status pool_refusal_locked(pool *p, char *msg, size_t msglen);
+/* Connects into the slot the caller reserved in generation gen, never
+ * past deadline_us (0: the connect timeout only); on failure frees the
+ * slot and records it for backing off. Called without the lock. */
+cruddur_status pool_conn_open(pool *p, uint64_t gen, int64_t deadline_us, pool_conn **out,
+    char *msg, size_t msglen);
+/* Options from the target, for pool_new; 0 or ENOMEM. */
+int pool_build_options(pool *p, const pool_config *cfg);
+/* The connector thread, for pool_new and pool_free; 0 or an errno. */
+int pool_connector_start(pool *p);
+void pool_connector_stop(pool *p);
 
 /* Shared by pool_exec.c and pool_pipeline.c. */
 

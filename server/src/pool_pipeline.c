@@ -23,8 +23,8 @@
  *     with the limit's status at once, without waiting for the database:
  *     the limit is the latest deadline of them all, so nobody waits for
  *     them any more. The pipeline then drains (cancels go out as for one
- *     statement, and after 5 s without an answer the connection is given
- *     up) before END gives the connection back;
+ *     statement, again each second, and after 5 s without an answer, or
+ *     50 ms once the server stops, the connection is given up) before END gives the connection back;
  *   - after a lost connection, every statement not yet reported is RETRY
  *     (or, past the limit, DONE with the limit's status).
  */

@@ -393,9 +393,14 @@ take_sendable(read_reactor *r)
 	return NULL;
 }
 
-/* Gives pending flights connections while there are some to have. Waits
- * in pool_acquire only when no read of ours runs (or to connect): then
- * nothing else needs this thread. While it waits, submits take no idle
+/* Gives pending flights connections while there are some to have. Never
+ * connects: a new connection is asked of the pool's connector thread
+ * (pool_grow_async), which wakes this thread when it is made or failed,
+ * so that a database host that does not answer stalls no read and no
+ * deadline; while the pool backs off from a database that refuses, the
+ * flights are answered at once (POOL_DOWN). Waits in pool_acquire only
+ * when every connection is in use and no read of ours runs: then nothing
+ * else needs this thread. While it waits, submits take no idle
  * connection (r->acquiring): a read started then would run unwatched, and
  * the connection that this wait is for could go to it. The wait goes in
  * slices of ACQUIRE_SLICE_US, each cut short by the earliest deadline of
@@ -419,7 +424,7 @@ feed_pending(read_reactor *r)
 			return;
 		}
 		pool_try t = pool_try_acquire(r->pool, &conn);
-		bool     wait = t == POOL_MAY_GROW || (t == POOL_BUSY && r->n_running == 0);
+		bool     wait = t == POOL_BUSY && r->n_running == 0;
 		int64_t  now = clock_mono_us(), until = pending_deadline(r);
 		int64_t  timeout = first->queued_us + (int64_t)pool_acquire_timeout_ms(r->pool) * 1000;
 		if (t == POOL_BUSY && wait && now >= timeout) {
@@ -434,19 +439,25 @@ feed_pending(read_reactor *r)
 			until = now + ACQUIRE_SLICE_US;
 		if (t == POOL_BUSY && timeout < until)
 			until = timeout;
-		if (t == POOL_TAKEN || t == POOL_STOPPING) {
+		if (t == POOL_TAKEN || t == POOL_STOPPING || t == POOL_DOWN) {
 			flight *f = take_sendable(r);
 			pthread_mutex_unlock(&r->mtx);
-			if (t == POOL_TAKEN)
+			if (t == POOL_TAKEN) {
 				flight_start(r, f, conn);
-			else
+			} else if (t == POOL_DOWN) {
+				cruddur_status down = pool_down_status(r->pool, msg, sizeof(msg));
+				flight_finish(r, f, down, msg, NULL);
+			} else {
 				flight_finish(r, f, CRUDDUR_UNAVAILABLE, "the server is shutting down", NULL);
+			}
 			continue;
 		}
 		r->acquiring = wait;
 		pthread_mutex_unlock(&r->mtx);
+		if (t == POOL_MAY_GROW)
+			pool_grow_async(r->pool); /* its notify wakes us (read_reactor_new) */
 		if (!wait)
-			return; /* a running flight's end will feed them */
+			return; /* a running flight's end, or the connector, will feed them */
 		cruddur_status st = pool_acquire(r->pool, until, &conn, msg, sizeof(msg));
 		if (st == CRUDDUR_DEADLINE_EXCEEDED) {
 			/* The slice is over, or a request's deadline passed (one
@@ -544,6 +555,13 @@ wake(read_reactor *r)
 
 /* ---- the interface --------------------------------------------------- */
 
+/* The pool's connector made a connection, or failed to: look again. */
+static void
+notified(void *arg)
+{
+	wake(arg);
+}
+
 int
 read_reactor_new(read_reactor **out, pool *p, size_t max_pending, bool coalesce, int depth)
 {
@@ -569,6 +587,7 @@ read_reactor_new(read_reactor **out, pool *p, size_t max_pending, bool coalesce,
 	if ((rv = pthread_create(&r->thread, NULL, reactor_main, r)) != 0)
 		goto fail;
 	r->thread_started = true;
+	pool_set_notify(p, notified, r);
 	*out = r;
 	return 0;
 fail:
@@ -685,6 +704,8 @@ read_reactor_free(read_reactor *r)
 {
 	if (r == NULL)
 		return;
+	if (r->thread_started)
+		pool_set_notify(r->pool, NULL, NULL); /* before r goes */
 	read_reactor_stop(r);
 	if (r->evfd >= 0)
 		close(r->evfd);

@@ -5,3 +5,4 @@
 #include "statements.h"
 
 const db_statement stmt_ping = { 2, "ping", SQL_PING, 0, false };
+const db_statement stmt_writable = { 3, "writable", SQL_WRITABLE, 0, false };

@@ -13,5 +13,6 @@
 #include "pool.h"
 
 extern const db_statement stmt_ping;
+extern const db_statement stmt_writable;
 
 #endif /* CRUDDUR_STATEMENTS_H */

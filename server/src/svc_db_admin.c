@@ -17,29 +17,27 @@
 #include <string.h>
 
 #include "clock.h"
+#include "db_connect.h"
 #include "db_error.h"
 #include "migrations.h"
 #include "server.h"
 #include "sql_file.h"
 #include "sql_queries.h"
 
+/* A connect without a deadline of its call's waits this long at most. */
+#define ADMIN_CONNECT_US 5000000
+
 static cruddur_status
 admin_connect(rpc_context *ctx, PGconn **out)
 {
 	const db_target *db = &ctx->server->db;
-	PGconn          *conn = PQconnectdbParams((const char *const *)db->maint_keywords,
-	             (const char *const *)db->maint_values, 0);
+	int64_t          until = clock_mono_us() + ADMIN_CONNECT_US;
 
-	if (conn == NULL)
-		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	if (PQstatus(conn) != CONNECTION_OK) {
-		cruddur_status st = db_error_status(NULL, conn, ctx->message, sizeof(ctx->message));
-		db_target_redact(db, ctx->message, sizeof(ctx->message));
-		PQfinish(conn);
-		return st;
-	}
-	*out = conn;
-	return CRUDDUR_OK;
+	if (ctx->deadline_us > 0 && ctx->deadline_us < until)
+		until = ctx->deadline_us;
+	return db_connect(out, (const char *const *)db->maint_keywords,
+	    (const char *const *)db->maint_values, until, NULL, db, NULL, ctx->message,
+	    sizeof(ctx->message));
 }
 
 /* Runs sql with params on conn; on CRUDDUR_OK *out (if given) is the result. */
@@ -105,6 +103,10 @@ db_create(rpc_context *ctx, const Cruddur__V1__CreateRequest *req, Cruddur__V1__
 		return st;
 	st = admin_database_ddl(ctx, conn, "CREATE", "");
 	PQfinish(conn);
+	/* The pool may be backing off from connects that failed while the
+	 * database was missing (3D000): it connects again at once. */
+	if (st == CRUDDUR_OK)
+		pool_reset(ctx->server->pool);
 	if (st == CRUDDUR_ALREADY_EXISTS)
 		return rpc_fail(ctx, st, "database \"%s\" already exists", ctx->server->db.dbname);
 	resp->database = ctx->server->db.dbname;

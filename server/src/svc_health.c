@@ -4,8 +4,11 @@
  *
  * DbAdmin, Health and Stats need no database (Setup is what creates it),
  * so they are always SERVING; Activities, Users and the server as a whole ("") are
- * SERVING when the database answers a query.
+ * SERVING when the database answers a query within the probe's budget (1 s, or
+ * the call's deadline if sooner: a database host that stops answering makes
+ * them NOT_SERVING within about that) and takes writes.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
@@ -52,14 +55,23 @@ check(rpc_context *ctx, const Cruddur__V1__HealthCheckRequest *req,
 	int64_t     budget = clock_mono_us() + PING_BUDGET_US;
 	if (probe.deadline_us == 0 || probe.deadline_us > budget)
 		probe.deadline_us = budget;
-	/* The primary, and the replica the feed reads from when there is one. */
-	if (rows_query(&probe, &stmt_ping, NULL, &res) == CRUDDUR_OK) {
+	/* The primary, and the replica the feed reads from when there is one.
+	 * The primary must take writes too: a read-only one answers the ping
+	 * and fails every write (25006). */
+	if (rows_query(&probe, &stmt_writable, NULL, &res) == CRUDDUR_OK) {
+		bool writable = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		PQclear(res);
-		if (ctx->server->replica_pool == NULL)
-			return CRUDDUR_OK;
-		if (rows_query_read(&probe, &stmt_ping, NULL, &res) == CRUDDUR_OK) {
-			PQclear(res);
-			return CRUDDUR_OK;
+		if (!writable) {
+			snprintf(probe.message, sizeof(probe.message),
+			    "the database is read-only (a standby, or default_transaction_read_only "
+			    "is on): writes fail with 25006");
+		} else {
+			if (ctx->server->replica_pool == NULL)
+				return CRUDDUR_OK;
+			if (rows_query_read(&probe, &stmt_ping, NULL, &res) == CRUDDUR_OK) {
+				PQclear(res);
+				return CRUDDUR_OK;
+			}
 		}
 	}
 	resp->status = CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;

@@ -57,6 +57,9 @@ fill_pool(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
 	ps->connects = (int64_t)st.connects;
 	ps->connect_failures = (int64_t)st.connect_failures;
 	ps->broken = (int64_t)st.broken;
+	ps->backoff_refusals = (int64_t)st.backoff_refusals;
+	ps->connect_fail_streak = st.fail_streak;
+	ps->connect_backoff_ms = st.backoff_ms;
 	resp->pool = ps;
 	return CRUDDUR_OK;
 }

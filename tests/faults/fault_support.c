@@ -5,6 +5,7 @@
  * Load threads share nothing but the stop flag and the time of the last OK
  * (atomics); each keeps its own tally, summed after the join.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -72,6 +73,94 @@ fs_cluster_remove(fs_cluster *c)
 	if (system(cmd) != 0)
 		fprintf(stderr, "tests/pg/stop %s failed\n", c->dir);
 	c->dir[0] = '\0';
+}
+
+/* What fs_cluster_freeze stopped, for the thaw and the alarm handler. */
+#define FS_MAX_FROZEN 256
+static pid_t                 frozen_pids[FS_MAX_FROZEN];
+static volatile sig_atomic_t n_frozen;
+
+/* The parent pid in /proc/PID/stat, or -1. */
+static pid_t
+parent_of(pid_t pid)
+{
+	char  path[64], buf[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *close = strrchr(buf, ')'); /* the name may hold spaces */
+	long        ppid;
+	char        state;
+	if (close == NULL || sscanf(close + 1, " %c %ld", &state, &ppid) != 2)
+		return -1;
+	return (pid_t)ppid;
+}
+
+int
+fs_cluster_freeze(const fs_cluster *c, bool frozen)
+{
+	if (!frozen) {
+		int n = (int)n_frozen;
+		for (int i = 0; i < n; i++)
+			kill(frozen_pids[i], SIGCONT);
+		n_frozen = 0;
+		return n;
+	}
+	char  path[128];
+	long  postmaster = 0;
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/data/postmaster.pid", c->dir);
+	if ((f = fopen(path, "r")) == NULL || fscanf(f, "%ld", &postmaster) != 1 || postmaster <= 0) {
+		if (f != NULL)
+			fclose(f);
+		fprintf(stderr, "no postmaster pid in %s\n", path);
+		return -1;
+	}
+	fclose(f);
+	/* The postmaster first: it forks no new child once stopped. */
+	if (kill((pid_t)postmaster, SIGSTOP) != 0)
+		return -1;
+	frozen_pids[0] = (pid_t)postmaster;
+	n_frozen = 1;
+	DIR *proc = opendir("/proc");
+	for (struct dirent *e; proc != NULL && (e = readdir(proc)) != NULL;) {
+		char *end;
+		long  pid = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || parent_of((pid_t)pid) != (pid_t)postmaster ||
+		    n_frozen >= FS_MAX_FROZEN)
+			continue;
+		if (kill((pid_t)pid, SIGSTOP) == 0) {
+			frozen_pids[n_frozen] = (pid_t)pid;
+			n_frozen = n_frozen + 1;
+		}
+	}
+	if (proc != NULL)
+		closedir(proc);
+	return (int)n_frozen;
+}
+
+static void
+thaw_and_die(int sig)
+{
+	(void)sig;
+	for (int i = 0; i < (int)n_frozen; i++)
+		kill(frozen_pids[i], SIGCONT); /* async-signal-safe */
+	static const char say[] = "timed out: the cluster was thawed\n";
+	ssize_t           put = write(2, say, sizeof(say) - 1);
+	(void)put;
+	_exit(1);
+}
+
+void
+fs_cluster_thaw_on_alarm(unsigned seconds)
+{
+	signal(SIGALRM, thaw_and_die);
+	alarm(seconds);
 }
 
 const char *
@@ -473,6 +562,40 @@ fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry, cruddur_call_o
 	req.limit = 1;
 	*o = (cruddur_call_opts){ .deadline_ms = deadline_ms };
 	cruddur_status st = cruddur_client_call(c, &once, &req.base, &resp, o);
+	cruddur_message_free(resp);
+	return st;
+}
+
+cruddur_status
+fs_get_user(cruddur_client *c, const char *handle, uint32_t deadline_ms, bool retry,
+    cruddur_call_opts *o)
+{
+	Cruddur__V1__GetUserRequest req = CRUDDUR__V1__GET_USER_REQUEST__INIT;
+	ProtobufCMessage           *resp = NULL;
+	cruddur_method              once = cruddur_method_users_get_user;
+
+	once.idempotent = retry;
+	req.handle = (char *)handle;
+	*o = (cruddur_call_opts){ .deadline_ms = deadline_ms };
+	cruddur_status st = cruddur_client_call(c, &once, &req.base, &resp, o);
+	cruddur_message_free(resp);
+	return st;
+}
+
+cruddur_status
+fs_create_activity(cruddur_client *c, const char *message, const char *key, uint32_t deadline_ms,
+    cruddur_call_opts *o)
+{
+	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
+	Cruddur__V1__CreateActivityResponse *resp = NULL;
+	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
+
+	author.handle = "hotwheels";
+	req.author = &author;
+	req.message = (char *)message;
+	req.idempotency_key = (char *)(key != NULL ? key : "");
+	*o = (cruddur_call_opts){ .deadline_ms = deadline_ms };
+	cruddur_status st = cruddur_activities_create_activity(c, &req, &resp, o);
 	cruddur_message_free(resp);
 	return st;
 }

@@ -38,6 +38,17 @@ int fs_cluster_ctl(const fs_cluster *c, const char *action);
 /* Stops the cluster and removes its directory (tests/pg/stop). */
 void fs_cluster_remove(fs_cluster *c);
 
+/* Freezes (SIGSTOP) or thaws (SIGCONT) every process of the cluster: the
+ * postmaster of DIR/data/postmaster.pid and its children. Frozen, it is a
+ * database host that stopped answering: connects still succeed (the
+ * kernel accepts them) and nothing replies. Returns how many processes
+ * were signalled, or -1. The thaw signals those the freeze did. */
+int fs_cluster_freeze(const fs_cluster *c, bool frozen);
+
+/* alarm(seconds), with a SIGALRM handler that thaws what fs_cluster_freeze
+ * froze before the test dies: a hung test leaves no frozen cluster. */
+void fs_cluster_thaw_on_alarm(unsigned seconds);
+
 /* postgresql://postgres@/DB?host=DIR */
 const char *fs_cluster_url(const fs_cluster *c, const char *db, char *buf, size_t len);
 
@@ -138,6 +149,15 @@ void fs_tally_print(const char *label, const fs_tally *t);
  * marked not idempotent), so a probe sees every failure. */
 cruddur_status fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry,
     cruddur_call_opts *o);
+
+/* Users/GetUser of handle; retry as for fs_home_feed. */
+cruddur_status fs_get_user(cruddur_client *c, const char *handle, uint32_t deadline_ms, bool retry,
+    cruddur_call_opts *o);
+
+/* Activities/CreateActivity by hotwheels; key NULL for none (then
+ * libcruddur sends it once). */
+cruddur_status fs_create_activity(cruddur_client *c, const char *message, const char *key,
+    uint32_t deadline_ms, cruddur_call_opts *o);
 
 /* Health/Check of service ("" for the whole server); *serving set on OK. */
 cruddur_status fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms,

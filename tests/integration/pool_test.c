@@ -559,6 +559,22 @@ test_missing_database(void)
 	CHECK(strchr(msg, '\n') == NULL);
 	pool_get_stats(p, &s);
 	CHECK(s.connect_failures == 1 && s.size == 0 && s.in_use == 0);
+	CHECK(s.fail_streak == 1 && s.backoff_ms >= 50 && s.backoff_ms <= 100);
+	/* Backing off: refused at once, with the same reason, no connect. */
+	int64_t t0 = pool_now_us();
+	CHECK_ST(pool_acquire(p, 0, &c, msg, sizeof(msg)), CRUDDUR_UNAVAILABLE, msg);
+	CHECK(pool_now_us() - t0 < 20000);
+	CHECK(strstr(msg, "does not exist") != NULL && strstr(msg, "1 failed in a row") != NULL);
+	CHECK(pool_try_acquire(p, &c) == POOL_DOWN);
+	pool_get_stats(p, &s);
+	CHECK(s.connect_failures == 1 && s.backoff_refusals == 1);
+	/* After the wait, one connect tries again; a reset ends the backoff. */
+	sleep_ms(110);
+	CHECK_ST(pool_acquire(p, 0, &c, msg, sizeof(msg)), CRUDDUR_UNAVAILABLE, msg);
+	pool_get_stats(p, &s);
+	CHECK(s.connect_failures == 2 && s.fail_streak == 2 && s.backoff_ms >= 100);
+	pool_reset(p);
+	CHECK(pool_try_acquire(p, &c) == POOL_MAY_GROW);
 	pool_free(p);
 	db_target_fini(&t);
 
@@ -573,6 +589,41 @@ test_missing_database(void)
 	pool_free(p);
 	db_target_fini(&t);
 	db_target_fini(&base);
+}
+
+/* The options a pooled session has: TCP keepalives and tcp_user_timeout
+ * added (libpq ignores them on unix sockets, but keeps them), libpq's own
+ * connect_timeout not passed (the pool bounds the connect itself). */
+static void
+test_session_options(void)
+{
+	char       app[64], msg[512];
+	db_target  t;
+	pool_conn *c = NULL;
+	pool      *p;
+
+	app_name(app, sizeof(app), "options");
+	target_parse(&t, base_url, app);
+	p = pool_make(&t, 1, 1000);
+	CHECK_ST(pool_acquire(p, pool_now_us() + 5000000, &c, msg, sizeof(msg)), CRUDDUR_OK, msg);
+	if (c != NULL) {
+		PQconninfoOption *opts = PQconninfo(pool_conn_pg(c));
+		int               found = 0;
+		for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+			const char *v = o->val != NULL ? o->val : "";
+			if ((strcmp(o->keyword, "keepalives") == 0 && strcmp(v, "1") == 0) ||
+			    (strcmp(o->keyword, "keepalives_idle") == 0 && strcmp(v, "10") == 0) ||
+			    (strcmp(o->keyword, "tcp_user_timeout") == 0 && strcmp(v, "15000") == 0))
+				found++;
+			if (strcmp(o->keyword, "connect_timeout") == 0)
+				CHECK(v[0] == '\0');
+		}
+		CHECK(found == 3);
+		PQconninfoFree(opts);
+		pool_release(p, c);
+	}
+	pool_free(p);
+	db_target_fini(&t);
 }
 
 /* ---- reset ----------------------------------------------------------- */
@@ -752,6 +803,7 @@ main(void)
 	test_exhaustion();
 	test_terminated(admin);
 	test_missing_database();
+	test_session_options();
 	test_reset(admin);
 	test_stress(admin);
 
