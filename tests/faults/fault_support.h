@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <protobuf-c/protobuf-c.h>
 
 #include "test_support.h"
 
@@ -148,5 +149,44 @@ cruddur_status fs_setup(cruddur_client *c, cruddur_call_opts *o);
 
 /* Sleeps ms milliseconds. */
 void fs_sleep_ms(int ms);
+
+/* How much slower than the normal build this one runs: 3 under
+ * AddressSanitizer, else 1; timing bounds are multiplied by it. */
+int fs_slowdown(void);
+
+/* Raises this process's descriptor limit to at least n (up to the hard
+ * limit); returns the soft limit now. */
+long fs_raise_nofile(long n);
+
+/* ---- raw SP peers ------------------------------------------------------------ */
+
+/* A raw TCP peer of the server at url (tcp://HOST:PORT), with rcvbuf bytes
+ * of receive buffer when rcvbuf > 0 (set before connecting, so that the
+ * window stays small): connects and sends the SP handshake of a REQ socket
+ * (00 'S' 'P' 00, protocol 0x30, 2 zero bytes). Returns the descriptor, or
+ * -1 after printing why. Nothing is read: that is the point. */
+int fs_raw_connect(const char *url, int rcvbuf);
+
+/* Frames one request as a REQ socket sends it: the 64-bit big-endian
+ * length, the 4-byte request id with its top bit set, then a packed
+ * RequestEnvelope for method with body (NULL: empty) and no deadline.
+ * Returns a malloc'd buffer (the caller frees it) and its size in *len. */
+uint8_t *fs_raw_request(const char *method, const ProtobufCMessage *body, uint32_t id, size_t *len);
+
+/* Writes all of buf (blocking); 0, or -1 when the connection is gone. */
+int fs_raw_write(int fd, const void *buf, size_t len);
+
+/* Whether the server has closed fd's connection: waits up to timeout_ms
+ * for end of file or a reset, discarding what it reads. */
+bool fs_raw_closed(int fd, int timeout_ms);
+
+/* ---- child processes ---------------------------------------------------------- */
+
+/* Starts build/bin/<prog> with argv (argv[0] is ignored, NULL-terminated),
+ * output to /dev/null. Returns its pid, or -1. */
+pid_t fs_spawn_bin(const char *prog, const char *const *argv);
+
+/* SIGKILL (after SIGCONT, in case it is stopped) and reap. */
+void fs_kill_child(pid_t pid);
 
 #endif /* CRUDDUR_FAULT_SUPPORT_H */
