@@ -3,9 +3,10 @@
  * connection bounded (peer_limits.h says why and how).
  *
  * The table maps nng pipe ids to entries: open addressing with linear
- * probing, deletion by shifting back the entries that follow, sized at
- * twice max_connections so that it never fills (a pipe past the cap is
- * closed before it gets an entry).
+ * probing, deletion by shifting back the entries that follow. It starts
+ * small and doubles when three quarters full, so that its memory follows
+ * the connections open; a pipe that cannot get an entry (out of memory) is
+ * closed like one past max_connections.
  *
  * Locking: p->lock around every table access; the counters are atomics.
  */
@@ -38,6 +39,34 @@ peers_find_locked(peers *p, uint32_t id)
 		if (p->table[i].id == 0)
 			return NULL;
 	}
+}
+
+static void insert_locked(peers *p, uint32_t id);
+
+/* Doubles the table; false when out of memory (the old one stays). */
+static bool
+grow_locked(peers *p)
+{
+	peer_entry *old = p->table;
+	size_t      old_cap = p->cap;
+
+	if ((p->table = calloc(old_cap * 2, sizeof(*p->table))) == NULL) {
+		p->table = old;
+		return false;
+	}
+	p->cap = old_cap * 2;
+	p->used = 0;
+	for (size_t i = 0; i < old_cap; i++) {
+		if (old[i].id == 0)
+			continue;
+		size_t j = slot_of(p, old[i].id);
+		while (p->table[j].id != 0)
+			j = (j + 1) & (p->cap - 1);
+		p->table[j] = old[i];
+		p->used++;
+	}
+	free(old);
+	return true;
 }
 
 static void
@@ -86,7 +115,8 @@ pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
-		if (atomic_load(&p->open) >= p->cfg.max_connections) {
+		if (atomic_load(&p->open) >= p->cfg.max_connections ||
+		    ((p->used + 1) * 4 > p->cap * 3 && !grow_locked(p))) {
 			refuse = true;
 		} else {
 			insert_locked(p, nng_pipe_id(pipe));
@@ -119,8 +149,7 @@ peers_new(peers **out, nng_socket sock, const peers_config *cfg)
 	if (p == NULL)
 		return ENOMEM;
 	p->cfg = *cfg;
-	for (p->cap = 64; p->cap < 2 * (size_t)cfg->max_connections; p->cap *= 2)
-		;
+	p->cap = 256;
 	if ((p->table = calloc(p->cap, sizeof(*p->table))) == NULL) {
 		free(p);
 		return ENOMEM;

@@ -22,17 +22,19 @@ typedef struct peer_addr {
 	uint8_t  remote[16];
 } peer_addr;
 
+/* 64 bytes: thousands of idle connections must not cost more than nng's
+ * own few kB each. */
 typedef struct peer_entry {
 	uint32_t  id;        /* nng pipe id; 0: a free slot */
-	int       held;      /* contexts it holds (peers_admit .. peers_release) */
-	int       queued;    /* of those, waiting for a worker */
+	int32_t   held;      /* contexts it holds (peers_admit .. peers_release) */
+	int32_t   queued;    /* of those, waiting for a worker */
 	bool      closing;   /* peers_close was called */
 	uint64_t  delivered; /* bytes of its complete requests as on the wire, and the handshake */
 	/* The watcher's (peer_watch.c): */
-	int       fd;        /* its socket, PEER_FD_UNKNOWN or PEER_FD_NOT_TCP */
-	peer_addr addr;
+	int32_t   fd;        /* its socket, PEER_FD_UNKNOWN or PEER_FD_NOT_TCP */
+	uint32_t  stall_since_ms;  /* peer_watch's clock; 0: no partial request seen */
 	uint64_t  stall_delivered; /* `delivered` when the partial request was first seen */
-	int64_t   stall_since_us;  /* 0: no partial request seen */
+	peer_addr addr;
 } peer_entry;
 
 typedef struct peer_watch peer_watch;
@@ -47,7 +49,7 @@ struct peers {
 	atomic_uint_fast64_t send_timeouts, recv_timeouts;
 	pthread_mutex_t lock;
 	peer_entry     *table;       /* open addressing, linear probing */
-	size_t          cap;         /* a power of two, at least twice max_connections */
+	size_t          cap;         /* a power of two; grown to keep used <= 3/4 of it */
 	size_t          used;
 };
 

@@ -64,7 +64,8 @@ struct peer_watch {
 	pthread_cond_t  cv;
 	bool            stop;
 	int             tick_ms;
-	watched        *list; /* this tick's copy of the table */
+	int64_t         started_us;
+	watched        *list; /* this tick's copy of the table, freed after it */
 	size_t          n, cap;
 };
 
@@ -263,7 +264,9 @@ static void
 judge(peer_watch *w)
 {
 	peers  *p = w->p;
-	int64_t now = clock_mono_us(), limit = (int64_t)p->cfg.recv_timeout_ms * 1000;
+	/* Milliseconds since the watcher started, never 0 (0 means "none"). */
+	uint32_t now = (uint32_t)((clock_mono_us() - w->started_us) / 1000) + 1;
+	uint32_t limit = (uint32_t)p->cfg.recv_timeout_ms;
 	size_t  n_close = 0;
 
 	pthread_mutex_lock(&p->lock);
@@ -275,11 +278,11 @@ judge(peer_watch *w)
 		e->fd = c->fd;
 		e->addr = c->addr;
 		if (!c->partial || c->fd < 0) {
-			e->stall_since_us = 0;
-		} else if (e->stall_since_us == 0 || e->stall_delivered != c->delivered) {
-			e->stall_since_us = now; /* a new partial request, or the last one completed */
+			e->stall_since_ms = 0;
+		} else if (e->stall_since_ms == 0 || e->stall_delivered != c->delivered) {
+			e->stall_since_ms = now; /* a new partial request, or the last one completed */
 			e->stall_delivered = c->delivered;
-		} else if (now - e->stall_since_us >= limit) {
+		} else if (now - e->stall_since_ms >= limit) {
 			w->list[n_close++].id = c->id; /* reuses the list: i >= n_close */
 		}
 	}
@@ -297,6 +300,11 @@ tick(peer_watch *w)
 		return;
 	measure(w);
 	judge(w);
+	/* Mapped (large) and so handed back to the system at once: idle
+	 * connections cost nothing between ticks. */
+	free(w->list);
+	w->list = NULL;
+	w->cap = 0;
 }
 
 static void *
@@ -327,6 +335,7 @@ peer_watch_start(peers *p, peer_watch **out)
 	if (w == NULL)
 		return ENOMEM;
 	w->p = p;
+	w->started_us = clock_mono_us();
 	/* A quarter of the timeout, so a stall is closed within 1.25 timeouts;
 	 * at most a second (the memory hand-back), at least 50 ms. */
 	w->tick_ms = p->cfg.recv_timeout_ms > 0 ? p->cfg.recv_timeout_ms / 4 : 1000;

@@ -19,6 +19,8 @@
 #include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "cruddur/v1/stats.pb-c.h"
+
 #include "test_support.h"
 
 /* ---- a private cluster --------------------------------------------------- */
@@ -143,6 +145,13 @@ cruddur_status fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry,
 /* Health/Check of service ("" for the whole server); *serving set on OK. */
 cruddur_status fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms,
     bool *serving, cruddur_call_opts *o);
+
+/* Stats/GetStats' connection figures into *out (zeros when absent);
+ * 0, or -1 after a failed check. */
+int fs_connection_stats(cruddur_client *c, Cruddur__V1__ConnectionStats *out);
+
+/* Prints them on one line after label. */
+void fs_connection_stats_print(const char *label, const Cruddur__V1__ConnectionStats *cs);
 
 /* DbAdmin/Setup: drop, create, schema, seed, migrate. */
 cruddur_status fs_setup(cruddur_client *c, cruddur_call_opts *o);
