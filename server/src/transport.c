@@ -19,6 +19,7 @@
  * for each aio (nng_aio_stop) before freeing it.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -340,8 +341,12 @@ start_peers(transport *t, const server_config *cfg)
 	 * connection, with the rest left to everyone else. */
 	if (pc.max_requests <= 0)
 		pc.max_requests = cfg->contexts * 5 / 8 > 0 ? cfg->contexts * 5 / 8 : 1;
-	/* Half the work queue: one connection cannot fill it for all. */
-	pc.max_queued = cfg->queue_capacity / 2 > 0 ? cfg->queue_capacity / 2 : 1;
+	/* Half the work queue, so that one connection cannot fill it for all,
+	 * but never less than 32; a queue of 32 or less is not split at all
+	 * (the queue itself says when it is full). */
+	pc.max_queued = cfg->queue_capacity / 2 > 32 ? cfg->queue_capacity / 2 : 32;
+	if (pc.max_queued >= cfg->queue_capacity)
+		pc.max_queued = INT_MAX;
 	/* Refusals hold a context while they are sent, too; a few are enough
 	 * for a client that reads to learn why. */
 	pc.max_refusals = cfg->contexts / 16 > 4 ? cfg->contexts / 16 : 4;
