@@ -1,5 +1,6 @@
 /*
- * fault_support.h - what the fault tests share on top of test_support.h:
+ * fault_support.h - what the fault tests share on top of test_support.h
+ * (fault_support.c, and fault_raw.c for raw peers and child processes):
  * a private PostgreSQL cluster they may stop and start, bounded stops and
  * kills of cruddurd, its memory and its log, a table lock that makes
  * queries wait, and a load of client threads that tallies every outcome.
@@ -57,7 +58,8 @@ void fs_server_kill(ts_server *s);
 
 /* Environment for a cruddurd whose memory is measured: under
  * AddressSanitizer, a small quarantine, so that freed memory held back to
- * catch use-after-free does not look like growth. NULL-terminated. */
+ * catch use-after-free does not look like growth, and free pages handed
+ * back to the system every 500 ms. NULL-terminated. */
 const char *const *fs_server_env(void);
 
 /* Removes the server's scratch directory (log, ready file). */

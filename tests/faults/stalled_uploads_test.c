@@ -4,7 +4,7 @@
  * (issue 16, seen 2).
  *
  * cruddurd runs with its defaults (--max-request-bytes 65536, so nng takes
- * messages up to 65536 + 4096 bytes) but --recv-timeout-ms 2000, to keep
+ * messages up to 65536 + 4096 bytes) but --recv-timeout-ms 1000, to keep
  * the test short. A libcruddur client measures Health/Check (the slowest of
  * 20 calls) at each step:
  *   (a) 5,000 raw TCP peers connect, do the SP handshake and send nothing:
@@ -16,7 +16,9 @@
  *       but its last 1,000 bytes: RSS <= 64 MiB (normal build; the ASan
  *       build checks the growth over idle instead) and Health within 100 ms
  *       (times fs_slowdown); each is closed by the server within the
- *       receive timeout + 2 s; RSS then back within 8 MiB of idle.
+ *       receive timeout + 2 s; RSS then back within 8 MiB of idle (under
+ *       ASan, whose allocator keeps freed memory in caches of its own,
+ *       within 64 MiB).
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,7 +31,7 @@
 #define DB "cruddur_fault_stalled_uploads"
 #define IDLE_PEERS 5000
 #define STALLED_PEERS 400
-#define RECV_TIMEOUT_MS 2000
+#define RECV_TIMEOUT_MS 1000
 #define LARGEST_MESSAGE (65536 + 4096)
 #define HELD_BACK 1000
 #define RSS_LIMIT_KB (64 * 1024)
@@ -178,7 +180,13 @@ stalled_peers(ts_server *s, cruddur_client *c, long rss_idle)
 	long rss_after = fs_rss_kb(s->pid);
 	printf("VmRSS after they are gone: %ld kB (idle %ld kB, %+ld kB)\n", rss_after, rss_idle,
 	    rss_after - rss_idle);
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator keeps some of it in its own caches (no mallopt,
+	 * no malloc_trim there): bounded, not back to idle. */
+	CHECK(rss_after - rss_idle <= RSS_LIMIT_KB);
+#else
 	CHECK(rss_after - rss_idle <= RSS_BACK_KB);
+#endif
 	CHECK(health_slowest(c) < HEALTH_LIMIT_S_CHECKED * fs_slowdown());
 }
 
@@ -187,7 +195,7 @@ main(void)
 {
 	ts_server         s;
 	cruddur_call_opts o;
-	const char       *args[] = { "--recv-timeout-ms", "2000", NULL };
+	const char       *args[] = { "--recv-timeout-ms", "1000", NULL };
 
 	alarm(120);
 	ts_require_pg();
