@@ -127,6 +127,50 @@ fs_raw_write(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Reads exactly len bytes by the monotonic deadline until; 0 or -1. */
+static int
+read_full(int fd, uint8_t *buf, size_t len, double until)
+{
+	while (len > 0) {
+		int           left = (int)((until - ts_now()) * 1000);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			return -1;
+		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return -1;
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+int
+fs_raw_read_reply(int fd, int timeout_ms, bool *handshake_done, Cruddur__V1__ResponseEnvelope **out)
+{
+	double   until = ts_now() + timeout_ms / 1000.0;
+	uint8_t  head[12], *body;
+	uint64_t len = 0;
+
+	if (!*handshake_done) {
+		if (read_full(fd, head, 8, until) != 0)
+			return -1;
+		*handshake_done = true;
+	}
+	if (read_full(fd, head, 12, until) != 0)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		len = len << 8 | head[i];
+	if (len < 4 || len > (1u << 24) || (body = malloc(len)) == NULL)
+		return -1;
+	int rv = read_full(fd, body, len - 4, until);
+	*out = rv == 0 ? cruddur__v1__response_envelope__unpack(NULL, len - 4, body) : NULL;
+	free(body);
+	return *out != NULL ? 0 : -1;
+}
+
 bool
 fs_raw_closed(int fd, int timeout_ms)
 {

@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "cruddur/v1/rpc.pb-c.h"
 #include "cruddur/v1/stats.pb-c.h"
 
 #include "test_support.h"
@@ -186,6 +187,14 @@ uint8_t *fs_raw_request(const char *method, const ProtobufCMessage *body, uint32
 
 /* Writes all of buf (blocking); 0, or -1 when the connection is gone. */
 int fs_raw_write(int fd, const void *buf, size_t len);
+
+/* Reads one reply (after the server's 8-byte handshake, which the first
+ * call skips: pass *handshake_done false) within timeout_ms and decodes
+ * its ResponseEnvelope into *out (free with
+ * cruddur__v1__response_envelope__free_unpacked). 0, or -1 on timeout, a
+ * closed connection or a reply that does not decode. */
+int fs_raw_read_reply(int fd, int timeout_ms, bool *handshake_done,
+    Cruddur__V1__ResponseEnvelope **out);
 
 /* Whether the server has closed fd's connection: waits up to timeout_ms
  * for end of file or a reset, discarding what it reads. */

@@ -16,7 +16,11 @@
  *       500 ms after that;
  *   (b) paused: cruddur-bench with 1,000 calls in flight on one connection,
  *       SIGSTOPped after 1 s (as a debugger or a frozen container would),
- *       for 5 s.
+ *       for 5 s;
+ *   (c) past its share, a peer that reads is told why: a second server
+ *       with --max-requests-per-connection 2, HomeFeed held by a lock; a
+ *       raw peer sends 10 HomeFeeds at once: 8 are answered at once with
+ *       RESOURCE_EXHAUSTED naming the flag, the 2 others OK after the lock.
  * Prints each phase's probe figures and the server's counters.
  */
 #include <signal.h>
@@ -25,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "cruddur/v1/activities.pb-c.h"
 #include "cruddur/v1/health.pb-c.h"
 #include "fault_support.h"
 
@@ -163,6 +168,59 @@ paused_client(ts_server *s, cruddur_client *c)
 		fs_connection_stats_print("after the paused client", &cs);
 }
 
+static void
+told_why(void)
+{
+	Cruddur__V1__HomeFeedRequest   feed = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+	Cruddur__V1__ResponseEnvelope *r;
+	ts_server                      s;
+	char                           url[512];
+	const char *args[] = { "--max-requests-per-connection", "2", NULL };
+	bool        handshake = false;
+	size_t      len;
+
+	if (ts_server_start(&s, "tcp://127.0.0.1:0", DB, args, fs_server_env()) != 0) {
+		CHECK(!"the second server started");
+		return;
+	}
+	PGconn *locker = fs_pg_connect(ts_pg_url(DB, url, sizeof(url)));
+	CHECK(locker != NULL && fs_lock_activities(locker) == 0);
+	feed.limit = 1;
+	uint8_t *one = fs_raw_request("cruddur.v1.Activities/HomeFeed", &feed.base, 7, &len);
+	uint8_t *ten = one != NULL ? malloc(len * 10) : NULL;
+	int      fd = fs_raw_connect(s.url, 0), refused = 0, ok = 0;
+	for (int i = 0; ten != NULL && i < 10; i++)
+		memcpy(ten + (size_t)i * len, one, len);
+	CHECK(fd >= 0 && ten != NULL && fs_raw_write(fd, ten, len * 10) == 0);
+	double t0 = ts_now(), slowest = 0;
+	char   sample[256] = "";
+	for (int i = 0; i < 8 && fd >= 0 && fs_raw_read_reply(fd, 2000 * fs_slowdown(), &handshake, &r) == 0; i++) {
+		if ((int)r->status == CRUDDUR_RESOURCE_EXHAUSTED &&
+		    strstr(r->message, "--max-requests-per-connection") != NULL)
+			refused++;
+		snprintf(sample, sizeof(sample), "%s", r->message);
+		slowest = ts_now() - t0;
+		cruddur__v1__response_envelope__free_unpacked(r, NULL);
+	}
+	fs_unlock(locker);
+	for (int i = 0; i < 2 && fd >= 0 && fs_raw_read_reply(fd, 5000 * fs_slowdown(), &handshake, &r) == 0; i++) {
+		ok += (int)r->status == CRUDDUR_OK;
+		cruddur__v1__response_envelope__free_unpacked(r, NULL);
+	}
+	printf("10 HomeFeeds at once on one connection, 2 allowed, held by a lock: %d refused within "
+	       "%.1f ms (\"%s\"), %d OK after the lock\n", refused, slowest * 1000, sample, ok);
+	CHECK(refused == 8 && ok == 2);
+	if (fd >= 0)
+		close(fd);
+	free(ten);
+	free(one);
+	PQfinish(locker);
+	CHECK(fs_server_term(&s, 15, NULL) == 0);
+	if (ts_failures > 0)
+		fs_log_print(&s);
+	fs_server_cleanup(&s);
+}
+
 int
 main(void)
 {
@@ -187,5 +245,6 @@ main(void)
 	if (ts_failures > 0)
 		fs_log_print(&s);
 	fs_server_cleanup(&s);
+	told_why();
 	return ts_finish("non_reader_test");
 }

@@ -18,7 +18,10 @@
  *       (times fs_slowdown); each is closed by the server within the
  *       receive timeout + 2 s; RSS then back within 8 MiB of idle (under
  *       ASan, whose allocator keeps freed memory in caches of its own,
- *       within 64 MiB).
+ *       within 64 MiB);
+ *   (d) a second server with --max-connections 4: the client and 3 raw
+ *       peers are served, a 5th connection is closed at once and counted
+ *       (Stats refused_connections), the others stay open.
  */
 #include <errno.h>
 #include <poll.h>
@@ -190,6 +193,46 @@ stalled_peers(ts_server *s, cruddur_client *c, long rss_idle)
 	CHECK(health_slowest(c) < HEALTH_LIMIT_S_CHECKED * fs_slowdown());
 }
 
+static void
+too_many(void)
+{
+	ts_server   s;
+	const char *args[] = { "--max-connections", "4", NULL };
+	int         fds[3], extra;
+
+	if (ts_server_start(&s, "tcp://127.0.0.1:0", DB, args, fs_server_env()) != 0) {
+		CHECK(!"the second server started");
+		return;
+	}
+	cruddur_client *c = ts_client(&s);
+	for (int i = 0; i < 3; i++)
+		CHECK((fds[i] = fs_raw_connect(s.url, 0)) >= 0);
+	fs_sleep_ms(200);
+	CHECK((extra = fs_raw_connect(s.url, 0)) >= 0);
+	bool closed = extra >= 0 && fs_raw_closed(extra, 1000 * fs_slowdown());
+	int  open = 0;
+	for (int i = 0; i < 3; i++)
+		open += fds[i] >= 0 && still_open(fds[i]);
+	Cruddur__V1__ConnectionStats cs;
+	if (fs_connection_stats(c, &cs) == 0) {
+		fs_connection_stats_print("--max-connections 4", &cs);
+		CHECK(cs.refused_connections == 1 && cs.open == 4);
+	}
+	printf("--max-connections 4: the 5th connection closed at once: %s; the 3 raw peers open: %d\n",
+	    closed ? "yes" : "NO", open);
+	CHECK(closed && open == 3);
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (extra >= 0)
+		close(extra);
+	cruddur_client_close(c);
+	CHECK(fs_server_term(&s, 15, NULL) == 0);
+	if (ts_failures > 0)
+		fs_log_print(&s);
+	fs_server_cleanup(&s);
+}
+
 int
 main(void)
 {
@@ -221,5 +264,6 @@ main(void)
 	if (ts_failures > 0)
 		fs_log_print(&s);
 	fs_server_cleanup(&s);
+	too_many();
 	return ts_finish("stalled_uploads_test");
 }
