@@ -103,6 +103,14 @@ idle_peers(ts_server *s, cruddur_client *c, long rss_idle)
 	CHECK(open == n);
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
+	/* The table forgets every one of them (nng reports the closes on its
+	 * reaper thread, a little later). */
+	double until = ts_now() + 5.0 * fs_slowdown();
+	do {
+		fs_sleep_ms(100);
+	} while (fs_connection_stats(c, &cs) == 0 && cs.open != 1 && ts_now() < until);
+	printf("after they close: %d connection open (the client's)\n", cs.open);
+	CHECK(cs.open == 1);
 }
 
 /* Announces a request of len bytes (its request id included) and sends
