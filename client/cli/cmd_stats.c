@@ -23,6 +23,16 @@ show_stats(const Cruddur__V1__GetStatsResponse *r)
 		printf("pool backoff: %d connects failed in a row, next in %d ms; %lld calls refused at "
 		       "once\n",
 		    p->connect_fail_streak, p->connect_backoff_ms, (long long)p->backoff_refusals);
+	if (r->connections != NULL) {
+		const Cruddur__V1__ConnectionStats *cs = r->connections;
+		printf("connections: %d open (max %d, %d requests in flight each); refused %lld "
+		       "connections, %lld requests; dropped %lld requests; closed %lld not reading, "
+		       "%lld stalled mid-request\n",
+		    cs->open, cs->max_connections, cs->max_requests_per_connection,
+		    (long long)cs->refused_connections, (long long)cs->refused_requests,
+		    (long long)cs->dropped_requests, (long long)cs->send_timeouts,
+		    (long long)cs->recv_timeouts);
+	}
 	if (r->read_reactor != NULL) {
 		const Cruddur__V1__ReadReactorStats *rr = r->read_reactor;
 		printf("read reactor: %d waiting, %d running; %lld queries for %lld requests (%.2f per query); "

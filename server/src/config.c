@@ -62,7 +62,16 @@ usage(FILE *f)
 	    "  --pool-min N           database connections kept open (default 2)\n"
 	    "  --pool-max N           database connections at most (default 8)\n"
 	    "  --pool-timeout MS      wait for a free connection (default 2000)\n"
-	    "  --max-request-bytes N  larger requests are refused (default 1048576)\n"
+	    "  --max-request-bytes N  larger requests are refused (default 65536)\n"
+	    "  --max-connections N    connections at once; more are closed at once (default 8192)\n"
+	    "  --max-requests-per-connection N\n"
+	    "                         requests in flight on one connection; past it they get\n"
+	    "                         RESOURCE_EXHAUSTED, and at most half of --queue of them\n"
+	    "                         wait for a worker (default 5/8 of --contexts: 320)\n"
+	    "  --send-timeout-ms MS   close a connection whose reply waited this long for the\n"
+	    "                         peer to read (default 3000)\n"
+	    "  --recv-timeout-ms MS   close a tcp:// connection whose request stayed partly\n"
+	    "                         received this long; 0: never (default 10000)\n"
 	    "  --drain-timeout MS     on SIGTERM, wait this long for calls in flight (default 10000)\n"
 	    "  --log-level L          debug, info (one line per request), warn, error (default info)\n"
 	    "  --tls-cert-key-file F  PEM with the certificate chain and key for tls+tcp://\n"
@@ -95,7 +104,8 @@ enum {
 	OPT_LISTEN = 256, OPT_DB, OPT_DB_REPLICA, OPT_ENV, OPT_SQL_DIR, OPT_WORKERS, OPT_CONTEXTS, OPT_QUEUE,
 	OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_TIMEOUT, OPT_MAX_REQUEST, OPT_DRAIN, OPT_LOG_LEVEL,
 	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_METRICS_LISTEN,
-	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_PIPELINE_DEPTH, OPT_CPU_SCHED, OPT_CONFIG, OPT_VERSION, OPT_HELP,
+	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_PIPELINE_DEPTH, OPT_CPU_SCHED,
+	OPT_MAX_CONNECTIONS, OPT_MAX_REQUESTS_PER_CONNECTION, OPT_SEND_TIMEOUT, OPT_RECV_TIMEOUT, OPT_CONFIG, OPT_VERSION, OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -124,6 +134,10 @@ static const struct option long_options[] = {
 	{ "read-reactor", required_argument, NULL, OPT_READ_REACTOR },
 	{ "pipeline-depth", required_argument, NULL, OPT_PIPELINE_DEPTH },
 	{ "cpu-sched", required_argument, NULL, OPT_CPU_SCHED },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "max-requests-per-connection", required_argument, NULL, OPT_MAX_REQUESTS_PER_CONNECTION },
+	{ "send-timeout-ms", required_argument, NULL, OPT_SEND_TIMEOUT },
+	{ "recv-timeout-ms", required_argument, NULL, OPT_RECV_TIMEOUT },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -193,6 +207,11 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 		}
 		cfg->cpu_sched_batch = strcmp(arg, "batch") == 0;
 		return 0;
+	case OPT_MAX_CONNECTIONS: return parse_int("--max-connections", arg, 1, 1 << 20, &cfg->max_connections);
+	case OPT_MAX_REQUESTS_PER_CONNECTION:
+		return parse_int("--max-requests-per-connection", arg, 1, 1 << 20, &cfg->max_requests_per_connection);
+	case OPT_SEND_TIMEOUT: return parse_int("--send-timeout-ms", arg, 1, 3600000, &cfg->send_timeout_ms);
+	case OPT_RECV_TIMEOUT: return parse_int("--recv-timeout-ms", arg, 0, 3600000, &cfg->recv_timeout_ms);
 	case OPT_CONFIG: return 0; /* read before the flags, by config_parse */
 	default: return -1;
 	}

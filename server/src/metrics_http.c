@@ -69,6 +69,34 @@ gauge(FILE *f, const char *name, const char *help, const char *type, double v)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
 }
 
+/* The peers' connections and what their limits did (peer_limits.h). */
+static void
+write_connections(transport *t, FILE *f)
+{
+	peers_stats cs;
+
+	transport_connection_stats(t, &cs);
+	gauge(f, "cruddur_connections", "Peer connections open.", "gauge", cs.open);
+	gauge(f, "cruddur_max_connections", "--max-connections.", "gauge", cs.max_connections);
+	gauge(f, "cruddur_max_requests_per_connection", "--max-requests-per-connection in effect.",
+	    "gauge", cs.max_requests);
+	gauge(f, "cruddur_refused_connections_total",
+	    "Connections closed at once: --max-connections were open.", "counter",
+	    (double)cs.refused_connections);
+	gauge(f, "cruddur_refused_requests_total",
+	    "Requests answered RESOURCE_EXHAUSTED: their connection had its share in flight.",
+	    "counter", (double)cs.refused_requests);
+	gauge(f, "cruddur_dropped_requests_total",
+	    "Requests dropped unanswered: their connection read neither replies nor refusals.",
+	    "counter", (double)cs.dropped_requests);
+	gauge(f, "cruddur_send_timeouts_total",
+	    "Connections closed: a reply waited past --send-timeout-ms.", "counter",
+	    (double)cs.send_timeouts);
+	gauge(f, "cruddur_recv_timeouts_total",
+	    "Connections closed: a request stayed partly received past --recv-timeout-ms.", "counter",
+	    (double)cs.recv_timeouts);
+}
+
 void
 metrics_write_prometheus(server *s, FILE *f)
 {
@@ -101,6 +129,8 @@ metrics_write_prometheus(server *s, FILE *f)
 		gauge(f, "cruddur_in_flight_requests", "Requests received and not yet answered.", "gauge",
 		    transport_in_flight(s->transport));
 	}
+	if (s->transport != NULL)
+		write_connections(s->transport, f);
 	if (s->reactor != NULL) {
 		read_reactor_stats rs;
 		read_reactor_get_stats(s->reactor, &rs);

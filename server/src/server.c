@@ -30,7 +30,21 @@ server_config_defaults(server_config *cfg)
 	cfg->pool_min = 2;
 	cfg->pool_max = 8;
 	cfg->pool_acquire_timeout_ms = 2000;
-	cfg->max_request_bytes = 1024 * 1024;
+	/* The largest real request is a CreateReply or UpdateUser: 1024 or
+	 * 500 characters of up to 4 bytes, a token, an idempotency key and
+	 * the envelope, under 8 KiB; 64 KiB leaves room eight times over, and
+	 * keeps what a stalled upload can make the server allocate small. */
+	cfg->max_request_bytes = 64 * 1024;
+	/* 5,000 idle connections cost about 28 MiB; more than a real
+	 * deployment's clients, and bounded. */
+	cfg->max_connections = 8192;
+	cfg->max_requests_per_connection = 0;
+	/* A client that reads takes its replies in microseconds; one that
+	 * has not read for 3 s is stopped or gone. */
+	cfg->send_timeout_ms = 3000;
+	/* libcruddur writes a request in one go; 10 s is far beyond any real
+	 * link for 64 KiB. */
+	cfg->recv_timeout_ms = 10000;
 	cfg->drain_timeout_ms = 10000;
 	cfg->log_level = LOG_INFO;
 }

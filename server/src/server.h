@@ -42,6 +42,14 @@ typedef struct server_config {
 	int         queue_capacity;
 	int         pool_min, pool_max, pool_acquire_timeout_ms;
 	size_t      max_request_bytes;
+	/* Each peer's share (peer_limits.h): connections at once; requests in
+	 * flight per connection (0: five eighths of contexts, transport.c); how long a
+	 * reply may wait for its peer to read, and a partly received request
+	 * for the rest of its bytes, before the connection is closed (ms). */
+	int         max_connections;
+	int         max_requests_per_connection;
+	int         send_timeout_ms;
+	int         recv_timeout_ms;
 	int         drain_timeout_ms;
 	int         log_level;
 	/* tls+tcp:// listeners: this server's certificate chain and key (one

@@ -1,7 +1,7 @@
 /*
  * svc_stats.c - the Stats service: requests by method and status, latency
- * percentiles, pool, queue, read reactor and uptime, from metrics.c, the
- * pool and the reactor.
+ * percentiles, pool, queue, connections, read reactor and uptime, from
+ * metrics.c, the pool, the transport's peer limits and the reactor.
  */
 #include "clock.h"
 #include "dispatch.h"
@@ -64,6 +64,30 @@ fill_pool(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
 	return CRUDDUR_OK;
 }
 
+static cruddur_status
+fill_connections(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
+{
+	Cruddur__V1__ConnectionStats *cs;
+	peers_stats                   st;
+
+	if (ctx->server->transport == NULL)
+		return CRUDDUR_OK;
+	if ((cs = rpc_alloc(ctx, sizeof(*cs))) == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	cruddur__v1__connection_stats__init(cs);
+	transport_connection_stats(ctx->server->transport, &st);
+	cs->open = st.open;
+	cs->max_connections = st.max_connections;
+	cs->max_requests_per_connection = st.max_requests;
+	cs->refused_connections = (int64_t)st.refused_connections;
+	cs->refused_requests = (int64_t)st.refused_requests;
+	cs->dropped_requests = (int64_t)st.dropped_requests;
+	cs->send_timeouts = (int64_t)st.send_timeouts;
+	cs->recv_timeouts = (int64_t)st.recv_timeouts;
+	resp->connections = cs;
+	return CRUDDUR_OK;
+}
+
 /* The read reactor's figures; none with --read-reactor off. */
 static cruddur_status
 fill_reactor(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
@@ -114,6 +138,8 @@ get_stats(rpc_context *ctx, const Cruddur__V1__GetStatsRequest *req, Cruddur__V1
 		resp->n_methods++;
 	}
 	cruddur_status st = fill_pool(ctx, resp);
+	if (st == CRUDDUR_OK)
+		st = fill_connections(ctx, resp);
 	return st == CRUDDUR_OK ? fill_reactor(ctx, resp) : st;
 }
 

@@ -6,7 +6,11 @@
  *                                      -> read reactor ------------> send
  * (bad requests are answered by accept itself).
  * so a slot holds at most one request, and the number of slots bounds the
- * requests in the server. The callback runs on nng's threads and must not
+ * requests in the server. A slot's reply can only go to the connection its
+ * request came from, so each connection may hold only its share of the
+ * slots (peers_admit, peer_limits.h), and a send that waits past
+ * --send-timeout-ms for a peer that does not read closes that connection,
+ * which frees the slots stuck behind it. The callback runs on nng's threads and must not
  * block: it only pushes to the queue or, when the queue is full or the
  * server is draining, sends a status reply that it packs on the spot.
  *
@@ -15,9 +19,12 @@
  * for each aio (nng_aio_stop) before freeing it.
  */
 #include <arpa/inet.h>
+#include <limits.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -29,10 +36,19 @@
 #include "feed_coalesce.h"
 #include "read_reactor.h"
 #include "log.h"
+#include "peer_limits.h"
 #include "transport.h"
 #include "work_queue.h"
 
 #define RECV_RETRY_MS 10
+
+/* Bytes past --max-request-bytes that nng still receives, so that such a
+ * request gets a status instead of a closed connection. */
+#define RECV_SLACK_BYTES 4096
+
+/* Descriptors kept for other uses than connections (the pool, files, the
+ * metrics listener). */
+#define FD_RESERVE 256
 
 /* After the drain timeout, how long cancelled calls get to send their
  * replies before the socket closes. */
@@ -43,6 +59,7 @@ typedef struct rpc_slot {
 	nng_ctx           ctx;
 	nng_aio          *aio;
 	rpc_call         *call; /* accepted, waiting for a worker */
+	nng_pipe          pipe; /* the connection of the request it holds */
 	bool              sending;
 	bool              sleeping; /* pausing after a failed receive */
 } rpc_slot;
@@ -55,6 +72,7 @@ struct transport {
 	rpc_slot    *slots;
 	int          n_slots;
 	work_queue  *queue;
+	peers       *peers;
 	atomic_int   inflight;
 	atomic_bool  closing;
 };
@@ -62,8 +80,21 @@ struct transport {
 static void
 slot_recv(rpc_slot *s)
 {
-	if (!atomic_load(&s->t->closing))
+	if (!atomic_load(&s->t->closing)) {
+		/* The aio is shared with sends, which set a timeout. */
+		nng_aio_set_timeout(s->aio, NNG_DURATION_INFINITE);
 		nng_ctx_recv(s->ctx, s->aio);
+	}
+}
+
+/* The slot's request is over (its reply sent, failed or dropped): it
+ * gives back its connection's share and receives again. */
+static void
+slot_done(rpc_slot *s)
+{
+	atomic_fetch_sub(&s->t->inflight, 1);
+	peers_release(s->t->peers, s->pipe);
+	slot_recv(s);
 }
 
 /* Sends reply on the slot's context; the send callback posts the next
@@ -74,11 +105,11 @@ slot_reply(rpc_slot *s, nng_msg *reply)
 {
 	if (reply == NULL) {
 		log_error("msg=\"out of memory packing a reply\"");
-		atomic_fetch_sub(&s->t->inflight, 1);
-		slot_recv(s);
+		slot_done(s);
 		return;
 	}
 	s->sending = true;
+	nng_aio_set_timeout(s->aio, s->t->srv->cfg.send_timeout_ms);
 	nng_aio_set_msg(s->aio, reply);
 	nng_ctx_send(s->ctx, s->aio);
 }
@@ -97,6 +128,19 @@ slot_received(rpc_slot *s, nng_msg *msg)
 	transport *t = s->t;
 	rpc_call  *call;
 
+	s->pipe = nng_msg_get_pipe(msg);
+	switch (peers_admit(t->peers, s->pipe, nng_msg_len(msg))) {
+	case PEERS_ADMIT: break;
+	case PEERS_REFUSE:
+		nng_msg_free(msg);
+		atomic_fetch_add(&t->inflight, 1);
+		slot_reply(s, dispatch_status_reply(0, CRUDDUR_RESOURCE_EXHAUSTED, peers_refusal(t->peers)));
+		return;
+	case PEERS_DROP: /* its refusals are not being read either */
+		nng_msg_free(msg);
+		slot_recv(s);
+		return;
+	}
 	atomic_fetch_add(&t->inflight, 1);
 	if (atomic_load(&t->srv->draining)) {
 		nng_msg_free(msg);
@@ -110,7 +154,13 @@ slot_received(rpc_slot *s, nng_msg *msg)
 	if (call == NULL)
 		return;
 	s->call = call;
+	if (!peers_enqueue(t->peers, s->pipe)) {
+		s->call = NULL;
+		dispatch_refuse(call, CRUDDUR_RESOURCE_EXHAUSTED, peers_queue_refusal(t->peers));
+		return;
+	}
 	if (!work_queue_push(t->queue, s)) {
+		peers_dequeue(t->peers, s->pipe);
 		s->call = NULL;
 		dispatch_refuse(call, CRUDDUR_RESOURCE_EXHAUSTED,
 		    "the server is overloaded: its work queue is full");
@@ -127,8 +177,9 @@ slot_callback(void *arg)
 		s->sending = false;
 		if (rv != 0)
 			nng_msg_free(nng_aio_get_msg(s->aio));
-		atomic_fetch_sub(&s->t->inflight, 1);
-		slot_recv(s);
+		if (rv == NNG_ETIMEDOUT)
+			peers_close(s->t->peers, s->pipe, true);
+		slot_done(s);
 		return;
 	}
 	if (s->sleeping) { /* the pause after a failed receive is over */
@@ -158,6 +209,7 @@ slot_work(void *item, void *arg)
 
 	(void)arg;
 	s->call = NULL;
+	peers_dequeue(s->t->peers, s->pipe);
 	dispatch_run(call); /* replies through slot_call_replied */
 }
 
@@ -251,6 +303,56 @@ open_slots(transport *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* A message as large as the largest request goes straight to mmap, so
+ * that what a stalled upload held goes back to the system when it is
+ * freed, instead of staying in malloc's heap (glibc otherwise raises its
+ * mmap threshold to the largest block freed). */
+static void
+limit_memory(const server_config *cfg)
+{
+	size_t threshold = cfg->max_request_bytes < 65536 ? cfg->max_request_bytes : 65536;
+	mallopt(M_MMAP_THRESHOLD, (int)(threshold < 16384 ? 16384 : threshold));
+}
+
+/* The connection limits, with --max-connections held within the
+ * descriptors the process may open (raising its soft limit if it can). */
+static int
+start_peers(transport *t, const server_config *cfg)
+{
+	peers_config  pc = {
+		 .max_connections = cfg->max_connections,
+		 .max_requests = cfg->max_requests_per_connection,
+		 .recv_timeout_ms = cfg->recv_timeout_ms,
+	};
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)pc.max_connections + FD_RESERVE) {
+		rlim_t want = (rlim_t)pc.max_connections + FD_RESERVE;
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+			pc.max_connections = rl.rlim_cur > 2 * FD_RESERVE ? (int)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
+			log_warn("msg=\"--max-connections lowered to %d: the process may open %llu "
+			         "descriptors\"", pc.max_connections, (unsigned long long)rl.rlim_cur);
+		}
+	}
+	/* Unset: five eighths of the contexts (320 of 512): above the 256
+	 * calls in flight of cruddur-bench --concurrency 256 on its one
+	 * connection, with the rest left to everyone else. */
+	if (pc.max_requests <= 0)
+		pc.max_requests = cfg->contexts * 5 / 8 > 0 ? cfg->contexts * 5 / 8 : 1;
+	/* Half the work queue, so that one connection cannot fill it for all,
+	 * but never less than 32; a queue of 32 or less is not split at all
+	 * (the queue itself says when it is full). */
+	pc.max_queued = cfg->queue_capacity / 2 > 32 ? cfg->queue_capacity / 2 : 32;
+	if (pc.max_queued >= cfg->queue_capacity)
+		pc.max_queued = INT_MAX;
+	/* Refusals hold a context while they are sent, too; a few are enough
+	 * for a client that reads to learn why. */
+	pc.max_refusals = cfg->contexts / 16 > 4 ? cfg->contexts / 16 : 4;
+	return peers_new(&t->peers, t->sock, &pc);
+}
+
 int
 transport_start(transport **out, server *srv, char *err, size_t errlen)
 {
@@ -267,10 +369,17 @@ transport_start(transport **out, server *srv, char *err, size_t errlen)
 		free(t);
 		return -1;
 	}
-	/* nng drops a connection that sends more than this. Requests between
-	 * max_request_bytes and this limit get a RESOURCE_EXHAUSTED reply from
-	 * the dispatcher, which says more than a closed connection. */
-	nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, srv->cfg.max_request_bytes * 2 + 4096);
+	/* nng drops a connection that announces more than this, and allocates
+	 * what is announced before the bytes come: a stalled upload holds up to
+	 * this much. Requests a little over max_request_bytes get a
+	 * RESOURCE_EXHAUSTED reply from the dispatcher, which says more than a
+	 * closed connection. */
+	nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, srv->cfg.max_request_bytes + RECV_SLACK_BYTES);
+	limit_memory(&srv->cfg);
+	if ((rv = start_peers(t, &srv->cfg)) != 0) {
+		snprintf(err, errlen, "cannot track connections: %s", strerror(rv));
+		goto fail;
+	}
 	if ((rv = work_queue_new(&t->queue, srv->cfg.workers, (size_t)srv->cfg.queue_capacity,
 	         slot_work, srv)) != 0) {
 		snprintf(err, errlen, "cannot start workers: %s", strerror(rv));
@@ -357,6 +466,12 @@ transport_in_flight(transport *t)
 }
 
 void
+transport_connection_stats(transport *t, peers_stats *out)
+{
+	peers_get_stats(t->peers, out);
+}
+
+void
 transport_free(transport *t)
 {
 	/* New requests are answered UNAVAILABLE from here on, without the
@@ -381,6 +496,7 @@ transport_free(transport *t)
 		work_queue_free(t->queue);
 	read_reactor_free(t->srv->reactor);
 	t->srv->reactor = NULL;
+	peers_free(t->peers); /* nng calls its pipe callbacks no more */
 	free(t->slots);
 	free(t);
 }

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "peer_limits.h"
 #include "server.h"
 
 typedef struct transport transport;
@@ -34,6 +35,9 @@ int transport_drain(transport *t, int timeout_ms);
 /* Requests waiting for a worker, and received but not yet answered. */
 int transport_queue_depth(transport *t);
 int transport_in_flight(transport *t);
+
+/* Connections and what their limits did (peer_limits.h). */
+void transport_connection_stats(transport *t, peers_stats *out);
 
 /* Answers what is queued, closes the socket, joins the workers, frees t. */
 void transport_free(transport *t);

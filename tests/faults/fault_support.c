@@ -234,7 +234,7 @@ fs_server_env(void)
 	static const char *env[] = { asan, NULL };
 	const char        *given = getenv("ASAN_OPTIONS");
 
-	snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s%squarantine_size_mb=4",
+	snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s%squarantine_size_mb=4:allocator_release_to_os_interval_ms=500",
 	    given != NULL ? given : "", given != NULL && given[0] != '\0' ? ":" : "");
 	return env;
 #else
@@ -618,6 +618,32 @@ fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms, bool *se
 	}
 	cruddur_message_free(resp);
 	return st;
+}
+
+int
+fs_connection_stats(cruddur_client *c, Cruddur__V1__ConnectionStats *out)
+{
+	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
+	Cruddur__V1__GetStatsResponse *resp = NULL;
+	cruddur_call_opts              o = { .deadline_ms = 5000 };
+
+	cruddur__v1__connection_stats__init(out);
+	cruddur_status st = cruddur_stats_get_stats(c, &req, &resp, &o);
+	CHECK_STATUS(st, CRUDDUR_OK, &o);
+	if (st == CRUDDUR_OK && resp->connections != NULL)
+		*out = *resp->connections;
+	cruddur_message_free(resp);
+	return st == CRUDDUR_OK ? 0 : -1;
+}
+
+void
+fs_connection_stats_print(const char *label, const Cruddur__V1__ConnectionStats *cs)
+{
+	printf("%s: connections open %d (max %d, %d requests each); refused %lld connections, %lld "
+	       "requests; dropped %lld; closed for not reading %lld, for stalling %lld\n",
+	    label, cs->open, cs->max_connections, cs->max_requests_per_connection,
+	    (long long)cs->refused_connections, (long long)cs->refused_requests,
+	    (long long)cs->dropped_requests, (long long)cs->send_timeouts, (long long)cs->recv_timeouts);
 }
 
 cruddur_status

@@ -1,5 +1,6 @@
 /*
- * fault_support.h - what the fault tests share on top of test_support.h:
+ * fault_support.h - what the fault tests share on top of test_support.h
+ * (fault_support.c, and fault_raw.c for raw peers and child processes):
  * a private PostgreSQL cluster they may stop and start, bounded stops and
  * kills of cruddurd, its memory and its log, a table lock that makes
  * queries wait, and a load of client threads that tallies every outcome.
@@ -17,6 +18,10 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "cruddur/v1/rpc.pb-c.h"
+#include "cruddur/v1/stats.pb-c.h"
 
 #include "test_support.h"
 
@@ -65,7 +70,8 @@ void fs_server_kill(ts_server *s);
 
 /* Environment for a cruddurd whose memory is measured: under
  * AddressSanitizer, a small quarantine, so that freed memory held back to
- * catch use-after-free does not look like growth. NULL-terminated. */
+ * catch use-after-free does not look like growth, and free pages handed
+ * back to the system every 500 ms. NULL-terminated. */
 const char *const *fs_server_env(void);
 
 /* Removes the server's scratch directory (log, ready file). */
@@ -163,10 +169,64 @@ cruddur_status fs_create_activity(cruddur_client *c, const char *message, const 
 cruddur_status fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms,
     bool *serving, cruddur_call_opts *o);
 
+/* Stats/GetStats' connection figures into *out (zeros when absent);
+ * 0, or -1 after a failed check. */
+int fs_connection_stats(cruddur_client *c, Cruddur__V1__ConnectionStats *out);
+
+/* Prints them on one line after label. */
+void fs_connection_stats_print(const char *label, const Cruddur__V1__ConnectionStats *cs);
+
 /* DbAdmin/Setup: drop, create, schema, seed, migrate. */
 cruddur_status fs_setup(cruddur_client *c, cruddur_call_opts *o);
 
 /* Sleeps ms milliseconds. */
 void fs_sleep_ms(int ms);
+
+/* How much slower than the normal build this one runs: 3 under
+ * AddressSanitizer, else 1; timing bounds are multiplied by it. */
+int fs_slowdown(void);
+
+/* Raises this process's descriptor limit to at least n (up to the hard
+ * limit); returns the soft limit now. */
+long fs_raise_nofile(long n);
+
+/* ---- raw SP peers ------------------------------------------------------------ */
+
+/* A raw TCP peer of the server at url (tcp://HOST:PORT), with rcvbuf bytes
+ * of receive buffer when rcvbuf > 0 (set before connecting, so that the
+ * window stays small): connects and sends the SP handshake of a REQ socket
+ * (00 'S' 'P' 00, protocol 0x30, 2 zero bytes). Returns the descriptor, or
+ * -1 after printing why. Nothing is read: that is the point. */
+int fs_raw_connect(const char *url, int rcvbuf);
+
+/* Frames one request as a REQ socket sends it: the 64-bit big-endian
+ * length, the 4-byte request id with its top bit set, then a packed
+ * RequestEnvelope for method with body (NULL: empty) and no deadline.
+ * Returns a malloc'd buffer (the caller frees it) and its size in *len. */
+uint8_t *fs_raw_request(const char *method, const ProtobufCMessage *body, uint32_t id, size_t *len);
+
+/* Writes all of buf (blocking); 0, or -1 when the connection is gone. */
+int fs_raw_write(int fd, const void *buf, size_t len);
+
+/* Reads one reply (after the server's 8-byte handshake, which the first
+ * call skips: pass *handshake_done false) within timeout_ms and decodes
+ * its ResponseEnvelope into *out (free with
+ * cruddur__v1__response_envelope__free_unpacked). 0, or -1 on timeout, a
+ * closed connection or a reply that does not decode. */
+int fs_raw_read_reply(int fd, int timeout_ms, bool *handshake_done,
+    Cruddur__V1__ResponseEnvelope **out);
+
+/* Whether the server has closed fd's connection: waits up to timeout_ms
+ * for end of file or a reset, discarding what it reads. */
+bool fs_raw_closed(int fd, int timeout_ms);
+
+/* ---- child processes ---------------------------------------------------------- */
+
+/* Starts build/bin/<prog> with argv (argv[0] is ignored, NULL-terminated),
+ * output to /dev/null. Returns its pid, or -1. */
+pid_t fs_spawn_bin(const char *prog, const char *const *argv);
+
+/* SIGKILL (after SIGCONT, in case it is stopped) and reap. */
+void fs_kill_child(pid_t pid);
 
 #endif /* CRUDDUR_FAULT_SUPPORT_H */
