@@ -42,6 +42,8 @@ struct cruddur_client {
 	atomic_uint_least64_t next_request_id;
 	size_t           max_request_bytes;
 	call_slots       slots; /* contexts and aios kept between calls */
+	/* Next on client.c's list of clients whose close outlasted nng. */
+	struct cruddur_client *abandoned_next;
 };
 
 /* Writes the message of a failure into out (may be NULL); returns st. */

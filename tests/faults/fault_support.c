@@ -498,6 +498,22 @@ fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms, bool *se
 }
 
 cruddur_status
+fs_create_activity(cruddur_client *c, const char *message, const char *key, cruddur_call_opts *o)
+{
+	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
+	Cruddur__V1__CreateActivityResponse *resp = NULL;
+	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
+
+	author.handle = "hotwheels";
+	req.author = &author;
+	req.message = (char *)message;
+	req.idempotency_key = (char *)(key != NULL ? key : "");
+	cruddur_status st = cruddur_activities_create_activity(c, &req, &resp, o);
+	cruddur_message_free(resp);
+	return st;
+}
+
+cruddur_status
 fs_setup(cruddur_client *c, cruddur_call_opts *o)
 {
 	Cruddur__V1__SetupRequest   req = CRUDDUR__V1__SETUP_REQUEST__INIT;

@@ -143,6 +143,11 @@ cruddur_status fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry,
 cruddur_status fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms,
     bool *serving, cruddur_call_opts *o);
 
+/* Activities/CreateActivity by hotwheels with message, and with key as its
+ * idempotency key (NULL: none, so libcruddur sends it once). */
+cruddur_status fs_create_activity(cruddur_client *c, const char *message, const char *key,
+    cruddur_call_opts *o);
+
 /* DbAdmin/Setup: drop, create, schema, seed, migrate. */
 cruddur_status fs_setup(cruddur_client *c, cruddur_call_opts *o);
 
