@@ -218,6 +218,16 @@ cruddur_client_open(cruddur_client **out, const char *const *urls, size_t n_urls
  * checker sees memory held on purpose, not lost). */
 static pthread_mutex_t  abandoned_mtx = PTHREAD_MUTEX_INITIALIZER;
 static cruddur_client  *abandoned;
+static int              n_abandoned;
+
+int
+call_clients_abandoned(void)
+{
+	pthread_mutex_lock(&abandoned_mtx);
+	int n = n_abandoned;
+	pthread_mutex_unlock(&abandoned_mtx);
+	return n;
+}
 
 void
 cruddur_client_close(cruddur_client *client)
@@ -258,6 +268,7 @@ cruddur_client_close(cruddur_client *client)
 		pthread_mutex_lock(&abandoned_mtx);
 		client->abandoned_next = abandoned;
 		abandoned = client;
+		n_abandoned++;
 		pthread_mutex_unlock(&abandoned_mtx);
 		return;
 	}

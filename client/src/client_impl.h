@@ -95,6 +95,10 @@ bool call_retryable(const cruddur_method *method, const ProtobufCMessage *req);
 int64_t call_retry_backoff(cruddur_client *c, bool retryable, cruddur_status st, int attempt,
     int64_t end_ms);
 
+/* How many clients cruddur_client_close left allocated because nng_close
+ * outlasted its bound (tests read it: nng_fini would then wait for ever). */
+int call_clients_abandoned(void);
+
 /* call_async.c: the size of an async slot and its aio callback, for
  * call_slots_init. */
 size_t call_async_slot_size(void);

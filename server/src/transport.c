@@ -398,6 +398,18 @@ transport_free(transport *t)
 	for (int i = 0; t->slots != NULL && i < t->n_slots; i++)
 		if (t->slots[i].aio != NULL)
 			nng_aio_stop(t->slots[i].aio);
+	/* A callback that was running when its aio stopped may have packed a
+	 * reply (a refusal) and sent it: nng refused to start that send and
+	 * will never call back, so the reply is still on the aio, and ours. */
+	for (int i = 0; t->slots != NULL && i < t->n_slots; i++) {
+		rpc_slot *s = &t->slots[i];
+		if (s->aio != NULL && s->sending && nng_aio_get_msg(s->aio) != NULL) {
+			nng_msg_free(nng_aio_get_msg(s->aio));
+			nng_aio_set_msg(s->aio, NULL);
+			s->sending = false;
+			atomic_fetch_sub(&t->inflight, 1);
+		}
+	}
 	/* The last replies handed to nng are still being written, and each
 	 * connection may be reading one more request (which nobody receives
 	 * now): let those bytes move before the pipes are torn down. It also

@@ -232,6 +232,43 @@ fs_log_print(const ts_server *s)
 	fclose(f);
 }
 
+pid_t
+fs_bench_start(const char *url, const char *const *args)
+{
+	const char *argv[32];
+	char        bin[512];
+	int         n = 0;
+	const char *dir = getenv("CRUDDUR_BIN_DIR");
+
+	snprintf(bin, sizeof(bin), "%s/cruddur-bench", dir != NULL ? dir : ".");
+	argv[n++] = bin;
+	argv[n++] = "--server";
+	argv[n++] = url;
+	for (int i = 0; args != NULL && args[i] != NULL && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
+			_exit(126);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+void
+fs_bench_kill(pid_t pid)
+{
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	reap_within(pid, 10, &status);
+}
+
 /* ---- the database ------------------------------------------------------------ */
 
 PGconn *

@@ -72,6 +72,15 @@ int fs_log_count(const ts_server *s, const char *needle, const char *also2);
 /* Prints the server's log to stderr (for a failing test). */
 void fs_log_print(const ts_server *s);
 
+/* cruddur-bench (from $CRUDDUR_BIN_DIR) against url with args
+ * (NULL-terminated): a separate process of real libcruddur async callers
+ * that calls until it is killed, whatever the server says. Its output
+ * goes to /dev/null. Returns its pid, or -1. */
+pid_t fs_bench_start(const char *url, const char *const *args);
+
+/* SIGKILL and reap: a load generator needs no clean exit. */
+void fs_bench_kill(pid_t pid);
+
 /* ---- the database ------------------------------------------------------------ */
 
 /* A session on url; NULL after printing why. */
