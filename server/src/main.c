@@ -45,6 +45,60 @@ write_file_atomically(const char *path, transport *t, long pid)
 		log_error("msg=\"cannot write %s: %s\"", path, strerror(errno));
 }
 
+/* The stop, from SIGTERM to exit, takes at most the drain timeout plus
+ * this, whatever peers, the database and nng do: transport_drain gives
+ * cancelled calls 0.8 s at most, and what follows (joining the workers and
+ * the read reactor, closing the socket, freeing the pools) gets the rest. */
+#define STOP_SLACK_US 1500000
+
+/* What follows the drain, on a thread of its own so that main can bound
+ * it (finish_stop). */
+typedef struct stop_rest {
+	server       *srv;
+	transport    *t;
+	metrics_http *metrics_server;
+} stop_rest;
+
+static void *
+stop_rest_main(void *arg)
+{
+	stop_rest *r = arg;
+
+	metrics_http_stop(r->metrics_server);
+	transport_free(r->t);
+	server_fini(r->srv);
+	return NULL;
+}
+
+/* Runs the rest of the stop and waits for it until until_us (monotonic).
+ * Returns false when it is still running then: a thread is stuck in a join
+ * (a worker or the read reactor waiting on a database host that stopped
+ * answering, say) or in nng. By then every reply that could be sent was
+ * sent, the statements still running were cancelled, and the connections
+ * go with the process, so the caller exits at once (_exit: the stuck
+ * thread still uses what an orderly exit would free). */
+static bool
+finish_stop(stop_rest *r, int64_t until_us)
+{
+	pthread_t tid;
+	int64_t   left_us;
+
+	if (pthread_create(&tid, NULL, stop_rest_main, r) != 0) {
+		stop_rest_main(r);
+		return true;
+	}
+	/* In slices of at most 100 ms, each from the realtime clock read
+	 * then (the only clock pthread_timedjoin_np takes): a jump of the
+	 * wall clock moves the deadline by 100 ms at most. */
+	while ((left_us = until_us - clock_mono_us()) > 0) {
+		struct timespec slice =
+		    clock_timespec(clock_real_us() + (left_us < 100000 ? left_us : 100000));
+		if (pthread_timedjoin_np(tid, NULL, &slice) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int
 wait_for_signal(void)
 {
@@ -117,15 +171,20 @@ main(int argc, char **argv)
 	if (cfg.ready_file != NULL)
 		unlink(cfg.ready_file);
 	int left = transport_drain(t, cfg.drain_timeout_ms);
-	metrics_http_stop(metrics_server);
 	if (left > 0)
 		log_warn("msg=\"drain timed out\" in_flight=%d", left);
-	/* Bounded even when nng_close hangs (transport.c): it then returns
-	 * with the socket left to the kernel, and the stop goes on. */
-	transport_free(t);
-	server_fini(&srv);
+	/* transport_free is bounded even when nng_close hangs (it then goes
+	 * on without it); the joins are bounded here. */
+	stop_rest rest = { .srv = &srv, .t = t, .metrics_server = metrics_server };
+	bool      done = finish_stop(&rest,
+	         stop_began_us + (int64_t)cfg.drain_timeout_ms * 1000 + STOP_SLACK_US);
 	if (cfg.pid_file != NULL)
 		unlink(cfg.pid_file);
-	log_info("msg=stopped took_ms=%lld", (long long)((clock_mono_us() - stop_began_us) / 1000));
+	long long took_ms = (long long)((clock_mono_us() - stop_began_us) / 1000);
+	if (!done) {
+		log_warn("msg=\"stop did not finish in time: exiting without it\" took_ms=%lld", took_ms);
+		_exit(0);
+	}
+	log_info("msg=stopped took_ms=%lld", took_ms);
 	return 0;
 }

@@ -40,10 +40,9 @@
 #define RECV_RETRY_MS 10
 
 /* After the drain timeout, how long cancelled calls get to send their
- * replies before the socket closes. With CLOSE_BOUND_MS and the rest of
- * the stop (joins, pool_free: tens of ms) it keeps SIGTERM -> exit within
- * the drain timeout + 2 s whatever callers and nng do. */
-#define DRAIN_CANCEL_GRACE_US 1000000
+ * replies before the socket closes: the cancel round trip takes tens of
+ * ms. main.c's STOP_SLACK_US bounds this and all that follows. */
+#define DRAIN_CANCEL_GRACE_US 800000
 
 /* How long nng_close may take before the stop goes on without it. A close
  * that works takes a few ms (the pipes have nothing left to do by then). */

@@ -28,7 +28,7 @@ void transport_write_urls(transport *t, FILE *f);
  * connections stay open so that replies in flight reach their callers) and
  * waits up to timeout_ms for the calls in flight to be answered. Returns
  * the number still in flight then; those have their statements cancelled
- * (pool_cancel_all) and get at most 1 s more to reply UNAVAILABLE. */
+ * (pool_cancel_all) and get at most 0.8 s more to reply UNAVAILABLE. */
 int transport_drain(transport *t, int timeout_ms);
 
 /* Requests waiting for a worker, and received but not yet answered. */

@@ -5,6 +5,7 @@
  * Load threads share nothing but the stop flag and the time of the last OK
  * (atomics); each keeps its own tally, summed after the join.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +60,49 @@ fs_cluster_ctl(const fs_cluster *c, const char *action)
 		return -1;
 	}
 	return 0;
+}
+
+int
+fs_cluster_freeze(const fs_cluster *c, bool freeze)
+{
+	char  path[128], line[512];
+	long  pm = 0;
+	int   n = 0, sig = freeze ? SIGSTOP : SIGCONT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/data/postmaster.pid", c->dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &pm) != 1 || pm <= 0) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	/* The postmaster first: frozen, it starts no child after the scan. */
+	DIR *proc = opendir("/proc");
+	if (proc == NULL)
+		return -1;
+	if (kill((pid_t)pm, sig) == 0)
+		n++;
+	for (struct dirent *e; (e = readdir(proc)) != NULL;) {
+		long pid = atol(e->d_name), ppid = 0;
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		/* pid (comm) state ppid: comm may hold spaces, so from the last ')' */
+		if (fgets(line, sizeof(line), f) != NULL) {
+			char *close = strrchr(line, ')');
+			if (close != NULL)
+				sscanf(close + 1, " %*c %ld", &ppid);
+		}
+		fclose(f);
+		if (ppid == pm && kill((pid_t)pid, sig) == 0)
+			n++;
+	}
+	closedir(proc);
+	return n;
 }
 
 void

@@ -35,6 +35,12 @@ int fs_cluster_start(fs_cluster *c);
  * Returns when pg_ctl returns; 0 or -1. */
 int fs_cluster_ctl(const fs_cluster *c, const char *action);
 
+/* Freezes (SIGSTOP) or thaws (SIGCONT) the cluster's postmaster and every
+ * process it started: connects are accepted by the kernel and nothing
+ * answers, as on a database host that froze. Returns the number of
+ * processes signalled, -1 when the postmaster is not found. */
+int fs_cluster_freeze(const fs_cluster *c, bool freeze);
+
 /* Stops the cluster and removes its directory (tests/pg/stop). */
 void fs_cluster_remove(fs_cluster *c);
 

@@ -19,6 +19,11 @@
  * 2. Client closes. CLOSES times: a client with 64 chains of async
  *    HomeFeeds in flight is closed; cruddur_client_close returns within 1 s
  *    (its bound on nng_close is 0.5 s) and every chain has ended.
+ * 3. A frozen database host. On a private cluster, 16 bench callers; every
+ *    PostgreSQL process is stopped (SIGSTOP: connects succeed, nothing
+ *    answers), then SIGTERM (--drain-timeout 1000): exit 0 within the drain
+ *    timeout + 2 s, though workers and reads still wait on the database
+ *    (main.c bounds the joins and exits without them).
  *
  * The callers that keep calling through the server's exit run in
  * cruddur-bench, a process of their own: nng 1.5.2 leaks the request that
@@ -299,6 +304,52 @@ client_closes(void)
 	fs_server_cleanup(&s);
 }
 
+/* ---- a frozen database host ------------------------------------------------------ */
+
+static void
+frozen_database_stop(void)
+{
+	fs_cluster        cl;
+	ts_server         s;
+	cruddur_call_opts o;
+	char              url[512];
+	double            took = 0;
+
+	if (fs_cluster_start(&cl) != 0) {
+		CHECK(!"cluster started");
+		return;
+	}
+	const char *args[] = { "--db", fs_cluster_url(&cl, "cruddur_fault_frozen", url, sizeof(url)),
+		"--drain-timeout", "1000", NULL };
+	const char *bench_args[] = { "--concurrency", "16", "--duration", "60", "--warmup", "0",
+		"--deadline", "5000", "--method", "HomeFeed:3,CreateActivity:1", NULL };
+	if (ts_server_start(&s, "tcp://127.0.0.1:0", NULL, args, fs_server_env()) != 0) {
+		CHECK(!"server started");
+		fs_cluster_remove(&cl);
+		return;
+	}
+	cruddur_client *c = ts_client(&s);
+	CHECK_STATUS(fs_setup(c, &o), CRUDDUR_OK, &o);
+	cruddur_client_close(c);
+	pid_t bench = fs_bench_start(s.url, bench_args);
+	fs_sleep_ms(300);
+	int frozen = fs_cluster_freeze(&cl, true);
+	fs_sleep_ms(500); /* the calls now wait on a host that answers nothing */
+	int rv = fs_server_term(&s, DRAIN_MS / 1000.0 + 6, &took);
+	printf("SIGTERM with the database host frozen (%d processes stopped), --drain-timeout %d, "
+	       "16 callers: exit %d after %.0f ms; log: %d \"stop did not finish in time\"\n", frozen,
+	    DRAIN_MS, rv, took * 1000, fs_log_count(&s, "stop did not finish in time", NULL));
+	CHECK(frozen > 0);
+	CHECK(rv == 0);
+	CHECK(took < DRAIN_MS / 1000.0 + 2);
+	fs_cluster_freeze(&cl, false);
+	fs_bench_kill(bench);
+	if (ts_failures > 0)
+		fs_log_print(&s);
+	fs_server_cleanup(&s);
+	fs_cluster_remove(&cl);
+}
+
 int
 main(void)
 {
@@ -308,6 +359,7 @@ main(void)
 		return 1;
 	stops();
 	client_closes();
+	frozen_database_stop();
 	free(g.msg);
 	int abandoned = call_clients_abandoned();
 	printf("client closes where nng_close outlasted its bound, in this process: %d\n", abandoned);
