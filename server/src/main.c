@@ -52,11 +52,15 @@ write_file_atomically(const char *path, transport *t, long pid)
 #define STOP_SLACK_US 1500000
 
 /* What follows the drain, on a thread of its own so that main can bound
- * it (finish_stop). */
+ * it (finish_stop). mtx guards done; cv is on CLOCK_MONOTONIC, so a jump
+ * of the wall clock moves no deadline. */
 typedef struct stop_rest {
-	server       *srv;
-	transport    *t;
-	metrics_http *metrics_server;
+	server         *srv;
+	transport      *t;
+	metrics_http   *metrics_server;
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	bool            done;
 } stop_rest;
 
 static void *
@@ -67,6 +71,10 @@ stop_rest_main(void *arg)
 	metrics_http_stop(r->metrics_server);
 	transport_free(r->t);
 	server_fini(r->srv);
+	pthread_mutex_lock(&r->mtx);
+	r->done = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mtx);
 	return NULL;
 }
 
@@ -80,23 +88,30 @@ stop_rest_main(void *arg)
 static bool
 finish_stop(stop_rest *r, int64_t until_us)
 {
-	pthread_t tid;
-	int64_t   left_us;
+	pthread_condattr_t attr;
+	pthread_t          tid;
+	struct timespec    until = clock_timespec(until_us);
 
+	pthread_mutex_init(&r->mtx, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &attr);
+	pthread_condattr_destroy(&attr);
 	if (pthread_create(&tid, NULL, stop_rest_main, r) != 0) {
 		stop_rest_main(r);
 		return true;
 	}
-	/* In slices of at most 100 ms, each from the realtime clock read
-	 * then (the only clock pthread_timedjoin_np takes): a jump of the
-	 * wall clock moves the deadline by 100 ms at most. */
-	while ((left_us = until_us - clock_mono_us()) > 0) {
-		struct timespec slice =
-		    clock_timespec(clock_real_us() + (left_us < 100000 ? left_us : 100000));
-		if (pthread_timedjoin_np(tid, NULL, &slice) == 0)
-			return true;
+	pthread_mutex_lock(&r->mtx);
+	while (!r->done && pthread_cond_timedwait(&r->cv, &r->mtx, &until) != ETIMEDOUT)
+		;
+	bool done = r->done;
+	pthread_mutex_unlock(&r->mtx);
+	if (done) {
+		pthread_join(tid, NULL);
+		pthread_cond_destroy(&r->cv);
+		pthread_mutex_destroy(&r->mtx);
 	}
-	return false;
+	return done;
 }
 
 static int
@@ -175,7 +190,7 @@ main(int argc, char **argv)
 		log_warn("msg=\"drain timed out\" in_flight=%d", left);
 	/* transport_free is bounded even when nng_close hangs (it then goes
 	 * on without it); the joins are bounded here. */
-	stop_rest rest = { .srv = &srv, .t = t, .metrics_server = metrics_server };
+	stop_rest rest = { .srv = &srv, .t = t, .metrics_server = metrics_server, .done = false };
 	bool      done = finish_stop(&rest,
 	         stop_began_us + (int64_t)cfg.drain_timeout_ms * 1000 + STOP_SLACK_US);
 	if (cfg.pid_file != NULL)
