@@ -176,6 +176,8 @@ one_try(int try_no, fs_tally *writes, try_result *out)
 	CHECK(waitpid(bench, NULL, WNOHANG) == 0); /* still calling */
 	out->exit_status = fs_server_term(&s, DRAIN_MS / 1000.0 + 4, &out->took_s);
 	out->abandoned = fs_log_count(&s, "nng_close did not return", NULL);
+	if (w != NULL)
+		fs_load_request_stop(w); /* before the parked writers wake */
 	atomic_store(&g_load_over, true);
 	if (w != NULL) {
 		fs_load_stop(w, &t);
