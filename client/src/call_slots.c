@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "call_slots.h"
+#include "socket_close.h"
 
 void
 call_slots_init(call_slots *s, size_t async_size, void (*async_cb)(void *))
@@ -20,6 +21,7 @@ call_slots_init(call_slots *s, size_t async_size, void (*async_cb)(void *))
 	pthread_mutex_init(&s->mtx, NULL);
 	s->sync = (call_slot_list){ .free = NULL, .size = sizeof(call_slot), .cb = NULL };
 	s->async = (call_slot_list){ .free = NULL, .size = async_size, .cb = async_cb };
+	s->all = NULL;
 	atomic_init(&s->closed, false);
 	atomic_init(&s->ctx_busy, 0);
 }
@@ -52,9 +54,9 @@ call_slot_reopen(call_slots *s, call_slot *slot, nng_socket sock)
 	return rv;
 }
 
-/* A new slot of list l, its context not yet open. */
+/* A new slot of list l, its context not yet open, on s's list of all. */
 static call_slot *
-slot_new(call_slot_list *l)
+slot_new(call_slots *s, call_slot_list *l)
 {
 	call_slot *slot = calloc(1, l->size);
 
@@ -65,7 +67,22 @@ slot_new(call_slot_list *l)
 		free(slot);
 		return NULL;
 	}
+	pthread_mutex_lock(&s->mtx);
+	slot->all_next = s->all;
+	s->all = slot;
+	pthread_mutex_unlock(&s->mtx);
 	return slot;
+}
+
+void
+call_slots_cancel_all(call_slots *s)
+{
+	pthread_mutex_lock(&s->mtx);
+	call_slot *slot = s->all;
+	pthread_mutex_unlock(&s->mtx);
+	/* A free slot's aio is idle: cancelling it does nothing. */
+	for (; slot != NULL; slot = slot->all_next)
+		nng_aio_cancel(slot->aio);
 }
 
 int
@@ -78,7 +95,7 @@ call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **ou
 	if ((slot = l->free) != NULL)
 		l->free = slot->next;
 	pthread_mutex_unlock(&s->mtx);
-	if (slot == NULL && (slot = slot_new(l)) == NULL)
+	if (slot == NULL && (slot = slot_new(s, l)) == NULL)
 		return NNG_ENOMEM;
 	if ((rv = call_slot_reopen(s, slot, sock)) != 0) {
 		call_slot_give(s, l, slot); /* keep the aio for later */
@@ -103,15 +120,15 @@ call_slot_give(call_slots *s, call_slot_list *l, call_slot *slot)
 	pthread_mutex_unlock(&s->mtx);
 }
 
-void
-call_slots_close_socket(call_slots *s, nng_socket sock)
+bool
+call_slots_close_socket(call_slots *s, nng_socket sock, int timeout_ms)
 {
 	atomic_store(&s->closed, true);
 	/* A context open or close that began before it saw `closed` ends
 	 * quickly: nng_ctx_open and nng_ctx_close wait for nothing of ours. */
 	while (atomic_load(&s->ctx_busy) > 0)
 		sched_yield();
-	nng_close(sock);
+	return socket_close_within(sock, timeout_ms);
 }
 
 static void

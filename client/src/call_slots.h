@@ -40,6 +40,9 @@ typedef struct call_slot {
 	 * success, so a send that timed out would look sent. */
 	nng_aio          *timer;
 	struct call_slot *next;
+	/* Every slot ever made, free or taken: set once, before the slot is
+	 * linked in, and never changed, so a walk needs no lock. */
+	struct call_slot *all_next;
 } call_slot;
 
 typedef struct call_slot_list {
@@ -49,9 +52,10 @@ typedef struct call_slot_list {
 } call_slot_list;
 
 typedef struct call_slots {
-	pthread_mutex_t mtx; /* guards both free lists, and nothing else */
+	pthread_mutex_t mtx; /* guards both free lists and `all`, nothing else */
 	call_slot_list  sync;
 	call_slot_list  async;
+	call_slot      *all; /* every slot of both kinds, through all_next */
 	/* The socket is closed (call_slots_close_socket): its contexts went
 	 * with it, and closing one again would race with nng's teardown (nng
 	 * 1.5 panics when a context and its socket close at once). Opening
@@ -82,9 +86,16 @@ int  call_slot_reopen(call_slots *s, call_slot *slot, nng_socket sock);
 void call_slot_fail(call_slots *s, call_slot *slot);
 /* Gives a slot back to list l after its call. */
 void call_slot_give(call_slots *s, call_slot_list *l, call_slot *slot);
+/* Cancels the operation of every taken slot's aio (nng_aio_cancel): each
+ * call in flight ends with NNG_ECANCELED through its own path, as if its
+ * caller had given up. An operation that starts after it is not touched.
+ * Never holds the lock across nng. */
+void call_slots_cancel_all(call_slots *s);
 /* Closes sock (and so every context on it), never at the same time as a
- * context is being closed. */
-void call_slots_close_socket(call_slots *s, nng_socket sock);
+ * context is being opened or closed, waiting at most timeout_ms for nng
+ * (socket_close.h). False: nng_close is still running and may still call
+ * back into the slots, which must then never be freed. */
+bool call_slots_close_socket(call_slots *s, nng_socket sock, int timeout_ms);
 /* Frees every kept slot; the socket must be closed and no call running. */
 void call_slots_fini(call_slots *s);
 

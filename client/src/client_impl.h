@@ -42,6 +42,8 @@ struct cruddur_client {
 	atomic_uint_least64_t next_request_id;
 	size_t           max_request_bytes;
 	call_slots       slots; /* contexts and aios kept between calls */
+	/* Next on client.c's list of clients whose close outlasted nng. */
+	struct cruddur_client *abandoned_next;
 };
 
 /* Writes the message of a failure into out (may be NULL); returns st. */
@@ -92,6 +94,10 @@ bool call_retryable(const cruddur_method *method, const ProtobufCMessage *req);
  * failure that retrying can cure, out of attempts, out of time, closing). */
 int64_t call_retry_backoff(cruddur_client *c, bool retryable, cruddur_status st, int attempt,
     int64_t end_ms);
+
+/* How many clients cruddur_client_close left allocated because nng_close
+ * outlasted its bound (tests read it: nng_fini would then wait for ever). */
+int call_clients_abandoned(void);
 
 /* call_async.c: the size of an async slot and its aio callback, for
  * call_slots_init. */

@@ -3,7 +3,10 @@
  *
  * The main thread blocks SIGINT and SIGTERM before any other thread starts
  * (so every thread inherits the mask) and waits for them with sigwait:
- * shutdown runs on an ordinary thread, not in a signal handler.
+ * shutdown runs on an ordinary thread, not in a signal handler. The stop is
+ * bounded: drain (transport_drain), then close (transport_free, which goes
+ * on without nng_close when nng hangs in it), then the pools; see
+ * docs/RELIABILITY.md for the budget.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "cpu_sched.h"
 #include "log.h"
@@ -39,6 +43,75 @@ write_file_atomically(const char *path, transport *t, long pid)
 		fprintf(f, "%ld\n", pid);
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		log_error("msg=\"cannot write %s: %s\"", path, strerror(errno));
+}
+
+/* The stop, from SIGTERM to exit, takes at most the drain timeout plus
+ * this, whatever peers, the database and nng do: transport_drain gives
+ * cancelled calls 0.8 s at most, and what follows (joining the workers and
+ * the read reactor, closing the socket, freeing the pools) gets the rest. */
+#define STOP_SLACK_US 1500000
+
+/* What follows the drain, on a thread of its own so that main can bound
+ * it (finish_stop). mtx guards done; cv is on CLOCK_MONOTONIC, so a jump
+ * of the wall clock moves no deadline. */
+typedef struct stop_rest {
+	server         *srv;
+	transport      *t;
+	metrics_http   *metrics_server;
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	bool            done;
+} stop_rest;
+
+static void *
+stop_rest_main(void *arg)
+{
+	stop_rest *r = arg;
+
+	metrics_http_stop(r->metrics_server);
+	transport_free(r->t);
+	server_fini(r->srv);
+	pthread_mutex_lock(&r->mtx);
+	r->done = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mtx);
+	return NULL;
+}
+
+/* Runs the rest of the stop and waits for it until until_us (monotonic).
+ * Returns false when it is still running then: a thread is stuck in a join
+ * (a worker or the read reactor waiting on a database host that stopped
+ * answering, say) or in nng. By then every reply that could be sent was
+ * sent, the statements still running were cancelled, and the connections
+ * go with the process, so the caller exits at once (_exit: the stuck
+ * thread still uses what an orderly exit would free). */
+static bool
+finish_stop(stop_rest *r, int64_t until_us)
+{
+	pthread_condattr_t attr;
+	pthread_t          tid;
+	struct timespec    until = clock_timespec(until_us);
+
+	pthread_mutex_init(&r->mtx, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&tid, NULL, stop_rest_main, r) != 0) {
+		stop_rest_main(r);
+		return true;
+	}
+	pthread_mutex_lock(&r->mtx);
+	while (!r->done && pthread_cond_timedwait(&r->cv, &r->mtx, &until) != ETIMEDOUT)
+		;
+	bool done = r->done;
+	pthread_mutex_unlock(&r->mtx);
+	if (done) {
+		pthread_join(tid, NULL);
+		pthread_cond_destroy(&r->cv);
+		pthread_mutex_destroy(&r->mtx);
+	}
+	return done;
 }
 
 static int
@@ -106,19 +179,27 @@ main(int argc, char **argv)
 	if (cfg.ready_file != NULL)
 		write_file_atomically(cfg.ready_file, t, 0);
 
-	int sig = wait_for_signal();
+	int     sig = wait_for_signal();
+	int64_t stop_began_us = clock_mono_us();
 	log_info("msg=stopping signal=%s drain_timeout_ms=%d", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	    cfg.drain_timeout_ms);
 	if (cfg.ready_file != NULL)
 		unlink(cfg.ready_file);
 	int left = transport_drain(t, cfg.drain_timeout_ms);
-	metrics_http_stop(metrics_server);
 	if (left > 0)
 		log_warn("msg=\"drain timed out\" in_flight=%d", left);
-	transport_free(t);
-	server_fini(&srv);
+	/* transport_free is bounded even when nng_close hangs (it then goes
+	 * on without it); the joins are bounded here. */
+	stop_rest rest = { .srv = &srv, .t = t, .metrics_server = metrics_server, .done = false };
+	bool      done = finish_stop(&rest,
+	         stop_began_us + (int64_t)cfg.drain_timeout_ms * 1000 + STOP_SLACK_US);
 	if (cfg.pid_file != NULL)
 		unlink(cfg.pid_file);
-	log_info("msg=stopped");
+	long long took_ms = (long long)((clock_mono_us() - stop_began_us) / 1000);
+	if (!done) {
+		log_warn("msg=\"stop did not finish in time: exiting without it\" took_ms=%lld", took_ms);
+		_exit(0);
+	}
+	log_info("msg=stopped took_ms=%lld", took_ms);
 	return 0;
 }

@@ -166,12 +166,15 @@ warm_pool(void *arg)
 	int        n = 0, want = s->cfg.pool_min < 64 ? s->cfg.pool_min : 64;
 	char       msg[512] = "";
 
-	while (n < want && pool_acquire(s->pool, clock_mono_us() + 2000000, &held[n], msg,
-	                       sizeof(msg)) == CRUDDUR_OK)
+	/* It gives up once a stop has begun: server_fini joins this thread,
+	 * and each connect can take the database's connect timeout. */
+	while (n < want && !atomic_load(&s->draining) &&
+	       pool_acquire(s->pool, clock_mono_us() + 2000000, &held[n], msg, sizeof(msg)) ==
+	           CRUDDUR_OK)
 		n++;
 	for (int i = 0; i < n; i++)
 		pool_release(s->pool, held[i]);
-	if (n < want)
+	if (n < want && !atomic_load(&s->draining))
 		log_info("msg=\"pool not warmed\" connections=%d of=%d reason=\"%s\"", n, want,
 		    log_quotable(msg, sizeof(msg), msg));
 	return NULL;

@@ -15,8 +15,11 @@
  * server is draining, sends a status reply that it packs on the spot.
  *
  * Lifetime: slots live until transport_free, which stops the workers
- * first, then closes the socket (failing the pending receives), then waits
- * for each aio (nng_aio_stop) before freeing it.
+ * first, then stops every slot's aio (cancelling the pending receives and
+ * sends; a stopped aio can start nothing more), then closes the socket
+ * with a bound (socket_close.h) and frees the slots once it is closed. A
+ * close that outlasts the bound leaves the transport allocated for ever:
+ * nng may still touch it, and the process is about to exit anyway.
  */
 #include <arpa/inet.h>
 #include <limits.h>
@@ -30,6 +33,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "clock.h"
 #include "dispatch.h"
@@ -37,6 +41,7 @@
 #include "read_reactor.h"
 #include "log.h"
 #include "peer_limits.h"
+#include "socket_close.h"
 #include "transport.h"
 #include "work_queue.h"
 
@@ -51,8 +56,15 @@
 #define FD_RESERVE 256
 
 /* After the drain timeout, how long cancelled calls get to send their
- * replies before the socket closes. */
-#define DRAIN_CANCEL_GRACE_US 2000000
+ * replies before the socket closes: the cancel round trip takes tens of
+ * ms. main.c's STOP_SLACK_US bounds this and all that follows. */
+#define DRAIN_CANCEL_GRACE_US 800000
+
+/* How long nng_close may take before the stop goes on without it. A close
+ * that works takes a few ms (the pipes have nothing left to do by then). */
+#define CLOSE_BOUND_MS 500
+/* The pause between stopping the slots and closing the socket. */
+#define CLOSE_SETTLE_MS 20
 
 typedef struct rpc_slot {
 	struct transport *t;
@@ -465,6 +477,10 @@ transport_in_flight(transport *t)
 	return atomic_load(&t->inflight);
 }
 
+/* A transport whose socket did not close in time (transport_free): kept
+ * reachable, never freed, since nng may still call into its slots. */
+static transport *transport_abandoned;
+
 void
 transport_connection_stats(transport *t, peers_stats *out)
 {
@@ -485,13 +501,48 @@ transport_free(transport *t)
 	read_reactor_stop(t->srv->reactor);
 	t->srv->transport = NULL;  /* no worker is left to ask for Stats */
 	atomic_store(&t->closing, true);
-	nng_close(t->sock);
-	for (int i = 0; t->slots != NULL && i < t->n_slots; i++) {
-		if (t->slots[i].aio != NULL) {
+	/* Every aio of ours is stopped before the socket closes, not after:
+	 * a pending receive or queued send is cancelled, a callback that is
+	 * running is waited for, and a callback that posts again (a receive
+	 * after a send, the retry pause) finds its aio stopped and starts
+	 * nothing. So nng_close meets contexts with no operation and pipes
+	 * with nothing more to do, instead of tearing them down while replies
+	 * and receives still come and go on them: the traffic that opens the
+	 * window of nng 1.5.2's close deadlock (socket_close.h). */
+	for (int i = 0; t->slots != NULL && i < t->n_slots; i++)
+		if (t->slots[i].aio != NULL)
 			nng_aio_stop(t->slots[i].aio);
-			nng_aio_free(t->slots[i].aio);
+	/* A callback that was running when its aio stopped may have packed a
+	 * reply (a refusal) and sent it: nng refused to start that send and
+	 * will never call back, so the reply is still on the aio, and ours. */
+	for (int i = 0; t->slots != NULL && i < t->n_slots; i++) {
+		rpc_slot *s = &t->slots[i];
+		if (s->aio != NULL && s->sending && nng_aio_get_msg(s->aio) != NULL) {
+			nng_msg_free(nng_aio_get_msg(s->aio));
+			nng_aio_set_msg(s->aio, NULL);
+			s->sending = false;
+			atomic_fetch_sub(&t->inflight, 1);
 		}
 	}
+	/* The last replies handed to nng are still being written, and each
+	 * connection may be reading one more request (which nobody receives
+	 * now): let those bytes move before the pipes are torn down. It also
+	 * gives the last replies their chance to reach their callers. */
+	nng_msleep(CLOSE_SETTLE_MS);
+	if (!socket_close_within(t->sock, CLOSE_BOUND_MS)) {
+		/* The reply of every call was handed to nng before the drain
+		 * ended and the workers are joined: nothing that matters waits
+		 * on the socket any more. What nng holds goes with the process. */
+		log_warn("msg=\"nng_close did not return: going on without it\" bound_ms=%d "
+		         "cause=\"nng 1.5.2 close deadlock, nanomsg/nng#1813\"", CLOSE_BOUND_MS);
+		transport_abandoned = t;
+		read_reactor_free(t->srv->reactor);
+		t->srv->reactor = NULL;
+		return;
+	}
+	for (int i = 0; t->slots != NULL && i < t->n_slots; i++)
+		if (t->slots[i].aio != NULL)
+			nng_aio_free(t->slots[i].aio);
 	if (t->queue != NULL)
 		work_queue_free(t->queue);
 	read_reactor_free(t->srv->reactor);

@@ -29,7 +29,7 @@ void transport_write_urls(transport *t, FILE *f);
  * connections stay open so that replies in flight reach their callers) and
  * waits up to timeout_ms for the calls in flight to be answered. Returns
  * the number still in flight then; those have their statements cancelled
- * (pool_cancel_all) and get a little more time to reply UNAVAILABLE. */
+ * (pool_cancel_all) and get at most 0.8 s more to reply UNAVAILABLE. */
 int transport_drain(transport *t, int timeout_ms);
 
 /* Requests waiting for a worker, and received but not yet answered. */
@@ -39,7 +39,9 @@ int transport_in_flight(transport *t);
 /* Connections and what their limits did (peer_limits.h). */
 void transport_connection_stats(transport *t, peers_stats *out);
 
-/* Answers what is queued, closes the socket, joins the workers, frees t. */
+/* Answers what is queued, joins the workers, stops the contexts, closes the
+ * socket and frees t. Bounded in time: when nng_close outlasts 500 ms (an
+ * nng 1.5.2 deadlock) it returns without it and leaves t allocated. */
 void transport_free(transport *t);
 
 #endif /* CRUDDUR_TRANSPORT_H */

@@ -46,7 +46,7 @@ db_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *arg)
 	if (thread % 3 == 1)
 		return fs_get_user(c, "hotwheels", o->deadline_ms, false, o);
 	snprintf(message, sizeof(message), "fault-frozen-%d-%d", thread, seq);
-	return fs_create_activity(c, message, NULL, o->deadline_ms, o);
+	return fs_create_activity(c, message, NULL, o);
 }
 
 static cruddur_status

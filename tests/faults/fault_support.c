@@ -321,6 +321,43 @@ fs_log_print(const ts_server *s)
 	fclose(f);
 }
 
+pid_t
+fs_bench_start(const char *url, const char *const *args)
+{
+	const char *argv[32];
+	char        bin[512];
+	int         n = 0;
+	const char *dir = getenv("CRUDDUR_BIN_DIR");
+
+	snprintf(bin, sizeof(bin), "%s/cruddur-bench", dir != NULL ? dir : ".");
+	argv[n++] = bin;
+	argv[n++] = "--server";
+	argv[n++] = url;
+	for (int i = 0; args != NULL && args[i] != NULL && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
+			_exit(126);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+void
+fs_bench_kill(pid_t pid)
+{
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	reap_within(pid, 10, &status);
+}
+
 /* ---- the database ------------------------------------------------------------ */
 
 PGconn *
@@ -583,24 +620,6 @@ fs_get_user(cruddur_client *c, const char *handle, uint32_t deadline_ms, bool re
 }
 
 cruddur_status
-fs_create_activity(cruddur_client *c, const char *message, const char *key, uint32_t deadline_ms,
-    cruddur_call_opts *o)
-{
-	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
-	Cruddur__V1__CreateActivityResponse *resp = NULL;
-	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
-
-	author.handle = "hotwheels";
-	req.author = &author;
-	req.message = (char *)message;
-	req.idempotency_key = (char *)(key != NULL ? key : "");
-	*o = (cruddur_call_opts){ .deadline_ms = deadline_ms };
-	cruddur_status st = cruddur_activities_create_activity(c, &req, &resp, o);
-	cruddur_message_free(resp);
-	return st;
-}
-
-cruddur_status
 fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms, bool *serving,
     cruddur_call_opts *o)
 {
@@ -644,6 +663,22 @@ fs_connection_stats_print(const char *label, const Cruddur__V1__ConnectionStats 
 	    label, cs->open, cs->max_connections, cs->max_requests_per_connection,
 	    (long long)cs->refused_connections, (long long)cs->refused_requests,
 	    (long long)cs->dropped_requests, (long long)cs->send_timeouts, (long long)cs->recv_timeouts);
+}
+
+cruddur_status
+fs_create_activity(cruddur_client *c, const char *message, const char *key, cruddur_call_opts *o)
+{
+	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
+	Cruddur__V1__CreateActivityResponse *resp = NULL;
+	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
+
+	author.handle = "hotwheels";
+	req.author = &author;
+	req.message = (char *)message;
+	req.idempotency_key = (char *)(key != NULL ? key : "");
+	cruddur_status st = cruddur_activities_create_activity(c, &req, &resp, o);
+	cruddur_message_free(resp);
+	return st;
 }
 
 cruddur_status

@@ -40,6 +40,12 @@ int fs_cluster_start(fs_cluster *c);
  * Returns when pg_ctl returns; 0 or -1. */
 int fs_cluster_ctl(const fs_cluster *c, const char *action);
 
+/* Freezes (SIGSTOP) or thaws (SIGCONT) the cluster's postmaster and every
+ * process it started: connects are accepted by the kernel and nothing
+ * answers, as on a database host that froze. Returns the number of
+ * processes signalled, -1 when the postmaster is not found. */
+int fs_cluster_freeze(const fs_cluster *c, bool freeze);
+
 /* Stops the cluster and removes its directory (tests/pg/stop). */
 void fs_cluster_remove(fs_cluster *c);
 
@@ -88,6 +94,15 @@ int fs_log_count(const ts_server *s, const char *needle, const char *also2);
 
 /* Prints the server's log to stderr (for a failing test). */
 void fs_log_print(const ts_server *s);
+
+/* cruddur-bench (from $CRUDDUR_BIN_DIR) against url with args
+ * (NULL-terminated): a separate process of real libcruddur async callers
+ * that calls until it is killed, whatever the server says. Its output
+ * goes to /dev/null. Returns its pid, or -1. */
+pid_t fs_bench_start(const char *url, const char *const *args);
+
+/* SIGKILL and reap: a load generator needs no clean exit. */
+void fs_bench_kill(pid_t pid);
 
 /* ---- the database ------------------------------------------------------------ */
 
@@ -160,10 +175,11 @@ cruddur_status fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry,
 cruddur_status fs_get_user(cruddur_client *c, const char *handle, uint32_t deadline_ms, bool retry,
     cruddur_call_opts *o);
 
-/* Activities/CreateActivity by hotwheels; key NULL for none (then
- * libcruddur sends it once). */
+/* Activities/CreateActivity by hotwheels with message, and with key as its
+ * idempotency key (NULL: none, so libcruddur sends it once); *o as the
+ * caller set it (its deadline) in, the outcome out. */
 cruddur_status fs_create_activity(cruddur_client *c, const char *message, const char *key,
-    uint32_t deadline_ms, cruddur_call_opts *o);
+    cruddur_call_opts *o);
 
 /* Health/Check of service ("" for the whole server); *serving set on OK. */
 cruddur_status fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms,

@@ -22,7 +22,8 @@
 static cruddur_status
 create_activity(cruddur_client *c, const char *message, const char *key, cruddur_call_opts *o)
 {
-	return fs_create_activity(c, message, key, 5000, o);
+	*o = (cruddur_call_opts){ .deadline_ms = 5000 };
+	return fs_create_activity(c, message, key, o);
 }
 
 /* Lines in the server's log for the request id of the call just made. */

@@ -46,22 +46,6 @@ static fs_tally g_kind[KINDS];
 static pthread_mutex_t g_kind_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static cruddur_status
-create_activity(cruddur_client *c, const char *message, const char *key, cruddur_call_opts *o)
-{
-	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
-	Cruddur__V1__CreateActivityResponse *resp = NULL;
-	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
-
-	author.handle = "hotwheels";
-	req.author = &author;
-	req.message = (char *)message;
-	req.idempotency_key = (char *)(key != NULL ? key : "");
-	cruddur_status st = cruddur_activities_create_activity(c, &req, &resp, o);
-	cruddur_message_free(resp);
-	return st;
-}
-
-static cruddur_status
 mixed_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *arg)
 {
 	char           message[64], key[64];
@@ -74,7 +58,7 @@ mixed_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *a
 		st = fs_home_feed(c, o->deadline_ms, true, o);
 	} else if (kind == WRITE_NOKEY) {
 		snprintf(message, sizeof(message), "fault-two-nokey-%d-%d", thread, seq);
-		st = create_activity(c, message, NULL, o);
+		st = fs_create_activity(c, message, NULL, o);
 		pthread_mutex_lock(&g.mtx);
 		if (g.n_nokey < MAX_IDS)
 			g.nokey_ids[g.n_nokey++] = o->request_id;
@@ -83,7 +67,7 @@ mixed_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *a
 	} else {
 		snprintf(message, sizeof(message), "fault-two-key-%d-%d", thread, seq);
 		snprintf(key, sizeof(key), "key-%d-%d", thread, seq);
-		st = create_activity(c, message, key, o);
+		st = fs_create_activity(c, message, key, o);
 	}
 	double killed = atomic_load(&g.kill_time);
 	if (st == CRUDDUR_OK && killed > 0 && t0 > killed)
@@ -213,11 +197,11 @@ retry_rule(void)
 	cruddur_client *c = ts_client(&s);
 
 	o = (cruddur_call_opts){ .deadline_ms = 5000 };
-	CHECK_STATUS(create_activity(c, "fault-two-retry-nokey", NULL, &o), CRUDDUR_UNAVAILABLE, &o);
+	CHECK_STATUS(fs_create_activity(c, "fault-two-retry-nokey", NULL, &o), CRUDDUR_UNAVAILABLE, &o);
 	fs_sleep_ms(100);
 	int nokey = arrivals(&s, &o);
 	o = (cruddur_call_opts){ .deadline_ms = 5000 };
-	CHECK_STATUS(create_activity(c, "fault-two-retry-key", "retry-key-1", &o), CRUDDUR_UNAVAILABLE, &o);
+	CHECK_STATUS(fs_create_activity(c, "fault-two-retry-key", "retry-key-1", &o), CRUDDUR_UNAVAILABLE, &o);
 	fs_sleep_ms(100);
 	int key = arrivals(&s, &o);
 	CHECK_STATUS(fs_home_feed(c, 5000, true, &o), CRUDDUR_UNAVAILABLE, &o);

@@ -466,7 +466,7 @@ test_slots_open_vs_close(void)
 		}
 		usleep((useconds_t)(50 + round * 10));
 		alarm(30); /* a hung nng_close fails the test instead of stalling it */
-		call_slots_close_socket(&slots, sock);
+		CHECK(call_slots_close_socket(&slots, sock, 30000));
 		alarm(0);
 		for (int i = 0; i < 3; i++) {
 			pthread_join(t[i].thr, NULL);

@@ -87,7 +87,9 @@ cruddur_status cruddur_client_open_config(cruddur_client **out, const cruddur_cl
  * async calls get their callback with CRUDDUR_CANCELLED (exactly once, as
  * always). Waits for the blocking calls to return and for every callback to
  * have returned, then frees the client. No call may start after it, and it
- * must not be called from a callback. */
+ * must not be called from a callback. Returns in bounded time: when nng's
+ * socket close hangs (a known nng 1.5.2 deadlock), it returns after 500 ms
+ * and leaves the client's memory allocated instead of freeing it. */
 void cruddur_client_close(cruddur_client *client);
 
 /*
