@@ -372,3 +372,35 @@ pool_connector_stop(pool *p)
 	pthread_join(p->connector, NULL);
 	p->connector_started = false;
 }
+
+/* ---- a connection that is not the pool's ------------------------------ */
+
+cruddur_status
+pool_conn_open_other(pool *p, const char *const *kw, const char *const *val,
+    const db_target *redact, int64_t until_us, pool_conn **out, char *msg, size_t msglen)
+{
+	pool_conn     *c = calloc(1, sizeof(*c));
+	cruddur_status st;
+
+	*out = NULL;
+	if (c == NULL) {
+		pool_set_msg(msg, msglen, "cannot connect to database: out of memory");
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	}
+	/* No slot, no generation, no backoff: it is not the pool's target.
+	 * Only the stop (cancel_all_us) and the cancel sender are shared. */
+	st = db_connect(&c->pg, kw, val, until_us, &p->cancel_all_us, redact, NULL, msg, msglen);
+	if (st != CRUDDUR_OK) {
+		free(c);
+		return st;
+	}
+	c->pool = p;
+	*out = c;
+	return CRUDDUR_OK;
+}
+
+void
+pool_conn_discard(pool_conn *c)
+{
+	pool_conn_close(c);
+}

@@ -43,8 +43,14 @@ load_set(rpc_context *ctx, migration_set *set)
 static cruddur_status
 acquire(rpc_context *ctx, pool_conn **conn)
 {
-	return pool_acquire(ctx->server->pool, ctx->deadline_us, conn, ctx->message,
+	cruddur_status st = pool_acquire(ctx->server->pool, ctx->deadline_us, conn, ctx->message,
 	    sizeof(ctx->message));
+
+	/* Every statement of the call, the migration files' too, is cancelled
+	 * at its deadline (migrations.h). */
+	if (st == CRUDDUR_OK)
+		pool_conn_set_deadline(*conn, ctx->deadline_us);
+	return st;
 }
 
 /* An applied version whose files say something else was renamed or
@@ -81,7 +87,7 @@ step_new(rpc_context *ctx, const migration *m, const char *direction, int64_t st
 /* Ends the open step with st and makes ctx->message say why, adding where
  * the database is now. */
 static cruddur_status
-step_fail(rpc_context *ctx, PGconn *pg, cruddur_status st, int32_t version, const char *why)
+step_fail(rpc_context *ctx, pool_conn *pg, cruddur_status st, int32_t version, const char *why)
 {
 	msg_buf copy;
 
@@ -94,7 +100,7 @@ step_fail(rpc_context *ctx, PGconn *pg, cruddur_status st, int32_t version, cons
  * caller at version cur) and commits it; *out is the step to report (NULL
  * when out of memory: the step is done all the same). */
 static cruddur_status
-step_apply(rpc_context *ctx, PGconn *pg, const migration_set *set, const migration *m, bool up,
+step_apply(rpc_context *ctx, pool_conn *pg, const migration_set *set, const migration *m, bool up,
     int32_t cur, int64_t start, Cruddur__V1__MigrationStep **out)
 {
 	msg_buf        msg;
@@ -112,7 +118,7 @@ step_apply(rpc_context *ctx, PGconn *pg, const migration_set *set, const migrati
 
 /* One step of Migrate: *done when there is nothing left to do. */
 static cruddur_status
-migrate_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t target, bool first,
+migrate_step(rpc_context *ctx, pool_conn *pg, const migration_set *set, int32_t target, bool first,
     Cruddur__V1__MigrateResponse *resp, bool *done)
 {
 	migration_head head;
@@ -191,7 +197,7 @@ svc_migrations_migrate(rpc_context *ctx, const Cruddur__V1__MigrateRequest *req,
 			    resp->version);
 			break;
 		}
-		st = migrate_step(ctx, pool_conn_pg(conn), &set, target, first, resp, &done);
+		st = migrate_step(ctx, conn, &set, target, first, resp, &done);
 	}
 	pool_release(ctx->server->pool, conn);
 	if (resp->n_applied > 0)
@@ -203,7 +209,7 @@ out:
 
 /* One step of Rollback: undoes the latest applied migration. */
 static cruddur_status
-rollback_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t steps, bool first,
+rollback_step(rpc_context *ctx, pool_conn *pg, const migration_set *set, int32_t steps, bool first,
     Cruddur__V1__RollbackResponse *resp, bool *done)
 {
 	migration_head head;
@@ -276,7 +282,7 @@ rollback(rpc_context *ctx, const Cruddur__V1__RollbackRequest *req,
 			    resp->version);
 			break;
 		}
-		st = rollback_step(ctx, pool_conn_pg(conn), &set, steps, i == 0, resp, &done);
+		st = rollback_step(ctx, conn, &set, steps, i == 0, resp, &done);
 	}
 	pool_release(ctx->server->pool, conn);
 	if (resp->n_rolled_back > 0)
@@ -324,7 +330,7 @@ migration_status(rpc_context *ctx, const Cruddur__V1__MigrationStatusRequest *re
 		return st;
 	if ((st = acquire(ctx, &conn)) != CRUDDUR_OK)
 		goto out;
-	st = migration_head_read(pool_conn_pg(conn), &head, ctx->message, sizeof(ctx->message));
+	st = migration_head_read(conn, &head, ctx->message, sizeof(ctx->message));
 	pool_release(ctx->server->pool, conn);
 	if (st != CRUDDUR_OK)
 		goto out;
