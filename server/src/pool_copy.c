@@ -54,6 +54,8 @@ pool_conn_copy_begin(pool_conn *c, const char *sql, PGresult **out, char *msg, s
 {
 	if (out != NULL)
 		*out = NULL;
+	if (c->abandoned) /* as in pool_exec.c's run_command */
+		return pool_conn_abandoned_status(c, msg, msglen);
 	pool_set_msg(msg, msglen, "");
 	pool_conn_run_reset(c);
 	c->each = NULL;
@@ -115,6 +117,8 @@ copy_put(pool_conn *c, const char *data, size_t len, const char *reason, bool en
 cruddur_status
 pool_conn_copy_send(pool_conn *c, const char *data, size_t len, char *msg, size_t msglen)
 {
+	if (c->abandoned)
+		return pool_conn_abandoned_status(c, msg, msglen);
 	pool_set_msg(msg, msglen, "");
 	if (len > (size_t)INT32_MAX) {
 		pool_set_msg(msg, msglen, "COPY chunk too large");
@@ -130,6 +134,8 @@ pool_conn_copy_end(pool_conn *c, const char *reason, PGresult **out, char *msg, 
 
 	if (out != NULL)
 		*out = NULL;
+	if (c->abandoned)
+		return pool_conn_abandoned_status(c, msg, msglen);
 	pool_set_msg(msg, msglen, "");
 	if ((st = copy_put(c, NULL, 0, reason, true, msg, msglen)) != CRUDDUR_OK)
 		return st;

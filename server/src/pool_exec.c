@@ -211,7 +211,6 @@ result_step(pool_conn *c, PGresult **res, int *wait_ms)
 void
 pool_conn_run_reset(pool_conn *c)
 {
-	c->abandoned = false;
 	c->cancelled_us = 0;
 	PQclear(c->last);
 	c->last = NULL;
@@ -308,6 +307,7 @@ send_next(pool_conn *c)
 {
 	const db_statement *stmt = c->stmt;
 
+	c->abandoned = false;
 	pool_conn_run_reset(c);
 	c->each = NULL;
 	c->want_copy_in = false;
@@ -404,6 +404,11 @@ run_command(pool_conn *c, const char *sql, int nparams, const char *const *param
 {
 	int sent;
 
+	/* A connection given up on still runs what it was given up on: a
+	 * ROLLBACK after it would wait out a second give-up for nothing.
+	 * pool_release (pool_conn_discard) closes it. */
+	if (c->abandoned)
+		return pool_conn_abandoned_status(c, msg, msglen);
 	pool_set_msg(msg, msglen, "");
 	pool_conn_run_reset(c);
 	sent = nparams < 0 ? PQsendQuery(c->pg, sql)

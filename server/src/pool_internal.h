@@ -151,8 +151,8 @@ cruddur_status pool_conn_abandoned_status(const pool_conn *c, char *msg, size_t 
 
 /* Shared by pool_exec.c and pool_copy.c. */
 
-/* Makes c ready to send a new command: no cancel sent, not given up, no
- * result kept. */
+/* Makes c ready to send a new command: no cancel sent, no result kept.
+ * c->abandoned stays: a connection given up on is not used again. */
 void pool_conn_run_reset(pool_conn *c);
 /* Reads the results of the command just sent on c until it is over,
  * waiting on its socket at most until its limit, then cancelling and
