@@ -115,18 +115,23 @@ pool_pg_roundtrip(PGconn *pg, const char *sql, ExecStatusType want, int64_t unti
 
 	if (!PQsendQuery(pg, sql))
 		return false;
-	while (PQisBusy(pg)) {
-		int64_t       left = until_us - clock_mono_us();
-		struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN };
+	/* Several statements ("SET ...; SET ...") give several results, each
+	 * complete at its own time: PQgetResult only once PQisBusy says the
+	 * next is in, or it would wait without a limit. */
+	for (;;) {
+		while (PQisBusy(pg)) {
+			int64_t       left = until_us - clock_mono_us();
+			struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN };
 
-		if (left <= 0)
-			return false;
-		if (poll(&pfd, 1, (int)((left + 999) / 1000)) < 0 && errno != EINTR)
-			return false;
-		if (!PQconsumeInput(pg))
-			return false;
-	}
-	while ((res = PQgetResult(pg)) != NULL) {
+			if (left <= 0 ||
+			    (poll(&pfd, 1, (int)((left + 999) / 1000)) < 0 && errno != EINTR) ||
+			    !PQconsumeInput(pg)) {
+				PQclear(last);
+				return false;
+			}
+		}
+		if ((res = PQgetResult(pg)) == NULL)
+			break;
 		PQclear(last);
 		last = res;
 	}

@@ -15,6 +15,15 @@
  * database has not answered 50 ms later, given up: the caller gets its
  * answer by its deadline (plus those 50 ms) even from a database host
  * that stopped answering, and the connection is closed, not reused.
+ *
+ * Raw SQL goes through the same machine (pool_conn_query, pool_conn_each,
+ * pool_conn_command; pool_copy.c's COPY), on pooled connections and on
+ * DbAdmin's maintenance connection (pool_conn_open_other): DDL, SQL files,
+ * migrations. Such a command may hold several statements, whose results
+ * arrive one by one: result_step takes each only once PQisBusy says it is
+ * complete, so no PQgetResult ever waits. A connection given up on runs
+ * nothing more (pool_conn_abandoned_status at once).
+ *
  * A pool_conn belongs to the thread that acquired it (or to the reactor
  * while a statement of its runs), so nothing here takes a lock.
  */

@@ -1,7 +1,8 @@
 /*
  * pool_internal.h - what pool.c (slots, waiting), pool_connect.c (making
  * connections: the bounded connect, backing off, the background
- * connector) and pool_exec.c (running statements on a connection) share.
+ * connector) and pool_exec.c (running statements on a connection; its
+ * COPY in pool_copy.c) share.
  * Not for use outside the pool.
  */
 #ifndef CRUDDUR_POOL_INTERNAL_H
