@@ -161,8 +161,11 @@ file_error(pool_conn *conn, const PGresult *res, const char *file, const char *t
 	int            line = 0;
 
 	/* The database is fine and can be retried once the file is; only a
-	 * lost connection or a timeout keep their own status. */
-	if (st != CRUDDUR_UNAVAILABLE && st != CRUDDUR_DEADLINE_EXCEEDED)
+	 * lost connection or our own limit keep their own status. A 57014
+	 * before the limit is the file's: its COPY FROM STDIN refused
+	 * (pool_conn_query), its own statement_timeout. */
+	if (st != CRUDDUR_UNAVAILABLE &&
+	    (st != CRUDDUR_DEADLINE_EXCEEDED || !pool_conn_limit_passed(conn)))
 		st = CRUDDUR_FAILED_PRECONDITION;
 	if (migration_sql_locate(text, pos, ok_results, &line, &start, &end))
 		migration_sql_excerpt(text, start, end, quote, sizeof(quote));

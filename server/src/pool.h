@@ -217,6 +217,10 @@ cruddur_status pool_conn_command(pool_conn *c, const char *sql, char *msg, size_
  * UNAVAILABLE for one cancelled by pool_cancel_all, else db_error_status's. */
 cruddur_status pool_conn_result_status(pool_conn *c, const PGresult *res, char *msg,
     size_t msglen);
+/* Whether c's limit (deadline or pool_cancel_all) has passed: a statement
+ * cancelled (57014) before it was cancelled by someone else, or failed a
+ * COPY of ours. */
+bool pool_conn_limit_passed(const pool_conn *c);
 cruddur_status pool_conn_query(pool_conn *c, const char *sql, int nparams,
     const char *const *params, PGresult **out, char *msg, size_t msglen);
 cruddur_status pool_conn_each(pool_conn *c, const char *sql,

@@ -141,8 +141,6 @@ void pool_connector_stop(pool *p);
  * with how long to wait for its socket at most, or false when the
  * database answered no cancel for 5 s: c is given up (c->abandoned). */
 bool pool_conn_watch(pool_conn *c, int *wait_ms);
-/* Whether c's limit (deadline or pool_cancel_all) has passed. */
-bool pool_conn_limit_passed(const pool_conn *c);
 /* The status of a statement not answered by c's limit: DEADLINE_EXCEEDED,
  * or UNAVAILABLE when the limit was pool_cancel_all's. */
 cruddur_status pool_conn_limit_status(const pool_conn *c, char *msg, size_t msglen);
