@@ -305,8 +305,14 @@ pool_conn_result_status(pool_conn *c, const PGresult *res, char *msg, size_t msg
 	if (c->abandoned)
 		return pool_conn_abandoned_status(c, msg, msglen);
 	st = db_error_status(res, c->pg, msg, msglen);
-	if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c))
+	if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c)) {
 		st = set_stopped(msg, msglen);
+	} else if (st == CRUDDUR_DEADLINE_EXCEEDED && c->cancelled_us != 0 && msg != NULL) {
+		/* Our cancel, not someone else's: say which limit it was. */
+		size_t n = strlen(msg);
+		if (n < msglen)
+			snprintf(msg + n, msglen - n, " (the call's deadline passed)");
+	}
 	return st;
 }
 

@@ -184,7 +184,8 @@ main(void)
 	PGconn *tpl = fs_pg_connect(fs_cluster_url(&pg, "template1", url, sizeof(url)));
 	CHECK(tpl != NULL);
 	t = one_call(c, &pg, create_call, DEADLINE_MS, -1);
-	check_late("Create waiting for template1, database answering", &t, "57014");
+	check_late("Create waiting for template1, database answering", &t,
+	    "57014: canceling statement due to user request (the call's deadline passed)");
 	t = one_call(c, &pg, create_call, DEADLINE_MS, 400);
 	check_late("Create waiting for template1, frozen 400 ms in", &t, "nor its cancel");
 	PQfinish(tpl);
