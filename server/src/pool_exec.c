@@ -184,29 +184,45 @@ static bool
 result_step(pool_conn *c, PGresult **res, int *wait_ms)
 {
 	PGresult *next;
+	bool      consumed = false;
 
 	*res = NULL;
 	for (;;) {
-		while (c->copy_out) {
+		bool wait = false;
+		if (c->copy_out) {
+			/* A COPY TO STDOUT's rows: skipped. Once no complete row
+			 * is buffered, read the socket once more before waiting:
+			 * rows already read into libpq's buffer make no POLLIN. */
 			char *row;
 			int   n = PQgetCopyData(c->pg, &row, 1);
-			if (n > 0)
+			if (n > 0) {
 				PQfreemem(row);
-			else if (n == 0)
-				break; /* more to read */
-			else
+				consumed = false;
+				continue;
+			}
+			if (n < 0) {
 				c->copy_out = false; /* done (-1) or failed (-2) */
+				continue;
+			}
+			if (!consumed) {
+				consumed = true;
+				if (!PQconsumeInput(c->pg))
+					c->copy_out = false; /* broken: PQgetResult says so */
+				continue;
+			}
+			wait = true;
+		} else if (PQisBusy(c->pg)) {
+			/* A failed read leaves the error for PQgetResult, which
+			 * then returns it at once. */
+			wait = PQconsumeInput(c->pg) && PQisBusy(c->pg);
 		}
-		if ((c->copy_out || PQisBusy(c->pg)) && PQconsumeInput(c->pg) &&
-		    (c->copy_out || PQisBusy(c->pg))) {
+		if (wait) {
 			if (pool_conn_watch(c, wait_ms))
 				return false;
 			PQclear(c->last); /* given up */
 			c->last = NULL;
 			return true;
 		}
-		if (c->copy_out)
-			continue; /* input arrived: read its rows */
 		if ((next = PQgetResult(c->pg)) == NULL)
 			break;
 		if (result_take(c, next))
