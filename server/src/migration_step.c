@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db_error.h"
 #include "migrations.h"
 #include "sql_file.h"
 #include "sql_queries.h"
@@ -53,9 +52,10 @@ exec_ok(pool_conn *conn, const char *sql, int nparams, const char *const *params
 	return st;
 }
 
-/* Ends the step's transaction after a failure. Bounded like the rest:
- * past the deadline it is given up at once, and pool_release rolls back
- * (or closes a connection that does not answer). */
+/* Ends the step's transaction after a failure. Bounded like the rest: on
+ * a connection given up on it returns at once, past the deadline it is
+ * cancelled and waited for 50 ms at most; whatever it leaves,
+ * pool_release rolls back or closes the connection. */
 static void
 rollback(pool_conn *conn)
 {
