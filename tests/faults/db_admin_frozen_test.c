@@ -28,8 +28,8 @@
 #include "fault_support.h"
 
 #define DB "cruddur_fault_admin"
-#define DEADLINE_MS 1500
-#define SEED_DEADLINE_MS 3000
+#define DEADLINE_MS 1000
+#define SEED_DEADLINE_MS 2000
 #define HELD_DEADLINE_MS 8000
 #define DRAIN_MS 1000
 #define LATE_LIMIT_S 0.25
