@@ -1,26 +1,21 @@
 /*
- * migrations.c - reading sql/migrations and running one migration step.
+ * migrations.c - reading sql/migrations, and the SQL text of a migration:
+ * finding its statements (to quote the one that failed, to refuse one that
+ * controls the transaction). Running a step against the database is
+ * migration_step.c's.
  *
- * Design
  *   The directory is read afresh for every request (it is a handful of
  *   files), so an operator who adds a migration does not restart the
  *   server, and a bad file name is an error of that request, not of the
  *   server's start.
  *
- *   A migration file is sent whole as one simple query (PQsendQuery) inside
- *   the step's transaction: the server parses it, so any SQL that psql -1
- *   would run runs here too. libpq returns one result per statement, so on
- *   an error the number of results before it is the failing statement's
- *   index; when PostgreSQL also reports a position (PG_DIAG_STATEMENT_POSITION,
- *   counted in characters over the whole file) that gives the exact line.
- *   A small lexer (quotes, comments, dollar quotes) splits the text into
- *   statements only to quote the failing one and to refuse files that
+ *   A small lexer (quotes, comments, dollar quotes) splits a file's text
+ *   into statements only to quote the failing one and to refuse files that
  *   control the transaction themselves (BEGIN, COMMIT, ...), which would
- *   commit a migration without its schema_migrations row.
+ *   commit a migration without its schema_migrations row; the server
+ *   parses the file itself.
  *
- *   SQL for the bookkeeping table lives in sql/queries/schema_migrations_*.sql
- *   and runs with PQexecParams: the runner's connection is a pooled one, but
- *   these statements are too rare to be worth preparing.
+ * No state, no locks.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -28,16 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <strings.h>
 
-#include "db_error.h"
 #include "migrations.h"
-#include "sql_file.h"
-#include "sql_queries.h"
-
-/* The advisory lock that serializes migrators on one database: "cruddur"
- * in ASCII, then 1. Any other tool that migrates must take the same one. */
-#define MIGRATION_LOCK_SQL "SELECT pg_advisory_xact_lock(27991941263455489)"
 
 /* --- the directory ------------------------------------------------------ */
 
@@ -350,8 +338,8 @@ migration_sql_locate(const char *text, long position, int index, int *line, size
 }
 
 /* A statement as one line of at most `max` bytes. */
-static void
-excerpt(const char *s, size_t start, size_t end, char *out, size_t max)
+void
+migration_sql_excerpt(const char *s, size_t start, size_t end, char *out, size_t max)
 {
 	size_t o = 0;
 	bool   space = false;
@@ -385,186 +373,16 @@ controls_transaction(const char *s, size_t start, size_t end)
 	return false;
 }
 
-/* --- the bookkeeping table ----------------------------------------------- */
-
-static cruddur_status
-exec_ok(PGconn *conn, const char *sql, int nparams, const char *const *params, PGresult **out,
-    char *msg, size_t len)
-{
-	PGresult      *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	cruddur_status st = db_error_status(res, conn, msg, len);
-
-	if (st == CRUDDUR_OK && out != NULL)
-		*out = res;
-	else
-		PQclear(res);
-	return st;
-}
-
-void
-migration_head_fini(migration_head *head)
-{
-	free(head->rows);
-	memset(head, 0, sizeof(*head));
-}
-
-static cruddur_status
-head_list(PGconn *conn, migration_head *head, char *msg, size_t len)
-{
-	PGresult      *res = NULL;
-	cruddur_status st = exec_ok(conn, SQL_SCHEMA_MIGRATIONS_LIST, 0, NULL, &res, msg, len);
-	int            n;
-
-	if (st != CRUDDUR_OK)
-		return st;
-	n = PQntuples(res);
-	if (n > 0 && (head->rows = calloc((size_t)n, sizeof(*head->rows))) == NULL) {
-		PQclear(res);
-		snprintf(msg, len, "out of memory");
-		return CRUDDUR_RESOURCE_EXHAUSTED;
-	}
-	for (int i = 0; i < n; i++) {
-		migration_applied *a = &head->rows[i];
-		a->version = (int32_t)strtol(PQgetvalue(res, i, 0), NULL, 10);
-		snprintf(a->name, sizeof(a->name), "%s", PQgetvalue(res, i, 1));
-		a->applied_at_us = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-	}
-	head->n = (size_t)n;
-	head->version = n > 0 ? head->rows[n - 1].version : 0;
-	PQclear(res);
-	return CRUDDUR_OK;
-}
-
-cruddur_status
-migration_head_read(PGconn *conn, migration_head *head, char *msg, size_t len)
-{
-	PGresult      *res = NULL;
-	cruddur_status st;
-
-	memset(head, 0, sizeof(*head));
-	if ((st = exec_ok(conn, SQL_SCHEMA_MIGRATIONS_EXISTS, 0, NULL, &res, msg, len)) != CRUDDUR_OK)
-		return st;
-	bool exists = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	return exists ? head_list(conn, head, msg, len) : CRUDDUR_OK;
-}
-
-cruddur_status
-migration_step_begin(PGconn *conn, migration_head *head, char *msg, size_t len)
-{
-	cruddur_status st;
-
-	memset(head, 0, sizeof(*head));
-	/* Notices (CREATE TABLE IF NOT EXISTS, a file's DROP ... IF EXISTS)
-	 * would go to the server's stderr. */
-	st = exec_ok(conn, "BEGIN", 0, NULL, NULL, msg, len);
-	if (st == CRUDDUR_OK)
-		st = exec_ok(conn, "SET LOCAL client_min_messages = warning", 0, NULL, NULL, msg, len);
-	if (st == CRUDDUR_OK)
-		st = exec_ok(conn, MIGRATION_LOCK_SQL, 0, NULL, NULL, msg, len);
-	if (st == CRUDDUR_OK)
-		st = exec_ok(conn, SQL_SCHEMA_MIGRATIONS_CREATE, 0, NULL, NULL, msg, len);
-	if (st == CRUDDUR_OK)
-		st = head_list(conn, head, msg, len);
-	if (st != CRUDDUR_OK) {
-		migration_head_fini(head);
-		PQclear(PQexec(conn, "ROLLBACK"));
-	}
-	return st;
-}
-
-cruddur_status
-migration_step_end(PGconn *conn, cruddur_status st, char *msg, size_t len)
-{
-	if (st == CRUDDUR_OK)
-		return exec_ok(conn, "COMMIT", 0, NULL, NULL, msg, len);
-	PQclear(PQexec(conn, "ROLLBACK"));
-	return st;
-}
-
-/* --- running a file ------------------------------------------------------ */
-
-/* The message for a statement of file that failed with res. */
-static cruddur_status
-file_error(PGconn *conn, const PGresult *res, const char *file, const char *text, int ok_results,
-    char *msg, size_t len)
-{
-	const char    *pos_s = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-	const char    *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char    *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	long           pos = pos_s != NULL ? strtol(pos_s, NULL, 10) : 0;
-	cruddur_status st = db_error_status(res, conn, NULL, 0);
-	char           quote[200] = "";
-	size_t         start, end;
-	int            line = 0;
-
-	/* The database is fine and can be retried once the file is; only a
-	 * lost connection or a timeout keep their own status. */
-	if (st != CRUDDUR_UNAVAILABLE && st != CRUDDUR_DEADLINE_EXCEEDED)
-		st = CRUDDUR_FAILED_PRECONDITION;
-	if (migration_sql_locate(text, pos, ok_results, &line, &start, &end))
-		excerpt(text, start, end, quote, sizeof(quote));
-	if (primary == NULL)
-		primary = PQerrorMessage(conn);
-	snprintf(msg, len, "%s line %d, statement %d: %s: %.*s: %s", file, line, ok_results + 1,
-	    state ? state : "error", (int)strcspn(primary, "\n"), primary, quote);
-	return st;
-}
-
-/* Sends text as one simple query and reads every result. */
-static cruddur_status
-run_text(PGconn *conn, const char *file, const char *text, char *msg, size_t len)
-{
-	PGresult      *res, *failed = NULL;
-	int            ok = 0;
-	cruddur_status st = CRUDDUR_OK;
-
-	if (!PQsendQuery(conn, text))
-		return db_error_status(NULL, conn, msg, len);
-	while ((res = PQgetResult(conn)) != NULL) {
-		ExecStatusType rs = PQresultStatus(res);
-		/* A COPY would wait for data that never comes: end it, and fail. */
-		if (rs == PGRES_COPY_IN || rs == PGRES_COPY_BOTH)
-			PQputCopyEnd(conn, "COPY FROM STDIN is not allowed in a migration");
-		if (rs == PGRES_COPY_OUT) {
-			char *row;
-			while (PQgetCopyData(conn, &row, 0) > 0)
-				PQfreemem(row);
-		}
-		if (rs == PGRES_COPY_IN || rs == PGRES_COPY_OUT || rs == PGRES_COPY_BOTH) {
-			PQclear(res);
-			continue;
-		}
-		if (failed == NULL && (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK ||
-		    rs == PGRES_EMPTY_QUERY)) {
-			ok += rs != PGRES_EMPTY_QUERY;
-			PQclear(res);
-		} else if (failed == NULL) {
-			failed = res;
-		} else {
-			PQclear(res);
-		}
-	}
-	if (failed != NULL) {
-		st = file_error(conn, failed, file, text, ok, msg, len);
-		PQclear(failed);
-	} else if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
-		snprintf(msg, len, "%s ended the migration's transaction", file);
-		st = CRUDDUR_FAILED_PRECONDITION;
-	}
-	return st;
-}
-
 /* Refuses a file whose statements would end the step's transaction. */
-static cruddur_status
-check_text(const char *file, const char *text, char *msg, size_t len)
+cruddur_status
+migration_sql_check(const char *file, const char *text, char *msg, size_t len)
 {
 	size_t pos = 0, start, end;
 	char   quote[80];
 
 	while (next_statement(text, &pos, &start, &end))
 		if (controls_transaction(text, start, end)) {
-			excerpt(text, start, end, quote, sizeof(quote));
+			migration_sql_excerpt(text, start, end, quote, sizeof(quote));
 			snprintf(msg, len,
 			    "%s line %d: \"%s\": a migration file must not control the transaction "
 			    "(each migration already runs in one)",
@@ -572,37 +390,4 @@ check_text(const char *file, const char *text, char *msg, size_t len)
 			return CRUDDUR_FAILED_PRECONDITION;
 		}
 	return CRUDDUR_OK;
-}
-
-cruddur_status
-migration_step_run(PGconn *conn, const migration_set *set, const migration *m, bool up, char *msg,
-    size_t len)
-{
-	const char    *file = up ? m->up_file : m->down_file;
-	char           path[PATH_MAX + 2 * MIGRATION_NAME_MAX];
-	char           version[16];
-	const char    *params[2] = { version, m->name };
-	char          *text = NULL;
-	PGresult      *res = NULL;
-	cruddur_status st;
-
-	snprintf(path, sizeof(path), "%s/%s", set->dir, file);
-	snprintf(version, sizeof(version), "%d", m->version);
-	if (sql_file_read(path, &text, msg, len) != 0)
-		return CRUDDUR_FAILED_PRECONDITION;
-	if ((st = check_text(file, text, msg, len)) == CRUDDUR_OK)
-		st = run_text(conn, file, text, msg, len);
-	free(text);
-	if (st != CRUDDUR_OK)
-		return st;
-	if (up)
-		return exec_ok(conn, SQL_SCHEMA_MIGRATIONS_INSERT, 2, params, NULL, msg, len);
-	if ((st = exec_ok(conn, SQL_SCHEMA_MIGRATIONS_DELETE, 1, params, &res, msg, len)) != CRUDDUR_OK)
-		return st;
-	if (PQntuples(res) != 1) {
-		snprintf(msg, len, "version %d was not in schema_migrations", m->version);
-		st = CRUDDUR_ABORTED;
-	}
-	PQclear(res);
-	return st;
 }

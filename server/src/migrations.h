@@ -23,8 +23,15 @@
  * with its connection. A failed step leaves the database exactly at the
  * version it had before the step.
  *
- * Threads: nothing here has state of its own; a PGconn is used by the one
- * thread that holds it. Ownership: a migration_set owns its strings
+ * Every statement of a step runs on a pooled connection through the pool's
+ * bounded machine (pool_conn_query): cancelled at the connection's deadline
+ * (pool_conn_set_deadline) or at a stop past the drain timeout, given up
+ * 50 ms later; a connection given up is closed on release, which ends the
+ * transaction and its lock. migrations.c reads the directory and the SQL
+ * text; migration_step.c runs the steps.
+ *
+ * Threads: nothing here has state of its own; a pool_conn is used by the
+ * one thread that holds it. Ownership: a migration_set owns its strings
  * (migration_set_fini); migration_applied arrays belong to the caller
  * (free()).
  */
@@ -40,6 +47,7 @@
 
 #include "cruddur/status.h"
 #include "cruddur/v1/db_admin.pb-c.h"
+#include "pool.h"
 #include "rpc_context.h"
 
 #define MIGRATION_NAME_MAX 100
@@ -87,11 +95,11 @@ const migration *migration_set_find(const migration_set *set, int32_t version);
 void migration_head_fini(migration_head *head);
 
 /* Reads schema_migrations without creating it (none: *head is empty). */
-cruddur_status migration_head_read(PGconn *conn, migration_head *head, char *msg, size_t len);
+cruddur_status migration_head_read(pool_conn *conn, migration_head *head, char *msg, size_t len);
 
 /* Opens a step's transaction (see above) and fills *head. On failure the
  * transaction is already rolled back. */
-cruddur_status migration_step_begin(PGconn *conn, migration_head *head, char *msg, size_t len);
+cruddur_status migration_step_begin(pool_conn *conn, migration_head *head, char *msg, size_t len);
 
 /*
  * Runs m's up (or down) file inside the open step and inserts (or deletes)
@@ -101,12 +109,12 @@ cruddur_status migration_step_begin(PGconn *conn, migration_head *head, char *ms
  *   exist: ALTER TABLE nope ADD COLUMN x int
  * The transaction is left open either way, for migration_step_end.
  */
-cruddur_status migration_step_run(PGconn *conn, const migration_set *set, const migration *m,
+cruddur_status migration_step_run(pool_conn *conn, const migration_set *set, const migration *m,
     bool up, char *msg, size_t len);
 
 /* Commits when st is CRUDDUR_OK (returning the COMMIT's status), else rolls
  * back and returns st; msg keeps the first error. */
-cruddur_status migration_step_end(PGconn *conn, cruddur_status st, char *msg, size_t len);
+cruddur_status migration_step_end(pool_conn *conn, cruddur_status st, char *msg, size_t len);
 
 /*
  * For SQL text and the 1-based character position that PostgreSQL reports
@@ -117,6 +125,13 @@ cruddur_status migration_step_end(PGconn *conn, cruddur_status st, char *msg, si
  */
 bool migration_sql_locate(const char *text, long position, int index, int *line, size_t *start,
     size_t *end);
+
+/* The statement [start, end) of s as one line of at most max bytes. */
+void migration_sql_excerpt(const char *s, size_t start, size_t end, char *out, size_t max);
+
+/* Refuses (FAILED_PRECONDITION, msg naming file and line) a file whose
+ * statements would end the step's transaction (BEGIN, COMMIT, ...). */
+cruddur_status migration_sql_check(const char *file, const char *text, char *msg, size_t len);
 
 /* Migrate, as Setup's last step runs it too (svc_migrations.c). */
 cruddur_status svc_migrations_migrate(rpc_context *ctx, const Cruddur__V1__MigrateRequest *req,

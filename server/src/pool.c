@@ -90,6 +90,7 @@ pool_conn_close(pool_conn *c)
 {
 	if (c == NULL)
 		return;
+	PQclear(c->last);
 	PQfinish(c->pg);
 	free(c);
 }

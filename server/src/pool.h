@@ -193,6 +193,72 @@ PGconn *pool_conn_pg(pool_conn *c);
  * on c, bound by c's deadline like pool_conn_exec. */
 cruddur_status pool_conn_command(pool_conn *c, const char *sql, char *msg, size_t msglen);
 
+/*
+ * Raw SQL through the same bounded machine as pool_conn_exec (cancelled at
+ * c's deadline or at pool_cancel_all, given up 50 ms later and the
+ * connection then closed, not reused), for statements too rare to prepare:
+ * DDL, bookkeeping, SQL files.
+ *
+ * pool_conn_query: sql with nparams text params (NULL entries are SQL
+ * NULL); nparams < 0 sends sql as a simple query, which may hold several
+ * statements (then the last result counts; after an error, the error's).
+ * On CRUDDUR_OK *out (may be NULL) is the result; on a failure it is the
+ * server's error result when there is one (to read its fields), else
+ * NULL. The caller PQclear's it either way. A COPY FROM STDIN in sql
+ * fails ("COPY FROM STDIN is not allowed here"); a COPY TO STDOUT's rows
+ * are skipped.
+ *
+ * pool_conn_each: sql as a simple query; every result, in order, goes to
+ * each (which owns and PQclear's it, and judges it). Returns CRUDDUR_OK
+ * unless the command was given up, stopped or its connection broke.
+ */
+/* The status of res, a result of c's last command (NULL: it failed or was
+ * given up): DEADLINE_EXCEEDED for a statement cancelled at c's deadline,
+ * UNAVAILABLE for one cancelled by pool_cancel_all, else db_error_status's. */
+cruddur_status pool_conn_result_status(pool_conn *c, const PGresult *res, char *msg,
+    size_t msglen);
+/* Whether c's limit (deadline or pool_cancel_all) has passed: a statement
+ * cancelled (57014) before it was cancelled by someone else, or failed a
+ * COPY of ours. */
+bool pool_conn_limit_passed(const pool_conn *c);
+cruddur_status pool_conn_query(pool_conn *c, const char *sql, int nparams,
+    const char *const *params, PGresult **out, char *msg, size_t msglen);
+cruddur_status pool_conn_each(pool_conn *c, const char *sql,
+    void (*each)(void *arg, PGresult *res), void *arg, char *msg, size_t msglen);
+
+/*
+ * COPY ... FROM STDIN, bounded the same way (pool_copy.c): copy_begin
+ * sends sql and waits for the server to take rows (*out as for
+ * pool_conn_query, PGRES_COPY_IN on success); copy_send queues len bytes
+ * and flushes them, waiting for the socket no longer than c's limit, so
+ * that neither memory nor a peer that stopped reading holds the caller;
+ * copy_end ends the COPY (reason non-NULL: aborts it with that message,
+ * and the transaction fails) and reads its result into *out as
+ * pool_conn_query does (PGRES_COMMAND_OK on success, PQcmdTuples the
+ * rows). A failure of send or end leaves c not reusable unless the
+ * server answered.
+ */
+cruddur_status pool_conn_copy_begin(pool_conn *c, const char *sql, PGresult **out, char *msg,
+    size_t msglen);
+cruddur_status pool_conn_copy_send(pool_conn *c, const char *data, size_t len, char *msg,
+    size_t msglen);
+cruddur_status pool_conn_copy_end(pool_conn *c, const char *reason, PGresult **out, char *msg,
+    size_t msglen);
+
+/*
+ * A connection that is not one of p's (kw/val: another database of the
+ * server, such as DbAdmin's maintenance database), made and run the way
+ * p's are: the connect is cut at until_us (CLOCK_MONOTONIC, > 0) and by
+ * pool_cancel_all; pool_conn_query and the rest run on it bound by its
+ * deadline (pool_conn_set_deadline) and p's stop, their cancels sent by
+ * p's cancel sender. Status and msg as db_connect's (redact hides the
+ * target's secrets). The caller owns *out: pool_conn_discard closes it
+ * (never pool_release).
+ */
+cruddur_status pool_conn_open_other(pool *p, const char *const *kw, const char *const *val,
+    const db_target *redact, int64_t until_us, pool_conn **out, char *msg, size_t msglen);
+void pool_conn_discard(pool_conn *c);
+
 /* Statements run with pool_conn_exec on c from now on are cancelled when
  * deadline_us (CLOCK_MONOTONIC microseconds; 0: none) passes, and then
  * fail with CRUDDUR_DEADLINE_EXCEEDED. pool_release clears it. */

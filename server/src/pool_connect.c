@@ -115,18 +115,23 @@ pool_pg_roundtrip(PGconn *pg, const char *sql, ExecStatusType want, int64_t unti
 
 	if (!PQsendQuery(pg, sql))
 		return false;
-	while (PQisBusy(pg)) {
-		int64_t       left = until_us - clock_mono_us();
-		struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN };
+	/* Several statements ("SET ...; SET ...") give several results, each
+	 * complete at its own time: PQgetResult only once PQisBusy says the
+	 * next is in, or it would wait without a limit. */
+	for (;;) {
+		while (PQisBusy(pg)) {
+			int64_t       left = until_us - clock_mono_us();
+			struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN };
 
-		if (left <= 0)
-			return false;
-		if (poll(&pfd, 1, (int)((left + 999) / 1000)) < 0 && errno != EINTR)
-			return false;
-		if (!PQconsumeInput(pg))
-			return false;
-	}
-	while ((res = PQgetResult(pg)) != NULL) {
+			if (left <= 0 ||
+			    (poll(&pfd, 1, (int)((left + 999) / 1000)) < 0 && errno != EINTR) ||
+			    !PQconsumeInput(pg)) {
+				PQclear(last);
+				return false;
+			}
+		}
+		if ((res = PQgetResult(pg)) == NULL)
+			break;
 		PQclear(last);
 		last = res;
 	}
@@ -371,4 +376,36 @@ pool_connector_stop(pool *p)
 	pthread_mutex_unlock(&p->mtx);
 	pthread_join(p->connector, NULL);
 	p->connector_started = false;
+}
+
+/* ---- a connection that is not the pool's ------------------------------ */
+
+cruddur_status
+pool_conn_open_other(pool *p, const char *const *kw, const char *const *val,
+    const db_target *redact, int64_t until_us, pool_conn **out, char *msg, size_t msglen)
+{
+	pool_conn     *c = calloc(1, sizeof(*c));
+	cruddur_status st;
+
+	*out = NULL;
+	if (c == NULL) {
+		pool_set_msg(msg, msglen, "cannot connect to database: out of memory");
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	}
+	/* No slot, no generation, no backoff: it is not the pool's target.
+	 * Only the stop (cancel_all_us) and the cancel sender are shared. */
+	st = db_connect(&c->pg, kw, val, until_us, &p->cancel_all_us, redact, NULL, msg, msglen);
+	if (st != CRUDDUR_OK) {
+		free(c);
+		return st;
+	}
+	c->pool = p;
+	*out = c;
+	return CRUDDUR_OK;
+}
+
+void
+pool_conn_discard(pool_conn *c)
+{
+	pool_conn_close(c);
 }

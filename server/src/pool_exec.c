@@ -15,6 +15,15 @@
  * database has not answered 50 ms later, given up: the caller gets its
  * answer by its deadline (plus those 50 ms) even from a database host
  * that stopped answering, and the connection is closed, not reused.
+ *
+ * Raw SQL goes through the same machine (pool_conn_query, pool_conn_each,
+ * pool_conn_command; pool_copy.c's COPY), on pooled connections and on
+ * DbAdmin's maintenance connection (pool_conn_open_other): DDL, SQL files,
+ * migrations. Such a command may hold several statements, whose results
+ * arrive one by one: result_step takes each only once PQisBusy says it is
+ * complete, so no PQgetResult ever waits. A connection given up on runs
+ * nothing more (pool_conn_abandoned_status at once).
+ *
  * A pool_conn belongs to the thread that acquired it (or to the reactor
  * while a statement of its runs), so nothing here takes a lock.
  */
@@ -128,31 +137,132 @@ pool_conn_limit_passed(const pool_conn *c)
 	return limit != 0 && pool_now_us() >= limit;
 }
 
+/* What a COPY ... FROM STDIN that the caller did not ask for gets: the
+ * statement fails with this, and the command goes on (simple commands of
+ * migration and SQL files must not wait for rows that never come). */
+#define COPY_IN_REFUSED "COPY FROM STDIN is not allowed here"
+
+/* Takes one result of c's command: kept as the last, handed to c->each,
+ * or (a COPY) dealt with. Returns true when it is the COPY_IN result the
+ * caller wants (c->want_copy_in), which ends the command for now. */
+static bool
+result_take(pool_conn *c, PGresult *next)
+{
+	ExecStatusType rs = PQresultStatus(next);
+
+	if ((rs == PGRES_COPY_IN && c->want_copy_in) && c->each == NULL) {
+		PQclear(c->last);
+		c->last = next;
+		return true;
+	}
+	if (rs == PGRES_COPY_IN || rs == PGRES_COPY_BOTH) {
+		/* Its error result follows, and is what the caller sees. */
+		PQputCopyEnd(c->pg, COPY_IN_REFUSED);
+		PQclear(next);
+	} else if (rs == PGRES_COPY_OUT) {
+		c->copy_out = true; /* its rows are skipped (result_step) */
+		PQclear(next);
+	} else if (c->each != NULL) {
+		c->each(c->each_arg, next);
+	} else {
+		/* One command, one result; keep the last should there be more. */
+		PQclear(c->last);
+		c->last = next;
+	}
+	return false;
+}
+
+/*
+ * Reads what arrived for c's command without blocking: true when it is
+ * over (*res its last result, NULL when the connection failed or was
+ * given up), false when the caller must wait for the socket, at most
+ * *wait_ms. A command of several statements has several results that
+ * arrive one by one: PQgetResult is called only while PQisBusy says the
+ * next is complete, never to wait for one.
+ */
 static bool
 result_step(pool_conn *c, PGresult **res, int *wait_ms)
 {
 	PGresult *next;
+	bool      consumed = false;
 
 	*res = NULL;
-	if (PQisBusy(c->pg) && PQconsumeInput(c->pg) && PQisBusy(c->pg))
-		return !pool_conn_watch(c, wait_ms); /* over only when given up */
-	/* One command, one result; keep the last should there be more. */
-	while ((next = PQgetResult(c->pg)) != NULL) {
-		PQclear(*res);
-		*res = next;
+	for (;;) {
+		bool wait = false;
+		if (c->copy_out) {
+			/* A COPY TO STDOUT's rows: skipped. Once no complete row
+			 * is buffered, read the socket once more before waiting:
+			 * rows already read into libpq's buffer make no POLLIN. */
+			char *row;
+			int   n = PQgetCopyData(c->pg, &row, 1);
+			if (n > 0) {
+				PQfreemem(row);
+				consumed = false;
+				continue;
+			}
+			if (n < 0) {
+				c->copy_out = false; /* done (-1) or failed (-2) */
+				continue;
+			}
+			if (!consumed) {
+				consumed = true;
+				if (!PQconsumeInput(c->pg))
+					c->copy_out = false; /* broken: PQgetResult says so */
+				continue;
+			}
+			wait = true;
+		} else if (PQisBusy(c->pg)) {
+			/* A failed read leaves the error for PQgetResult, which
+			 * then returns it at once. */
+			wait = PQconsumeInput(c->pg) && PQisBusy(c->pg);
+		}
+		if (wait) {
+			if (pool_conn_watch(c, wait_ms))
+				return false;
+			PQclear(c->last); /* given up */
+			c->last = NULL;
+			return true;
+		}
+		if ((next = PQgetResult(c->pg)) == NULL)
+			break;
+		if (result_take(c, next))
+			break;
+	}
+	*res = c->last;
+	c->last = NULL;
+	return true;
+}
+
+void
+pool_conn_run_reset(pool_conn *c)
+{
+	c->cancelled_us = 0;
+	PQclear(c->last);
+	c->last = NULL;
+	c->copy_out = false;
+}
+
+bool
+pool_conn_wait(pool_conn *c, short events)
+{
+	int wait_ms;
+
+	if (!pool_conn_watch(c, &wait_ms))
+		return false;
+	struct pollfd pfd = { .fd = PQsocket(c->pg), .events = events };
+	if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
+		c->abandoned = true;
+		return false;
 	}
 	return true;
 }
 
-/* Waits for the result of the command just sent on c (result_step). */
-static PGresult *
-result_until(pool_conn *c)
+PGresult *
+pool_conn_run_until(pool_conn *c)
 {
 	PGresult *res;
 	int       wait_ms;
 
-	c->abandoned = false;
-	c->cancelled_us = 0;
 	while (!result_step(c, &res, &wait_ms)) {
 		struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
 		if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
@@ -211,8 +321,14 @@ pool_conn_result_status(pool_conn *c, const PGresult *res, char *msg, size_t msg
 	if (c->abandoned)
 		return pool_conn_abandoned_status(c, msg, msglen);
 	st = db_error_status(res, c->pg, msg, msglen);
-	if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c))
+	if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c)) {
 		st = set_stopped(msg, msglen);
+	} else if (st == CRUDDUR_DEADLINE_EXCEEDED && c->cancelled_us != 0 && msg != NULL) {
+		/* Our cancel, not someone else's: say which limit it was. */
+		size_t n = strlen(msg);
+		if (n < msglen)
+			snprintf(msg + n, msglen - n, " (the call's deadline passed)");
+	}
 	return st;
 }
 
@@ -223,7 +339,9 @@ send_next(pool_conn *c)
 	const db_statement *stmt = c->stmt;
 
 	c->abandoned = false;
-	c->cancelled_us = 0;
+	pool_conn_run_reset(c);
+	c->each = NULL;
+	c->want_copy_in = false;
 	c->preparing = (c->prepared & (UINT64_C(1) << stmt->id)) == 0;
 	if (c->preparing)
 		return PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL) != 0;
@@ -309,17 +427,77 @@ pool_conn_step(pool_conn *c, cruddur_status *st, PGresult **out, int *wait_ms, c
 	return true;
 }
 
+/* Sends sql (nparams < 0: as a simple query, which may hold several
+ * statements) and reads it to the end through the result machine. */
+static cruddur_status
+run_command(pool_conn *c, const char *sql, int nparams, const char *const *params,
+    PGresult **out, char *msg, size_t msglen)
+{
+	int sent;
+
+	/* A connection given up on still runs what it was given up on: a
+	 * ROLLBACK after it would wait out a second give-up for nothing.
+	 * pool_release (pool_conn_discard) closes it. */
+	if (c->abandoned)
+		return pool_conn_abandoned_status(c, msg, msglen);
+	pool_set_msg(msg, msglen, "");
+	pool_conn_run_reset(c);
+	sent = nparams < 0 ? PQsendQuery(c->pg, sql)
+	                   : PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (!sent)
+		return db_error_status(NULL, c->pg, msg, msglen);
+	PGresult      *res = pool_conn_run_until(c);
+	cruddur_status st;
+
+	/* Each result went to c->each, which judges them: the command as a
+	 * whole failed only when it was given up or the connection broke. */
+	if (c->each != NULL && res == NULL && !c->abandoned && PQstatus(c->pg) == CONNECTION_OK)
+		return CRUDDUR_OK;
+	st = pool_conn_result_status(c, res, msg, msglen);
+	/* An EMPTY_QUERY result (a file of comments) is no failure. */
+	if (st != CRUDDUR_OK && !c->abandoned && PQresultStatus(res) == PGRES_EMPTY_QUERY) {
+		pool_set_msg(msg, msglen, "");
+		st = CRUDDUR_OK;
+	}
+	if (out != NULL && st == CRUDDUR_OK)
+		*out = res;
+	else if (out != NULL && c->each == NULL && !c->abandoned)
+		*out = res; /* the failed result, for its fields */
+	else
+		PQclear(res);
+	return st;
+}
+
 cruddur_status
 pool_conn_command(pool_conn *c, const char *sql, char *msg, size_t msglen)
 {
+	c->each = NULL;
+	c->want_copy_in = false;
+	return run_command(c, sql, -1, NULL, NULL, msg, msglen);
+}
+
+cruddur_status
+pool_conn_query(pool_conn *c, const char *sql, int nparams, const char *const *params,
+    PGresult **out, char *msg, size_t msglen)
+{
+	if (out != NULL)
+		*out = NULL;
+	c->each = NULL;
+	c->want_copy_in = false;
+	return run_command(c, sql, nparams, params, out, msg, msglen);
+}
+
+cruddur_status
+pool_conn_each(pool_conn *c, const char *sql, void (*each)(void *arg, PGresult *res), void *arg,
+    char *msg, size_t msglen)
+{
 	cruddur_status st;
 
-	pool_set_msg(msg, msglen, "");
-	if (!PQsendQuery(c->pg, sql))
-		return db_error_status(NULL, c->pg, msg, msglen);
-	PGresult *res = result_until(c);
-	st = pool_conn_result_status(c, res, msg, msglen);
-	PQclear(res);
+	c->each = each;
+	c->each_arg = arg;
+	c->want_copy_in = false;
+	st = run_command(c, sql, -1, NULL, NULL, msg, msglen);
+	c->each = NULL;
 	return st;
 }
 

@@ -1,7 +1,8 @@
 /*
  * pool_internal.h - what pool.c (slots, waiting), pool_connect.c (making
  * connections: the bounded connect, backing off, the background
- * connector) and pool_exec.c (running statements on a connection) share.
+ * connector) and pool_exec.c (running statements on a connection; its
+ * COPY in pool_copy.c) share.
  * Not for use outside the pool.
  */
 #ifndef CRUDDUR_POOL_INTERNAL_H
@@ -28,6 +29,15 @@ struct pool_conn {
 	bool retried;           /* prepared again once after 26000 */
 	int64_t cancelled_us;   /* when the last cancel went out; 0: none */
 	uint64_t cancel_ticket; /* its last cancel's (cancel_sender.h); 0: none */
+	/* A command run by pool_exec.c's result machine: its last result so
+	 * far (each NULL) or where each result goes (pool_conn_each); whether
+	 * a COPY ... FROM STDIN is what the caller wants (pool_copy.c), and
+	 * whether the rows of a COPY TO STDOUT are being skipped. */
+	PGresult *last;
+	void (*each)(void *arg, PGresult *res);
+	void *each_arg;
+	bool want_copy_in;
+	bool copy_out;
 	/* A pipeline (pool_pipeline.c): how many statements it has, how many
 	 * of them ended (their results all read), were reported to the
 	 * caller, had their Sync read; the current statement's last result
@@ -131,16 +141,27 @@ void pool_connector_stop(pool *p);
  * with how long to wait for its socket at most, or false when the
  * database answered no cancel for 5 s: c is given up (c->abandoned). */
 bool pool_conn_watch(pool_conn *c, int *wait_ms);
-/* Whether c's limit (deadline or pool_cancel_all) has passed. */
-bool pool_conn_limit_passed(const pool_conn *c);
-/* The status of res, the result of c's last statement (NULL: failed). */
-cruddur_status pool_conn_result_status(pool_conn *c, const PGresult *res, char *msg,
-    size_t msglen);
 /* The status of a statement not answered by c's limit: DEADLINE_EXCEEDED,
  * or UNAVAILABLE when the limit was pool_cancel_all's. */
 cruddur_status pool_conn_limit_status(const pool_conn *c, char *msg, size_t msglen);
 /* The status of a statement given up on (c->abandoned): the database
  * answered neither it nor its cancels in time, or the server stops. */
 cruddur_status pool_conn_abandoned_status(const pool_conn *c, char *msg, size_t msglen);
+
+/* Shared by pool_exec.c and pool_copy.c. */
+
+/* Makes c ready to send a new command: no cancel sent, no result kept.
+ * c->abandoned stays: a connection given up on is not used again. */
+void pool_conn_run_reset(pool_conn *c);
+/* Reads the results of the command just sent on c until it is over,
+ * waiting on its socket at most until its limit, then cancelling and
+ * giving up (as pool_conn_exec does). Returns the last result (NULL: the
+ * connection failed or was given up), or the COPY_IN result when
+ * c->want_copy_in. */
+PGresult *pool_conn_run_until(pool_conn *c);
+/* Waits for c's socket to be ready for events (POLLIN, POLLOUT), at most
+ * until its limit, cancelling and giving up as pool_conn_watch does.
+ * false: given up (c->abandoned). */
+bool pool_conn_wait(pool_conn *c, short events);
 
 #endif /* CRUDDUR_POOL_INTERNAL_H */

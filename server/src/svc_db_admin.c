@@ -10,6 +10,13 @@
  * ends by migrating to the latest version (svc_migrations.c). Database names in DDL cannot
  * be parameters, so they are quoted with PQescapeIdentifier; everything
  * else is a parameter.
+ *
+ * Every statement, on either connection, runs through the pool's bounded
+ * machine (pool_conn_query, pool.h): cancelled at the call's deadline or
+ * at a stop past the drain timeout, given up 50 ms later. The maintenance
+ * connection is made by pool_conn_open_other for that reason: not one of
+ * the pool's, but cut and cancelled the same way, so a database host that
+ * stops answering holds a DbAdmin call no longer than its deadline.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +24,6 @@
 #include <string.h>
 
 #include "clock.h"
-#include "db_connect.h"
-#include "db_error.h"
 #include "migrations.h"
 #include "server.h"
 #include "sql_file.h"
@@ -27,45 +32,46 @@
 /* A connect without a deadline of its call's waits this long at most. */
 #define ADMIN_CONNECT_US 5000000
 
+/* The maintenance connection, its statements bound by the call's deadline. */
 static cruddur_status
-admin_connect(rpc_context *ctx, PGconn **out)
+admin_connect(rpc_context *ctx, pool_conn **out)
 {
 	const db_target *db = &ctx->server->db;
 	int64_t          until = clock_mono_us() + ADMIN_CONNECT_US;
+	cruddur_status   st;
 
 	if (ctx->deadline_us > 0 && ctx->deadline_us < until)
 		until = ctx->deadline_us;
-	return db_connect(out, (const char *const *)db->maint_keywords,
-	    (const char *const *)db->maint_values, until, NULL, db, NULL, ctx->message,
+	st = pool_conn_open_other(ctx->server->pool, (const char *const *)db->maint_keywords,
+	    (const char *const *)db->maint_values, db, until, out, ctx->message,
 	    sizeof(ctx->message));
+	if (st == CRUDDUR_OK)
+		pool_conn_set_deadline(*out, ctx->deadline_us);
+	return st;
 }
 
 /* Runs sql with params on conn; on CRUDDUR_OK *out (if given) is the result. */
 static cruddur_status
-admin_exec(rpc_context *ctx, PGconn *conn, const char *sql, int nparams, const char *const *params,
-    PGresult **out)
+admin_exec(rpc_context *ctx, pool_conn *conn, const char *sql, int nparams,
+    const char *const *params, PGresult **out)
 {
-	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType rs = PQresultStatus(res);
+	PGresult      *res = NULL;
+	cruddur_status st = pool_conn_query(conn, sql, nparams, params, &res, ctx->message,
+	    sizeof(ctx->message));
 
-	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
-		cruddur_status st = db_error_status(res, conn, ctx->message, sizeof(ctx->message));
-		PQclear(res);
-		return st;
-	}
-	if (out != NULL)
+	if (st == CRUDDUR_OK && out != NULL)
 		*out = res;
 	else
 		PQclear(res);
-	return CRUDDUR_OK;
+	return st;
 }
 
 /* Runs "VERB DATABASE <quoted name> SUFFIX". */
 static cruddur_status
-admin_database_ddl(rpc_context *ctx, PGconn *conn, const char *verb, const char *suffix)
+admin_database_ddl(rpc_context *ctx, pool_conn *conn, const char *verb, const char *suffix)
 {
 	const char *name = ctx->server->db.dbname;
-	char       *quoted = PQescapeIdentifier(conn, name, strlen(name));
+	char       *quoted = PQescapeIdentifier(pool_conn_pg(conn), name, strlen(name));
 	char        sql[512];
 
 	if (quoted == NULL)
@@ -79,7 +85,7 @@ admin_database_ddl(rpc_context *ctx, PGconn *conn, const char *verb, const char 
 }
 
 static cruddur_status
-database_exists(rpc_context *ctx, PGconn *conn, bool *exists)
+database_exists(rpc_context *ctx, pool_conn *conn, bool *exists)
 {
 	const char    *params[1] = { ctx->server->db.dbname };
 	PGresult      *res = NULL;
@@ -95,14 +101,14 @@ database_exists(rpc_context *ctx, PGconn *conn, bool *exists)
 static cruddur_status
 db_create(rpc_context *ctx, const Cruddur__V1__CreateRequest *req, Cruddur__V1__CreateResponse *resp)
 {
-	PGconn        *conn = NULL;
+	pool_conn     *conn = NULL;
 	cruddur_status st;
 
 	(void)req;
 	if ((st = admin_connect(ctx, &conn)) != CRUDDUR_OK)
 		return st;
 	st = admin_database_ddl(ctx, conn, "CREATE", "");
-	PQfinish(conn);
+	pool_conn_discard(conn);
 	/* The pool may be backing off from connects that failed while the
 	 * database was missing (3D000): it connects again at once. */
 	if (st == CRUDDUR_OK)
@@ -114,7 +120,7 @@ db_create(rpc_context *ctx, const Cruddur__V1__CreateRequest *req, Cruddur__V1__
 }
 
 static cruddur_status
-terminate_sessions(rpc_context *ctx, PGconn *conn, int32_t *terminated)
+terminate_sessions(rpc_context *ctx, pool_conn *conn, int32_t *terminated)
 {
 	const char    *params[1] = { ctx->server->db.dbname };
 	PGresult      *res = NULL;
@@ -130,7 +136,7 @@ terminate_sessions(rpc_context *ctx, PGconn *conn, int32_t *terminated)
 static cruddur_status
 db_drop(rpc_context *ctx, const Cruddur__V1__DropRequest *req, Cruddur__V1__DropResponse *resp)
 {
-	PGconn        *conn = NULL;
+	pool_conn     *conn = NULL;
 	bool           exists = false;
 	cruddur_status st;
 
@@ -147,7 +153,7 @@ db_drop(rpc_context *ctx, const Cruddur__V1__DropRequest *req, Cruddur__V1__Drop
 	if ((st = admin_database_ddl(ctx, conn, "DROP", " WITH (FORCE)")) == CRUDDUR_OK)
 		resp->dropped = true;
 out:
-	PQfinish(conn);
+	pool_conn_discard(conn);
 	if (st == CRUDDUR_OK && !exists && !req->if_exists)
 		return rpc_fail(ctx, CRUDDUR_NOT_FOUND, "database \"%s\" does not exist",
 		    ctx->server->db.dbname);
@@ -158,7 +164,7 @@ static cruddur_status
 kill_sessions(rpc_context *ctx, const Cruddur__V1__KillSessionsRequest *req,
     Cruddur__V1__KillSessionsResponse *resp)
 {
-	PGconn        *conn = NULL;
+	pool_conn     *conn = NULL;
 	cruddur_status st;
 
 	(void)req;
@@ -170,7 +176,7 @@ kill_sessions(rpc_context *ctx, const Cruddur__V1__KillSessionsRequest *req,
 	if ((st = admin_connect(ctx, &conn)) != CRUDDUR_OK)
 		return st;
 	st = terminate_sessions(ctx, conn, &resp->sessions_terminated);
-	PQfinish(conn);
+	pool_conn_discard(conn);
 	return st;
 }
 
@@ -188,13 +194,12 @@ load_sql_file(rpc_context *ctx, const char *name, char **file_out)
 		return CRUDDUR_INTERNAL;
 	st = pool_acquire(ctx->server->pool, ctx->deadline_us, &conn, ctx->message, sizeof(ctx->message));
 	if (st == CRUDDUR_OK) {
-		PGconn   *pg = pool_conn_pg(conn);
-		PGresult *res = PQexec(pg, text);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
-			char why[400];
-			st = db_error_status(res, pg, why, sizeof(why));
+		PGresult *res = NULL;
+		char      why[400];
+		pool_conn_set_deadline(conn, ctx->deadline_us);
+		st = pool_conn_query(conn, text, -1, NULL, &res, why, sizeof(why));
+		if (st != CRUDDUR_OK)
 			rpc_fail(ctx, st, "%s: %s", name, why);
-		}
 		PQclear(res);
 		pool_release(ctx->server->pool, conn);
 	}
@@ -228,7 +233,7 @@ sessions(rpc_context *ctx, const Cruddur__V1__SessionsRequest *req,
     Cruddur__V1__SessionsResponse *resp)
 {
 	const char    *params[1] = { ctx->server->db.dbname };
-	PGconn        *conn = NULL;
+	pool_conn     *conn = NULL;
 	PGresult      *res = NULL;
 	cruddur_status st;
 
@@ -236,7 +241,7 @@ sessions(rpc_context *ctx, const Cruddur__V1__SessionsRequest *req,
 	if ((st = admin_connect(ctx, &conn)) != CRUDDUR_OK)
 		return st;
 	if ((st = admin_exec(ctx, conn, SQL_SESSIONS, 1, params, &res)) != CRUDDUR_OK) {
-		PQfinish(conn);
+		pool_conn_discard(conn);
 		return st;
 	}
 	int n = PQntuples(res);
@@ -255,7 +260,7 @@ sessions(rpc_context *ctx, const Cruddur__V1__SessionsRequest *req,
 		resp->sessions[resp->n_sessions++] = s;
 	}
 	PQclear(res);
-	PQfinish(conn);
+	pool_conn_discard(conn);
 	if ((int)resp->n_sessions != n)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	return CRUDDUR_OK;

@@ -43,8 +43,14 @@ load_set(rpc_context *ctx, migration_set *set)
 static cruddur_status
 acquire(rpc_context *ctx, pool_conn **conn)
 {
-	return pool_acquire(ctx->server->pool, ctx->deadline_us, conn, ctx->message,
+	cruddur_status st = pool_acquire(ctx->server->pool, ctx->deadline_us, conn, ctx->message,
 	    sizeof(ctx->message));
+
+	/* Every statement of the call, the migration files' too, is cancelled
+	 * at its deadline (migrations.h). */
+	if (st == CRUDDUR_OK)
+		pool_conn_set_deadline(*conn, ctx->deadline_us);
+	return st;
 }
 
 /* An applied version whose files say something else was renamed or
@@ -81,12 +87,12 @@ step_new(rpc_context *ctx, const migration *m, const char *direction, int64_t st
 /* Ends the open step with st and makes ctx->message say why, adding where
  * the database is now. */
 static cruddur_status
-step_fail(rpc_context *ctx, PGconn *pg, cruddur_status st, int32_t version, const char *why)
+step_fail(rpc_context *ctx, pool_conn *conn, cruddur_status st, int32_t version, const char *why)
 {
 	msg_buf copy;
 
 	snprintf(copy, sizeof(copy), "%s", why);
-	migration_step_end(pg, st, NULL, 0);
+	migration_step_end(conn, st, NULL, 0);
 	return rpc_fail(ctx, st, "%s; the database is at version %d", copy, version);
 }
 
@@ -94,16 +100,16 @@ step_fail(rpc_context *ctx, PGconn *pg, cruddur_status st, int32_t version, cons
  * caller at version cur) and commits it; *out is the step to report (NULL
  * when out of memory: the step is done all the same). */
 static cruddur_status
-step_apply(rpc_context *ctx, PGconn *pg, const migration_set *set, const migration *m, bool up,
+step_apply(rpc_context *ctx, pool_conn *conn, const migration_set *set, const migration *m, bool up,
     int32_t cur, int64_t start, Cruddur__V1__MigrationStep **out)
 {
 	msg_buf        msg;
 	cruddur_status st;
 
 	*out = NULL;
-	if ((st = migration_step_run(pg, set, m, up, msg, sizeof(msg))) != CRUDDUR_OK)
-		return step_fail(ctx, pg, st, cur, msg);
-	if ((st = migration_step_end(pg, st, msg, sizeof(msg))) != CRUDDUR_OK)
+	if ((st = migration_step_run(conn, set, m, up, msg, sizeof(msg))) != CRUDDUR_OK)
+		return step_fail(ctx, conn, st, cur, msg);
+	if ((st = migration_step_end(conn, st, msg, sizeof(msg))) != CRUDDUR_OK)
 		return rpc_fail(ctx, st, "%s: COMMIT failed: %s; the database is at version %d",
 		    up ? m->up_file : m->down_file, msg, cur);
 	*out = step_new(ctx, m, up ? "up" : "down", start);
@@ -112,7 +118,7 @@ step_apply(rpc_context *ctx, PGconn *pg, const migration_set *set, const migrati
 
 /* One step of Migrate: *done when there is nothing left to do. */
 static cruddur_status
-migrate_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t target, bool first,
+migrate_step(rpc_context *ctx, pool_conn *conn, const migration_set *set, int32_t target, bool first,
     Cruddur__V1__MigrateResponse *resp, bool *done)
 {
 	migration_head head;
@@ -120,29 +126,29 @@ migrate_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t tar
 	cruddur_status st;
 	int64_t        start = clock_mono_us();
 
-	if ((st = migration_step_begin(pg, &head, msg, sizeof(msg))) != CRUDDUR_OK)
+	if ((st = migration_step_begin(conn, &head, msg, sizeof(msg))) != CRUDDUR_OK)
 		return rpc_fail(ctx, st, "%s", msg);
 	int32_t cur = head.version;
 	resp->version = cur;
 	*done = true;
 	if (first && (st = check_applied(ctx, set, &head)) != CRUDDUR_OK) {
 		snprintf(msg, sizeof(msg), "%s", ctx->message);
-		st = step_fail(ctx, pg, st, cur, msg);
+		st = step_fail(ctx, conn, st, cur, msg);
 	} else if (cur > (int32_t)set->n) {
 		snprintf(msg, sizeof(msg), "the latest migration in %.200s is %zu, older than the database",
 		    set->dir, set->n);
-		st = step_fail(ctx, pg, CRUDDUR_FAILED_PRECONDITION, cur, msg);
+		st = step_fail(ctx, conn, CRUDDUR_FAILED_PRECONDITION, cur, msg);
 	} else if (first && target < cur) {
 		snprintf(msg, sizeof(msg), "to_version %d is below the current version: going down is "
 		    "Rollback's (cruddur db rollback --steps %d)", target, cur - target);
-		st = step_fail(ctx, pg, CRUDDUR_FAILED_PRECONDITION, cur, msg);
+		st = step_fail(ctx, conn, CRUDDUR_FAILED_PRECONDITION, cur, msg);
 	} else if (cur >= target) {
 		/* Commits the table if this call created it. */
-		if ((st = migration_step_end(pg, CRUDDUR_OK, msg, sizeof(msg))) != CRUDDUR_OK)
+		if ((st = migration_step_end(conn, CRUDDUR_OK, msg, sizeof(msg))) != CRUDDUR_OK)
 			rpc_fail(ctx, st, "%s", msg);
 	} else {
 		const migration *m = migration_set_find(set, cur + 1);
-		if ((st = step_apply(ctx, pg, set, m, true, cur, start,
+		if ((st = step_apply(ctx, conn, set, m, true, cur, start,
 		         &resp->applied[resp->n_applied])) == CRUDDUR_OK) {
 			resp->n_applied += resp->applied[resp->n_applied] != NULL;
 			resp->version = m->version;
@@ -191,7 +197,7 @@ svc_migrations_migrate(rpc_context *ctx, const Cruddur__V1__MigrateRequest *req,
 			    resp->version);
 			break;
 		}
-		st = migrate_step(ctx, pool_conn_pg(conn), &set, target, first, resp, &done);
+		st = migrate_step(ctx, conn, &set, target, first, resp, &done);
 	}
 	pool_release(ctx->server->pool, conn);
 	if (resp->n_applied > 0)
@@ -203,7 +209,7 @@ out:
 
 /* One step of Rollback: undoes the latest applied migration. */
 static cruddur_status
-rollback_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t steps, bool first,
+rollback_step(rpc_context *ctx, pool_conn *conn, const migration_set *set, int32_t steps, bool first,
     Cruddur__V1__RollbackResponse *resp, bool *done)
 {
 	migration_head head;
@@ -211,7 +217,7 @@ rollback_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t st
 	cruddur_status st;
 	int64_t        start = clock_mono_us();
 
-	if ((st = migration_step_begin(pg, &head, msg, sizeof(msg))) != CRUDDUR_OK)
+	if ((st = migration_step_begin(conn, &head, msg, sizeof(msg))) != CRUDDUR_OK)
 		return rpc_fail(ctx, st, "%s", msg);
 	int32_t cur = head.version;
 	resp->version = cur;
@@ -219,13 +225,13 @@ rollback_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t st
 	if (first && (size_t)steps > head.n) {
 		snprintf(msg, sizeof(msg), "cannot roll back %d migrations: %zu %s applied", steps,
 		    head.n, head.n == 1 ? "is" : "are");
-		st = step_fail(ctx, pg, CRUDDUR_INVALID_ARGUMENT, cur, msg);
+		st = step_fail(ctx, conn, CRUDDUR_INVALID_ARGUMENT, cur, msg);
 	} else if (first && (st = check_applied(ctx, set, &head)) != CRUDDUR_OK) {
 		snprintf(msg, sizeof(msg), "%s", ctx->message);
-		st = step_fail(ctx, pg, st, cur, msg);
+		st = step_fail(ctx, conn, st, cur, msg);
 	} else if (head.n == 0) {
 		/* Another migrator rolled back the rest meanwhile. */
-		migration_step_end(pg, CRUDDUR_ABORTED, NULL, 0);
+		migration_step_end(conn, CRUDDUR_ABORTED, NULL, 0);
 	} else {
 		const migration_applied *latest = &head.rows[head.n - 1];
 		const migration         *m = migration_set_find(set, latest->version);
@@ -233,8 +239,8 @@ rollback_step(rpc_context *ctx, PGconn *pg, const migration_set *set, int32_t st
 		if (m == NULL) {
 			snprintf(msg, sizeof(msg), "version %d (%s) is applied but its files are not in %.200s",
 			    latest->version, latest->name, set->dir);
-			st = step_fail(ctx, pg, CRUDDUR_FAILED_PRECONDITION, cur, msg);
-		} else if ((st = step_apply(ctx, pg, set, m, false, cur, start,
+			st = step_fail(ctx, conn, CRUDDUR_FAILED_PRECONDITION, cur, msg);
+		} else if ((st = step_apply(ctx, conn, set, m, false, cur, start,
 		                &resp->rolled_back[resp->n_rolled_back])) == CRUDDUR_OK) {
 			resp->n_rolled_back += resp->rolled_back[resp->n_rolled_back] != NULL;
 			resp->version = below;
@@ -276,7 +282,7 @@ rollback(rpc_context *ctx, const Cruddur__V1__RollbackRequest *req,
 			    resp->version);
 			break;
 		}
-		st = rollback_step(ctx, pool_conn_pg(conn), &set, steps, i == 0, resp, &done);
+		st = rollback_step(ctx, conn, &set, steps, i == 0, resp, &done);
 	}
 	pool_release(ctx->server->pool, conn);
 	if (resp->n_rolled_back > 0)
@@ -324,7 +330,7 @@ migration_status(rpc_context *ctx, const Cruddur__V1__MigrationStatusRequest *re
 		return st;
 	if ((st = acquire(ctx, &conn)) != CRUDDUR_OK)
 		goto out;
-	st = migration_head_read(pool_conn_pg(conn), &head, ctx->message, sizeof(ctx->message));
+	st = migration_head_read(conn, &head, ctx->message, sizeof(ctx->message));
 	pool_release(ctx->server->pool, conn);
 	if (st != CRUDDUR_OK)
 		goto out;

@@ -36,7 +36,10 @@
  *
  * The same random_seed gives the same handles, names and messages (the
  * authors drawn depend on the users already there). A call that passes its
- * deadline stops its COPY and rolls back.
+ * deadline stops its COPY and rolls back. Every wait on the database, the
+ * COPY's included, ends at the call's deadline or at a stop past the drain
+ * timeout (pool_copy.c, pool_exec.c): a database host that stops answering
+ * fails the call DEADLINE_EXCEEDED (UNAVAILABLE in a stop), on time.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -46,7 +49,6 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "db_error.h"
 #include "seed_text.h"
 #include "server.h"
 #include "sql_queries.h"
@@ -77,7 +79,7 @@ enum { STREAM_HANDLES = 1, STREAM_USERS = 2, STREAM_ACTIVITIES = 3 };
 #define COPY_ROW_MAX (16 * 1024)
 
 typedef struct copy_buf {
-	PGconn *pg;
+	pool_conn *conn;
 	char    data[COPY_CHUNK + COPY_ROW_MAX];
 	size_t  len;
 } copy_buf;
@@ -125,13 +127,13 @@ copy_time(copy_buf *b, int64_t us, char end)
 /* Writes row i of a COPY into b. */
 typedef void (*copy_row_fn)(void *arg, copy_buf *b, int64_t i);
 
-/* The status of a failed COPY result. */
+/* The status of a failed COPY: st with ctx->message as the pool gave it,
+ * unless res (the server's error, may be NULL) says why better. */
 static cruddur_status
-copy_error(rpc_context *ctx, const PGresult *res, PGconn *pg)
+copy_error(rpc_context *ctx, const PGresult *res, cruddur_status st)
 {
-	const char    *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	cruddur_status st = db_error_status(res, pg, ctx->message, sizeof(ctx->message));
-	char           why[sizeof(ctx->message)];
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	char        why[sizeof(ctx->message)];
 
 	/* 42703 undefined_column: the tables are there but predate the
 	 * migrations (users.bio). */
@@ -142,34 +144,17 @@ copy_error(rpc_context *ctx, const PGresult *res, PGconn *pg)
 	    "%s (is the database migrated? run `cruddur db migrate`)", why);
 }
 
-/* Reads the results of a COPY (or of an aborted one) to the end; returns
- * the status of the first. */
-static cruddur_status
-copy_finish(rpc_context *ctx, PGconn *pg, int64_t *copied)
-{
-	PGresult      *res = PQgetResult(pg);
-	cruddur_status st = CRUDDUR_OK;
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		st = copy_error(ctx, res, pg);
-	else if (copied != NULL)
-		*copied = strtoll(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	while ((res = PQgetResult(pg)) != NULL)
-		PQclear(res);
-	return st;
-}
-
 /* Aborts the COPY in progress (the server discards it and fails the
- * transaction) and returns st. */
+ * transaction) and returns st, keeping ctx->message. */
 static cruddur_status
-copy_abort(rpc_context *ctx, PGconn *pg, cruddur_status st)
+copy_abort(rpc_context *ctx, pool_conn *conn, cruddur_status st)
 {
-	char why[sizeof(ctx->message)];
+	char      why[sizeof(ctx->message)];
+	PGresult *res = NULL;
 
 	snprintf(why, sizeof(why), "%s", ctx->message);
-	if (PQputCopyEnd(pg, why) == 1)
-		(void)copy_finish(ctx, pg, NULL);
+	(void)pool_conn_copy_end(conn, why, &res, NULL, 0);
+	PQclear(res);
 	snprintf(ctx->message, sizeof(ctx->message), "%s", why);
 	return st;
 }
@@ -177,33 +162,39 @@ copy_abort(rpc_context *ctx, PGconn *pg, cruddur_status st)
 static cruddur_status
 copy_flush(rpc_context *ctx, copy_buf *b)
 {
-	if (b->len > 0 && PQputCopyData(b->pg, b->data, (int)b->len) != 1)
-		return db_error_status(NULL, b->pg, ctx->message, sizeof(ctx->message));
+	cruddur_status st = CRUDDUR_OK;
+
+	if (b->len > 0)
+		st = pool_conn_copy_send(b->conn, b->data, b->len, ctx->message,
+		    sizeof(ctx->message));
 	b->len = 0;
-	return CRUDDUR_OK;
+	return st;
 }
 
 /* Runs `sql` (a COPY ... FROM STDIN) with n rows from row(arg, ...); on
- * CRUDDUR_OK *copied is what the server says it copied. */
+ * CRUDDUR_OK *copied is what the server says it copied. Every wait is
+ * bound by the call's deadline (pool_copy.c): a database that stops
+ * reading fails the call DEADLINE_EXCEEDED, its connection given up. */
 static cruddur_status
-copy_rows(rpc_context *ctx, PGconn *pg, const char *sql, int64_t n, copy_row_fn row, void *arg,
-    int64_t *copied)
+copy_rows(rpc_context *ctx, pool_conn *conn, const char *sql, int64_t n, copy_row_fn row,
+    void *arg, int64_t *copied)
 {
-	PGresult      *res = PQexec(pg, sql);
+	PGresult      *res = NULL;
 	copy_buf      *b = NULL;
-	cruddur_status st;
+	cruddur_status st = pool_conn_copy_begin(conn, sql, &res, ctx->message,
+	    sizeof(ctx->message));
 
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		st = copy_error(ctx, res, pg);
+	if (st != CRUDDUR_OK) {
+		st = copy_error(ctx, res, st);
 		PQclear(res);
-		return st != CRUDDUR_OK ? st : rpc_fail(ctx, CRUDDUR_INTERNAL, "COPY did not start");
+		return st;
 	}
 	PQclear(res);
 	if ((b = malloc(sizeof(*b))) == NULL) {
 		rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-		return copy_abort(ctx, pg, CRUDDUR_RESOURCE_EXHAUSTED);
+		return copy_abort(ctx, conn, CRUDDUR_RESOURCE_EXHAUSTED);
 	}
-	b->pg = pg;
+	b->conn = conn;
 	b->len = 0;
 	for (int64_t i = 0; i < n; i++) {
 		row(arg, b, i);
@@ -215,17 +206,18 @@ copy_rows(rpc_context *ctx, PGconn *pg, const char *sql, int64_t n, copy_row_fn 
 			rpc_fail(ctx, CRUDDUR_DEADLINE_EXCEEDED,
 			    "deadline exceeded after %lld of %lld rows; nothing was written",
 			    (long long)i + 1, (long long)n);
-			st = copy_abort(ctx, pg, CRUDDUR_DEADLINE_EXCEEDED);
+			st = copy_abort(ctx, conn, CRUDDUR_DEADLINE_EXCEEDED);
 			goto out;
 		}
 	}
 	if ((st = copy_flush(ctx, b)) != CRUDDUR_OK)
 		goto out;
-	if (PQputCopyEnd(pg, NULL) != 1) {
-		st = db_error_status(NULL, pg, ctx->message, sizeof(ctx->message));
-		goto out;
-	}
-	st = copy_finish(ctx, pg, copied);
+	st = pool_conn_copy_end(conn, NULL, &res, ctx->message, sizeof(ctx->message));
+	if (st == CRUDDUR_OK && copied != NULL)
+		*copied = strtoll(PQcmdTuples(res), NULL, 10);
+	else if (st != CRUDDUR_OK)
+		st = copy_error(ctx, res, st);
+	PQclear(res);
 out:
 	free(b);
 	return st;
@@ -330,7 +322,7 @@ seed_users(rpc_context *ctx, pool_conn *conn, uint64_t seed, int64_t now_us, int
 	seed_rng_init(&g.rng, seed, STREAM_USERS);
 	g.handle_key = seed_mix64(seed ^ seed_mix64(STREAM_HANDLES));
 	g.now_us = now_us;
-	return copy_rows(ctx, pool_conn_pg(conn), SQL_COPY_USERS, n, user_row, &g, created);
+	return copy_rows(ctx, conn, SQL_COPY_USERS, n, user_row, &g, created);
 }
 
 static cruddur_status
@@ -356,7 +348,7 @@ seed_activities(rpc_context *ctx, pool_conn *conn, uint64_t seed, int64_t now_us
 	g->authors = authors;
 	g->n_authors = PQntuples(authors);
 	g->now_us = now_us;
-	st = copy_rows(ctx, pool_conn_pg(conn), SQL_COPY_ACTIVITIES, n, activity_row, g, created);
+	st = copy_rows(ctx, conn, SQL_COPY_ACTIVITIES, n, activity_row, g, created);
 	free(g);
 	PQclear(authors);
 	return st;

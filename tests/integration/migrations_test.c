@@ -294,6 +294,15 @@ test_failures(cruddur_client *c2)
 	    "ALTER TABLE public.users ADD CONSTRAINT users_none CHECK (false);\n");
 	check_failure(c2, "23514: ", "0006_broken.up.sql line 3, statement 2: ");
 
+	/* COPY: the rows of a COPY TO STDOUT are skipped; a COPY FROM STDIN
+	 * fails at once instead of waiting for rows. */
+	write_file("0006_broken.up.sql",
+	    "ALTER TABLE public.users ADD COLUMN nickname text;\n"
+	    "COPY (SELECT g FROM generate_series(1, 50000) g) TO STDOUT;\n"
+	    "COPY public.users (nickname) FROM STDIN;\n");
+	check_failure(c2, "COPY FROM STDIN is not allowed here",
+	    "0006_broken.up.sql line 3, statement 3: ");
+
 	/* A file that commits by itself is refused before it runs. */
 	write_file("0006_broken.up.sql",
 	    "ALTER TABLE public.users ADD COLUMN nickname text;\nCOMMIT;\n");
