@@ -180,10 +180,7 @@ main(void)
 	CHECK(serving);
 
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 	fs_cluster_remove(&pg);
 	return ts_finish("db_full_test");
 }

@@ -213,6 +213,15 @@ fs_bench_kill(pid_t pid)
 	reap_within(pid, 10, &status);
 }
 
+void
+fs_server_finish(ts_server *s)
+{
+	CHECK(fs_server_term(s, 15, NULL) == 0);
+	if (ts_failures > 0)
+		fs_log_print(s);
+	fs_server_cleanup(s);
+}
+
 /* ---- the database ------------------------------------------------------------ */
 
 PGconn *

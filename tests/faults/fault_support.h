@@ -104,6 +104,10 @@ pid_t fs_bench_start(const char *url, const char *const *args);
 /* SIGKILL and reap: a load generator needs no clean exit. */
 void fs_bench_kill(pid_t pid);
 
+/* The end of a test's server: SIGTERM, a CHECK that it exits 0 within 15 s,
+ * its log printed when any check failed, then fs_server_cleanup. */
+void fs_server_finish(ts_server *s);
+
 /* ---- the database ------------------------------------------------------------ */
 
 /* A session on url; NULL after printing why. */

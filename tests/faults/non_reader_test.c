@@ -215,10 +215,7 @@ told_why(void)
 	free(ten);
 	free(one);
 	PQfinish(locker);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 }
 
 int
@@ -241,10 +238,7 @@ main(void)
 	    fs_log_count(&s, "a reply waited past --send-timeout-ms", NULL));
 
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 	told_why();
 	return ts_finish("non_reader_test");
 }

@@ -181,10 +181,7 @@ run(const char *reactor, const char *full)
 	PQfinish(locker);
 	PQfinish(watcher);
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 	return 0;
 }
 

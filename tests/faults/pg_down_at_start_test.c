@@ -91,10 +91,7 @@ postgres_down(void)
 	CHECK_STATUS(fs_home_feed(c, 5000, false, &o), CRUDDUR_OK, &o);
 
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 	fs_cluster_remove(&pg);
 }
 
@@ -123,10 +120,7 @@ database_missing(void)
 	CHECK_STATUS(fs_home_feed(c, 5000, false, &o), CRUDDUR_OK, &o);
 
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 	ts_psql("postgres", "DROP DATABASE IF EXISTS " DB "_missing WITH (FORCE)", out, sizeof(out));
 }
 

@@ -150,9 +150,6 @@ main(void)
 	PQfinish(locker);
 	PQfinish(watcher);
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 	return ts_finish("pool_exhausted_test");
 }

@@ -103,9 +103,6 @@ main(void)
 	CHECK(rows == 2);
 
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 	return ts_finish("read_only_primary_test");
 }

@@ -235,10 +235,7 @@ too_many(void)
 	if (extra >= 0)
 		close(extra);
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 }
 
 int
@@ -268,10 +265,7 @@ main(void)
 	stalled_peers(&s, c, rss_idle);
 
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 	too_many();
 	return ts_finish("stalled_uploads_test");
 }

@@ -214,10 +214,7 @@ retry_rule(void)
 	CHECK(read == 3);
 
 	cruddur_client_close(c);
-	CHECK(fs_server_term(&s, 15, NULL) == 0);
-	if (ts_failures > 0)
-		fs_log_print(&s);
-	fs_server_cleanup(&s);
+	fs_server_finish(&s);
 }
 
 int
