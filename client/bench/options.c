@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cruddur/version.h"
 
 static const char *const method_names[BENCH_N_METHODS] = {
 	[BENCH_HOME_FEED] = "HomeFeed",
@@ -36,7 +37,7 @@ help(FILE *f)
 	    "usage: cruddur-bench [--server URL]... [--concurrency C] [--duration S]\n"
 	    "                     [--warmup S] [--rate R] [--method SPEC] [--limit N]\n"
 	    "                     [--handle H] [--name NAME] [--deadline MS] [--json]\n"
-	    "                     [--sync]\n"
+	    "                     [--sync] [--version]\n"
 	    "\n"
 	    "Load on a cruddurd through libcruddur's generated stubs. Every reply is\n"
 	    "checked (status OK and the expected number of rows); errors are counted by\n"
@@ -222,6 +223,10 @@ bench_options_parse(bench_options *o, int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			help(stdout);
+			return 1;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("cruddur-bench %s\n", CRUDDUR_VERSION_STRING);
 			return 1;
 		}
 		if (strcmp(a, "--json") == 0) {

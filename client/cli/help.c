@@ -103,6 +103,7 @@ help_overview(FILE *f)
 	    "  --tls-ca FILE    CA that signed a tls+tcp:// server's certificate ($CRUDDUR_TLS_CA_FILE)\n"
 	    "  --tls-cert FILE  this client's certificate and key, one PEM file ($CRUDDUR_TLS_CERT_FILE)\n"
 	    "  --tls-server-name NAME  name to verify in the server's certificate\n"
+	    "  --version        print cruddur's version and exit\n"
 	    "\nexit status: 0 success, 1 the call failed (STATUS: message on stderr), 2 usage\n"
 	    "\nexamples:\n"
 	    "  cruddur db setup && cruddur feed home --limit 5\n"

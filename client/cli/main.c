@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cruddur/version.h"
 #include "help.h"
 
 int
@@ -149,6 +150,9 @@ parse_global(cli *c, int argc, char **argv, int *cmd_index)
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			help_overview(stdout);
+			exit(0);
+		} else if (strcmp(a, "--version") == 0) {
+			printf("cruddur %s\n", CRUDDUR_VERSION_STRING);
 			exit(0);
 		} else if (strcmp(a, "--json") == 0) {
 			c->json = true;

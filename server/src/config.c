@@ -20,7 +20,6 @@
 #include "feed_coalesce.h"
 #include "log.h"
 
-#define VERSION CRUDDUR_VERSION
 #define CONFIG_MAX_LINES 256
 
 static void
@@ -382,7 +381,7 @@ config_parse(server_config *cfg, int argc, char **argv)
 			exit(0);
 		}
 		if (opt == OPT_VERSION) {
-			printf("cruddurd %s\n", VERSION);
+			printf("cruddurd %s\n", CRUDDUR_VERSION_STRING);
 			exit(0);
 		}
 		if (opt == OPT_LISTEN && listens_from_file > 0) {

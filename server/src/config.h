@@ -6,7 +6,7 @@
 
 #include "server.h"
 
-#define CRUDDUR_VERSION "0.2.0"
+#include "cruddur/version.h" /* CRUDDUR_VERSION_STRING, from CMake */
 
 /* Fills cfg from argv, the environment and the config file (see
  * config.c for the precedence). Prints --help / --version and exits 0 for

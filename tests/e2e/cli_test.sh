@@ -19,6 +19,14 @@ case "$transport" in
     *) echo "unknown transport $transport" >&2; exit 2 ;;
 esac
 
+# One version, CMake's, from all three programs.
+want_version=${CRUDDUR_PROJECT_VERSION:?run through ctest}
+for prog in cruddurd cruddur cruddur-bench; do
+    rc=0; got=$("$bin/$prog" --version) || rc=$?
+    [[ $rc -eq 0 && "$got" == "$prog $want_version" ]] ||
+        fail "$prog --version: exit $rc, '$got', want '$prog $want_version'"
+done
+
 start_cruddurd CONNECTION_URL="$(db_url "$db")" -- --listen "$listen" --log-level info
 echo "cruddurd listens on $url"
 

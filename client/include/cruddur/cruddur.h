@@ -7,5 +7,6 @@
 #include "cruddur/client.h"
 #include "cruddur/status.h"
 #include "cruddur/stubs.h"
+#include "cruddur/version.h"
 
 #endif /* CRUDDUR_CRUDDUR_H */
