@@ -171,9 +171,9 @@ main(void)
 	snprintf(drain, sizeof(drain), "%d", DRAIN_MS);
 	/* Three idle connections: MigrationStatus, Migrate and SeedBulk each
 	 * find one, so that the freeze catches them in a statement. */
-	const char *args[] = { "--db", fs_cluster_url(&pg, DB, url, sizeof(url)), "--pool-min", "3",
-		"--pool-max", "4", "--drain-timeout", drain, "--log-level", "info", NULL };
-	if (ts_server_start(&s, "tcp://127.0.0.1:0", NULL, args, NULL) != 0) {
+	const char *args[] = { "--pool-min", "3", "--pool-max", "4", "--drain-timeout", drain,
+		"--log-level", "info", NULL };
+	if (fs_cluster_server_start(&s, &pg, DB, args) != 0) {
 		fs_cluster_remove(&pg);
 		return 1;
 	}

@@ -91,7 +91,7 @@ main(void)
 	fs_cluster        pg = { "" };
 	ts_server         s;
 	cruddur_call_opts o;
-	char              url[256], admin_url[256], max[64], got[64];
+	char              admin_url[256], max[64], got[64];
 	PGconn           *held[64];
 	fs_tally          sum;
 	bool              serving = true;
@@ -105,10 +105,9 @@ main(void)
 	PQfinish(admin);
 	CHECK(fs_cluster_ctl(&pg, "stop-fast") == 0 && fs_cluster_ctl(&pg, "start") == 0);
 
-	const char *args[] = { "--db", fs_cluster_url(&pg, DB, url, sizeof(url)), "--pool-min", "2",
-		"--pool-max", "4", "--log-level", "warn", NULL };
+	const char *args[] = { "--pool-min", "2", "--pool-max", "4", "--log-level", "warn", NULL };
 	/* The database, made by a server that then goes. */
-	if (ts_server_start(&s, "tcp://127.0.0.1:0", NULL, args, NULL) != 0) {
+	if (fs_cluster_server_start(&s, &pg, DB, args) != 0) {
 		fs_cluster_remove(&pg);
 		return 1;
 	}
@@ -122,7 +121,7 @@ main(void)
 	int n = take_all(admin_url, held, 64);
 	printf("took %d connection slots (max_connections %d)\n", n, MAX_CONNECTIONS);
 	CHECK(n >= MAX_CONNECTIONS - 3 && n <= MAX_CONNECTIONS);
-	if (ts_server_start(&s, "tcp://127.0.0.1:0", NULL, args, NULL) != 0) {
+	if (fs_cluster_server_start(&s, &pg, DB, args) != 0) {
 		for (int i = 0; i < n; i++)
 			PQfinish(held[i]);
 		fs_cluster_remove(&pg);

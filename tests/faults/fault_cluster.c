@@ -162,3 +162,22 @@ fs_cluster_url(const fs_cluster *c, const char *db, char *buf, size_t len)
 	return buf;
 }
 
+
+int
+fs_cluster_server_start(ts_server *s, const fs_cluster *c, const char *db,
+    const char *const *extra)
+{
+	char        url[256];
+	const char *args[32] = { "--db", fs_cluster_url(c, db, url, sizeof(url)) };
+	int         n = 2;
+
+	for (; extra != NULL && *extra != NULL && n < 31; extra++)
+		args[n++] = *extra;
+	args[n] = NULL;
+	memset(s, 0, sizeof(*s));
+	if (ts_server_start(s, "tcp://127.0.0.1:0", NULL, args, NULL) != 0) {
+		fs_server_cleanup(s);
+		return -1;
+	}
+	return 0;
+}

@@ -63,6 +63,12 @@ void fs_cluster_thaw_on_alarm(unsigned seconds);
 /* postgresql://postgres@/DB?host=DIR */
 const char *fs_cluster_url(const fs_cluster *c, const char *db, char *buf, size_t len);
 
+/* Starts cruddurd on tcp://127.0.0.1:0 with --db the cluster's database db
+ * and the extra args (NULL-terminated, at most 29; NULL for none). 0, or
+ * -1 with s cleaned up. */
+int fs_cluster_server_start(ts_server *s, const fs_cluster *c, const char *db,
+    const char *const *extra);
+
 /* ---- the server ------------------------------------------------------------ */
 
 /* SIGTERM, then waits at most limit_s seconds (then SIGKILL). Returns the

@@ -74,8 +74,7 @@ postgres_down(void)
 	PQfinish(admin);
 	CHECK(fs_cluster_ctl(&pg, "stop-fast") == 0);
 
-	const char *args[] = { "--db", fs_cluster_url(&pg, DB, url, sizeof(url)), NULL };
-	if (ts_server_start(&s, "tcp://127.0.0.1:0", NULL, args, NULL) != 0) {
+	if (fs_cluster_server_start(&s, &pg, DB, NULL) != 0) {
 		CHECK(!"cruddurd starts without its database");
 		fs_cluster_remove(&pg);
 		return;

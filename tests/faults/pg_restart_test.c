@@ -94,14 +94,12 @@ main(void)
 	fs_cluster        pg = { "" };
 	ts_server         s;
 	cruddur_call_opts o;
-	char              url[256];
 
 	alarm(280);
 	if (fs_cluster_start(&pg) != 0)
 		return 1;
-	const char *args[] = { "--db", fs_cluster_url(&pg, DB, url, sizeof(url)), "--pool-min", "2",
-		"--pool-max", "4", "--log-level", "info", NULL };
-	if (ts_server_start(&s, "tcp://127.0.0.1:0", NULL, args, NULL) != 0) {
+	const char *args[] = { "--pool-min", "2", "--pool-max", "4", "--log-level", "info", NULL };
+	if (fs_cluster_server_start(&s, &pg, DB, args) != 0) {
 		fs_cluster_remove(&pg);
 		return 1;
 	}

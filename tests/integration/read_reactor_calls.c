@@ -49,18 +49,8 @@ rr_on_alarm(int sig)
 int
 rr_server_start(ts_server *s, const fs_cluster *pg, const char *const *extra)
 {
-	char        url[256];
-	const char *args[32] = { "--db", fs_cluster_url(pg, DB, url, sizeof(url)) };
-	int         n = 2;
-
-	for (; extra != NULL && *extra != NULL && n < 31; extra++)
-		args[n++] = *extra;
-	args[n] = NULL;
-	memset(s, 0, sizeof(*s));
-	if (ts_server_start(s, "tcp://127.0.0.1:0", NULL, args, NULL) != 0) {
-		fs_server_cleanup(s);
+	if (fs_cluster_server_start(s, pg, DB, extra) != 0)
 		return -1;
-	}
 	rr_track(s);
 	return 0;
 }
