@@ -227,17 +227,10 @@ typedef struct writer {
 static void *
 writer_main(void *arg)
 {
-	writer                              *w = arg;
-	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
-	Cruddur__V1__CreateActivityResponse *resp = NULL;
-	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
+	writer *w = arg;
 
-	author.handle = "hotwheels";
-	req.author = &author;
-	req.message = (char *)w->message;
 	w->o = (cruddur_call_opts){ .deadline_ms = 8000 };
-	w->st = cruddur_activities_create_activity(w->c, &req, &resp, &w->o);
-	cruddur_message_free(resp);
+	w->st = fs_create_activity(w->c, w->message, NULL, &w->o);
 	return NULL;
 }
 
