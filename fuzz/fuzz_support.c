@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "clock.h"
-#include "dispatch.h"
+#include "base/clock.h"
+#include "rpc/dispatch.h"
 #include "fuzz_support.h"
-#include "log.h"
+#include "obs/log.h"
 
 server *
 fuzz_server(void)

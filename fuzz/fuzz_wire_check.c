@@ -15,7 +15,7 @@
 #include <stdlib.h>
 
 #include "rpc_handlers.h"
-#include "wire_check.h"
+#include "rpc/wire_check.h"
 
 #define ALLOC_PER_BYTE 64
 #define ALLOC_FIXED (64 * 1024)

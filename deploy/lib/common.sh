@@ -221,7 +221,7 @@ cr_sock_fits() {
 }
 
 # Masks a password and an sslpassword (the client key's passphrase) in a libpq URL or
-# key=value string, as cruddurd redacts both (db_url.c). libpq takes a URL's password up
+# key=value string, as cruddurd redacts both (db_target.c). libpq takes a URL's password up
 # to the '@' before the first '/', '?' and '#' included.
 cr_mask_url() {
     printf '%s\n' "$1" | sed -E \

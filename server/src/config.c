@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "rpc/auth.h"
 #include "config.h"
-#include "feed_coalesce.h"
-#include "log.h"
+#include "svc/feed_coalesce.h"
+#include "obs/log.h"
 
 #define CONFIG_MAX_LINES 256
 

@@ -16,13 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "config.h"
 #include "cpu_sched.h"
-#include "log.h"
-#include "metrics_http.h"
+#include "obs/log.h"
+#include "obs/metrics_http.h"
 #include "server.h"
-#include "transport.h"
+#include "net/transport.h"
 
 
 /* Written to a temporary name and renamed, so a reader never sees half. */

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
-#include "dispatch.h"
+#include "base/clock.h"
+#include "obs/log.h"
+#include "rpc/dispatch.h"
 #include "server.h"
-#include "svc_activities.h"
+#include "svc/svc_activities.h"
 
 void
 server_config_defaults(server_config *cfg)

@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db_url.h"
-#include "fast_read.h"
-#include "metrics.h"
-#include "pool.h"
+#include "db/db_target.h"
+#include "svc/fast_read.h"
+#include "obs/metrics.h"
+#include "db/pool.h"
 #include "rpc_handlers.h"
 
 #define SERVER_MAX_LISTEN 16

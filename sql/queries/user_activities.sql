@@ -1,6 +1,6 @@
 -- UserActivities: one page of a user's activities that have not expired,
 -- replies included, newest first, keyset-paged by (created_at, uuid) like
--- the home feed (see server/src/cursor.h).
+-- the home feed (see server/src/svc/cursor.h).
 -- $1: the user's uuid;
 -- $2, $3: the key of the last row of the previous page, as microseconds
 --         since the epoch and uuid; for the first page the sentinel
@@ -9,7 +9,7 @@
 -- $4: how many rows (the page size plus one, to know whether more follow).
 -- Walks activities_user_created_idx (user_uuid, created_at DESC, uuid DESC)
 -- from the cursor on and stops after $4 rows.
--- Columns: the eleven standard activity columns (svc_rows.h).
+-- Columns: the eleven standard activity columns (rows.h).
 SELECT
   activities.uuid,
   activities.user_uuid,

@@ -28,9 +28,9 @@
 
 #include <libpq-fe.h>
 
-#include "db_error.h"
-#include "db_url.h"
-#include "pool.h"
+#include "db/db_error.h"
+#include "db/db_target.h"
+#include "db/pool.h"
 
 static int failures;
 static pthread_mutex_t failures_mtx = PTHREAD_MUTEX_INITIALIZER;

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arena.h"
+#include "base/arena.h"
 #include "test_support.h"
 
 static void

@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "clock.h"
-#include "dispatch.h"
+#include "rpc/auth.h"
+#include "base/clock.h"
+#include "rpc/dispatch.h"
 #include "envelope.h"
-#include "log.h"
+#include "obs/log.h"
 #include "strict_replies.h"
 #include "test_support.h"
-#include "text.h"
+#include "base/text.h"
 
 static server srv;
 

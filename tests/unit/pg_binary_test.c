@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "pg_binary.h"
+#include "db/pg_binary.h"
 #include "test_support.h"
 
 static void

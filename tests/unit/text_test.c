@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "test_support.h"
-#include "text.h"
+#include "base/text.h"
 
 static void
 check_quote(const char *in, size_t outlen, const char *want, int line)

@@ -13,7 +13,7 @@
 #include "envelope.h"
 #include "rpc_handlers.h"
 #include "test_support.h"
-#include "wire_check.h"
+#include "rpc/wire_check.h"
 #include "wire_frame.h"
 
 static char why[256];

@@ -287,7 +287,7 @@ write_server(const char *dir, const file_set *set, const rpc *rpcs, size_t n)
 	           " * the dispatcher gives it (initialized, empty) with memory from the\n"
 	           " * request's arena, and returns a status; on an error status it also sets\n"
 	           " * ctx's message (rpc_fail). A NULL handler makes its method UNIMPLEMENTED.\n */\n");
-	fprintf(h, "#ifndef RPC_HANDLERS_H\n#define RPC_HANDLERS_H\n\n#include \"cruddur/stubs.h\"\n#include \"rpc_context.h\"\n\n");
+	fprintf(h, "#ifndef RPC_HANDLERS_H\n#define RPC_HANDLERS_H\n\n#include \"cruddur/stubs.h\"\n#include \"rpc/rpc_context.h\"\n\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(h, "typedef cruddur_status (*rpc_%s_fn)(rpc_context *ctx,\n    const %s *req, %s *resp);\n",
 		    rpcs[i].c_name, rpcs[i].in_type, rpcs[i].out_type);

@@ -1,0 +1,21 @@
+/*
+ * svc_activities.h - what the two files of the Activities service share.
+ *
+ * svc_activities.c serves the reads (HomeFeed, ShowActivity) and registers
+ * the service; svc_activities_write.c serves the writes (CreateActivity,
+ * CreateReply). Their prepared statements are private to each file, with
+ * ids 25..44 (see statements.h for what an id is).
+ */
+#ifndef CRUDDUR_SVC_ACTIVITIES_H
+#define CRUDDUR_SVC_ACTIVITIES_H
+
+#include "svc/fast_read.h"
+#include "rpc_handlers.h"
+
+/* HomeFeed as a fast read (fast_read.h), for the read reactor. */
+const fast_read *svc_activities_home_feed_fast(void);
+
+/* Sets the CreateActivity and CreateReply handlers. */
+void svc_activities_write_register(rpc_handlers *h);
+
+#endif /* CRUDDUR_SVC_ACTIVITIES_H */
