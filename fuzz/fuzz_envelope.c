@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)text_utf8_length(text);
 	(void)text_is_uuid(text);
 
-	rpc_context ctx = { .server = fuzz_server() };
+	rpc_context ctx = { .env = &fuzz_server()->env };
 	page_key    key;
 	bool        first;
 	if ((ctx.arena = arena_new()) != NULL) {

@@ -41,7 +41,7 @@ fuzz_dispatch_bytes(const uint8_t *data, size_t size)
 	if (nng_msg_alloc(&req, 0) != 0)
 		return;
 	nng_msg_append(req, data, size);
-	reply = dispatch_request(fuzz_server(), req, clock_mono_us());
+	reply = dispatch_request(&fuzz_server()->dispatch, req, clock_mono_us());
 	nng_msg_free(req);
 	if (reply == NULL)
 		abort(); /* only out of memory may give no reply */

@@ -3,7 +3,7 @@
  * and an optional config file.
  *
  * Precedence, highest first: command-line flags, environment variables
- * (CONNECTION_URL / PROD_CONNECTION_URL, CRUDDUR_SQL_DIR), the config file
+ * (CONNECTION_URL / PROD_CONNECTION_URL, CRUDDUR_SQL_DIR, CRUDDUR_COALESCE), the config file
  * (--config FILE or $CRUDDUR_CONFIG), built-in defaults. The config file
  * holds "name = value" lines whose names are the long flags without "--"
  * (listen, db, workers, ...); "#" starts a comment line. --listen flags
@@ -17,10 +17,45 @@
 
 #include "rpc/auth.h"
 #include "config.h"
-#include "svc/feed_coalesce.h"
 #include "obs/log.h"
 
 #define CONFIG_MAX_LINES 256
+
+void
+server_config_defaults(server_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = 8;
+	cfg->read_reactor = true;
+	cfg->coalesce = true;
+	cfg->pipeline_depth = 8;
+	cfg->cpu_sched_batch = true;
+	/* More contexts than workers + queue, so that the queue can fill and
+	 * a burst past it is refused at once (RESOURCE_EXHAUSTED) instead of
+	 * waiting unseen inside nng. */
+	cfg->contexts = 512;
+	cfg->queue_capacity = 256;
+	cfg->pool_min = 2;
+	cfg->pool_max = 8;
+	cfg->pool_acquire_timeout_ms = 2000;
+	/* The largest real request is a CreateReply or UpdateUser: 1024 or
+	 * 500 characters of up to 4 bytes, a token, an idempotency key and
+	 * the envelope, under 8 KiB; 64 KiB leaves room eight times over, and
+	 * keeps what a stalled upload can make the server allocate small. */
+	cfg->max_request_bytes = 64 * 1024;
+	/* 5,000 idle connections cost about 28 MiB; more than a real
+	 * deployment's clients, and bounded. */
+	cfg->max_connections = 8192;
+	cfg->max_requests_per_connection = 0;
+	/* A client that reads takes its replies in microseconds; one that
+	 * has not read for 3 s is stopped or gone. */
+	cfg->send_timeout_ms = 3000;
+	/* libcruddur writes a request in one go; 10 s is far beyond any real
+	 * link for 64 KiB. */
+	cfg->recv_timeout_ms = 10000;
+	cfg->drain_timeout_ms = 10000;
+	cfg->log_level = LOG_INFO;
+}
 
 static void
 usage(FILE *f)
@@ -36,10 +71,12 @@ usage(FILE *f)
 	    "  --config FILE          settings file of name = value lines (default $CRUDDUR_CONFIG);\n"
 	    "                         flags, then the environment, then the file win\n"
 	    "  --metrics-listen URL   serve Prometheus metrics at URL/metrics (http://...)\n"
-	    "  --coalesce on|off      identical concurrent HomeFeed requests share one query,\n"
-	    "                         never one that started before them (default on)\n"
-	    "  --read-reactor on|off  serve HomeFeed from one epoll thread instead of the\n"
-	    "                         workers: no thread hand-off per request (default on)\n"
+	    "  --coalesce on|off      the read reactor lets identical concurrent HomeFeed\n"
+	    "                         requests share one query, never one that started\n"
+	    "                         before them (default on)\n"
+	    "  --read-reactor on|off  HomeFeed starts its read on the receiving thread, with\n"
+	    "                         no worker: no thread hand-off per request (default\n"
+	    "                         on); off: on a worker, which waits for the page\n"
 	    "  --cpu-sched batch|normal  the threads' Linux scheduling policy: SCHED_BATCH, so\n"
 	    "                         that a thread woken by another does not preempt it at\n"
 	    "                         once (fewer switches; default batch), or SCHED_OTHER\n"
@@ -189,7 +226,7 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 			fprintf(stderr, "cruddurd: --coalesce is on or off, not \"%s\"\n", arg);
 			return -1;
 		}
-		feed_coalesce_set_enabled(strcmp(arg, "on") == 0);
+		cfg->coalesce = strcmp(arg, "on") == 0;
 		return 0;
 	case OPT_READ_REACTOR:
 		if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0) {
@@ -375,6 +412,11 @@ config_parse(server_config *cfg, int argc, char **argv)
 	if (file != NULL && read_config_file(cfg, file, &env) != 0)
 		return -1;
 	listens_from_file = cfg->n_listen;
+	/* $CRUDDUR_COALESCE wins over the file, and --coalesce over it. */
+	const char *coalesce_env = getenv("CRUDDUR_COALESCE");
+	if (coalesce_env != NULL)
+		cfg->coalesce = !(strcmp(coalesce_env, "off") == 0 || strcmp(coalesce_env, "0") == 0 ||
+		    strcmp(coalesce_env, "false") == 0);
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		if (opt == OPT_HELP || opt == 'h') {
 			usage(stdout);

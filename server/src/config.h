@@ -1,12 +1,64 @@
 /*
  * config.h - cruddurd's settings: flags, environment, config file.
+ *
+ * One server_config is filled at start (config_parse) and read-only after.
  */
 #ifndef CRUDDUR_CONFIG_H
 #define CRUDDUR_CONFIG_H
 
-#include "server.h"
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "cruddur/version.h" /* CRUDDUR_VERSION_STRING, from CMake */
+
+#define SERVER_MAX_LISTEN 16
+#define SERVER_DEFAULT_LISTEN "tcp://127.0.0.1:7432"
+
+typedef struct server_config {
+	const char *listen[SERVER_MAX_LISTEN];
+	size_t      n_listen;
+	const char *db_url;   /* the URL chosen from --db / the environment */
+	const char *db_url_source; /* where it came from, for the log */
+	/* A read replica for the feed (--db-replica, $REPLICA_CONNECTION_URL,
+	 * $PROD_REPLICA_CONNECTION_URL with --env prod); NULL: none. */
+	const char *db_replica_url;
+	bool        prod;     /* --env prod */
+	const char *sql_dir;  /* NULL: found beside the executable */
+	const char *ready_file;
+	const char *pid_file;
+	int         workers;
+	int         contexts;
+	int         queue_capacity;
+	int         pool_min, pool_max, pool_acquire_timeout_ms;
+	size_t      max_request_bytes;
+	/* Each peer's share (peer_limits.h): connections at once; requests in
+	 * flight per connection (0: five eighths of contexts, transport.c); how long a
+	 * reply may wait for its peer to read, and a partly received request
+	 * for the rest of its bytes, before the connection is closed (ms). */
+	int         max_connections;
+	int         max_requests_per_connection;
+	int         send_timeout_ms;
+	int         recv_timeout_ms;
+	int         drain_timeout_ms;
+	int         log_level;
+	/* tls+tcp:// listeners: this server's certificate chain and key (one
+	 * PEM file), and the CA that client certificates must be signed by;
+	 * with a CA, clients must present a certificate. */
+	const char *tls_cert_key_file;
+	const char *tls_client_ca_file;
+	const char *metrics_listen; /* http://HOST:PORT for GET /metrics */
+	const char *admin_token_file;
+	/* The token DbAdmin calls must carry (auth.h); NULL: none needed. */
+	char       *admin_token;
+	bool        require_token; /* every call needs the token */
+	bool        read_reactor;  /* HomeFeed runs on the receiving thread, not a worker */
+	bool        coalesce;      /* the reactor lets identical pending reads share a query */
+	int         pipeline_depth; /* reads the reactor sends together, 1..64 */
+	bool        cpu_sched_batch; /* threads under SCHED_BATCH (cpu_sched.h) */
+} server_config;
+
+/* The defaults, before the config file, the environment and the flags. */
+void server_config_defaults(server_config *cfg);
 
 /* Fills cfg from argv, the environment and the config file (see
  * config.c for the precedence). Prints --help / --version and exits 0 for

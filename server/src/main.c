@@ -154,11 +154,14 @@ main(int argc, char **argv)
 		log_error("msg=\"cannot start\" error=\"%s\"", err);
 		return 1;
 	}
-	if (transport_start(&t, &srv, err, sizeof(err)) != 0) {
+	transport_config tc;
+	server_transport_config(&srv, &tc);
+	if (transport_start(&t, &tc, err, sizeof(err)) != 0) {
 		log_error("msg=\"cannot start\" error=\"%s\"", err);
 		server_fini(&srv);
 		return 1;
 	}
+	srv.transport = t;
 	server_start_warming(&srv);
 	for (size_t i = 0; i < cfg.n_listen; i++)
 		log_info("msg=listening url=%s", cfg.listen[i]);

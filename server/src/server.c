@@ -1,6 +1,7 @@
 /*
- * server.c - building the shared state: database target, pool, sql/ dir,
- * handler table.
+ * server.c - wiring the process's parts: database targets, pools, the
+ * read reactor, sql/, the services, the dispatcher, the transport's
+ * settings and the hooks it calls while stopping.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -10,44 +11,9 @@
 
 #include "base/clock.h"
 #include "obs/log.h"
+#include "net/transport.h"
 #include "rpc/dispatch.h"
 #include "server.h"
-#include "svc/svc_activities.h"
-
-void
-server_config_defaults(server_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->workers = 8;
-	cfg->read_reactor = true;
-	cfg->pipeline_depth = 8;
-	cfg->cpu_sched_batch = true;
-	/* More contexts than workers + queue, so that the queue can fill and
-	 * a burst past it is refused at once (RESOURCE_EXHAUSTED) instead of
-	 * waiting unseen inside nng. */
-	cfg->contexts = 512;
-	cfg->queue_capacity = 256;
-	cfg->pool_min = 2;
-	cfg->pool_max = 8;
-	cfg->pool_acquire_timeout_ms = 2000;
-	/* The largest real request is a CreateReply or UpdateUser: 1024 or
-	 * 500 characters of up to 4 bytes, a token, an idempotency key and
-	 * the envelope, under 8 KiB; 64 KiB leaves room eight times over, and
-	 * keeps what a stalled upload can make the server allocate small. */
-	cfg->max_request_bytes = 64 * 1024;
-	/* 5,000 idle connections cost about 28 MiB; more than a real
-	 * deployment's clients, and bounded. */
-	cfg->max_connections = 8192;
-	cfg->max_requests_per_connection = 0;
-	/* A client that reads takes its replies in microseconds; one that
-	 * has not read for 3 s is stopped or gone. */
-	cfg->send_timeout_ms = 3000;
-	/* libcruddur writes a request in one go; 10 s is far beyond any real
-	 * link for 64 KiB. */
-	cfg->recv_timeout_ms = 10000;
-	cfg->drain_timeout_ms = 10000;
-	cfg->log_level = LOG_INFO;
-}
 
 static bool
 has_schema(const char *dir)
@@ -58,13 +24,13 @@ has_schema(const char *dir)
 	return access(path, R_OK) == 0;
 }
 
-/* sql/ is found from --sql-dir, then CRUDDUR_SQL_DIR, then beside the
- * executable (bin/../share/cruddur/sql, as installed and as in build/),
+/* sql/ is found from --sql-dir or CRUDDUR_SQL_DIR (config.c), then beside
+ * the executable (bin/../share/cruddur/sql, as installed and as in build/),
  * never from the working directory. */
 static int
 find_sql_dir(server *s, char *err, size_t errlen)
 {
-	const char *given = s->cfg.sql_dir ? s->cfg.sql_dir : getenv("CRUDDUR_SQL_DIR");
+	const char *given = s->cfg.sql_dir;
 	char        exe[PATH_MAX];
 	ssize_t     n;
 
@@ -112,6 +78,8 @@ make_pool(server *s, const db_target *target, pool **out, char *err, size_t errl
 int
 server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 {
+	int rv;
+
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
 	s->started_us = clock_mono_us();
@@ -131,17 +99,34 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	    (cfg->db_replica_url != NULL &&
 	        make_pool(s, &s->replica_db, &s->replica_pool, err, errlen) != 0))
 		goto fail;
-	svc_activities_register(&s->handlers);
-	svc_users_register(&s->handlers);
-	svc_db_admin_register(&s->handlers);
-	svc_migrations_register(&s->handlers);
-	svc_seed_bulk_register(&s->handlers);
-	svc_stats_register(&s->handlers);
-	svc_health_register(&s->handlers);
-	dispatch_set_fast_read(s, &cruddur_method_activities_home_feed,
-	    svc_activities_home_feed_fast());
+	if ((rv = read_reactor_new(&s->reactor, s->replica_pool != NULL ? s->replica_pool : s->pool,
+	         (size_t)cfg->queue_capacity, cfg->coalesce, cfg->pipeline_depth)) != 0) {
+		snprintf(err, errlen, "cannot start the read reactor: %s", strerror(rv));
+		goto fail;
+	}
+	svc_register_all(&s->services);
+	s->env = (svc_env){
+		.pool = s->pool,
+		.replica_pool = s->replica_pool,
+		.db = &s->db,
+		.sql_dir = s->sql_dir,
+		.reactor = s->reactor,
+		.handlers = &s->services.handlers,
+		.server = s,
+	};
+	s->dispatch = (dispatch_config){
+		.handlers = &s->services.handlers,
+		.env = &s->env,
+		.metrics = s->metrics,
+		.max_request_bytes = cfg->max_request_bytes,
+		.auth = { s->cfg.admin_token, cfg->require_token, cfg->prod, s->db.dbname },
+		/* --read-reactor off: every handler starts on a worker. */
+		.nonblocking = cfg->read_reactor ? s->services.nonblocking : 0,
+	};
 	return 0;
 fail:
+	read_reactor_free(s->reactor);
+	pool_free(s->replica_pool);
 	pool_free(s->pool);
 	metrics_free(s->metrics);
 	db_target_fini(&s->replica_db);
@@ -149,10 +134,52 @@ fail:
 	return -1;
 }
 
-pool *
-server_read_pool(server *s)
+/* transport_config.cancel_all: the statements of both pools. */
+static void
+cancel_all(void *arg)
 {
-	return s->replica_pool != NULL ? s->replica_pool : s->pool;
+	server *s = arg;
+
+	pool_cancel_all(s->pool);
+	if (s->replica_pool != NULL)
+		pool_cancel_all(s->replica_pool);
+}
+
+/* transport_config.quiesce: the reactor answers what it holds and stops;
+ * no worker is left to ask for Stats. */
+static void
+quiesce(void *arg)
+{
+	server *s = arg;
+
+	read_reactor_stop(s->reactor);
+	s->transport = NULL;
+}
+
+void
+server_transport_config(server *s, transport_config *out)
+{
+	const server_config *c = &s->cfg;
+
+	*out = (transport_config){
+		.listen = c->listen,
+		.n_listen = c->n_listen,
+		.tls_cert_key_file = c->tls_cert_key_file,
+		.tls_client_ca_file = c->tls_client_ca_file,
+		.contexts = c->contexts,
+		.workers = c->workers,
+		.queue_capacity = c->queue_capacity,
+		.max_request_bytes = c->max_request_bytes,
+		.max_connections = c->max_connections,
+		.max_requests_per_connection = c->max_requests_per_connection,
+		.send_timeout_ms = c->send_timeout_ms,
+		.recv_timeout_ms = c->recv_timeout_ms,
+		.dispatch = &s->dispatch,
+		.draining = &s->draining,
+		.cancel_all = cancel_all,
+		.quiesce = quiesce,
+		.hooks_arg = s,
+	};
 }
 
 /* Opens pool_min connections at start, so the first requests do not pay
@@ -191,6 +218,7 @@ server_fini(server *s)
 {
 	if (s->warming)
 		pthread_join(s->warm_thread, NULL);
+	read_reactor_free(s->reactor); /* stopped first if it was not (quiesce) */
 	pool_free(s->replica_pool);
 	pool_free(s->pool);
 	metrics_free(s->metrics);

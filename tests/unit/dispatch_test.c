@@ -16,6 +16,7 @@
 #include "rpc/dispatch.h"
 #include "envelope.h"
 #include "obs/log.h"
+#include "server.h"
 #include "strict_replies.h"
 #include "test_support.h"
 #include "base/text.h"
@@ -30,7 +31,7 @@ dispatch_bytes_of(const void *data, size_t len, int64_t received_us, const char 
 	nng_msg *req, *reply;
 	nng_msg_alloc(&req, 0);
 	nng_msg_append(req, data, len);
-	reply = dispatch_request(&srv, req, received_us);
+	reply = dispatch_request(&srv.dispatch, req, received_us);
 	nng_msg_free(req);
 	CHECK(reply != NULL);
 	if (reply == NULL)
@@ -193,7 +194,7 @@ test_list_methods(void)
 	CHECK(lm != NULL && lm->n_services == 5); /* Activities, DbAdmin, Health, Stats, Users */
 	size_t implemented = 0;
 	for (size_t i = 0; i < rpc_method_count; i++)
-		implemented += rpc_method_table[i].implemented(&srv.handlers);
+		implemented += rpc_method_table[i].implemented(&srv.services.handlers);
 	CHECK(methods == implemented);
 	CHECK(methods >= 10);
 	CHECK(saw_feed);
@@ -201,12 +202,12 @@ test_list_methods(void)
 	cruddur__v1__response_envelope__free_unpacked(r, NULL);
 
 	/* A method whose handler is not set is UNIMPLEMENTED, and not listed. */
-	srv.handlers.users_get_user = NULL;
+	srv.services.handlers.users_get_user = NULL;
 	Cruddur__V1__GetUserRequest user = CRUDDUR__V1__GET_USER_REQUEST__INIT;
 	user.handle = "hotwheels";
 	expect(dispatch_call("cruddur.v1.Users/GetUser", &user.base, 0, clock_mono_us()),
 	    CRUDDUR_UNIMPLEMENTED, "not implemented");
-	svc_users_register(&srv.handlers);
+	svc_users_register(&srv.services);
 }
 
 /* A Health/Check envelope with token as its authorization (NULL: none),
@@ -248,8 +249,8 @@ test_nul_and_token(void)
 	const char *health = "cruddur.v1.Health/Check";
 	const char *token = "0123456789abcdef0123";
 
-	srv.cfg.admin_token = (char *)token;
-	srv.cfg.require_token = true;
+	srv.dispatch.auth.admin_token = (char *)token;
+	srv.dispatch.auth.require_token = true;
 	expect(call_health(health, NULL, NULL), CRUDDUR_UNAUTHENTICATED, "needs a token");
 	expect(call_health(health, token, NULL), CRUDDUR_OK, NULL);
 	expect(call_health(health, "Bearer 0123456789abcdef0123", NULL), CRUDDUR_OK, NULL);
@@ -270,19 +271,19 @@ test_nul_and_token(void)
 	    "RequestEnvelope.method holds a NUL");
 
 	/* GET /metrics' check of the Authorization header. */
-	CHECK(!auth_check_bearer(&srv, NULL));
-	CHECK(!auth_check_bearer(&srv, ""));
-	CHECK(!auth_check_bearer(&srv, token)); /* HTTP wants the scheme */
-	CHECK(auth_check_bearer(&srv, "Bearer 0123456789abcdef0123"));
-	CHECK(auth_check_bearer(&srv, "bearer 0123456789abcdef0123"));
-	CHECK(!auth_check_bearer(&srv, "Bearer 0123456789abcdef012"));
-	CHECK(!auth_check_bearer(&srv, "Bearer 0123456789abcdef0123 "));
-	CHECK(!auth_check_bearer(&srv, "Basic 0123456789abcdef0123"));
-	srv.cfg.require_token = false; /* the token guards DbAdmin only: /metrics is open */
-	CHECK(auth_check_bearer(&srv, NULL));
+	CHECK(!auth_check_bearer(&srv.dispatch.auth, NULL));
+	CHECK(!auth_check_bearer(&srv.dispatch.auth, ""));
+	CHECK(!auth_check_bearer(&srv.dispatch.auth, token)); /* HTTP wants the scheme */
+	CHECK(auth_check_bearer(&srv.dispatch.auth, "Bearer 0123456789abcdef0123"));
+	CHECK(auth_check_bearer(&srv.dispatch.auth, "bearer 0123456789abcdef0123"));
+	CHECK(!auth_check_bearer(&srv.dispatch.auth, "Bearer 0123456789abcdef012"));
+	CHECK(!auth_check_bearer(&srv.dispatch.auth, "Bearer 0123456789abcdef0123 "));
+	CHECK(!auth_check_bearer(&srv.dispatch.auth, "Basic 0123456789abcdef0123"));
+	srv.dispatch.auth.require_token = false; /* the token guards DbAdmin only: /metrics is open */
+	CHECK(auth_check_bearer(&srv.dispatch.auth, NULL));
 	expect(call_health(health, NULL, NULL), CRUDDUR_OK, NULL);
-	srv.cfg.admin_token = NULL;
-	CHECK(auth_check_bearer(&srv, NULL));
+	srv.dispatch.auth.admin_token = NULL;
+	CHECK(auth_check_bearer(&srv.dispatch.auth, NULL));
 }
 
 /* Replies that quote the caller's text: valid UTF-8 whatever it sent. */

@@ -3,8 +3,9 @@
  *
  * Each rpc_slot owns one nng context and one aio, and goes round
  *     recv -> accept (dispatch_accept) -> work queue -> worker -> send -> recv
- *                                      -> read reactor ------------> send
- * (bad requests are answered by accept itself).
+ *                                      -> (a handler that never blocks) -> send
+ * (bad requests are answered by accept itself; a handler that defers,
+ * HomeFeed's, sends from the thread that completes it, the read reactor's).
  * so a slot holds at most one request, and the number of slots bounds the
  * requests in the server. A slot's reply can only go to the connection its
  * request came from, so each connection may hold only its share of the
@@ -37,8 +38,6 @@
 
 #include "base/clock.h"
 #include "rpc/dispatch.h"
-#include "svc/feed_coalesce.h"
-#include "reads/read_reactor.h"
 #include "obs/log.h"
 #include "net/peer_limits.h"
 #include "socket_close.h"
@@ -77,9 +76,9 @@ typedef struct rpc_slot {
 } rpc_slot;
 
 struct transport {
-	server      *srv;
+	transport_config cfg;
 	nng_socket   sock;
-	nng_listener listeners[SERVER_MAX_LISTEN];
+	nng_listener *listeners; /* cfg.n_listen of them */
 	size_t       n_listeners;
 	rpc_slot    *slots;
 	int          n_slots;
@@ -121,13 +120,14 @@ slot_reply(rpc_slot *s, nng_msg *reply)
 		return;
 	}
 	s->sending = true;
-	nng_aio_set_timeout(s->aio, s->t->srv->cfg.send_timeout_ms);
+	nng_aio_set_timeout(s->aio, s->t->cfg.send_timeout_ms);
 	nng_aio_set_msg(s->aio, reply);
 	nng_ctx_send(s->ctx, s->aio);
 }
 
 /* dispatch_reply_fn: the reply of the slot's call, from whichever thread
- * finished it (this callback, a worker, the read reactor). */
+ * finished it (this callback, a worker, whatever completed a deferred
+ * call). */
 static void
 slot_call_replied(void *owner, nng_msg *reply)
 {
@@ -154,14 +154,13 @@ slot_received(rpc_slot *s, nng_msg *msg)
 		return;
 	}
 	atomic_fetch_add(&t->inflight, 1);
-	if (atomic_load(&t->srv->draining)) {
+	if (atomic_load(t->cfg.draining)) {
 		nng_msg_free(msg);
 		slot_reply(s, dispatch_status_reply(0, CRUDDUR_UNAVAILABLE, "the server is shutting down"));
 		return;
 	}
-	/* Bad requests and fast reads are answered without a worker. */
-	call = dispatch_accept(t->srv, msg, clock_mono_us(), t->srv->reactor != NULL,
-	    slot_call_replied, s);
+	/* Bad requests and handlers that never block need no worker. */
+	call = dispatch_accept(t->cfg.dispatch, msg, clock_mono_us(), slot_call_replied, s);
 	nng_msg_free(msg);
 	if (call == NULL)
 		return;
@@ -227,7 +226,7 @@ slot_work(void *item, void *arg)
 
 /* The TLS settings of tls+tcp:// listeners, from the configuration. */
 static int
-tls_server_config(const server_config *cfg, nng_tls_config **out, char *err, size_t errlen)
+tls_server_config(const transport_config *cfg, nng_tls_config **out, char *err, size_t errlen)
 {
 	nng_tls_config *tls;
 	int             rv;
@@ -266,7 +265,7 @@ listen_one(transport *t, const char *url, nng_tls_config **tls, char *err, size_
 	if ((rv = nng_listener_create(l, t->sock, url)) != 0)
 		goto fail;
 	if (strncmp(url, "tls+", 4) == 0) {
-		if (*tls == NULL && tls_server_config(&t->srv->cfg, tls, err, errlen) != 0)
+		if (*tls == NULL && tls_server_config(&t->cfg, tls, err, errlen) != 0)
 			return -1;
 		if ((rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, *tls)) != 0)
 			goto fail;
@@ -286,8 +285,12 @@ listen_all(transport *t, char *err, size_t errlen)
 	nng_tls_config *tls = NULL;
 	int             rv = 0;
 
-	for (size_t i = 0; rv == 0 && i < t->srv->cfg.n_listen; i++)
-		rv = listen_one(t, t->srv->cfg.listen[i], &tls, err, errlen);
+	if ((t->listeners = calloc(t->cfg.n_listen > 0 ? t->cfg.n_listen : 1, sizeof(nng_listener))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; rv == 0 && i < t->cfg.n_listen; i++)
+		rv = listen_one(t, t->cfg.listen[i], &tls, err, errlen);
 	if (tls != NULL)
 		nng_tls_config_free(tls); /* each listener holds its own reference */
 	return rv;
@@ -298,7 +301,7 @@ open_slots(transport *t, char *err, size_t errlen)
 {
 	int rv;
 
-	t->n_slots = t->srv->cfg.contexts;
+	t->n_slots = t->cfg.contexts;
 	if ((t->slots = calloc((size_t)t->n_slots, sizeof(rpc_slot))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -320,7 +323,7 @@ open_slots(transport *t, char *err, size_t errlen)
  * freed, instead of staying in malloc's heap (glibc otherwise raises its
  * mmap threshold to the largest block freed). */
 static void
-limit_memory(const server_config *cfg)
+limit_memory(const transport_config *cfg)
 {
 	size_t threshold = cfg->max_request_bytes < 65536 ? cfg->max_request_bytes : 65536;
 	mallopt(M_MMAP_THRESHOLD, (int)(threshold < 16384 ? 16384 : threshold));
@@ -329,7 +332,7 @@ limit_memory(const server_config *cfg)
 /* The connection limits, with --max-connections held within the
  * descriptors the process may open (raising its soft limit if it can). */
 static int
-start_peers(transport *t, const server_config *cfg)
+start_peers(transport *t, const transport_config *cfg)
 {
 	peers_config  pc = {
 		 .max_connections = cfg->max_connections,
@@ -366,7 +369,7 @@ start_peers(transport *t, const server_config *cfg)
 }
 
 int
-transport_start(transport **out, server *srv, char *err, size_t errlen)
+transport_start(transport **out, const transport_config *cfg, char *err, size_t errlen)
 {
 	transport *t;
 	int        rv;
@@ -375,7 +378,7 @@ transport_start(transport **out, server *srv, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	t->srv = srv;
+	t->cfg = *cfg;
 	if ((rv = nng_rep0_open(&t->sock)) != 0) {
 		snprintf(err, errlen, "cannot open socket: %s", nng_strerror(rv));
 		free(t);
@@ -386,29 +389,21 @@ transport_start(transport **out, server *srv, char *err, size_t errlen)
 	 * this much. Requests a little over max_request_bytes get a
 	 * RESOURCE_EXHAUSTED reply from the dispatcher, which says more than a
 	 * closed connection. */
-	nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, srv->cfg.max_request_bytes + RECV_SLACK_BYTES);
-	limit_memory(&srv->cfg);
-	if ((rv = start_peers(t, &srv->cfg)) != 0) {
+	nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, cfg->max_request_bytes + RECV_SLACK_BYTES);
+	limit_memory(cfg);
+	if ((rv = start_peers(t, cfg)) != 0) {
 		snprintf(err, errlen, "cannot track connections: %s", strerror(rv));
 		goto fail;
 	}
-	if ((rv = work_queue_new(&t->queue, srv->cfg.workers, (size_t)srv->cfg.queue_capacity,
-	         slot_work, srv)) != 0) {
+	if ((rv = work_queue_new(&t->queue, cfg->workers, (size_t)cfg->queue_capacity, slot_work,
+	         NULL)) != 0) {
 		snprintf(err, errlen, "cannot start workers: %s", strerror(rv));
-		goto fail;
-	}
-	if (srv->cfg.read_reactor &&
-	    (rv = read_reactor_new(&srv->reactor, server_read_pool(srv),
-	         (size_t)srv->cfg.queue_capacity, feed_coalesce_enabled(),
-	         srv->cfg.pipeline_depth)) != 0) {
-		snprintf(err, errlen, "cannot start the read reactor: %s", strerror(rv));
 		goto fail;
 	}
 	if (open_slots(t, err, errlen) != 0 || listen_all(t, err, errlen) != 0)
 		goto fail;
 	for (int i = 0; i < t->n_slots; i++)
 		slot_recv(&t->slots[i]);
-	srv->transport = t;
 	*out = t;
 	return 0;
 fail:
@@ -447,7 +442,7 @@ wait_inflight(transport *t, int64_t until)
 int
 transport_drain(transport *t, int timeout_ms)
 {
-	atomic_store(&t->srv->draining, true);
+	atomic_store(t->cfg.draining, true);
 	/* The listeners stay open until transport_free: closing a listener
 	 * closes its connections, and the replies of the calls in flight
 	 * would be lost with them. What still arrives is answered UNAVAILABLE
@@ -457,9 +452,8 @@ transport_drain(transport *t, int timeout_ms)
 		/* Past the limit. Cancel the statements that keep calls running,
 		 * so that the workers finish (their callers get UNAVAILABLE) and
 		 * the process can exit in bounded time. */
-		pool_cancel_all(t->srv->pool);
-		if (t->srv->replica_pool != NULL)
-			pool_cancel_all(t->srv->replica_pool);
+		if (t->cfg.cancel_all != NULL)
+			t->cfg.cancel_all(t->cfg.hooks_arg);
 		wait_inflight(t, clock_mono_us() + DRAIN_CANCEL_GRACE_US);
 	}
 	return left;
@@ -494,12 +488,13 @@ transport_free(transport *t)
 	 * queue; the queued ones are run by the workers, who are then joined.
 	 * A receive callback that still pushes finds the queue stopped, not
 	 * freed: it is freed only once no aio can call back. */
-	atomic_store(&t->srv->draining, true);
+	atomic_store(t->cfg.draining, true);
 	if (t->queue != NULL)
 		work_queue_stop(t->queue);
-	/* Its reads reply on the slots' contexts: they end before those. */
-	read_reactor_stop(t->srv->reactor);
-	t->srv->transport = NULL;  /* no worker is left to ask for Stats */
+	/* Deferred calls (the read reactor's) reply on the slots' contexts:
+	 * they end before those. */
+	if (t->cfg.quiesce != NULL)
+		t->cfg.quiesce(t->cfg.hooks_arg);
 	atomic_store(&t->closing, true);
 	/* Every aio of ours is stopped before the socket closes, not after:
 	 * a pending receive or queued send is cancelled, a callback that is
@@ -536,8 +531,6 @@ transport_free(transport *t)
 		log_warn("msg=\"nng_close did not return: going on without it\" bound_ms=%d "
 		         "cause=\"nng 1.5.2 close deadlock, nanomsg/nng#1813\"", CLOSE_BOUND_MS);
 		transport_abandoned = t;
-		read_reactor_free(t->srv->reactor);
-		t->srv->reactor = NULL;
 		return;
 	}
 	for (int i = 0; t->slots != NULL && i < t->n_slots; i++)
@@ -545,9 +538,8 @@ transport_free(transport *t)
 			nng_aio_free(t->slots[i].aio);
 	if (t->queue != NULL)
 		work_queue_free(t->queue);
-	read_reactor_free(t->srv->reactor);
-	t->srv->reactor = NULL;
 	peers_free(t->peers); /* nng calls its pipe callbacks no more */
+	free(t->listeners);
 	free(t->slots);
 	free(t);
 }

@@ -2,24 +2,49 @@
  * transport.h - cruddurd's nng REP socket, its contexts and its workers.
  *
  * Many nng contexts receive at once; a receive callback checks the request
- * (dispatch_accept) and hands it to the read reactor (HomeFeed) or to the
- * work queue, and returns (it never blocks); the reactor or a worker sends
- * the reply on the same context, whose send callback posts the next
- * receive.
+ * (dispatch_accept), which runs a handler that never blocks at once, and
+ * hands any other call to the work queue, and returns (it never blocks);
+ * whoever completes the call (a worker, the read reactor) sends the reply
+ * on the same context, whose send callback posts the next receive.
  */
 #ifndef CRUDDUR_TRANSPORT_H
 #define CRUDDUR_TRANSPORT_H
 
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "net/peer_limits.h"
-#include "server.h"
+#include "rpc/dispatch.h"
 
 typedef struct transport transport;
 
-/* Listens on every URL of s->cfg and starts receiving. Returns 0, or -1
- * with a message in err. */
-int transport_start(transport **out, server *s, char *err, size_t errlen);
+/* What the transport serves with (server.c fills it from the flags). */
+typedef struct transport_config {
+	const char *const     *listen; /* URLs */
+	size_t                 n_listen;
+	const char            *tls_cert_key_file;  /* for tls+tcp:// listeners */
+	const char            *tls_client_ca_file; /* NULL: no client certificates */
+	int                    contexts, workers, queue_capacity;
+	size_t                 max_request_bytes;
+	int                    max_connections, max_requests_per_connection;
+	int                    send_timeout_ms, recv_timeout_ms;
+	const dispatch_config *dispatch;
+	/* Set by transport_drain and transport_free; others may read it. */
+	atomic_bool           *draining;
+	/* Called once the drain timeout has passed with calls in flight:
+	 * cancels what keeps them running (server.c: the pools' statements). */
+	void (*cancel_all)(void *arg);
+	/* Called in transport_free once the workers are joined and before the
+	 * contexts stop: stops whatever else still completes calls (server.c:
+	 * the read reactor, which answers what it holds first). */
+	void (*quiesce)(void *arg);
+	void *hooks_arg;
+} transport_config;
+
+/* Listens on every URL of cfg (copied) and starts receiving. Returns 0,
+ * or -1 with a message in err. */
+int transport_start(transport **out, const transport_config *cfg, char *err, size_t errlen);
 
 /* Writes the URLs it listens on, one a line, with any port 0 replaced by
  * the port that was bound. */
@@ -29,7 +54,7 @@ void transport_write_urls(transport *t, FILE *f);
  * connections stay open so that replies in flight reach their callers) and
  * waits up to timeout_ms for the calls in flight to be answered. Returns
  * the number still in flight then; those have their statements cancelled
- * (pool_cancel_all) and get at most 0.8 s more to reply UNAVAILABLE. */
+ * (cfg.cancel_all) and get at most 0.8 s more to reply UNAVAILABLE. */
 int transport_drain(transport *t, int timeout_ms);
 
 /* Requests waiting for a worker, and received but not yet answered. */

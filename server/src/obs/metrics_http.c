@@ -181,7 +181,7 @@ serve_metrics(nng_aio *aio)
 	FILE             *f = NULL;
 	int               rv = NNG_ENOMEM;
 
-	if (!auth_check_bearer(s, nng_http_req_get_header(req, "Authorization")))
+	if (!auth_check_bearer(&s->dispatch.auth, nng_http_req_get_header(req, "Authorization")))
 		rv = refuse(&res);
 	else if ((f = open_memstream(&text, &len)) != NULL) {
 		metrics_write_prometheus(s, f);

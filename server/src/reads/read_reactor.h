@@ -20,8 +20,9 @@
  * Coalescing (read_reactor_new's coalesce): a request whose key equals
  * that of a PENDING flight joins it; a running flight is never joined, and
  * while one runs for a key, the next flight for that key waits for it. So
- * every reply comes from a query that started after its request arrived,
- * as feed_coalesce.h promises for the workers' path.
+ * every reply comes from a query that started after its request arrived
+ * (tests/integration/coalesce_freshness_test.c proves it under load).
+ * This is the server's one coalescer (--coalesce).
  *
  * Pipelines (read_reactor_new's depth > 1): a flight that starts on a
  * connection where its statement is prepared takes up to depth - 1 more

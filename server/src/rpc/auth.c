@@ -10,7 +10,6 @@
 
 #include "rpc/auth.h"
 #include "obs/log.h"
-#include "server.h"
 
 #define TOKEN_MIN 16
 #define TOKEN_MAX 4096
@@ -35,11 +34,11 @@ bearer_credentials(const char *value)
 }
 
 static bool
-needs_token(const server *s, const rpc_method_entry *entry)
+needs_token(const auth_config *a, const rpc_method_entry *entry)
 {
-	if (s->cfg.admin_token == NULL)
+	if (a->admin_token == NULL)
 		return false;
-	return s->cfg.require_token || strcmp(entry->method->service, "cruddur.v1.DbAdmin") == 0;
+	return a->require_token || strcmp(entry->method->service, "cruddur.v1.DbAdmin") == 0;
 }
 
 static const char *
@@ -52,12 +51,11 @@ metadata_value(const Cruddur__V1__RequestEnvelope *env, const char *key)
 }
 
 cruddur_status
-auth_check(rpc_context *ctx, const rpc_method_entry *entry)
+auth_check(const auth_config *a, rpc_context *ctx, const rpc_method_entry *entry)
 {
-	const server *s = ctx->server;
-	const char   *sent;
+	const char *sent;
 
-	if (!needs_token(s, entry))
+	if (!needs_token(a, entry))
 		return CRUDDUR_OK;
 	sent = metadata_value(ctx->envelope, "authorization");
 	if (sent == NULL || sent[0] == '\0')
@@ -66,31 +64,31 @@ auth_check(rpc_context *ctx, const rpc_method_entry *entry)
 		    entry->method->full_name);
 	if (bearer_credentials(sent) != NULL)
 		sent = bearer_credentials(sent);
-	if (!auth_equal(sent, strlen(sent), s->cfg.admin_token, strlen(s->cfg.admin_token)))
+	if (!auth_equal(sent, strlen(sent), a->admin_token, strlen(a->admin_token)))
 		return rpc_fail(ctx, CRUDDUR_PERMISSION_DENIED, "the token is not valid for %s",
 		    entry->method->full_name);
 	return CRUDDUR_OK;
 }
 
 bool
-auth_check_bearer(const server *s, const char *authorization)
+auth_check_bearer(const auth_config *a, const char *authorization)
 {
-	const char *token = s->cfg.admin_token;
+	const char *token = a->admin_token;
 
-	if (!s->cfg.require_token || token == NULL)
+	if (!a->require_token || token == NULL)
 		return true;
 	const char *sent = bearer_credentials(authorization);
 	return sent != NULL && auth_equal(sent, strlen(sent), token, strlen(token));
 }
 
 cruddur_status
-auth_check_confirm(rpc_context *ctx, const ProtobufCMessage *req)
+auth_check_confirm(const auth_config *a, rpc_context *ctx, const ProtobufCMessage *req)
 {
 	const ProtobufCFieldDescriptor *f =
 	    protobuf_c_message_descriptor_get_field_by_name(req->descriptor, "confirm");
-	const char *dbname = ctx->server->db.dbname;
+	const char *dbname = a->dbname;
 
-	if (!ctx->server->cfg.prod || f == NULL || f->type != PROTOBUF_C_TYPE_STRING)
+	if (!a->prod || f == NULL || f->type != PROTOBUF_C_TYPE_STRING)
 		return CRUDDUR_OK;
 	const char *confirm = *(char *const *)((const char *)req + f->offset);
 	if (confirm == NULL || strcmp(confirm, dbname) != 0)

@@ -26,22 +26,31 @@
 
 #include "rpc_handlers.h"
 
+/* What the checks compare with; read-only once serving. */
+typedef struct auth_config {
+	const char *admin_token; /* NULL: no call needs one */
+	bool        require_token; /* every call needs it, not only DbAdmin's */
+	bool        prod;          /* destructive calls must confirm dbname */
+	const char *dbname;
+} auth_config;
+
 /* Whether a (of alen bytes) equals secret, in time that depends only on
  * secret's length. */
 bool auth_equal(const char *a, size_t alen, const char *secret, size_t secret_len);
 
 /* The token check for a call of entry, from ctx->envelope's metadata. */
-cruddur_status auth_check(rpc_context *ctx, const rpc_method_entry *entry);
+cruddur_status auth_check(const auth_config *a, rpc_context *ctx, const rpc_method_entry *entry);
 
 /* Whether an HTTP request with this Authorization header (NULL: none) may
  * read what the Stats RPC shows (GET /metrics): always without
  * --require-token; with it, only "Bearer <token>" (the scheme in any case,
  * RFC 7235), as Prometheus sends its bearer_token_file or authorization
  * credentials, compared as auth_equal does. */
-bool auth_check_bearer(const server *s, const char *authorization);
+bool auth_check_bearer(const auth_config *a, const char *authorization);
 
 /* The production confirmation for a decoded request of entry. */
-cruddur_status auth_check_confirm(rpc_context *ctx, const ProtobufCMessage *req);
+cruddur_status auth_check_confirm(const auth_config *a, rpc_context *ctx,
+    const ProtobufCMessage *req);
 
 /* Reads a token file: its first line, without the newline. Returns 0, or
  * -1 with a message. The token must be 16 to 4096 bytes. */

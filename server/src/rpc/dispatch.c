@@ -7,6 +7,7 @@
  * failure is answered with the status a gRPC server would give, and
  * logged with the request's id when it has one.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,16 +146,15 @@ check_wire(rpc_context *ctx, const ProtobufCMessageDescriptor *desc, const uint8
 }
 
 static cruddur_status
-check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
-    Cruddur__V1__RequestEnvelope **env_out)
+check_envelope(const dispatch_config *d, rpc_context *ctx, nng_msg *req,
+    const rpc_method_entry **entry, Cruddur__V1__RequestEnvelope **env_out)
 {
 	size_t len = nng_msg_len(req);
 	Cruddur__V1__RequestEnvelope *env;
 
-	if (len > ctx->server->cfg.max_request_bytes)
+	if (len > d->max_request_bytes)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED,
-		    "request of %zu bytes exceeds the limit of %zu bytes", len,
-		    ctx->server->cfg.max_request_bytes);
+		    "request of %zu bytes exceeds the limit of %zu bytes", len, d->max_request_bytes);
 	if (check_wire(ctx, &cruddur__v1__request_envelope__descriptor, nng_msg_body(req), len,
 	        &envelope_limits) != CRUDDUR_OK)
 		return CRUDDUR_INVALID_ARGUMENT;
@@ -174,21 +174,51 @@ check_envelope(rpc_context *ctx, nng_msg *req, const rpc_method_entry **entry,
 		    text_quote(q, sizeof(q), env->method));
 	}
 	ctx->method = (*entry)->method;
-	return auth_check(ctx, *entry);
+	return auth_check(&d->auth, ctx, *entry);
 }
 
-/* A request from its arrival to its reply, in its own arena. */
+/* A request from its arrival to its reply, in its own arena. ctx comes
+ * first: rpc_complete finds the call from the context it was given. */
 struct rpc_call {
 	rpc_context             ctx;
+	const dispatch_config  *d;
 	const rpc_method_entry *entry;
 	ProtobufCMessage       *req, *resp;
 	cruddur_status          st;
 	int64_t                 received_us;
 	dispatch_reply_fn       reply_fn;
 	void                   *owner;
-	const fast_read        *fast;   /* when the read reactor serves it */
-	read_waiter             waiter; /* its place in the reactor */
+	struct completion      *done; /* signalled once answered; NULL: none */
 };
+
+/* A worker's wait for a call it started and a handler deferred: the worker
+ * stays with its call to the end, so that the workers still bound the calls
+ * in progress (deferred or not). On the stack of dispatch_run. */
+typedef struct completion {
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	bool            done;
+} completion;
+
+static void
+completion_signal(completion *c)
+{
+	pthread_mutex_lock(&c->mtx);
+	c->done = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mtx);
+}
+
+/* Returns once the call is answered: a deferred call completes within its
+ * deadline or the bounds of what it waits on (the read reactor's). */
+static void
+completion_wait(completion *c)
+{
+	pthread_mutex_lock(&c->mtx);
+	while (!c->done)
+		pthread_cond_wait(&c->cv, &c->mtx);
+	pthread_mutex_unlock(&c->mtx);
+}
 
 /* Fails the call when its deadline has passed: it is not run. */
 static cruddur_status
@@ -212,7 +242,7 @@ call_decode(rpc_call *call, nng_msg *msg)
 	const ProtobufCMessageDescriptor *in, *out;
 	cruddur_status                st;
 
-	if ((st = check_envelope(ctx, msg, &call->entry, &env)) != CRUDDUR_OK)
+	if ((st = check_envelope(call->d, ctx, msg, &call->entry, &env)) != CRUDDUR_OK)
 		return st;
 	if (env->deadline_ms != 0)
 		ctx->deadline_us = call->received_us + (int64_t)env->deadline_ms * 1000;
@@ -228,7 +258,7 @@ call_decode(rpc_call *call, nng_msg *msg)
 	if (call->req == NULL)
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
 		    "the request body is not a valid %s", in->name);
-	if ((st = auth_check_confirm(ctx, call->req)) != CRUDDUR_OK)
+	if ((st = auth_check_confirm(&call->d->auth, ctx, call->req)) != CRUDDUR_OK)
 		return st;
 	if ((call->resp = rpc_alloc(ctx, out->sizeof_message)) == NULL)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
@@ -236,26 +266,26 @@ call_decode(rpc_call *call, nng_msg *msg)
 	return CRUDDUR_OK;
 }
 
-/* Packs the reply (around body when it is packed already), counts and
- * logs the call, frees it, and hands the reply to its owner. */
+/* Packs the reply (around body when len is not 0: packed already),
+ * counts and logs the call, frees it, and hands the reply to its owner. */
 static void
-call_reply_packed(rpc_call *call, const read_memo *body)
+call_reply_packed(rpc_call *call, const uint8_t *body, size_t len)
 {
 	rpc_context      *ctx = &call->ctx;
-	server           *s = ctx->server;
 	cruddur_status    st = call->st;
 	dispatch_reply_fn fn = call->reply_fn;
 	void             *owner = call->owner;
+	completion       *done = call->done;
 	nng_msg          *reply;
 
 	/* A handler that finishes after the deadline still replies with what
 	 * it did: the work is done (a write committed), so the truth is sent. */
 	if (st == CRUDDUR_OK && body != NULL)
-		reply = pack_envelope(ctx->request_id, st, ctx->message, body->data, body->len);
+		reply = pack_envelope(ctx->request_id, st, ctx->message, body, len);
 	else
 		reply = pack_reply(ctx->request_id, st, ctx->message, st == CRUDDUR_OK ? call->resp : NULL);
 	int64_t us = clock_mono_us() - call->received_us;
-	metrics_record(s->metrics,
+	metrics_record(call->d->metrics,
 	    call->entry != NULL ? (size_t)(call->entry - rpc_method_table) : SIZE_MAX, st, us);
 	if (st == CRUDDUR_OK)
 		log_info("msg=request id=%llu method=%s status=OK us=%lld",
@@ -268,71 +298,65 @@ call_reply_packed(rpc_call *call, const read_memo *body)
 	}
 	arena_free(ctx->arena); /* the call, its request, envelope and response */
 	fn(owner, reply);
+	if (done != NULL)
+		completion_signal(done);
 }
 
 static void
 call_reply(rpc_call *call)
 {
-	call_reply_packed(call, NULL);
+	call_reply_packed(call, NULL, 0);
 }
 
-/* read_done_fn: the reactor's result for a fast read. Requests that
- * shared a query asked for the same page, so the first one's packed
- * response is every other one's too: it is made once, in memo. */
+/* Runs the handler, whose call is answered now unless it deferred: then
+ * the call may be gone already (rpc_complete) and is not touched. */
 static void
-fast_done(read_waiter *w, cruddur_status st, const char *msg, const PGresult *res,
-    read_memo *memo)
+call_invoke(rpc_call *call)
 {
-	rpc_call *call = (rpc_call *)(void *)((char *)w - offsetof(rpc_call, waiter));
+	cruddur_status st = call->entry->invoke(call->d->handlers, &call->ctx, call->req, call->resp);
 
-	if (st != CRUDDUR_OK) {
-		call->st = rpc_fail(&call->ctx, st, "%s", msg);
-		call_reply(call);
+	if (st == RPC_DEFERRED)
 		return;
-	}
-	if (memo->data == NULL) {
-		call->st = call->fast->fill(&call->ctx, call->req, res, call->resp);
-		if (call->st == CRUDDUR_OK &&
-		    (memo->data = envelope_pack_alloc(call->resp, &memo->len)) != NULL)
-			memo->free = free;
-		if (memo->data == NULL) {
-			call_reply(call); /* packs its own, or fails for want of memory */
-			return;
-		}
-	}
-	call->st = CRUDDUR_OK;
-	call_reply_packed(call, memo);
-}
-
-/* Hands the call to the read reactor if its method is a fast read; false
- * if it must go to a worker. */
-static bool
-start_fast(rpc_call *call)
-{
-	server          *s = call->ctx.server;
-	size_t           index = (size_t)(call->entry - rpc_method_table);
-	const fast_read *fr = index < DISPATCH_MAX_METHODS ? s->fast_reads[index] : NULL;
-	read_query       q = { 0 };
-	cruddur_status   st;
-
-	if (fr == NULL || s->reactor == NULL)
-		return false;
-	call->fast = fr;
-	if ((st = fr->query(&call->ctx, call->req, &q)) == CRUDDUR_OK) {
-		call->waiter.done = fast_done;
-		call->waiter.deadline_us = call->ctx.deadline_us;
-		st = read_reactor_submit(s->reactor, &q, &call->waiter, call->ctx.message,
-		    sizeof(call->ctx.message));
-		if (st == CRUDDUR_OK)
-			return true; /* the call may be gone already: fast_done */
-	}
 	call->st = st;
 	call_reply(call);
-	return true;
 }
 
-rpc_call *
-dispatch_accept(server *s, nng_msg *req, int64_t received_us, bool fast, dispatch_reply_fn fn,
+void
+rpc_complete(rpc_context *ctx, cruddur_status st)
+{
+	rpc_call *call = (rpc_call *)ctx;
+
+	call->st = st;
+	call_reply(call);
+}
+
+void
+rpc_complete_packed(rpc_context *ctx, const uint8_t *body, size_t len)
+{
+	rpc_call *call = (rpc_call *)ctx;
+
+	call->st = CRUDDUR_OK;
+	call_reply_packed(call, body, len);
+}
+
+uint8_t *
+rpc_pack_response(rpc_context *ctx, size_t *len)
+{
+	return envelope_pack_alloc(((rpc_call *)ctx)->resp, len);
+}
+
+static bool
+is_nonblocking(const dispatch_config *d, const rpc_method_entry *entry)
+{
+	size_t index = (size_t)(entry - rpc_method_table);
+
+	return index < 64 && (d->nonblocking & (UINT64_C(1) << index)) != 0;
+}
+
+/* Decodes and checks req into a new call; NULL when it was answered
+ * already (a check failed, or out of memory). */
+static rpc_call *
+call_accept(const dispatch_config *d, nng_msg *req, int64_t received_us, dispatch_reply_fn fn,
     void *owner)
 {
 	arena    *a = arena_new();
@@ -344,8 +368,9 @@ dispatch_accept(server *s, nng_msg *req, int64_t received_us, bool fast, dispatc
 		return NULL;
 	}
 	memset(call, 0, sizeof(*call));
-	call->ctx.server = s;
+	call->ctx.env = d->env;
 	call->ctx.arena = a;
+	call->d = d;
 	call->received_us = received_us;
 	call->reply_fn = fn;
 	call->owner = owner;
@@ -353,20 +378,38 @@ dispatch_accept(server *s, nng_msg *req, int64_t received_us, bool fast, dispatc
 		call_reply(call);
 		return NULL;
 	}
-	if (fast && start_fast(call))
+	return call;
+}
+
+rpc_call *
+dispatch_accept(const dispatch_config *d, nng_msg *req, int64_t received_us,
+    dispatch_reply_fn fn, void *owner)
+{
+	rpc_call *call = call_accept(d, req, received_us, fn, owner);
+
+	if (call != NULL && is_nonblocking(d, call->entry)) {
+		call_invoke(call);
 		return NULL;
+	}
 	return call;
 }
 
 void
 dispatch_run(rpc_call *call)
 {
+	completion c = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
+
 	/* The time spent queued counts: a call whose deadline passed while
 	 * it waited for a worker is not run. */
-	if ((call->st = check_deadline(call)) == CRUDDUR_OK)
-		call->st = call->entry->invoke(&call->ctx.server->handlers, &call->ctx, call->req,
-		    call->resp);
-	call_reply(call);
+	if ((call->st = check_deadline(call)) != CRUDDUR_OK) {
+		call_reply(call);
+		return;
+	}
+	call->done = &c;
+	call_invoke(call);
+	completion_wait(&c);
+	pthread_cond_destroy(&c.cv);
+	pthread_mutex_destroy(&c.mtx);
 }
 
 void
@@ -384,21 +427,22 @@ keep_reply(void *owner, nng_msg *reply)
 }
 
 nng_msg *
-dispatch_request(server *s, nng_msg *req, int64_t received_us)
+dispatch_request(const dispatch_config *d, nng_msg *req, int64_t received_us)
 {
 	nng_msg  *reply = NULL;
-	rpc_call *call = dispatch_accept(s, req, received_us, false, keep_reply, &reply);
+	rpc_call *call = call_accept(d, req, received_us, keep_reply, &reply);
 
 	if (call != NULL)
-		dispatch_run(call);
+		dispatch_run(call); /* returns once the reply is kept */
 	return reply;
 }
 
 void
-dispatch_set_fast_read(server *s, const cruddur_method *method, const fast_read *fr)
+dispatch_mark_nonblocking(uint64_t *nonblocking, const cruddur_method *method)
 {
 	const rpc_method_entry *entry = dispatch_find_method(method->full_name);
 
-	if (entry != NULL && (size_t)(entry - rpc_method_table) < DISPATCH_MAX_METHODS)
-		s->fast_reads[entry - rpc_method_table] = fr;
+	/* A method past the 64 bits runs on a worker: slower, never wrong. */
+	if (entry != NULL && (size_t)(entry - rpc_method_table) < 64)
+		*nonblocking |= UINT64_C(1) << (entry - rpc_method_table);
 }

@@ -7,7 +7,7 @@
 #include "svc/cursor.h"
 #include "db/db_error.h"
 #include "db/pg_binary.h"
-#include "server.h"
+#include "svc/svc_env.h"
 #include "svc/rows.h"
 #include "base/text.h"
 
@@ -30,14 +30,14 @@ query_on(rpc_context *ctx, pool *p, const db_statement *stmt, const char *const 
 cruddur_status
 rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params, PGresult **res)
 {
-	return query_on(ctx, ctx->server->pool, stmt, params, res);
+	return query_on(ctx, ctx->env->pool, stmt, params, res);
 }
 
 cruddur_status
 rows_query_read(rpc_context *ctx, const db_statement *stmt, const char *const *params,
     PGresult **res)
 {
-	return query_on(ctx, server_read_pool(ctx->server), stmt, params, res);
+	return query_on(ctx, svc_read_pool(ctx->env), stmt, params, res);
 }
 
 /* Runs a transaction-control command (BEGIN, COMMIT, SET TRANSACTION),
@@ -57,13 +57,13 @@ rows_tx_snapshot(rpc_context *ctx, pool_conn *conn)
 cruddur_status
 rows_tx_begin(rpc_context *ctx, pool_conn **conn)
 {
-	cruddur_status st = pool_acquire(ctx->server->pool, ctx->deadline_us, conn, ctx->message,
+	cruddur_status st = pool_acquire(ctx->env->pool, ctx->deadline_us, conn, ctx->message,
 	    sizeof(ctx->message));
 	if (st != CRUDDUR_OK)
 		return st;
 	pool_conn_set_deadline(*conn, ctx->deadline_us);
 	if ((st = tx_command(ctx, *conn, "BEGIN")) != CRUDDUR_OK)
-		pool_release(ctx->server->pool, *conn);
+		pool_release(ctx->env->pool, *conn);
 	return st;
 }
 
@@ -81,7 +81,7 @@ rows_tx_end(rpc_context *ctx, pool_conn *conn, cruddur_status st)
 	 * and ctx->message keeps the reason it failed. */
 	if (st == CRUDDUR_OK)
 		st = tx_command(ctx, conn, "COMMIT");
-	pool_release(ctx->server->pool, conn);
+	pool_release(ctx->env->pool, conn);
 	return st;
 }
 

@@ -17,7 +17,7 @@
 cruddur_status rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params,
     PGresult **res);
 
-/* rows_query on the read pool (server_read_pool): for reads that may lag
+/* rows_query on the read pool (svc_read_pool): for reads that may lag
  * the primary by a replica's replication delay, such as the home feed. */
 cruddur_status rows_query_read(rpc_context *ctx, const db_statement *stmt,
     const char *const *params, PGresult **res);

@@ -8,9 +8,10 @@
  * order (sql/queries/home_feed.sql). New activities are written with
  * clock_timestamp(), so they sort before any page a reader has not reached
  * yet: paging while others post shows every older activity exactly once.
- * The cursor (cursor.h) is that key, opaque to callers. Concurrent
- * requests for the same page share one query (feed_coalesce.h), never
- * one that started before they arrived.
+ * The cursor (cursor.h) is that key, opaque to callers. The page is read
+ * on the read reactor (reads/read_reactor.h), which lets concurrent
+ * requests for the same page share one query (--coalesce), never one that
+ * started before they arrived.
  *
  * ShowActivity reads the activity and its replies in one REPEATABLE READ,
  * READ ONLY transaction, so that both come from one snapshot: the
@@ -19,13 +20,14 @@
  * sql/queries/activity_replies.sql).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "svc/cursor.h"
 #include "db/db_error.h"
-#include "svc/fast_read.h"
-#include "svc/feed_coalesce.h"
-#include "server.h"
+#include "rpc/dispatch.h"
+#include "svc/cursor.h"
+#include "svc/svc_env.h"
+#include "svc/registry.h"
 #include "sql_queries.h"
 #include "svc/svc_activities.h"
 #include "svc/rows.h"
@@ -40,27 +42,20 @@ static const db_statement stmt_activity_show = { 26, "activity_show", SQL_ACTIVI
 
 static const db_statement stmt_activity_replies = { 27, "activity_replies", SQL_ACTIVITY_REPLIES, 1, true };
 
-/* feed_query_fn: the page query itself; arg is its parameters. */
+/* The page's statement and parameters, from the request; requests for
+ * the same page of the same size share a key, so that the reactor may
+ * answer them with one query. */
 static cruddur_status
-home_feed_run(rpc_context *ctx, void *arg, PGresult **res)
+home_feed_query(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req, read_query *q)
 {
-	return rows_query_read(ctx, &stmt_home_feed, arg, res);
-}
-
-/* fast_read.query: checks the request and gives the page's statement and
- * parameters; requests for the same page of the same size share a key. */
-static cruddur_status
-home_feed_query(rpc_context *ctx, const ProtobufCMessage *msg, read_query *q)
-{
-	const Cruddur__V1__HomeFeedRequest *req = (const Cruddur__V1__HomeFeedRequest *)msg;
-	int                                 limit;
-	page_key                            key;
-	bool                                first;
-	const char                         *uuid;
-	cruddur_status                      st;
-	char                               *us = rpc_alloc(ctx, 24), *limit_text = rpc_alloc(ctx, 16);
-	size_t                              key_len = strlen(req->cursor) + 16;
-	char                               *share = rpc_alloc(ctx, key_len);
+	int            limit;
+	page_key       key;
+	bool           first;
+	const char    *uuid;
+	cruddur_status st;
+	char          *us = rpc_alloc(ctx, 24), *limit_text = rpc_alloc(ctx, 16);
+	size_t         key_len = strlen(req->cursor) + 16;
+	char          *share = rpc_alloc(ctx, key_len);
 
 	if (us == NULL || limit_text == NULL || share == NULL)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
@@ -79,60 +74,67 @@ home_feed_query(rpc_context *ctx, const ProtobufCMessage *msg, read_query *q)
 	return CRUDDUR_OK;
 }
 
-/* fast_read.fill: the response from the page's rows (limit + 1 at most:
- * the extra one only says that a next page exists). */
-static cruddur_status
-home_feed_fill(rpc_context *ctx, const ProtobufCMessage *msg, const PGresult *res,
-    ProtobufCMessage *out)
-{
-	const Cruddur__V1__HomeFeedRequest *req = (const Cruddur__V1__HomeFeedRequest *)msg;
-	Cruddur__V1__HomeFeedResponse      *resp = (Cruddur__V1__HomeFeedResponse *)out;
-	int                                 limit;
-	cruddur_status                      st;
+/* A HomeFeed waiting for its page: its place in the read reactor, in the
+ * call's arena. */
+typedef struct home_feed_read {
+	read_waiter                         waiter; /* first: home_feed_done finds the read */
+	rpc_context                        *ctx;
+	const Cruddur__V1__HomeFeedRequest *req;
+	Cruddur__V1__HomeFeedResponse      *resp;
+} home_feed_read;
 
-	if ((st = cursor_page_limit(ctx, req->limit, &limit)) != CRUDDUR_OK)
-		return st;
-	return rows_activity_page(ctx, res, limit, &resp->activities, &resp->n_activities,
-	    &resp->next_cursor);
+/* read_done_fn: the page's rows (limit + 1 at most: the extra one only
+ * says that a next page exists) make the response. Requests that shared a
+ * query asked for the same page, so the first one's packed response is
+ * every other one's too: it is made once, in memo. */
+static void
+home_feed_done(read_waiter *w, cruddur_status st, const char *msg, const PGresult *res,
+    read_memo *memo)
+{
+	home_feed_read *r = (home_feed_read *)w;
+	rpc_context    *ctx = r->ctx;
+	int             limit;
+
+	if (st != CRUDDUR_OK) {
+		rpc_complete(ctx, rpc_fail(ctx, st, "%s", msg));
+		return;
+	}
+	if (memo->data == NULL) {
+		if ((st = cursor_page_limit(ctx, r->req->limit, &limit)) == CRUDDUR_OK)
+			st = rows_activity_page(ctx, res, limit, &r->resp->activities,
+			    &r->resp->n_activities, &r->resp->next_cursor);
+		if (st == CRUDDUR_OK && (memo->data = rpc_pack_response(ctx, &memo->len)) != NULL)
+			memo->free = free;
+		if (memo->data == NULL) {
+			rpc_complete(ctx, st); /* packs its own, or fails for want of memory */
+			return;
+		}
+	}
+	rpc_complete_packed(ctx, memo->data, memo->len);
 }
 
-static const fast_read home_feed_fast = { home_feed_query, home_feed_fill };
-
-const fast_read *
-svc_activities_home_feed_fast(void)
-{
-	return &home_feed_fast;
-}
-
-/* The handler on a worker: the same halves, with the query run here. */
+/* HomeFeed submits its read to the reactor and completes from its
+ * callback: it never blocks, so it may run on the receiving thread
+ * (--read-reactor on) as well as on a worker. */
 static cruddur_status
 home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
     Cruddur__V1__HomeFeedResponse *resp)
 {
-	read_query     q = { 0 };
-	cruddur_status st;
+	read_query      q = { 0 };
+	home_feed_read *r = rpc_alloc(ctx, sizeof(*r));
+	cruddur_status  st;
 
-	if ((st = home_feed_query(ctx, &req->base, &q)) != CRUDDUR_OK)
+	if (r == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	if ((st = home_feed_query(ctx, req, &q)) != CRUDDUR_OK)
 		return st;
-	if (feed_coalesce_enabled()) {
-		/* Identical concurrent requests share one query that started
-		 * after each of them arrived (feed_coalesce.h). */
-		const PGresult *shared;
-		feed_shared    *hold;
-		/* q.key names the page and its size. */
-		if ((st = feed_coalesce_query(ctx, q.key, 0, home_feed_run,
-		         (void *)q.params, &shared, &hold)) != CRUDDUR_OK)
-			return st;
-		st = home_feed_fill(ctx, &req->base, shared, &resp->base);
-		feed_shared_release(hold);
-		return st;
-	}
-	PGresult *res = NULL;
-	if ((st = home_feed_run(ctx, (void *)q.params, &res)) != CRUDDUR_OK)
-		return st;
-	st = home_feed_fill(ctx, &req->base, res, &resp->base);
-	PQclear(res);
-	return st;
+	r->ctx = ctx;
+	r->req = req;
+	r->resp = resp;
+	r->waiter.done = home_feed_done;
+	r->waiter.deadline_us = ctx->deadline_us;
+	st = read_reactor_submit(ctx->env->reactor, &q, &r->waiter, ctx->message, sizeof(ctx->message));
+	return st == CRUDDUR_OK ? RPC_DEFERRED : st; /* deferred: ctx may be gone already */
 }
 
 /* The activity and its replies, on conn inside the snapshot transaction. */
@@ -185,9 +187,12 @@ show_activity(rpc_context *ctx, const Cruddur__V1__ShowActivityRequest *req,
 }
 
 void
-svc_activities_register(rpc_handlers *h)
+svc_activities_register(svc_registration *r)
 {
+	rpc_handlers *h = &r->handlers;
+
 	h->activities_home_feed = home_feed;
 	h->activities_show_activity = show_activity;
+	dispatch_mark_nonblocking(&r->nonblocking, &cruddur_method_activities_home_feed);
 	svc_activities_write_register(h);
 }

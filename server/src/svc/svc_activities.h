@@ -9,11 +9,7 @@
 #ifndef CRUDDUR_SVC_ACTIVITIES_H
 #define CRUDDUR_SVC_ACTIVITIES_H
 
-#include "svc/fast_read.h"
 #include "rpc_handlers.h"
-
-/* HomeFeed as a fast read (fast_read.h), for the read reactor. */
-const fast_read *svc_activities_home_feed_fast(void);
 
 /* Sets the CreateActivity and CreateReply handlers. */
 void svc_activities_write_register(rpc_handlers *h);

@@ -30,7 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server.h"
+#include "svc/svc_env.h"
 #include "sql_queries.h"
 #include "svc/svc_activities.h"
 #include "svc/rows.h"

@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "server.h"
+#include "svc/svc_env.h"
+#include "svc/registry.h"
 #include "db/statements.h"
 #include "svc/rows.h"
 #include "base/text.h"
@@ -28,11 +29,11 @@ needs_database(const char *service)
 }
 
 static bool
-service_known(const server *s, const char *service)
+service_known(const svc_env *env, const char *service)
 {
 	for (size_t i = 0; i < rpc_method_count; i++)
 		if (strcmp(rpc_method_table[i].method->service, service) == 0 &&
-		    rpc_method_table[i].implemented(&s->handlers))
+		    rpc_method_table[i].implemented(env->handlers))
 			return true;
 	return false;
 }
@@ -44,7 +45,7 @@ check(rpc_context *ctx, const Cruddur__V1__HealthCheckRequest *req,
 	PGresult *res = NULL;
 	char      q[200];
 
-	if (req->service[0] != '\0' && !service_known(ctx->server, req->service))
+	if (req->service[0] != '\0' && !service_known(ctx->env, req->service))
 		return rpc_fail(ctx, CRUDDUR_NOT_FOUND, "unknown service \"%s\"",
 		    text_quote(q, sizeof(q), req->service));
 	resp->status = CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
@@ -66,7 +67,7 @@ check(rpc_context *ctx, const Cruddur__V1__HealthCheckRequest *req,
 			    "the database is read-only (a standby, or default_transaction_read_only "
 			    "is on): writes fail with 25006");
 		} else {
-			if (ctx->server->replica_pool == NULL)
+			if (ctx->env->replica_pool == NULL)
 				return CRUDDUR_OK;
 			if (rows_query_read(&probe, &stmt_ping, NULL, &res) == CRUDDUR_OK) {
 				PQclear(res);
@@ -110,7 +111,7 @@ list_methods(rpc_context *ctx, const Cruddur__V1__ListMethodsRequest *req,
 	Cruddur__V1__ServiceInfo *svc = NULL;
 	for (size_t i = 0; i < rpc_method_count; i++) {
 		const rpc_method_entry *e = &rpc_method_table[i];
-		if (!e->implemented(&ctx->server->handlers))
+		if (!e->implemented(ctx->env->handlers))
 			continue;
 		if (svc == NULL || strcmp(svc->name, e->method->service) != 0) {
 			if ((svc = rpc_alloc(ctx, sizeof(*svc))) == NULL)
@@ -130,8 +131,10 @@ list_methods(rpc_context *ctx, const Cruddur__V1__ListMethodsRequest *req,
 }
 
 void
-svc_health_register(rpc_handlers *h)
+svc_health_register(svc_registration *r)
 {
+	rpc_handlers *h = &r->handlers;
+
 	h->health_check = check;
 	h->health_list_methods = list_methods;
 }

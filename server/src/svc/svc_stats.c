@@ -6,6 +6,8 @@
 #include "base/clock.h"
 #include "rpc/dispatch.h"
 #include "server.h"
+#include "svc/svc_env.h"
+#include "svc/registry.h"
 #include "net/transport.h"
 
 static Cruddur__V1__MethodStats *
@@ -48,12 +50,12 @@ fill_pool(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
 	if (ps == NULL)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	cruddur__v1__pool_stats__init(ps);
-	pool_get_stats(ctx->server->pool, &st);
+	pool_get_stats(ctx->env->server->pool, &st);
 	ps->size = st.size;
 	ps->in_use = st.in_use;
 	ps->idle = st.idle;
 	ps->waiting = st.waiting;
-	ps->max_size = ctx->server->cfg.pool_max;
+	ps->max_size = ctx->env->server->cfg.pool_max;
 	ps->connects = (int64_t)st.connects;
 	ps->connect_failures = (int64_t)st.connect_failures;
 	ps->broken = (int64_t)st.broken;
@@ -70,12 +72,12 @@ fill_connections(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
 	Cruddur__V1__ConnectionStats *cs;
 	peers_stats                   st;
 
-	if (ctx->server->transport == NULL)
+	if (ctx->env->server->transport == NULL)
 		return CRUDDUR_OK;
 	if ((cs = rpc_alloc(ctx, sizeof(*cs))) == NULL)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	cruddur__v1__connection_stats__init(cs);
-	transport_connection_stats(ctx->server->transport, &st);
+	transport_connection_stats(ctx->env->server->transport, &st);
 	cs->open = st.open;
 	cs->max_connections = st.max_connections;
 	cs->max_requests_per_connection = st.max_requests;
@@ -95,12 +97,12 @@ fill_reactor(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
 	Cruddur__V1__ReadReactorStats *rs;
 	read_reactor_stats             st;
 
-	if (ctx->server->reactor == NULL)
+	if (ctx->env->server->reactor == NULL)
 		return CRUDDUR_OK;
 	if ((rs = rpc_alloc(ctx, sizeof(*rs))) == NULL)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	cruddur__v1__read_reactor_stats__init(rs);
-	read_reactor_get_stats(ctx->server->reactor, &st);
+	read_reactor_get_stats(ctx->env->server->reactor, &st);
 	rs->waiting = (int32_t)st.waiting;
 	rs->running = (int32_t)st.running;
 	rs->queries = (int64_t)st.queries;
@@ -114,7 +116,7 @@ fill_reactor(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
 static cruddur_status
 get_stats(rpc_context *ctx, const Cruddur__V1__GetStatsRequest *req, Cruddur__V1__GetStatsResponse *resp)
 {
-	server *s = ctx->server;
+	const server *s = ctx->env->server;
 
 	(void)req;
 	resp->uptime_us = clock_mono_us() - s->started_us;
@@ -144,7 +146,9 @@ get_stats(rpc_context *ctx, const Cruddur__V1__GetStatsRequest *req, Cruddur__V1
 }
 
 void
-svc_stats_register(rpc_handlers *h)
+svc_stats_register(svc_registration *r)
 {
+	rpc_handlers *h = &r->handlers;
+
 	h->stats_get_stats = get_stats;
 }

@@ -34,7 +34,8 @@
 
 #include "db/db_error.h"
 #include "svc/cursor.h"
-#include "server.h"
+#include "svc/svc_env.h"
+#include "svc/registry.h"
 #include "sql_queries.h"
 #include "svc/rows.h"
 #include "base/text.h"
@@ -432,8 +433,10 @@ user_activities(rpc_context *ctx, const Cruddur__V1__UserActivitiesRequest *req,
 }
 
 void
-svc_users_register(rpc_handlers *h)
+svc_users_register(svc_registration *r)
 {
+	rpc_handlers *h = &r->handlers;
+
 	h->users_create_user = create_user;
 	h->users_get_user = get_user;
 	h->users_short_user = short_user;

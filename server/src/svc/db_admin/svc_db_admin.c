@@ -25,7 +25,8 @@
 
 #include "base/clock.h"
 #include "svc/db_admin/migrations.h"
-#include "server.h"
+#include "svc/svc_env.h"
+#include "svc/registry.h"
 #include "svc/db_admin/sql_file.h"
 #include "sql_queries.h"
 
@@ -36,13 +37,13 @@
 static cruddur_status
 admin_connect(rpc_context *ctx, pool_conn **out)
 {
-	const db_target *db = &ctx->server->db;
+	const db_target *db = ctx->env->db;
 	int64_t          until = clock_mono_us() + ADMIN_CONNECT_US;
 	cruddur_status   st;
 
 	if (ctx->deadline_us > 0 && ctx->deadline_us < until)
 		until = ctx->deadline_us;
-	st = pool_conn_open_other(ctx->server->pool, (const char *const *)db->maint_keywords,
+	st = pool_conn_open_other(ctx->env->pool, (const char *const *)db->maint_keywords,
 	    (const char *const *)db->maint_values, db, until, out, ctx->message,
 	    sizeof(ctx->message));
 	if (st == CRUDDUR_OK)
@@ -70,7 +71,7 @@ admin_exec(rpc_context *ctx, pool_conn *conn, const char *sql, int nparams,
 static cruddur_status
 admin_database_ddl(rpc_context *ctx, pool_conn *conn, const char *verb, const char *suffix)
 {
-	const char *name = ctx->server->db.dbname;
+	const char *name = ctx->env->db->dbname;
 	char       *quoted = PQescapeIdentifier(pool_conn_pg(conn), name, strlen(name));
 	char        sql[512];
 
@@ -87,7 +88,7 @@ admin_database_ddl(rpc_context *ctx, pool_conn *conn, const char *verb, const ch
 static cruddur_status
 database_exists(rpc_context *ctx, pool_conn *conn, bool *exists)
 {
-	const char    *params[1] = { ctx->server->db.dbname };
+	const char    *params[1] = { ctx->env->db->dbname };
 	PGresult      *res = NULL;
 	cruddur_status st = admin_exec(ctx, conn, SQL_DATABASE_EXISTS, 1, params, &res);
 
@@ -112,17 +113,17 @@ db_create(rpc_context *ctx, const Cruddur__V1__CreateRequest *req, Cruddur__V1__
 	/* The pool may be backing off from connects that failed while the
 	 * database was missing (3D000): it connects again at once. */
 	if (st == CRUDDUR_OK)
-		pool_reset(ctx->server->pool);
+		pool_reset(ctx->env->pool);
 	if (st == CRUDDUR_ALREADY_EXISTS)
-		return rpc_fail(ctx, st, "database \"%s\" already exists", ctx->server->db.dbname);
-	resp->database = ctx->server->db.dbname;
+		return rpc_fail(ctx, st, "database \"%s\" already exists", ctx->env->db->dbname);
+	resp->database = ctx->env->db->dbname;
 	return st;
 }
 
 static cruddur_status
 terminate_sessions(rpc_context *ctx, pool_conn *conn, int32_t *terminated)
 {
-	const char    *params[1] = { ctx->server->db.dbname };
+	const char    *params[1] = { ctx->env->db->dbname };
 	PGresult      *res = NULL;
 	cruddur_status st = admin_exec(ctx, conn, SQL_TERMINATE_SESSIONS, 1, params, &res);
 
@@ -140,14 +141,14 @@ db_drop(rpc_context *ctx, const Cruddur__V1__DropRequest *req, Cruddur__V1__Drop
 	bool           exists = false;
 	cruddur_status st;
 
-	resp->database = ctx->server->db.dbname;
+	resp->database = ctx->env->db->dbname;
 	if ((st = admin_connect(ctx, &conn)) != CRUDDUR_OK)
 		return st;
 	if ((st = database_exists(ctx, conn, &exists)) != CRUDDUR_OK || !exists)
 		goto out;
 	/* Our own idle connections first, then everyone else's; FORCE ends
 	 * any that connected in between. */
-	pool_reset(ctx->server->pool);
+	pool_reset(ctx->env->pool);
 	if ((st = terminate_sessions(ctx, conn, &resp->sessions_terminated)) != CRUDDUR_OK)
 		goto out;
 	if ((st = admin_database_ddl(ctx, conn, "DROP", " WITH (FORCE)")) == CRUDDUR_OK)
@@ -156,7 +157,7 @@ out:
 	pool_conn_discard(conn);
 	if (st == CRUDDUR_OK && !exists && !req->if_exists)
 		return rpc_fail(ctx, CRUDDUR_NOT_FOUND, "database \"%s\" does not exist",
-		    ctx->server->db.dbname);
+		    ctx->env->db->dbname);
 	return st;
 }
 
@@ -168,11 +169,11 @@ kill_sessions(rpc_context *ctx, const Cruddur__V1__KillSessionsRequest *req,
 	cruddur_status st;
 
 	(void)req;
-	resp->database = ctx->server->db.dbname;
+	resp->database = ctx->env->db->dbname;
 	/* Our own connections are not "other sessions": close them first (the
 	 * idle ones now, busy ones on release), so they are neither counted
 	 * nor found broken by the next request. */
-	pool_reset(ctx->server->pool);
+	pool_reset(ctx->env->pool);
 	if ((st = admin_connect(ctx, &conn)) != CRUDDUR_OK)
 		return st;
 	st = terminate_sessions(ctx, conn, &resp->sessions_terminated);
@@ -189,10 +190,10 @@ load_sql_file(rpc_context *ctx, const char *name, char **file_out)
 	pool_conn     *conn;
 	cruddur_status st;
 
-	snprintf(path, sizeof(path), "%s/%s", ctx->server->sql_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", ctx->env->sql_dir, name);
 	if (sql_file_read(path, &text, ctx->message, sizeof(ctx->message)) != 0)
 		return CRUDDUR_INTERNAL;
-	st = pool_acquire(ctx->server->pool, ctx->deadline_us, &conn, ctx->message, sizeof(ctx->message));
+	st = pool_acquire(ctx->env->pool, ctx->deadline_us, &conn, ctx->message, sizeof(ctx->message));
 	if (st == CRUDDUR_OK) {
 		PGresult *res = NULL;
 		char      why[400];
@@ -201,7 +202,7 @@ load_sql_file(rpc_context *ctx, const char *name, char **file_out)
 		if (st != CRUDDUR_OK)
 			rpc_fail(ctx, st, "%s: %s", name, why);
 		PQclear(res);
-		pool_release(ctx->server->pool, conn);
+		pool_release(ctx->env->pool, conn);
 	}
 	free(text);
 	*file_out = rpc_strdup(ctx, path);
@@ -213,10 +214,10 @@ db_schema_load(rpc_context *ctx, const Cruddur__V1__SchemaLoadRequest *req,
     Cruddur__V1__SchemaLoadResponse *resp)
 {
 	(void)req;
-	resp->database = ctx->server->db.dbname;
+	resp->database = ctx->env->db->dbname;
 	cruddur_status st = load_sql_file(ctx, "schema.sql", &resp->file);
 	/* New tables: let every connection prepare its statements afresh. */
-	pool_reset(ctx->server->pool);
+	pool_reset(ctx->env->pool);
 	return st;
 }
 
@@ -224,7 +225,7 @@ static cruddur_status
 db_seed(rpc_context *ctx, const Cruddur__V1__SeedRequest *req, Cruddur__V1__SeedResponse *resp)
 {
 	(void)req;
-	resp->database = ctx->server->db.dbname;
+	resp->database = ctx->env->db->dbname;
 	return load_sql_file(ctx, "seed.sql", &resp->file);
 }
 
@@ -232,7 +233,7 @@ static cruddur_status
 sessions(rpc_context *ctx, const Cruddur__V1__SessionsRequest *req,
     Cruddur__V1__SessionsResponse *resp)
 {
-	const char    *params[1] = { ctx->server->db.dbname };
+	const char    *params[1] = { ctx->env->db->dbname };
 	pool_conn     *conn = NULL;
 	PGresult      *res = NULL;
 	cruddur_status st;
@@ -277,7 +278,7 @@ step_drop(rpc_context *ctx, char *detail, size_t len)
 	req.if_exists = true;
 	cruddur_status st = db_drop(ctx, &req, &resp);
 	snprintf(detail, len, resp.dropped ? "dropped %s (%d other sessions ended)" : "%s did not exist",
-	    ctx->server->db.dbname, resp.sessions_terminated);
+	    ctx->env->db->dbname, resp.sessions_terminated);
 	return st;
 }
 
@@ -285,7 +286,7 @@ static cruddur_status
 step_create(rpc_context *ctx, char *detail, size_t len)
 {
 	Cruddur__V1__CreateResponse resp = CRUDDUR__V1__CREATE_RESPONSE__INIT;
-	snprintf(detail, len, "created %s", ctx->server->db.dbname);
+	snprintf(detail, len, "created %s", ctx->env->db->dbname);
 	return db_create(ctx, NULL, &resp);
 }
 
@@ -358,8 +359,10 @@ setup(rpc_context *ctx, const Cruddur__V1__SetupRequest *req, Cruddur__V1__Setup
 }
 
 void
-svc_db_admin_register(rpc_handlers *h)
+svc_db_admin_register(svc_registration *r)
 {
+	rpc_handlers *h = &r->handlers;
+
 	h->db_admin_create = db_create;
 	h->db_admin_drop = db_drop;
 	h->db_admin_schema_load = db_schema_load;

@@ -24,7 +24,8 @@
 
 #include "base/clock.h"
 #include "svc/db_admin/migrations.h"
-#include "server.h"
+#include "svc/svc_env.h"
+#include "svc/registry.h"
 
 typedef char msg_buf[512];
 
@@ -34,7 +35,7 @@ load_set(rpc_context *ctx, migration_set *set)
 	char    dir[PATH_MAX + 16];
 	msg_buf err;
 
-	snprintf(dir, sizeof(dir), "%s/migrations", ctx->server->sql_dir);
+	snprintf(dir, sizeof(dir), "%s/migrations", ctx->env->sql_dir);
 	if (migration_set_load(set, dir, err, sizeof(err)) != 0)
 		return rpc_fail(ctx, CRUDDUR_FAILED_PRECONDITION, "%s", err);
 	return CRUDDUR_OK;
@@ -43,7 +44,7 @@ load_set(rpc_context *ctx, migration_set *set)
 static cruddur_status
 acquire(rpc_context *ctx, pool_conn **conn)
 {
-	cruddur_status st = pool_acquire(ctx->server->pool, ctx->deadline_us, conn, ctx->message,
+	cruddur_status st = pool_acquire(ctx->env->pool, ctx->deadline_us, conn, ctx->message,
 	    sizeof(ctx->message));
 
 	/* Every statement of the call, the migration files' too, is cancelled
@@ -199,9 +200,9 @@ svc_migrations_migrate(rpc_context *ctx, const Cruddur__V1__MigrateRequest *req,
 		}
 		st = migrate_step(ctx, conn, &set, target, first, resp, &done);
 	}
-	pool_release(ctx->server->pool, conn);
+	pool_release(ctx->env->pool, conn);
 	if (resp->n_applied > 0)
-		pool_reset(ctx->server->pool);
+		pool_reset(ctx->env->pool);
 out:
 	migration_set_fini(&set);
 	return st;
@@ -284,9 +285,9 @@ rollback(rpc_context *ctx, const Cruddur__V1__RollbackRequest *req,
 		}
 		st = rollback_step(ctx, conn, &set, steps, i == 0, resp, &done);
 	}
-	pool_release(ctx->server->pool, conn);
+	pool_release(ctx->env->pool, conn);
 	if (resp->n_rolled_back > 0)
-		pool_reset(ctx->server->pool);
+		pool_reset(ctx->env->pool);
 out:
 	migration_set_fini(&set);
 	return st;
@@ -331,7 +332,7 @@ migration_status(rpc_context *ctx, const Cruddur__V1__MigrationStatusRequest *re
 	if ((st = acquire(ctx, &conn)) != CRUDDUR_OK)
 		goto out;
 	st = migration_head_read(conn, &head, ctx->message, sizeof(ctx->message));
-	pool_release(ctx->server->pool, conn);
+	pool_release(ctx->env->pool, conn);
 	if (st != CRUDDUR_OK)
 		goto out;
 	resp->version = head.version;
@@ -361,8 +362,10 @@ out:
 }
 
 void
-svc_migrations_register(rpc_handlers *h)
+svc_migrations_register(svc_registration *r)
 {
+	rpc_handlers *h = &r->handlers;
+
 	h->db_admin_migrate = svc_migrations_migrate;
 	h->db_admin_rollback = rollback;
 	h->db_admin_migration_status = migration_status;

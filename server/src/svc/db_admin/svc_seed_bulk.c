@@ -50,7 +50,8 @@
 
 #include "base/clock.h"
 #include "svc/db_admin/seed_text.h"
-#include "server.h"
+#include "svc/svc_env.h"
+#include "svc/registry.h"
 #include "sql_queries.h"
 #include "svc/rows.h"
 
@@ -384,7 +385,9 @@ seed_bulk(rpc_context *ctx, const Cruddur__V1__SeedBulkRequest *req,
 }
 
 void
-svc_seed_bulk_register(rpc_handlers *h)
+svc_seed_bulk_register(svc_registration *r)
 {
+	rpc_handlers *h = &r->handlers;
+
 	h->db_admin_seed_bulk = seed_bulk;
 }

@@ -1,0 +1,38 @@
+/*
+ * svc_env.h - what the services reach beyond their request: the pools, the
+ * database's target, sql/, the read reactor, the handler table.
+ *
+ * server.c fills one for the process before serving (server_init) and the
+ * dispatcher hands it to every handler as ctx->env. Everything in it is
+ * read-only once serving, or thread-safe on its own (the pools, the
+ * reactor), so handlers on any thread read it without a lock.
+ */
+#ifndef CRUDDUR_SVC_ENV_H
+#define CRUDDUR_SVC_ENV_H
+
+#include "db/db_target.h"
+#include "db/pool.h"
+#include "reads/read_reactor.h"
+#include "rpc_handlers.h"
+
+struct server; /* for svc_stats.c alone, until the stats snapshot */
+
+typedef struct svc_env {
+	pool               *pool;         /* the primary: every write, and reads by default */
+	pool               *replica_pool; /* NULL unless --db-replica */
+	const db_target    *db;           /* the primary's: its name, its maintenance keywords */
+	const char         *sql_dir;      /* schema.sql, seed.sql, migrations/ */
+	read_reactor       *reactor;      /* HomeFeed's reads, on the read pool */
+	const rpc_handlers *handlers;     /* the table the services filled (Health) */
+	const struct server *server;
+} svc_env;
+
+/* The pool that reads which may lag a little (the home feed) go to: the
+ * replica's when there is one, else the primary's. */
+static inline pool *
+svc_read_pool(const svc_env *env)
+{
+	return env->replica_pool != NULL ? env->replica_pool : env->pool;
+}
+
+#endif /* CRUDDUR_SVC_ENV_H */
