@@ -13,7 +13,7 @@
 
 #include "base/clock.h"
 #include "server.h"
-#include "db/statements.h"
+#include "sql_statements.h"
 #include "svc/rows.h"
 #include "base/text.h"
 
