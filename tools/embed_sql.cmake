@@ -24,8 +24,8 @@
 #
 # A marker is a comment line `-- @key: value`, so the file stays runnable in
 # psql. The keys:
-#   @results: binary   the statement's results come in binary (pg_binary.h);
-#                      without it, in text
+#   @results: binary   the statement's results come in binary (pg_binary.h)
+#   @results: text     in text, as without the marker
 #   @prepared: no      not a prepared statement (above)
 # A marker not in this list, a malformed or repeated one, more than 64
 # prepared statements, a gap in the $N or a file name that is not a C
