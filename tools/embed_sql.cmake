@@ -107,13 +107,6 @@ function(count_params q sql)
   set(nparams ${n} PARENT_SCOPE)
 endfunction()
 
-# Writes text to path, leaving the file (and its time) alone when unchanged.
-function(write_if_changed path text)
-  file(WRITE ${path}.tmp "${text}")
-  file(COPY_FILE ${path}.tmp ${path} ONLY_IF_DIFFERENT)
-  file(REMOVE ${path}.tmp)
-endfunction()
-
 set(head "/* Generated from sql/queries by tools/embed_sql.cmake. Do not edit. */\n")
 set(queries_h "${head}#ifndef CRUDDUR_SQL_QUERIES_H\n#define CRUDDUR_SQL_QUERIES_H\n\n")
 string(APPEND queries_h "/* The queries that are not prepared statements (-- @prepared: no). */\n\n")
@@ -158,6 +151,9 @@ set(statements_c "${head}#include \"sql_statements.h\"\n\n")
 string(APPEND statements_c "_Static_assert(SQL_STATEMENT_COUNT <= POOL_MAX_STATEMENTS,\n"
   "    \"more prepared statements than a pooled connection keeps track of\");\n\n${defs}")
 
-write_if_changed(${GEN_DIR}/sql_queries.h "${queries_h}")
-write_if_changed(${GEN_DIR}/sql_statements.h "${statements_h}")
-write_if_changed(${GEN_DIR}/sql_statements.c "${statements_c}")
+# Written every time, not only when changed: make would otherwise find the
+# outputs older than the .sql file just edited and run this again at every
+# build. A change of sql/queries recompiles the few files that include them.
+file(WRITE ${GEN_DIR}/sql_queries.h "${queries_h}")
+file(WRITE ${GEN_DIR}/sql_statements.h "${statements_h}")
+file(WRITE ${GEN_DIR}/sql_statements.c "${statements_c}")
