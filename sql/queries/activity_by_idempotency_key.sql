@@ -1,3 +1,4 @@
+-- @results: binary
 -- The activity (or reply) that author $1 created with idempotency key $2,
 -- with its author: what a retried CreateActivity / CreateReply returns.
 -- Served by the unique index activities_idempotency_key (user_uuid,

@@ -1,3 +1,4 @@
+-- @results: binary
 -- CreateActivity's insert, returning the activity with its author.
 --   $1 author uuid, $2 message, $3 time to live (an interval: '7 days'),
 --   $4 idempotency key (NULL: none)

@@ -1,3 +1,4 @@
+-- @results: binary
 -- CreateReply's insert, returning the reply with its author.
 --   $1 parent uuid, $2 author uuid, $3 message, $4 idempotency key (NULL: none)
 -- The reply expires with its parent. No row comes back when the parent does

@@ -1,3 +1,4 @@
+-- @results: binary
 -- ShowActivity's replies: those to activity $1 that have not expired, with
 -- their authors, oldest first: the order of activities_replies_idx
 -- (reply_to_activity_uuid, created_at, uuid WHERE reply_to_activity_uuid IS

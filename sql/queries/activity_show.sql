@@ -1,3 +1,4 @@
+-- @results: binary
 -- ShowActivity: activity $1 with its author, unless it has expired
 -- (activities_pkey).
 SELECT

@@ -1,3 +1,4 @@
+-- @results: binary
 -- The home feed: top-level activities that have not expired, joined to their
 -- authors, newest first, one keyset page at a time.
 --   $1 the page key's created_at, microseconds since the epoch

@@ -1,3 +1,4 @@
+-- @prepared: no
 -- The migration runner's bookkeeping: one row per applied migration of
 -- sql/migrations (see docs/MIGRATIONS.md). Created by the runner, under its
 -- advisory lock, before it reads the current version.

@@ -1,3 +1,4 @@
+-- @prepared: no
 -- Client sessions on one database, from the maintenance database.
 -- $1: the database name.
 SELECT

@@ -1,3 +1,4 @@
+-- @prepared: no
 -- Ends every other client session on a database (before it is dropped, or
 -- for KillSessions). $1: the database name. Returns how many were ended: a
 -- session that exited on its own meanwhile is not counted.

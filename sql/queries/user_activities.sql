@@ -1,3 +1,4 @@
+-- @results: binary
 -- UserActivities: one page of a user's activities that have not expired,
 -- replies included, newest first, keyset-paged by (created_at, uuid) like
 -- the home feed (see server/src/svc/cursor.h).

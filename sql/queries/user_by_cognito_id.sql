@@ -1,3 +1,4 @@
+-- @results: binary
 -- One user by the Cognito "sub" that signed them up (unique).
 -- $1: the cognito_user_id.
 -- Columns: the seven of a User, as in user_by_handle.sql.

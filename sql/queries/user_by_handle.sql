@@ -1,3 +1,4 @@
+-- @results: binary
 -- One user by handle, ignoring case (handles are unique that way, and
 -- lower(handle) is what users_handle_lower_key indexes).
 -- $1: the handle.

@@ -1,3 +1,4 @@
+-- @results: binary
 -- One user by uuid (the primary key).
 -- $1: the uuid, already checked to be one.
 -- Columns: the seven of a User, as in user_by_handle.sql.

@@ -1,3 +1,4 @@
+-- @results: binary
 -- CreateUser: a new user, unless one with this cognito_user_id exists.
 -- $1: display_name, $2: handle, $3: email, $4: cognito_user_id.
 --

@@ -1,3 +1,4 @@
+-- @results: binary
 -- UpdateProfile: the display name and/or bio of one user.
 -- $1: the user's uuid; $2: the new display_name or NULL to keep it;
 -- $3: the new bio or NULL to keep it.

@@ -80,7 +80,8 @@ typedef struct pool_stats {
 
 /* A statement that pool_conn_exec prepares once per connection. ids are
  * 0..POOL_MAX_STATEMENTS-1 and, like names, unique within the caller's
- * table; nparams is the number of $n parameters (sent as text).
+ * table (cruddurd's is generated from sql/queries: sql_statements.h);
+ * nparams is the number of $n parameters (sent as text).
  * binary_results asks for results in binary format (pg_binary.h), which
  * is cheaper for PostgreSQL to send and for us to read; the rows helpers
  * of rows.h read both formats. */

@@ -28,19 +28,13 @@
 #include "svc/cursor.h"
 #include "svc/svc_env.h"
 #include "svc/registry.h"
-#include "sql_queries.h"
+#include "sql_statements.h"
 #include "svc/svc_activities.h"
 #include "svc/rows.h"
 #include "base/text.h"
 
-/* Activity rows come in binary: their timestamps go out as they are
- * stored, without PostgreSQL's text conversion (pg_binary.h). */
-static const db_statement stmt_home_feed = { 25, "home_feed", SQL_HOME_FEED, 3, true };
-static const db_statement stmt_activity_show = { 26, "activity_show", SQL_ACTIVITY_SHOW, 1, true };
 /* The query fetches one more, to know that there are more. */
 #define SHOW_MAX_REPLIES 1000
-
-static const db_statement stmt_activity_replies = { 27, "activity_replies", SQL_ACTIVITY_REPLIES, 1, true };
 
 /* The page's statement and parameters, from the request; requests for
  * the same page of the same size share a key, so that the reactor may

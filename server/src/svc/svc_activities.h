@@ -3,8 +3,7 @@
  *
  * svc_activities.c serves the reads (HomeFeed, ShowActivity) and registers
  * the service; svc_activities_write.c serves the writes (CreateActivity,
- * CreateReply). Their prepared statements are private to each file, with
- * ids 25..44 (see statements.h for what an id is).
+ * CreateReply).
  */
 #ifndef CRUDDUR_SVC_ACTIVITIES_H
 #define CRUDDUR_SVC_ACTIVITIES_H

@@ -31,7 +31,7 @@
 #include <strings.h>
 
 #include "svc/svc_env.h"
-#include "sql_queries.h"
+#include "sql_statements.h"
 #include "svc/svc_activities.h"
 #include "svc/rows.h"
 #include "base/text.h"
@@ -40,16 +40,6 @@
 #define ACTIVITY_MESSAGE_MAX 280
 #define REPLY_MESSAGE_MAX 1024
 #define IDEMPOTENCY_KEY_MAX 128
-
-static const db_statement stmt_author = { 28, "activity_author", SQL_ACTIVITY_AUTHOR, 3, false };
-/* Those that return activity rows read them in binary (rows.h). */
-static const db_statement stmt_create = { 29, "activity_create", SQL_ACTIVITY_CREATE, 4, true };
-static const db_statement stmt_create_reply = { 30, "activity_create_reply",
-	SQL_ACTIVITY_CREATE_REPLY, 4, true };
-static const db_statement stmt_count_reply = { 31, "activity_count_reply",
-	SQL_ACTIVITY_COUNT_REPLY, 1, false };
-static const db_statement stmt_by_key = { 32, "activity_by_idempotency_key",
-	SQL_ACTIVITY_BY_IDEMPOTENCY_KEY, 2, true };
 
 /* The ttls a caller may ask for, as PostgreSQL intervals. */
 static const struct {
@@ -130,7 +120,7 @@ author_find(rpc_context *ctx, pool_conn *conn, const Cruddur__V1__Author *a, cha
 	case USER_BY_UUID: params[1] = value; by = "uuid"; break;
 	default: params[2] = value; by = "cognito_user_id"; break;
 	}
-	if ((st = rows_tx_exec(ctx, conn, &stmt_author, params, &res)) != CRUDDUR_OK)
+	if ((st = rows_tx_exec(ctx, conn, &stmt_activity_author, params, &res)) != CRUDDUR_OK)
 		return st;
 	if (PQntuples(res) == 0)
 		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "author: no user with %s \"%s\"", by,
@@ -151,7 +141,8 @@ replay(rpc_context *ctx, pool_conn *conn, const activity_write *w, const char *a
 	PGresult      *res = NULL;
 	cruddur_status st = CRUDDUR_OK;
 
-	if (w->key != NULL && (st = rows_tx_exec(ctx, conn, &stmt_by_key, params, &res)) != CRUDDUR_OK)
+	if (w->key != NULL &&
+	    (st = rows_tx_exec(ctx, conn, &stmt_activity_by_idempotency_key, params, &res)) != CRUDDUR_OK)
 		return st;
 	if (res == NULL || PQntuples(res) == 0) {
 		/* Nothing conflicted, so the insert found no parent. A
@@ -183,10 +174,10 @@ insert(rpc_context *ctx, pool_conn *conn, const activity_write *w, const char *a
 {
 	if (w->parent != NULL) {
 		const char *params[4] = { w->parent, author, w->message, w->key };
-		return rows_tx_exec(ctx, conn, &stmt_create_reply, params, res);
+		return rows_tx_exec(ctx, conn, &stmt_activity_create_reply, params, res);
 	}
 	const char *params[4] = { author, w->message, w->interval, w->key };
-	return rows_tx_exec(ctx, conn, &stmt_create, params, res);
+	return rows_tx_exec(ctx, conn, &stmt_activity_create, params, res);
 }
 
 static cruddur_status
@@ -194,7 +185,7 @@ count_reply(rpc_context *ctx, pool_conn *conn, const char *parent)
 {
 	const char    *params[1] = { parent };
 	PGresult      *res = NULL;
-	cruddur_status st = rows_tx_exec(ctx, conn, &stmt_count_reply, params, &res);
+	cruddur_status st = rows_tx_exec(ctx, conn, &stmt_activity_count_reply, params, &res);
 
 	if (st == CRUDDUR_OK && strcmp(PQcmdTuples(res), "1") != 0)
 		st = rpc_fail(ctx, CRUDDUR_ABORTED, "activity %s was deleted while replying; retry", parent);

@@ -14,7 +14,7 @@
 #include "base/clock.h"
 #include "svc/svc_env.h"
 #include "svc/registry.h"
-#include "db/statements.h"
+#include "sql_statements.h"
 #include "svc/rows.h"
 #include "base/text.h"
 

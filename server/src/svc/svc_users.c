@@ -26,8 +26,6 @@
  * UserActivities reads the user, the count and the page in one REPEATABLE
  * READ, READ ONLY transaction: one snapshot and one now(), so the count
  * agrees with the rows a caller can page through.
- *
- * Statements use ids 10..16 (pool.h: one bit each, unique in the process).
  */
 #include <stdio.h>
 #include <string.h>
@@ -36,7 +34,7 @@
 #include "svc/cursor.h"
 #include "svc/svc_env.h"
 #include "svc/registry.h"
-#include "sql_queries.h"
+#include "sql_statements.h"
 #include "svc/rows.h"
 #include "base/text.h"
 #include "svc/user_ref.h"
@@ -49,19 +47,6 @@
 /* Inserts tried by CreateUser when the user it collided with vanished
  * before it could be read (deleted in between). */
 #define CREATE_ATTEMPTS 3
-
-/* User rows come in binary, as activity rows do (rows.h). */
-static const db_statement stmt_user_by_handle = { 10, "user_by_handle", SQL_USER_BY_HANDLE, 1, true };
-static const db_statement stmt_user_by_uuid = { 11, "user_by_uuid", SQL_USER_BY_UUID, 1, true };
-static const db_statement stmt_user_by_cognito_id = { 12, "user_by_cognito_id",
-	SQL_USER_BY_COGNITO_ID, 1, true };
-static const db_statement stmt_user_insert = { 13, "user_insert", SQL_USER_INSERT, 4, true };
-static const db_statement stmt_user_update_profile = { 14, "user_update_profile",
-	SQL_USER_UPDATE_PROFILE, 3, true };
-static const db_statement stmt_user_activities_count = { 15, "user_activities_count",
-	SQL_USER_ACTIVITIES_COUNT, 1, false };
-/* Activity rows, in binary as everywhere (rows.h). */
-static const db_statement stmt_user_activities = { 16, "user_activities", SQL_USER_ACTIVITIES, 4, true };
 
 /* ---- rows and look-ups ------------------------------------------------ */
 

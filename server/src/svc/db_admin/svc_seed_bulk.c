@@ -52,13 +52,10 @@
 #include "svc/db_admin/seed_text.h"
 #include "svc/svc_env.h"
 #include "svc/registry.h"
-#include "sql_queries.h"
+#include "sql_statements.h"
 #include "svc/rows.h"
 
 #define SEED_BULK_MAX 1000000
-
-static const db_statement stmt_seed_bulk_clock = { 55, "seed_bulk_clock", SQL_SEED_BULK_CLOCK, 0, false };
-static const db_statement stmt_seed_bulk_authors = { 56, "seed_bulk_authors", SQL_SEED_BULK_AUTHORS, 0, false };
 
 #define SQL_COPY_USERS \
 	"COPY public.users (display_name, handle, email, cognito_user_id, bio, created_at) FROM STDIN"
