@@ -20,7 +20,7 @@
 #include "config.h"
 #include "cpu_sched.h"
 #include "obs/log.h"
-#include "obs/metrics_http.h"
+#include "net/metrics_http.h"
 #include "server.h"
 #include "net/transport.h"
 

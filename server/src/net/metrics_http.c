@@ -21,7 +21,7 @@
 #include "rpc/auth.h"
 #include "base/clock.h"
 #include "rpc/dispatch.h"
-#include "obs/metrics_http.h"
+#include "net/metrics_http.h"
 #include "net/transport.h"
 
 struct metrics_http {
