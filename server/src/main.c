@@ -23,6 +23,7 @@
 #include "net/metrics_http.h"
 #include "server.h"
 #include "net/transport.h"
+#include "net/transport_stats.h"
 
 
 /* Written to a temporary name and renamed, so a reader never sees half. */
@@ -159,11 +160,20 @@ main(int argc, char **argv)
 		server_fini(&srv);
 		return 1;
 	}
+	/* Stats and /metrics show the transport's figures and the reactor's from
+	 * here on; both outlive every reader (/metrics stops first, and
+	 * transport_free joins the workers before it frees the reactor). */
+	srv.stats.transport = transport_stats_read;
+	srv.stats.transport_arg = t;
+	srv.stats.reactor = srv.reactor;
 	server_start_warming(&srv);
 	for (size_t i = 0; i < cfg.n_listen; i++)
 		log_info("msg=listening url=%s", cfg.listen[i]);
 	if (cfg.metrics_listen != NULL &&
-	    metrics_http_start(&metrics_server, &srv, cfg.metrics_listen, err, sizeof(err)) != 0) {
+	    metrics_http_start(&metrics_server,
+	        &(metrics_http_config){ .url = cfg.metrics_listen, .sources = &srv.stats,
+	            .require_token = srv.cfg.require_token, .token = srv.cfg.admin_token },
+	        err, sizeof(err)) != 0) {
 		log_error("msg=\"cannot start\" error=\"%s\"", err);
 		transport_free(t);
 		server_fini(&srv);

@@ -13,6 +13,7 @@
 #include "rpc/dispatch.h"
 #include "server.h"
 #include "svc/svc_activities.h"
+#include "svc/svc_stats.h"
 
 void
 server_config_defaults(server_config *cfg)
@@ -136,7 +137,9 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	svc_db_admin_register(&s->handlers);
 	svc_migrations_register(&s->handlers);
 	svc_seed_bulk_register(&s->handlers);
-	svc_stats_register(&s->handlers);
+	s->stats = (stats_sources){ .metrics = s->metrics, .pool = s->pool, .pool_max = cfg->pool_max,
+		.queue_capacity = cfg->queue_capacity, .started_us = s->started_us };
+	svc_stats_register(&s->handlers, &s->stats);
 	svc_health_register(&s->handlers);
 	dispatch_set_fast_read(s, &cruddur_method_activities_home_feed,
 	    svc_activities_home_feed_fast());

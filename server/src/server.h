@@ -19,6 +19,7 @@
 #include "svc/fast_read.h"
 #include "obs/metrics.h"
 #include "db/pool.h"
+#include "svc/stats_snapshot.h"
 #include "rpc_handlers.h"
 
 #define SERVER_MAX_LISTEN 16
@@ -80,12 +81,12 @@ struct server {
 	pthread_t     warm_thread;
 	bool          warming;
 	metrics      *metrics;     /* per-method counters and latencies */
-	struct transport *transport; /* set by transport_start, for Stats */
 	/* The methods served by the read reactor, by their index in
 	 * rpc_method_table (dispatch_set_fast_read), and the reactor itself
 	 * while serving (transport.c; NULL with --read-reactor off). */
 	const fast_read *fast_reads[DISPATCH_MAX_METHODS];
 	read_reactor    *reactor;
+	stats_sources    stats; /* what Stats and /metrics read (server_init, main.c) */
 };
 
 void server_config_defaults(server_config *cfg);
@@ -110,6 +111,5 @@ void svc_db_admin_register(rpc_handlers *h);
 void svc_health_register(rpc_handlers *h);
 void svc_migrations_register(rpc_handlers *h);
 void svc_seed_bulk_register(rpc_handlers *h);
-void svc_stats_register(rpc_handlers *h);
 
 #endif /* CRUDDUR_SERVER_H */

@@ -1,10 +1,12 @@
 /*
- * metrics_http.c - Prometheus text from the metrics, over nng's HTTP
- * server. Names follow Prometheus conventions: a cruddur_ prefix, base
- * units (seconds), _total for counters, labels for method and status.
+ * metrics_http.c - Prometheus text from a stats snapshot (the Stats RPC's
+ * figures, svc/stats_snapshot.h), over nng's HTTP server. Names follow
+ * Prometheus conventions: a cruddur_ prefix, base units (seconds), _total
+ * for counters, labels for method and status.
  *
- * The handler runs on an nng thread; it only reads atomics and takes the
- * pool's mutex for a moment (pool_get_stats), so it never blocks for long.
+ * The handler runs on an nng thread; the snapshot only reads atomics and
+ * takes the pool's mutex for a moment (pool_get_stats), so it never blocks
+ * for long. Each scrape takes its snapshot in an arena of its own.
  *
  * With --require-token the figures are the Stats RPC's and need its token:
  * "Authorization: Bearer <token>", which is what Prometheus sends from a
@@ -18,49 +20,39 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
-#include "rpc/auth.h"
-#include "base/clock.h"
-#include "rpc/dispatch.h"
+#include "base/arena.h"
 #include "net/metrics_http.h"
-#include "net/transport.h"
+#include "rpc/auth.h"
 
 struct metrics_http {
-	nng_http_server  *server;
-	nng_http_handler *handler;
+	metrics_http_config cfg;
+	nng_http_server    *server;
+	nng_http_handler   *handler;
 };
 
 static void
-write_requests(server *s, FILE *f)
+write_requests(const Cruddur__V1__GetStatsResponse *snap, FILE *f)
 {
-	method_snapshot *snaps = calloc(rpc_method_count + 1, sizeof(*snaps));
-
-	if (snaps == NULL)
-		return;
-	/* One snapshot per method, for both metrics: they then agree. */
-	for (size_t i = 0; i <= rpc_method_count; i++)
-		metrics_snapshot(s->metrics, i < rpc_method_count ? i : SIZE_MAX, &snaps[i]);
 	fputs("# HELP cruddur_requests_total Requests answered, by method and status.\n"
 	      "# TYPE cruddur_requests_total counter\n", f);
-	for (size_t i = 0; i <= rpc_method_count; i++)
-		for (int st = 0; st < METRICS_STATUSES; st++)
-			if (snaps[i].by_status[st] > 0)
-				fprintf(f, "cruddur_requests_total{method=\"%s\",status=\"%s\"} %llu\n",
-				    dispatch_method_name(i), cruddur_status_name((cruddur_status)st),
-				    (unsigned long long)snaps[i].by_status[st]);
+	for (size_t i = 0; i < snap->n_methods; i++) {
+		const Cruddur__V1__MethodStats *m = snap->methods[i];
+		for (size_t j = 0; j < m->n_statuses; j++)
+			fprintf(f, "cruddur_requests_total{method=\"%s\",status=\"%s\"} %llu\n", m->method,
+			    cruddur_status_name((cruddur_status)m->statuses[j]->status),
+			    (unsigned long long)m->statuses[j]->count);
+	}
 	fputs("# HELP cruddur_request_duration_seconds Time from a request's arrival to its reply.\n"
 	      "# TYPE cruddur_request_duration_seconds summary\n", f);
-	for (size_t i = 0; i <= rpc_method_count; i++) {
-		const method_snapshot *m = &snaps[i];
-		const char            *name = dispatch_method_name(i);
-		if (m->count == 0)
-			continue;
+	for (size_t i = 0; i < snap->n_methods; i++) {
+		const Cruddur__V1__MethodStats *m = snap->methods[i];
+		const char                     *name = m->method;
 		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.5\"} %.6f\n", name, m->p50_us / 1e6);
 		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.9\"} %.6f\n", name, m->p90_us / 1e6);
 		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.99\"} %.6f\n", name, m->p99_us / 1e6);
 		fprintf(f, "cruddur_request_duration_seconds_sum{method=\"%s\"} %.6f\n", name, (double)m->sum_us / 1e6);
 		fprintf(f, "cruddur_request_duration_seconds_count{method=\"%s\"} %llu\n", name, (unsigned long long)m->count);
 	}
-	free(snaps);
 }
 
 static void
@@ -71,87 +63,110 @@ gauge(FILE *f, const char *name, const char *help, const char *type, double v)
 
 /* The peers' connections and what their limits did (peer_limits.h). */
 static void
-write_connections(transport *t, FILE *f)
+write_connections(const Cruddur__V1__ConnectionStats *cs, FILE *f)
 {
-	peers_stats cs;
-
-	transport_connection_stats(t, &cs);
-	gauge(f, "cruddur_connections", "Peer connections open.", "gauge", cs.open);
-	gauge(f, "cruddur_max_connections", "--max-connections.", "gauge", cs.max_connections);
+	gauge(f, "cruddur_connections", "Peer connections open.", "gauge", cs->open);
+	gauge(f, "cruddur_max_connections", "--max-connections.", "gauge", cs->max_connections);
 	gauge(f, "cruddur_max_requests_per_connection", "--max-requests-per-connection in effect.",
-	    "gauge", cs.max_requests);
+	    "gauge", cs->max_requests_per_connection);
 	gauge(f, "cruddur_refused_connections_total",
 	    "Connections closed at once: --max-connections were open.", "counter",
-	    (double)cs.refused_connections);
+	    (double)cs->refused_connections);
 	gauge(f, "cruddur_refused_requests_total",
 	    "Requests answered RESOURCE_EXHAUSTED: their connection had its share in flight.",
-	    "counter", (double)cs.refused_requests);
+	    "counter", (double)cs->refused_requests);
 	gauge(f, "cruddur_dropped_requests_total",
 	    "Requests dropped unanswered: their connection read neither replies nor refusals.",
-	    "counter", (double)cs.dropped_requests);
+	    "counter", (double)cs->dropped_requests);
 	gauge(f, "cruddur_send_timeouts_total",
 	    "Connections closed: a reply waited past --send-timeout-ms.", "counter",
-	    (double)cs.send_timeouts);
+	    (double)cs->send_timeouts);
 	gauge(f, "cruddur_recv_timeouts_total",
 	    "Connections closed: a request stayed partly received past --recv-timeout-ms.", "counter",
-	    (double)cs.recv_timeouts);
+	    (double)cs->recv_timeouts);
 }
 
-void
-metrics_write_prometheus(server *s, FILE *f)
+static void
+write_pool(const Cruddur__V1__PoolStats *ps, FILE *f)
 {
-	pool_stats ps;
-
-	write_requests(s, f);
-	pool_get_stats(s->pool, &ps);
 	fputs("# HELP cruddur_pool_connections Database connections of the pool, by state.\n"
 	      "# TYPE cruddur_pool_connections gauge\n", f);
-	fprintf(f, "cruddur_pool_connections{state=\"in_use\"} %d\n", ps.in_use);
-	fprintf(f, "cruddur_pool_connections{state=\"idle\"} %d\n", ps.idle);
-	gauge(f, "cruddur_pool_max_connections", "The pool's maximum size.", "gauge", s->cfg.pool_max);
-	gauge(f, "cruddur_pool_waiting", "Requests waiting for a database connection.", "gauge", ps.waiting);
-	gauge(f, "cruddur_pool_connects_total", "Connections the pool made.", "counter", (double)ps.connects);
+	fprintf(f, "cruddur_pool_connections{state=\"in_use\"} %d\n", ps->in_use);
+	fprintf(f, "cruddur_pool_connections{state=\"idle\"} %d\n", ps->idle);
+	gauge(f, "cruddur_pool_max_connections", "The pool's maximum size.", "gauge", ps->max_size);
+	gauge(f, "cruddur_pool_waiting", "Requests waiting for a database connection.", "gauge", ps->waiting);
+	gauge(f, "cruddur_pool_connects_total", "Connections the pool made.", "counter", (double)ps->connects);
 	gauge(f, "cruddur_pool_connect_failures_total", "Connection attempts that failed.", "counter",
-	    (double)ps.connect_failures);
+	    (double)ps->connect_failures);
 	gauge(f, "cruddur_pool_broken_connections_total", "Connections closed because they broke.",
-	    "counter", (double)ps.broken);
+	    "counter", (double)ps->broken);
 	gauge(f, "cruddur_pool_backoff_refusals_total",
 	    "Calls refused at once because connecting backs off after failures.", "counter",
-	    (double)ps.backoff_refusals);
+	    (double)ps->backoff_refusals);
 	gauge(f, "cruddur_pool_connect_fail_streak", "Connects failed in a row (0: connecting works).",
-	    "gauge", ps.fail_streak);
+	    "gauge", ps->connect_fail_streak);
 	gauge(f, "cruddur_pool_connect_backoff_seconds", "The wait before the next connect (0: none).",
-	    "gauge", ps.backoff_ms / 1000.0);
-	gauge(f, "cruddur_queue_capacity", "Requests that may wait for a worker.", "gauge", s->cfg.queue_capacity);
-	if (s->transport != NULL) {
-		gauge(f, "cruddur_queue_depth", "Requests waiting for a worker.", "gauge",
-		    transport_queue_depth(s->transport));
+	    "gauge", ps->connect_backoff_ms / 1000.0);
+}
+
+static void
+write_reactor(const Cruddur__V1__ReadReactorStats *rs, FILE *f)
+{
+	gauge(f, "cruddur_read_reactor_waiting", "HomeFeed requests waiting for a database connection.",
+	    "gauge", (double)rs->waiting);
+	gauge(f, "cruddur_read_reactor_running", "HomeFeed queries running.", "gauge",
+	    (double)rs->running);
+	gauge(f, "cruddur_read_reactor_queries_total", "HomeFeed queries sent by the read reactor.",
+	    "counter", (double)rs->queries);
+	gauge(f, "cruddur_read_reactor_requests_total",
+	    "HomeFeed requests the read reactor took (requests / queries: coalescing).", "counter",
+	    (double)rs->requests);
+	gauge(f, "cruddur_read_reactor_pipelines_total",
+	    "Pipelines the read reactor sent (several queries in one go).", "counter",
+	    (double)rs->pipelines);
+	gauge(f, "cruddur_read_reactor_pipelined_queries_total",
+	    "Queries the read reactor sent in pipelines (part of its queries).", "counter",
+	    (double)rs->pipelined_queries);
+}
+
+/* The order of the sections is the one scrapers have always seen. */
+void
+metrics_write_prometheus(const Cruddur__V1__GetStatsResponse *snap, FILE *f)
+{
+	write_requests(snap, f);
+	if (snap->pool != NULL)
+		write_pool(snap->pool, f);
+	gauge(f, "cruddur_queue_capacity", "Requests that may wait for a worker.", "gauge", snap->queue_capacity);
+	/* The queue's figures, like the connections, exist while the transport serves. */
+	if (snap->connections != NULL) {
+		gauge(f, "cruddur_queue_depth", "Requests waiting for a worker.", "gauge", snap->queue_depth);
 		gauge(f, "cruddur_in_flight_requests", "Requests received and not yet answered.", "gauge",
-		    transport_in_flight(s->transport));
+		    snap->in_flight);
+		write_connections(snap->connections, f);
 	}
-	if (s->transport != NULL)
-		write_connections(s->transport, f);
-	if (s->reactor != NULL) {
-		read_reactor_stats rs;
-		read_reactor_get_stats(s->reactor, &rs);
-		gauge(f, "cruddur_read_reactor_waiting", "HomeFeed requests waiting for a database connection.",
-		    "gauge", (double)rs.waiting);
-		gauge(f, "cruddur_read_reactor_running", "HomeFeed queries running.", "gauge",
-		    (double)rs.running);
-		gauge(f, "cruddur_read_reactor_queries_total", "HomeFeed queries sent by the read reactor.",
-		    "counter", (double)rs.queries);
-		gauge(f, "cruddur_read_reactor_requests_total",
-		    "HomeFeed requests the read reactor took (requests / queries: coalescing).", "counter",
-		    (double)rs.requests);
-		gauge(f, "cruddur_read_reactor_pipelines_total",
-		    "Pipelines the read reactor sent (several queries in one go).", "counter",
-		    (double)rs.pipelines);
-		gauge(f, "cruddur_read_reactor_pipelined_queries_total",
-		    "Queries the read reactor sent in pipelines (part of its queries).", "counter",
-		    (double)rs.pipelined_queries);
-	}
+	if (snap->read_reactor != NULL)
+		write_reactor(snap->read_reactor, f);
 	gauge(f, "cruddur_uptime_seconds", "Seconds since the server started.", "gauge",
-	    (double)(clock_mono_us() - s->started_us) / 1e6);
+	    (double)snap->uptime_us / 1e6);
+}
+
+/* The text of a snapshot taken now, in *text (malloc'd, the caller frees)
+ * of *len bytes. Returns 0 or NNG_ENOMEM. */
+static int
+scrape(const stats_sources *src, char **text, size_t *len)
+{
+	Cruddur__V1__GetStatsResponse snap;
+	arena                        *a = arena_new();
+	FILE                         *f = NULL;
+	int                           rv = NNG_ENOMEM;
+
+	if (a != NULL && stats_snapshot_take(src, a, &snap) == CRUDDUR_OK &&
+	    (f = open_memstream(text, len)) != NULL) {
+		metrics_write_prometheus(&snap, f);
+		rv = fclose(f) == 0 ? 0 : NNG_ENOMEM;
+	}
+	arena_free(a);
+	return rv;
 }
 
 /* The 401 for a scrape without the token: the challenge, a line of text. */
@@ -172,24 +187,19 @@ refuse(nng_http_res **res)
 static void
 serve_metrics(nng_aio *aio)
 {
-	nng_http_req     *req = nng_aio_get_input(aio, 0);
-	nng_http_handler *h = nng_aio_get_input(aio, 1);
-	server           *s = nng_http_handler_get_data(h);
-	nng_http_res     *res = NULL;
-	char             *text = NULL;
-	size_t            len = 0;
-	FILE             *f = NULL;
-	int               rv = NNG_ENOMEM;
+	nng_http_req       *req = nng_aio_get_input(aio, 0);
+	const metrics_http *h = nng_http_handler_get_data(nng_aio_get_input(aio, 1));
+	nng_http_res       *res = NULL;
+	char               *text = NULL;
+	size_t              len = 0;
+	int                 rv;
 
-	if (!auth_check_bearer(s, nng_http_req_get_header(req, "Authorization")))
+	if (!auth_bearer_allows(h->cfg.require_token, h->cfg.token,
+	        nng_http_req_get_header(req, "Authorization")))
 		rv = refuse(&res);
-	else if ((f = open_memstream(&text, &len)) != NULL) {
-		metrics_write_prometheus(s, f);
-		fclose(f);
-		if ((rv = nng_http_res_alloc(&res)) == 0 &&
-		    (rv = nng_http_res_set_header(res, "Content-Type", "text/plain; version=0.0.4; charset=utf-8")) == 0)
-			rv = nng_http_res_copy_data(res, text, len);
-	}
+	else if ((rv = scrape(h->cfg.sources, &text, &len)) == 0 && (rv = nng_http_res_alloc(&res)) == 0 &&
+	    (rv = nng_http_res_set_header(res, "Content-Type", "text/plain; version=0.0.4; charset=utf-8")) == 0)
+		rv = nng_http_res_copy_data(res, text, len);
 	free(text);
 	if (rv != 0) {
 		nng_http_res_free(res);
@@ -201,7 +211,7 @@ serve_metrics(nng_aio *aio)
 }
 
 int
-metrics_http_start(metrics_http **out, server *s, const char *url, char *err, size_t errlen)
+metrics_http_start(metrics_http **out, const metrics_http_config *cfg, char *err, size_t errlen)
 {
 	metrics_http *h = calloc(1, sizeof(*h));
 	nng_url      *u = NULL;
@@ -211,11 +221,12 @@ metrics_http_start(metrics_http **out, server *s, const char *url, char *err, si
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if ((rv = nng_url_parse(&u, url)) != 0 || (rv = nng_http_server_hold(&h->server, u)) != 0)
+	h->cfg = *cfg;
+	if ((rv = nng_url_parse(&u, cfg->url)) != 0 || (rv = nng_http_server_hold(&h->server, u)) != 0)
 		goto fail;
 	if ((rv = nng_http_handler_alloc(&h->handler, "/metrics", serve_metrics)) != 0 ||
 	    (rv = nng_http_handler_set_method(h->handler, "GET")) != 0 ||
-	    (rv = nng_http_handler_set_data(h->handler, s, NULL)) != 0 ||
+	    (rv = nng_http_handler_set_data(h->handler, h, NULL)) != 0 ||
 	    (rv = nng_http_server_add_handler(h->server, h->handler)) != 0) {
 		nng_http_handler_free(h->handler);
 		goto fail;
@@ -226,7 +237,7 @@ metrics_http_start(metrics_http **out, server *s, const char *url, char *err, si
 	*out = h;
 	return 0;
 fail:
-	snprintf(err, errlen, "cannot serve metrics on %s: %s", url, nng_strerror(rv));
+	snprintf(err, errlen, "cannot serve metrics on %s: %s", cfg->url, nng_strerror(rv));
 	if (h->server != NULL)
 		nng_http_server_release(h->server);
 	if (u != NULL)

@@ -408,7 +408,6 @@ transport_start(transport **out, server *srv, char *err, size_t errlen)
 		goto fail;
 	for (int i = 0; i < t->n_slots; i++)
 		slot_recv(&t->slots[i]);
-	srv->transport = t;
 	*out = t;
 	return 0;
 fail:
@@ -499,7 +498,6 @@ transport_free(transport *t)
 		work_queue_stop(t->queue);
 	/* Its reads reply on the slots' contexts: they end before those. */
 	read_reactor_stop(t->srv->reactor);
-	t->srv->transport = NULL;  /* no worker is left to ask for Stats */
 	atomic_store(&t->closing, true);
 	/* Every aio of ours is stopped before the socket closes, not after:
 	 * a pending receive or queued send is cancelled, a callback that is

@@ -73,14 +73,18 @@ auth_check(rpc_context *ctx, const rpc_method_entry *entry)
 }
 
 bool
-auth_check_bearer(const server *s, const char *authorization)
+auth_bearer_allows(bool require_token, const char *token, const char *authorization)
 {
-	const char *token = s->cfg.admin_token;
-
-	if (!s->cfg.require_token || token == NULL)
+	if (!require_token || token == NULL)
 		return true;
 	const char *sent = bearer_credentials(authorization);
 	return sent != NULL && auth_equal(sent, strlen(sent), token, strlen(token));
+}
+
+bool
+auth_check_bearer(const server *s, const char *authorization)
+{
+	return auth_bearer_allows(s->cfg.require_token, s->cfg.admin_token, authorization);
 }
 
 cruddur_status

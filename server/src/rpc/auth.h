@@ -40,6 +40,10 @@ cruddur_status auth_check(rpc_context *ctx, const rpc_method_entry *entry);
  * credentials, compared as auth_equal does. */
 bool auth_check_bearer(const server *s, const char *authorization);
 
+/* The same rule without a server, for the HTTP front door: require_token
+ * is --require-token and token the admin token (NULL: none). */
+bool auth_bearer_allows(bool require_token, const char *token, const char *authorization);
+
 /* The production confirmation for a decoded request of entry. */
 cruddur_status auth_check_confirm(rpc_context *ctx, const ProtobufCMessage *req);
 

@@ -1,24 +1,35 @@
 /*
- * svc_stats.c - the Stats service: requests by method and status, latency
- * percentiles, pool, queue, connections, read reactor and uptime, from
- * metrics.c, the pool, the transport's peer limits and the reactor.
+ * stats_snapshot.c - every figure, read once into a GetStatsResponse; see
+ * stats_snapshot.h. Each source is read here and nowhere else: Stats and
+ * /metrics only pass the message on or print it.
  */
-#include "base/clock.h"
-#include "rpc/dispatch.h"
-#include "server.h"
-#include "net/transport.h"
+#include <stdint.h>
 
-static Cruddur__V1__MethodStats *
-method_stats(rpc_context *ctx, const char *name, const method_snapshot *snap)
+#include "base/clock.h"
+#include "rpc_handlers.h"
+#include "svc/stats_snapshot.h"
+
+/* The full name of rpc_method_table[index]; "(unknown)" for the index
+ * rpc_method_count, where the metrics keep requests that named no method. */
+static const char *
+method_name(size_t index)
 {
-	Cruddur__V1__MethodStats *ms = rpc_alloc(ctx, sizeof(*ms));
+	return index < rpc_method_count ? rpc_method_table[index].method->full_name : "(unknown)";
+}
+
+/* One method's figures, with a count per status that occurred. NULL when
+ * out of memory. */
+static Cruddur__V1__MethodStats *
+method_stats(arena *a, size_t index, const method_snapshot *snap)
+{
+	Cruddur__V1__MethodStats *ms = arena_alloc(a, sizeof(*ms));
+
 	if (ms == NULL)
 		return NULL;
 	cruddur__v1__method_stats__init(ms);
-	ms->statuses = rpc_alloc(ctx, METRICS_STATUSES * sizeof(*ms->statuses));
-	if (ms->statuses == NULL)
+	if ((ms->statuses = arena_alloc(a, METRICS_STATUSES * sizeof(*ms->statuses))) == NULL)
 		return NULL;
-	ms->method = (char *)name;
+	ms->method = (char *)method_name(index);
 	ms->count = (int64_t)snap->count;
 	ms->p50_us = snap->p50_us;
 	ms->p90_us = snap->p90_us;
@@ -28,7 +39,7 @@ method_stats(rpc_context *ctx, const char *name, const method_snapshot *snap)
 	for (int s = 0; s < METRICS_STATUSES; s++) {
 		if (snap->by_status[s] == 0)
 			continue;
-		Cruddur__V1__StatusCount *sc = rpc_alloc(ctx, sizeof(*sc));
+		Cruddur__V1__StatusCount *sc = arena_alloc(a, sizeof(*sc));
 		if (sc == NULL)
 			return NULL;
 		cruddur__v1__status_count__init(sc);
@@ -39,112 +50,101 @@ method_stats(rpc_context *ctx, const char *name, const method_snapshot *snap)
 	return ms;
 }
 
+/* Every method's, and requests_total over all of them. */
 static cruddur_status
-fill_pool(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
+take_methods(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
 {
-	Cruddur__V1__PoolStats *ps = rpc_alloc(ctx, sizeof(*ps));
+	if ((out->methods = arena_alloc(a, (rpc_method_count + 1) * sizeof(*out->methods))) == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	for (size_t i = 0; i <= rpc_method_count; i++) {
+		method_snapshot snap;
+		metrics_snapshot(src->metrics, i < rpc_method_count ? i : SIZE_MAX, &snap);
+		out->requests_total += (int64_t)snap.count;
+		if (snap.count == 0)
+			continue;
+		if ((out->methods[out->n_methods] = method_stats(a, i, &snap)) == NULL)
+			return CRUDDUR_RESOURCE_EXHAUSTED;
+		out->n_methods++;
+	}
+	return CRUDDUR_OK;
+}
+
+static cruddur_status
+take_pool(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
+{
+	Cruddur__V1__PoolStats *ps = arena_alloc(a, sizeof(*ps));
 	pool_stats              st;
 
 	if (ps == NULL)
-		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+		return CRUDDUR_RESOURCE_EXHAUSTED;
 	cruddur__v1__pool_stats__init(ps);
-	pool_get_stats(ctx->server->pool, &st);
+	pool_get_stats(src->pool, &st);
 	ps->size = st.size;
 	ps->in_use = st.in_use;
 	ps->idle = st.idle;
 	ps->waiting = st.waiting;
-	ps->max_size = ctx->server->cfg.pool_max;
+	ps->max_size = src->pool_max;
 	ps->connects = (int64_t)st.connects;
 	ps->connect_failures = (int64_t)st.connect_failures;
 	ps->broken = (int64_t)st.broken;
 	ps->backoff_refusals = (int64_t)st.backoff_refusals;
 	ps->connect_fail_streak = st.fail_streak;
 	ps->connect_backoff_ms = st.backoff_ms;
-	resp->pool = ps;
+	out->pool = ps;
 	return CRUDDUR_OK;
 }
 
+/* The queue and the connections, from the transport while it serves. */
 static cruddur_status
-fill_connections(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
+take_transport(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
 {
-	Cruddur__V1__ConnectionStats *cs;
-	peers_stats                   st;
+	stats_transport tr = { 0 };
 
-	if (ctx->server->transport == NULL)
+	if (src->transport == NULL)
 		return CRUDDUR_OK;
-	if ((cs = rpc_alloc(ctx, sizeof(*cs))) == NULL)
-		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	cruddur__v1__connection_stats__init(cs);
-	transport_connection_stats(ctx->server->transport, &st);
-	cs->open = st.open;
-	cs->max_connections = st.max_connections;
-	cs->max_requests_per_connection = st.max_requests;
-	cs->refused_connections = (int64_t)st.refused_connections;
-	cs->refused_requests = (int64_t)st.refused_requests;
-	cs->dropped_requests = (int64_t)st.dropped_requests;
-	cs->send_timeouts = (int64_t)st.send_timeouts;
-	cs->recv_timeouts = (int64_t)st.recv_timeouts;
-	resp->connections = cs;
+	if ((out->connections = arena_alloc(a, sizeof(*out->connections))) == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	cruddur__v1__connection_stats__init(&tr.connections);
+	src->transport(src->transport_arg, &tr);
+	out->queue_depth = tr.queue_depth;
+	out->in_flight = tr.in_flight;
+	*out->connections = tr.connections;
 	return CRUDDUR_OK;
 }
 
 /* The read reactor's figures; none with --read-reactor off. */
 static cruddur_status
-fill_reactor(rpc_context *ctx, Cruddur__V1__GetStatsResponse *resp)
+take_reactor(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
 {
 	Cruddur__V1__ReadReactorStats *rs;
 	read_reactor_stats             st;
 
-	if (ctx->server->reactor == NULL)
+	if (src->reactor == NULL)
 		return CRUDDUR_OK;
-	if ((rs = rpc_alloc(ctx, sizeof(*rs))) == NULL)
-		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	if ((rs = arena_alloc(a, sizeof(*rs))) == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
 	cruddur__v1__read_reactor_stats__init(rs);
-	read_reactor_get_stats(ctx->server->reactor, &st);
+	read_reactor_get_stats(src->reactor, &st);
 	rs->waiting = (int32_t)st.waiting;
 	rs->running = (int32_t)st.running;
 	rs->queries = (int64_t)st.queries;
 	rs->requests = (int64_t)st.requests;
 	rs->pipelines = (int64_t)st.pipelines;
 	rs->pipelined_queries = (int64_t)st.pipelined_queries;
-	resp->read_reactor = rs;
+	out->read_reactor = rs;
 	return CRUDDUR_OK;
 }
 
-static cruddur_status
-get_stats(rpc_context *ctx, const Cruddur__V1__GetStatsRequest *req, Cruddur__V1__GetStatsResponse *resp)
+cruddur_status
+stats_snapshot_take(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
 {
-	server *s = ctx->server;
+	cruddur_status st;
 
-	(void)req;
-	resp->uptime_us = clock_mono_us() - s->started_us;
-	resp->queue_capacity = s->cfg.queue_capacity;
-	if (s->transport != NULL) {
-		resp->queue_depth = transport_queue_depth(s->transport);
-		resp->in_flight = transport_in_flight(s->transport);
-	}
-	resp->methods = rpc_alloc(ctx, (rpc_method_count + 1) * sizeof(*resp->methods));
-	if (resp->methods == NULL)
-		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-	for (size_t i = 0; i <= rpc_method_count; i++) {
-		method_snapshot snap;
-		size_t          index = i < rpc_method_count ? i : SIZE_MAX;
-		metrics_snapshot(s->metrics, index, &snap);
-		resp->requests_total += (int64_t)snap.count;
-		if (snap.count == 0)
-			continue;
-		if ((resp->methods[resp->n_methods] = method_stats(ctx, dispatch_method_name(i), &snap)) == NULL)
-			return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
-		resp->n_methods++;
-	}
-	cruddur_status st = fill_pool(ctx, resp);
-	if (st == CRUDDUR_OK)
-		st = fill_connections(ctx, resp);
-	return st == CRUDDUR_OK ? fill_reactor(ctx, resp) : st;
-}
-
-void
-svc_stats_register(rpc_handlers *h)
-{
-	h->stats_get_stats = get_stats;
+	cruddur__v1__get_stats_response__init(out);
+	out->uptime_us = clock_mono_us() - src->started_us;
+	out->queue_capacity = src->queue_capacity;
+	if ((st = take_methods(src, a, out)) == CRUDDUR_OK && (st = take_pool(src, a, out)) == CRUDDUR_OK &&
+	    (st = take_transport(src, a, out)) == CRUDDUR_OK)
+		st = take_reactor(src, a, out);
+	return st;
 }
