@@ -20,9 +20,10 @@
 #include "config.h"
 #include "cpu_sched.h"
 #include "obs/log.h"
-#include "obs/metrics_http.h"
-#include "server.h"
+#include "net/metrics_http.h"
 #include "net/transport.h"
+#include "net/transport_stats.h"
+#include "server.h"
 
 
 /* Written to a temporary name and renamed, so a reader never sees half. */
@@ -161,12 +162,19 @@ main(int argc, char **argv)
 		server_fini(&srv);
 		return 1;
 	}
-	srv.transport = t;
+	/* Stats and /metrics show the transport's figures from here on; it
+	 * outlives every reader (/metrics stops first, and transport_free
+	 * joins the workers before it frees anything). */
+	srv.stats.transport = transport_stats_read;
+	srv.stats.transport_arg = t;
 	server_start_warming(&srv);
 	for (size_t i = 0; i < cfg.n_listen; i++)
 		log_info("msg=listening url=%s", cfg.listen[i]);
 	if (cfg.metrics_listen != NULL &&
-	    metrics_http_start(&metrics_server, &srv, cfg.metrics_listen, err, sizeof(err)) != 0) {
+	    metrics_http_start(&metrics_server,
+	        &(metrics_http_config){ .url = cfg.metrics_listen, .sources = &srv.stats,
+	            .auth = &srv.dispatch.auth },
+	        err, sizeof(err)) != 0) {
 		log_error("msg=\"cannot start\" error=\"%s\"", err);
 		transport_free(t);
 		server_fini(&srv);

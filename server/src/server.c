@@ -105,6 +105,9 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	svc_register_all(&s->services);
+	/* main.c adds the transport's figures once it serves. */
+	s->stats = (stats_sources){ .metrics = s->metrics, .pool = s->pool, .pool_max = cfg->pool_max,
+		.queue_capacity = cfg->queue_capacity, .started_us = s->started_us, .reactor = s->reactor };
 	s->env = (svc_env){
 		.pool = s->pool,
 		.replica_pool = s->replica_pool,
@@ -112,7 +115,7 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		.sql_dir = s->sql_dir,
 		.reactor = s->reactor,
 		.handlers = &s->services.handlers,
-		.server = s,
+		.stats = &s->stats,
 	};
 	s->dispatch = (dispatch_config){
 		.handlers = &s->services.handlers,
@@ -145,15 +148,13 @@ cancel_all(void *arg)
 		pool_cancel_all(s->replica_pool);
 }
 
-/* transport_config.quiesce: the reactor answers what it holds and stops;
- * no worker is left to ask for Stats. */
+/* transport_config.quiesce: the reactor answers what it holds and stops. */
 static void
 quiesce(void *arg)
 {
 	server *s = arg;
 
 	read_reactor_stop(s->reactor);
-	s->transport = NULL;
 }
 
 void

@@ -46,7 +46,7 @@ struct server {
 	pthread_t        warm_thread;
 	bool             warming;
 	metrics         *metrics;     /* per-method counters and latencies */
-	struct transport *transport;  /* set by server_serve, for Stats */
+	stats_sources    stats;       /* what Stats and /metrics read (main.c adds the transport) */
 };
 
 /* Parses the database URL, makes the pools (without connecting: the

@@ -52,12 +52,6 @@ compare_method(const void *key, const void *entry)
 	return strcmp(key, ((const rpc_method_entry *)entry)->method->full_name);
 }
 
-const char *
-dispatch_method_name(size_t index)
-{
-	return index < rpc_method_count ? rpc_method_table[index].method->full_name : "(unknown)";
-}
-
 const rpc_method_entry *
 dispatch_find_method(const char *full_name)
 {

@@ -78,10 +78,6 @@ nng_msg *dispatch_request(const dispatch_config *d, nng_msg *req, int64_t receiv
  * (overload, shutdown). NULL when out of memory. */
 nng_msg *dispatch_status_reply(uint64_t request_id, cruddur_status st, const char *message);
 
-/* The full name of rpc_method_table[index]; "(unknown)" for the index
- * rpc_method_count, where metrics keep requests that named no method. */
-const char *dispatch_method_name(size_t index);
-
 /* The generated table entry for a full method name, or NULL. */
 const rpc_method_entry *dispatch_find_method(const char *full_name);
 

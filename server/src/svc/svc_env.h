@@ -1,6 +1,7 @@
 /*
  * svc_env.h - what the services reach beyond their request: the pools, the
- * database's target, sql/, the read reactor, the handler table.
+ * database's target, sql/, the read reactor, the handler table, the
+ * sources of the stats snapshot.
  *
  * server.c fills one for the process before serving (server_init) and the
  * dispatcher hands it to every handler as ctx->env. Everything in it is
@@ -13,9 +14,8 @@
 #include "db/db_target.h"
 #include "db/pool.h"
 #include "reads/read_reactor.h"
+#include "svc/stats_snapshot.h"
 #include "rpc_handlers.h"
-
-struct server; /* for svc_stats.c alone, until the stats snapshot */
 
 typedef struct svc_env {
 	pool               *pool;         /* the primary: every write, and reads by default */
@@ -24,7 +24,7 @@ typedef struct svc_env {
 	const char         *sql_dir;      /* schema.sql, seed.sql, migrations/ */
 	read_reactor       *reactor;      /* HomeFeed's reads, on the read pool */
 	const rpc_handlers *handlers;     /* the table the services filled (Health) */
-	const struct server *server;
+	const stats_sources *stats;       /* what Stats shows (stats_snapshot.h) */
 } svc_env;
 
 /* The pool that reads which may lag a little (the home feed) go to: the

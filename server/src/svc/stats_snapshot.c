@@ -1,0 +1,150 @@
+/*
+ * stats_snapshot.c - every figure, read once into a GetStatsResponse; see
+ * stats_snapshot.h. Each source is read here and nowhere else: Stats and
+ * /metrics only pass the message on or print it.
+ */
+#include <stdint.h>
+
+#include "base/clock.h"
+#include "rpc_handlers.h"
+#include "svc/stats_snapshot.h"
+
+/* The full name of rpc_method_table[index]; "(unknown)" for the index
+ * rpc_method_count, where the metrics keep requests that named no method. */
+static const char *
+method_name(size_t index)
+{
+	return index < rpc_method_count ? rpc_method_table[index].method->full_name : "(unknown)";
+}
+
+/* One method's figures, with a count per status that occurred. NULL when
+ * out of memory. */
+static Cruddur__V1__MethodStats *
+method_stats(arena *a, size_t index, const method_snapshot *snap)
+{
+	Cruddur__V1__MethodStats *ms = arena_alloc(a, sizeof(*ms));
+
+	if (ms == NULL)
+		return NULL;
+	cruddur__v1__method_stats__init(ms);
+	if ((ms->statuses = arena_alloc(a, METRICS_STATUSES * sizeof(*ms->statuses))) == NULL)
+		return NULL;
+	ms->method = (char *)method_name(index);
+	ms->count = (int64_t)snap->count;
+	ms->p50_us = snap->p50_us;
+	ms->p90_us = snap->p90_us;
+	ms->p99_us = snap->p99_us;
+	ms->max_us = snap->max_us;
+	ms->sum_us = (int64_t)snap->sum_us;
+	for (int s = 0; s < METRICS_STATUSES; s++) {
+		if (snap->by_status[s] == 0)
+			continue;
+		Cruddur__V1__StatusCount *sc = arena_alloc(a, sizeof(*sc));
+		if (sc == NULL)
+			return NULL;
+		cruddur__v1__status_count__init(sc);
+		sc->status = (Cruddur__V1__StatusCode)s;
+		sc->count = (int64_t)snap->by_status[s];
+		ms->statuses[ms->n_statuses++] = sc;
+	}
+	return ms;
+}
+
+/* Every method's, and requests_total over all of them. */
+static cruddur_status
+take_methods(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
+{
+	if ((out->methods = arena_alloc(a, (rpc_method_count + 1) * sizeof(*out->methods))) == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	for (size_t i = 0; i <= rpc_method_count; i++) {
+		method_snapshot snap;
+		metrics_snapshot(src->metrics, i < rpc_method_count ? i : SIZE_MAX, &snap);
+		out->requests_total += (int64_t)snap.count;
+		if (snap.count == 0)
+			continue;
+		if ((out->methods[out->n_methods] = method_stats(a, i, &snap)) == NULL)
+			return CRUDDUR_RESOURCE_EXHAUSTED;
+		out->n_methods++;
+	}
+	return CRUDDUR_OK;
+}
+
+static cruddur_status
+take_pool(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
+{
+	Cruddur__V1__PoolStats *ps = arena_alloc(a, sizeof(*ps));
+	pool_stats              st;
+
+	if (ps == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	cruddur__v1__pool_stats__init(ps);
+	pool_get_stats(src->pool, &st);
+	ps->size = st.size;
+	ps->in_use = st.in_use;
+	ps->idle = st.idle;
+	ps->waiting = st.waiting;
+	ps->max_size = src->pool_max;
+	ps->connects = (int64_t)st.connects;
+	ps->connect_failures = (int64_t)st.connect_failures;
+	ps->broken = (int64_t)st.broken;
+	ps->backoff_refusals = (int64_t)st.backoff_refusals;
+	ps->connect_fail_streak = st.fail_streak;
+	ps->connect_backoff_ms = st.backoff_ms;
+	out->pool = ps;
+	return CRUDDUR_OK;
+}
+
+/* The queue and the connections, from the transport while it serves. */
+static cruddur_status
+take_transport(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
+{
+	stats_transport tr = { 0 };
+
+	if (src->transport == NULL)
+		return CRUDDUR_OK;
+	if ((out->connections = arena_alloc(a, sizeof(*out->connections))) == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	cruddur__v1__connection_stats__init(&tr.connections);
+	src->transport(src->transport_arg, &tr);
+	out->queue_depth = tr.queue_depth;
+	out->in_flight = tr.in_flight;
+	*out->connections = tr.connections;
+	return CRUDDUR_OK;
+}
+
+/* The read reactor's figures; none with --read-reactor off. */
+static cruddur_status
+take_reactor(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
+{
+	Cruddur__V1__ReadReactorStats *rs;
+	read_reactor_stats             st;
+
+	if (src->reactor == NULL)
+		return CRUDDUR_OK;
+	if ((rs = arena_alloc(a, sizeof(*rs))) == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	cruddur__v1__read_reactor_stats__init(rs);
+	read_reactor_get_stats(src->reactor, &st);
+	rs->waiting = (int32_t)st.waiting;
+	rs->running = (int32_t)st.running;
+	rs->queries = (int64_t)st.queries;
+	rs->requests = (int64_t)st.requests;
+	rs->pipelines = (int64_t)st.pipelines;
+	rs->pipelined_queries = (int64_t)st.pipelined_queries;
+	out->read_reactor = rs;
+	return CRUDDUR_OK;
+}
+
+cruddur_status
+stats_snapshot_take(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
+{
+	cruddur_status st;
+
+	cruddur__v1__get_stats_response__init(out);
+	out->uptime_us = clock_mono_us() - src->started_us;
+	out->queue_capacity = src->queue_capacity;
+	if ((st = take_methods(src, a, out)) == CRUDDUR_OK && (st = take_pool(src, a, out)) == CRUDDUR_OK &&
+	    (st = take_transport(src, a, out)) == CRUDDUR_OK)
+		st = take_reactor(src, a, out);
+	return st;
+}
