@@ -105,9 +105,12 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	svc_register_all(&s->services);
-	/* main.c adds the transport's figures once it serves. */
+	/* main.c adds the transport's figures once it serves. With
+	 * --read-reactor off the reactor still reads HomeFeed's pages, but
+	 * Stats shows no figures of it, as stats.proto says. */
 	s->stats = (stats_sources){ .metrics = s->metrics, .pool = s->pool, .pool_max = cfg->pool_max,
-		.queue_capacity = cfg->queue_capacity, .started_us = s->started_us, .reactor = s->reactor };
+		.queue_capacity = cfg->queue_capacity, .started_us = s->started_us,
+		.reactor = cfg->read_reactor ? s->reactor : NULL };
 	s->env = (svc_env){
 		.pool = s->pool,
 		.replica_pool = s->replica_pool,

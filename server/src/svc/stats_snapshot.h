@@ -50,7 +50,7 @@ typedef struct stats_sources {
 	int           pool_max;       /* --pool-max */
 	int           queue_capacity; /* --queue-capacity */
 	int64_t       started_us;     /* CLOCK_MONOTONIC */
-	read_reactor *reactor;        /* NULL: none (--read-reactor off, or not serving) */
+	read_reactor *reactor;        /* NULL: no figures (--read-reactor off) */
 	/* NULL until the transport serves (and in tests that dispatch without
 	 * one): then the snapshot has no queue depth, calls in flight or
 	 * connections. */
