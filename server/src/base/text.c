@@ -144,21 +144,6 @@ text_utf8_or_quote(char *out, size_t outlen, const char *s)
 	return text_utf8_length(s) >= 0 ? s : text_quote(out, outlen, s);
 }
 
-cruddur_status
-text_check(rpc_context *ctx, const char *field, const char *s, long min, long max)
-{
-	long n = text_utf8_length(s);
-
-	if (n < 0)
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "%s is not valid UTF-8", field);
-	if (n < min && min == 1)
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "%s is required", field);
-	if (n < min || n > max)
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
-		    "%s must be %ld to %ld characters, not %ld", field, min, max, n);
-	return CRUDDUR_OK;
-}
-
 bool
 text_is_uuid(const char *s)
 {

@@ -10,8 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "rpc/rpc_context.h"
-
 /* The number of characters (code points) in s, or -1 when s is not valid
  * UTF-8 (overlong forms, surrogates and values past U+10FFFF included). */
 long text_utf8_length(const char *s);
@@ -34,10 +32,6 @@ const char *text_quote(char *out, size_t outlen, const char *s);
  * text_quote does: for text that is sent on as it is but may not be UTF-8
  * (a database's words, which PostgreSQL may have cut inside a character). */
 const char *text_utf8_or_quote(char *out, size_t outlen, const char *s);
-
-/* INVALID_ARGUMENT with a message naming `field` unless s is valid UTF-8
- * of min..max characters. */
-cruddur_status text_check(rpc_context *ctx, const char *field, const char *s, long min, long max);
 
 /* Whether s is a canonical UUID (8-4-4-4-12 hex digits). */
 bool text_is_uuid(const char *s);

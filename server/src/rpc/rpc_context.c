@@ -41,3 +41,18 @@ rpc_remaining_us(const rpc_context *ctx)
 		return INT64_MAX;
 	return ctx->deadline_us - clock_mono_us();
 }
+
+cruddur_status
+rpc_check_text(rpc_context *ctx, const char *field, const char *s, long min, long max)
+{
+	long n = text_utf8_length(s);
+
+	if (n < 0)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "%s is not valid UTF-8", field);
+	if (n < min && min == 1)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "%s is required", field);
+	if (n < min || n > max)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
+		    "%s must be %ld to %ld characters, not %ld", field, min, max, n);
+	return CRUDDUR_OK;
+}

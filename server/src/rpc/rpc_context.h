@@ -47,6 +47,12 @@ typedef struct rpc_context {
 cruddur_status rpc_fail(rpc_context *ctx, cruddur_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* INVALID_ARGUMENT with a message naming `field` unless s is valid UTF-8
+ * of min..max characters (a caller's text, before it goes near the
+ * database). */
+cruddur_status rpc_check_text(rpc_context *ctx, const char *field, const char *s, long min,
+    long max);
+
 /* Zeroed memory from the request's arena; NULL when out of memory. */
 void *rpc_alloc(rpc_context *ctx, size_t n);
 /* A copy of s in the arena; "" (static) when out of memory, so that a

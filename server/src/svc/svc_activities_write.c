@@ -231,7 +231,7 @@ create_activity(rpc_context *ctx, const Cruddur__V1__CreateActivityRequest *req,
 
 	/* Every check before the database is touched. */
 	if ((st = author_check(ctx, req->author, &key, &value)) != CRUDDUR_OK ||
-	    (st = text_check(ctx, "message", req->message, 1, ACTIVITY_MESSAGE_MAX)) != CRUDDUR_OK ||
+	    (st = rpc_check_text(ctx, "message", req->message, 1, ACTIVITY_MESSAGE_MAX)) != CRUDDUR_OK ||
 	    (st = ttl_parse(ctx, req->ttl, &w.interval)) != CRUDDUR_OK ||
 	    (st = key_parse(ctx, req->idempotency_key, &w.key)) != CRUDDUR_OK)
 		return st;
@@ -255,7 +255,7 @@ create_reply(rpc_context *ctx, const Cruddur__V1__CreateReplyRequest *req,
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "reply_to_activity_uuid \"%s\" is not a UUID",
 		    text_quote(q, sizeof(q), req->reply_to_activity_uuid));
 	if ((st = author_check(ctx, req->author, &key, &value)) != CRUDDUR_OK ||
-	    (st = text_check(ctx, "message", req->message, 1, REPLY_MESSAGE_MAX)) != CRUDDUR_OK ||
+	    (st = rpc_check_text(ctx, "message", req->message, 1, REPLY_MESSAGE_MAX)) != CRUDDUR_OK ||
 	    (st = key_parse(ctx, req->idempotency_key, &w.key)) != CRUDDUR_OK)
 		return st;
 	return activity_write_run(ctx, &w, &resp->activity, &resp->replayed);

@@ -176,13 +176,13 @@ check_new_user(rpc_context *ctx, const Cruddur__V1__CreateUserRequest *req)
 {
 	cruddur_status st;
 
-	if ((st = text_check(ctx, "display_name", req->display_name, 1, DISPLAY_NAME_MAX)) != CRUDDUR_OK)
+	if ((st = rpc_check_text(ctx, "display_name", req->display_name, 1, DISPLAY_NAME_MAX)) != CRUDDUR_OK)
 		return st;
 	if ((st = user_ref_check_handle(ctx, "handle", req->handle)) != CRUDDUR_OK)
 		return st;
 	if ((st = check_email(ctx, req->email)) != CRUDDUR_OK)
 		return st;
-	return text_check(ctx, "cognito_user_id", req->cognito_user_id, 1, COGNITO_ID_MAX);
+	return rpc_check_text(ctx, "cognito_user_id", req->cognito_user_id, 1, COGNITO_ID_MAX);
 }
 
 /* One insert. *created is the new user, or NULL when the insert collided:
@@ -267,7 +267,7 @@ get_user(rpc_context *ctx, const Cruddur__V1__GetUserRequest *req, Cruddur__V1__
 	if (legacy) {
 		/* The old field keeps its old contract: any short text, and
 		 * NOT_FOUND for one that names nobody, well-formed or not. */
-		if ((st = text_check(ctx, "handle", req->handle, 1, LEGACY_HANDLE_MAX)) != CRUDDUR_OK)
+		if ((st = rpc_check_text(ctx, "handle", req->handle, 1, LEGACY_HANDLE_MAX)) != CRUDDUR_OK)
 			return st;
 		return user_find(ctx, NULL, USER_BY_HANDLE, req->handle, &resp->user);
 	}
@@ -325,9 +325,9 @@ update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
 		name = "";
 	if (req->bio != NULL && bio == NULL)
 		bio = "";
-	if (name != NULL && (st = text_check(ctx, "display_name", name, 1, DISPLAY_NAME_MAX)) != CRUDDUR_OK)
+	if (name != NULL && (st = rpc_check_text(ctx, "display_name", name, 1, DISPLAY_NAME_MAX)) != CRUDDUR_OK)
 		return st;
-	if (bio != NULL && (st = text_check(ctx, "bio", bio, 0, BIO_MAX)) != CRUDDUR_OK)
+	if (bio != NULL && (st = rpc_check_text(ctx, "bio", bio, 0, BIO_MAX)) != CRUDDUR_OK)
 		return st;
 	uuid = value;
 	if (key != USER_BY_UUID) {

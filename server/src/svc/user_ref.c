@@ -53,5 +53,5 @@ user_ref_parse(rpc_context *ctx, const char *what, const char *handle, const cha
 	}
 	*key = USER_BY_COGNITO_ID;
 	*value = cognito_user_id;
-	return text_check(ctx, "cognito_user_id", cognito_user_id, 1, COGNITO_ID_MAX);
+	return rpc_check_text(ctx, "cognito_user_id", cognito_user_id, 1, COGNITO_ID_MAX);
 }
