@@ -10,7 +10,7 @@
 # activity once. Run by ctest (it sets CRUDDUR_BIN_DIR and CRUDDUR_TEST_PG_DIR).
 set -euo pipefail
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 src=${CRUDDUR_SOURCE_DIR:?run through ctest}
 db="cruddur_e2e_activities"
 dburl=$(db_url "$db")

@@ -14,8 +14,8 @@
 # cluster (initdb), not ctest's fixture. Run by ctest.
 # shellcheck disable=SC1091  # dev.env: written by the deploy/dev/up under test
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/support/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 # shellcheck source=deploy/lib/common.sh
 source "$CRUDDUR_SOURCE_DIR/deploy/lib/common.sh"
 dev="$CRUDDUR_SOURCE_DIR/deploy/dev"

@@ -6,7 +6,7 @@
 # test can tell where each read came from). Run by ctest.
 set -euo pipefail
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 pids=()
 
 # Two servers run at once: cleanup ends both.

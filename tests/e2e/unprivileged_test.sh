@@ -5,7 +5,7 @@
 # and stops cleanly. Skipped (77) when the test does not run as root or
 # nobody cannot reach the built binary (a checkout under /root). Run by ctest.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 
 [[ $(id -u) -eq 0 ]] || { echo "skipped: needs root to switch to nobody"; exit 77; }
 runuser -u nobody -- test -x "$bin/cruddurd" ||

@@ -1,8 +1,8 @@
-# tests/e2e/lib.sh - what the end-to-end scripts share; each sources it
+# tests/support/lib.sh - what the end-to-end scripts share; each sources it
 # shellcheck shell=bash
 # right after `set -euo pipefail`:
 #
-#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 #
 # It reads ctest's environment into $bin and $pgdir, makes the scratch
 # directory $work (removed at exit, with any cruddurd still running), and
