@@ -17,9 +17,9 @@ ring: the module and edge counts, exit 0. Exit 2 when the graph cannot be built.
 How the graph is built, and why this way:
 - The translation units are the entries of <build>/compile_commands.json (CMake writes it:
   CMAKE_EXPORT_COMPILE_COMMANDS) whose file lies under server/, client/ or common/.
-- Each one's own compile command is run again with -MM instead of -o/-c (after the build,
-  which ctest's place in tests/run guarantees, so generated headers exist): the compiler
-  says exactly which headers the unit reads with its real flags and macros.
+- Each one's own compile command is run again with -MM -MG instead of -o/-c (after the
+  build, which ctest's place in tests/run guarantees, so generated headers exist): the
+  compiler says exactly which headers the unit reads with its real flags and macros.
 - -MM lists every header reached, transitively, not who includes whom; -H and -E line
   markers do show the nesting, but a header behind an include guard is opened once per
   unit, so its second includer goes unseen. So the direct edges come from the #include
@@ -93,7 +93,9 @@ def mm_argv(argv):
         if arg in ("-c", "-MD", "-MMD") or arg.startswith("-o") and len(arg) > 2:
             continue
         out.append(arg)
-    return out + ["-MM"]  # last, so that a launcher in front (ccache cc ...) still works
+    # Last, so that a launcher in front (ccache cc ...) still works. -MG: a generated
+    # header not made yet is named, not an error (what it would include is not followed).
+    return out + ["-MM", "-MG"]
 
 
 def mm_deps(argv, cwd):
@@ -178,7 +180,7 @@ def build_graph(src, build):
                     site = (os.path.relpath(f, src), line, spelled)
                     if site not in sites:
                         sites.append(site)
-                if target not in reached:
+                if target not in reached and (in_tree(target) or under(target, build)):
                     reached.add(target)
                     todo.append(target)
         missed = sorted(os.path.relpath(p, src) for p in wanted - reached)
