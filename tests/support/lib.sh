@@ -65,6 +65,8 @@ server_pid=
 url=
 out=
 
+# SIGKILL after 10 s: a server that ignores SIGTERM (what some checks look for) must not
+# hold the exit up. kill -0 tells whether a job still runs: bash reaps its jobs as they end.
 kill_quietly() {
     local pid=$1 i
     [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || return 0
