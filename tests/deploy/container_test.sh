@@ -25,34 +25,18 @@
 #
 # Environment: CRUDDUR_SOURCE_DIR (default: two levels up). Exit 0 pass, 1 fail.
 set -euo pipefail
+# shellcheck source=tests/support/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" deploy
 
-src="${CRUDDUR_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)}"
 cfile="$src/deploy/container/Containerfile"
 ignore="$src/deploy/container/Containerfile.dockerignore"
 
-die() { echo "container_test: FAIL: $*" >&2; exit 1; }
 [[ -f "$cfile" ]] || die "$cfile is missing"
 command -v python3 >/dev/null || die "python3 not found"
 
-tmp="$(mktemp -d /tmp/cruddur-container-test.XXXXXX)"
-srv_pid=""
-cleanup() {
-    if [[ -n "$srv_pid" ]]; then
-        kill -KILL "$srv_pid" 2>/dev/null || true
-        wait "$srv_pid" 2>/dev/null || true
-    fi
-    rm -rf -- "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-checks=0
-ok()   { checks=$((checks + 1)); printf 'ok   %s\n' "$*"; }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); printf 'FAIL %s\n' "$*"; }
-
 # The Containerfile as JSON lines: {"stage": N, "name": ..., "inst": "RUN", "args": "..."},
 # continuation lines joined, comments dropped.
-python3 - "$cfile" >"$tmp/instructions.jsonl" <<'PY'
+python3 - "$cfile" >"$work/instructions.jsonl" <<'PY'
 import json, sys
 stage, name, buf = -1, "", ""
 for raw in open(sys.argv[1], encoding="utf-8"):
@@ -77,7 +61,7 @@ for raw in open(sys.argv[1], encoding="utf-8"):
 PY
 # cf EXPR: a Python expression over `ins` (the instructions) and `stage(n)`, printed.
 cf() {
-    python3 - "$tmp/instructions.jsonl" "$1" <<'PY'
+    python3 - "$work/instructions.jsonl" "$1" <<'PY'
 import json, shlex, sys
 ins = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 def stage(n):
@@ -198,7 +182,7 @@ done
 # ==========================================================================================
 echo "== the build stage, reproduced"
 build_run="$(cf '[a for a in args(0, "RUN") if "cmake" in a][-1]')"
-ctx="$tmp/src"
+ctx="$work/src"
 mkdir -p "$ctx"
 for c in "${copies[@]}"; do
     read -r -a words <<<"$c"
@@ -216,7 +200,7 @@ for c in "${copies[@]}"; do
 done
 # Nothing the build makes may land in the source tree; drop what a developer's tree has.
 rm -rf -- "$ctx/build" "$ctx/.state"
-cmd="$(python3 - "$build_run" "$tmp" <<'PY'
+cmd="$(python3 - "$build_run" "$work" <<'PY'
 import re, sys
 cmd, tmp = sys.argv[1], sys.argv[2]
 print(re.sub(r'(?<![\w./-])/(src|build|out)(?=[/\s"\']|$)', tmp + r'/\1', cmd))
@@ -231,17 +215,17 @@ done
 built=0
 if [[ ${#not_installed[@]} -gt 0 ]]; then
     fail "cannot reproduce the build: not installed here: ${not_installed[*]}"
-elif (cd "$ctx" && bash -euo pipefail -c "$cmd") >"$tmp/build.log" 2>&1; then
+elif (cd "$ctx" && bash -euo pipefail -c "$cmd") >"$work/build.log" 2>&1; then
     ok "the build stage's RUN line builds and installs (Release)"
     built=1
 else
     fail "the build stage's RUN line failed; the end of its output:"
-    grep -E 'error|Error' "$tmp/build.log" | head -n 20 | sed 's/^/    /'
-    tail -n 15 "$tmp/build.log" | sed 's/^/    /'
+    grep -E 'error|Error' "$work/build.log" | head -n 20 | sed 's/^/    /'
+    tail -n 15 "$work/build.log" | sed 's/^/    /'
 fi
 
 if [[ $built -eq 1 ]]; then
-    out="$tmp/out"
+    out="$work/out"
     # ======================================================================================
     echo "== the installed tree"
     for f in usr/local/bin/cruddurd usr/local/bin/cruddur usr/local/share/cruddur/sql/schema.sql \
@@ -252,7 +236,7 @@ if [[ $built -eq 1 ]]; then
     for c in "${from_build[@]}"; do
         read -r -a words <<<"$c"
         s="${words[1]}"
-        s="${s/#\/out/$tmp/out}"
+        s="${s/#\/out/$work/out}"
         if [[ -e "$s" ]]; then
             ok "COPY --from=build ${words[1]} exists in the build stage"
         else
@@ -325,30 +309,25 @@ if [[ $built -eq 1 ]]; then
     else
         fail "--drain-timeout $drain_ms ms: docker/podman stop SIGKILLs after 10 s by default"
     fi
-    mkdir -p "$tmp/run"
+    mkdir -p "$work/run"
     as_user=()
     if [[ "$(id -u)" -eq 0 ]] && command -v setpriv >/dev/null 2>&1; then
-        chmod 0755 "$tmp"
-        chmod 0777 "$tmp/run"
+        chmod 0755 "$work"
+        chmod 0777 "$work/run"
         as_user=(setpriv --reuid=10001 --regid=10001 --clear-groups --)
     fi
     echo "    ${as_user[*]} ${argv[*]}"
     (cd / && exec env -u CRUDDUR_SQL_DIR -u CRUDDUR_CONFIG -u CRUDDUR_ADMIN_TOKEN -u PROD_CONNECTION_URL \
         CONNECTION_URL="postgresql://cruddur@127.0.0.1:1/cruddur?connect_timeout=2" \
-        "${as_user[@]}" "${argv[@]}" --ready-file "$tmp/run/ready") >"$tmp/cruddurd.log" 2>&1 &
-    srv_pid=$!
-    for ((i = 0; i < 100; i++)); do
-        [[ -s "$tmp/run/ready" ]] && break
-        kill -0 "$srv_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [[ -s "$tmp/run/ready" ]]; then
+        "${as_user[@]}" "${argv[@]}" --ready-file "$work/run/ready") >"$work/cruddurd.log" 2>&1 &
+    server_pid=$!
+    if wait_ready "$work/run/ready" "$server_pid"; then
         ok "the installed cruddurd runs with the ENTRYPOINT's arguments${as_user[*]:+ as uid 10001}"
-        url="$(grep -m1 '^tcp://' "$tmp/run/ready")"
-        if "$out/usr/local/bin/cruddur" --server "$url" --timeout 5000 methods >"$tmp/methods.out" 2>&1; then
+        url="$(grep -m1 '^tcp://' "$work/run/ready")"
+        if "$out/usr/local/bin/cruddur" --server "$url" --timeout 5000 methods >"$work/methods.out" 2>&1; then
             ok "cruddur methods answers on $url"
         else
-            fail "cruddur methods on $url: $(cat "$tmp/methods.out")"
+            fail "cruddur methods on $url: $(cat "$work/methods.out")"
         fi
         hargv=()
         for a in "${health_argv[@]}"; do
@@ -359,36 +338,23 @@ if [[ $built -eq 1 ]]; then
             esac
         done
         hrc=0
-        "${hargv[@]}" >"$tmp/health.out" 2>&1 || hrc=$?
+        "${hargv[@]}" >"$work/health.out" 2>&1 || hrc=$?
         if [[ $hrc -eq 0 || $hrc -eq 1 ]]; then
-            ok "the HEALTHCHECK command runs (exit $hrc with the database down: $(head -n 1 "$tmp/health.out"))"
+            ok "the HEALTHCHECK command runs (exit $hrc with the database down: $(head -n 1 "$work/health.out"))"
         else
-            fail "the HEALTHCHECK command exits $hrc: $(cat "$tmp/health.out")"
+            fail "the HEALTHCHECK command exits $hrc: $(cat "$work/health.out")"
         fi
-        start=$(date +%s%N)
-        kill -TERM "$srv_pid"
-        for ((i = 0; i < 100; i++)); do
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$srv_pid" 2>/dev/null; then
+        if ! stop_within 10; then
             fail "cruddurd still runs 10 s after SIGTERM"
+        elif [[ $stop_rc -eq 0 ]]; then
+            ok "SIGTERM: exit 0 after $stop_ms ms"
         else
-            rc=0
-            wait "$srv_pid" || rc=$?
-            srv_pid=""
-            ms=$(( ($(date +%s%N) - start) / 1000000 ))
-            if [[ $rc -eq 0 ]]; then
-                ok "SIGTERM: exit 0 after $ms ms"
-            else
-                fail "SIGTERM: exit status $rc"
-            fi
+            fail "SIGTERM: exit status $stop_rc"
         fi
     else
         fail "the installed cruddurd did not become ready; its output:"
-        sed 's/^/    /' "$tmp/cruddurd.log"
+        sed 's/^/    /' "$work/cruddurd.log"
     fi
 fi
 
-echo "container_test: $((checks - failures)) of $checks checks passed"
-[[ $failures -eq 0 ]]
+finish

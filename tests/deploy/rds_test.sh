@@ -29,8 +29,9 @@
 # Environment: CRUDDUR_SOURCE_DIR (default: two levels up from here), CRUDDUR_TEST_AWS
 # (the aws to use; default /usr/bin/aws, else aws on PATH). Exit 0 pass, 1 fail.
 set -euo pipefail
+# shellcheck source=tests/support/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" deploy
 
-src="${CRUDDUR_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)}"
 create="$src/deploy/rds/create-instance"
 update="$src/deploy/rds/update-sg-rule"
 recorder="$src/tests/deploy/aws_recorder.py"
@@ -39,20 +40,8 @@ aws="${CRUDDUR_TEST_AWS:-}"
 if [[ -z "$aws" ]]; then
     if [[ -x /usr/bin/aws ]]; then aws=/usr/bin/aws; else aws="$(command -v aws || true)"; fi
 fi
-if [[ -z "$aws" ]]; then
-    echo "rds_test: FAIL: the AWS CLI is not installed (Debian package awscli; tests/run installs it)" >&2
-    exit 1
-fi
-command -v python3 >/dev/null || { echo "rds_test: FAIL: python3 not found" >&2; exit 1; }
-
-tmp="$(mktemp -d /tmp/cruddur-rds-test.XXXXXX)"
-rec_pid=""
-cleanup() {
-    [[ -z "$rec_pid" ]] || kill "$rec_pid" 2>/dev/null || true
-    [[ -z "$rec_pid" ]] || wait "$rec_pid" 2>/dev/null || true
-    rm -rf -- "$tmp"
-}
-trap cleanup EXIT
+[[ -n "$aws" ]] || die "the AWS CLI is not installed (Debian package awscli; tests/run installs it)"
+command -v python3 >/dev/null || die "python3 not found"
 
 # A clean, offline AWS environment.
 unset AWS_PROFILE AWS_REGION AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE \
@@ -61,7 +50,7 @@ unset AWS_PROFILE AWS_REGION AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_DEFAULT_PR
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=ca-central-1
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER="" AWS_MAX_ATTEMPTS=1
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost HOME="$tmp/home"
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost HOME="$work/home"
 export CRUDDUR_AWS="$aws"
 # Settings the scripts read from the environment must come from this test only.
 while IFS= read -r v; do unset "$v"; done < <(compgen -v | grep -E '^CRUDDUR_(RDS|SG|IP)_' || true)
@@ -69,12 +58,8 @@ mkdir -p "$HOME"
 
 echo "rds_test: using $("$aws" --version 2>&1)"
 
-failures=0
-checks=0
-ok()   { checks=$((checks + 1)); printf 'ok   %s\n' "$*"; }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); printf 'FAIL %s\n' "$*"; }
-# expect DESC ACTUAL EXPECTED
-expect() {
+# expect_eq DESC ACTUAL EXPECTED
+expect_eq() {
     if [[ "$2" == "$3" ]]; then ok "$1"; else fail "$1: got '$2', want '$3'"; fi
 }
 # expect_match DESC TEXT GLOB
@@ -83,37 +68,27 @@ expect_match() {
     if [[ "$2" == $3 ]]; then ok "$1"; else fail "$1: '$2' does not match '$3'"; fi
 }
 
-# start_recorder NAME STATE_JSON [extra recorder args...]: a fresh recorder; sets
-# endpoint and log. RECORDER_SECRET in the environment of this call is passed on.
+# start_recorder NAME STATE_JSON [extra recorder args...]: a fresh recorder (in
+# $server_pid, which cleanup ends); sets endpoint and log. RECORDER_SECRET in the
+# environment of this call is passed on.
 start_recorder() {
-    local name="$1" state="$2" i
+    local name="$1" state="$2"
     shift 2
     stop_recorder
-    log="$tmp/$name.jsonl"
+    log="$work/$name.jsonl"
     : >"$log"
-    printf '%s\n' "$state" >"$tmp/$name.state.json"
-    rm -f -- "$tmp/port"
-    python3 "$recorder" --port-file "$tmp/port" --log "$log" \
-        --state "$tmp/$name.state.json" "$@" 2>"$tmp/$name.recorder.err" &
-    rec_pid=$!
-    for ((i = 0; i < 100; i++)); do
-        [[ -s "$tmp/port" ]] && break
-        kill -0 "$rec_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [[ ! -s "$tmp/port" ]]; then
-        cat "$tmp/$name.recorder.err" >&2
-        echo "rds_test: FAIL: the recorder did not start" >&2
-        exit 1
-    fi
-    endpoint="http://127.0.0.1:$(cat "$tmp/port")"
+    printf '%s\n' "$state" >"$work/$name.state.json"
+    rm -f -- "$work/port"
+    python3 "$recorder" --port-file "$work/port" --log "$log" \
+        --state "$work/$name.state.json" "$@" 2>"$work/$name.recorder.err" &
+    server_pid=$!
+    wait_ready "$work/port" "$server_pid" ||
+        { cat "$work/$name.recorder.err" >&2; die "the recorder did not start"; }
+    endpoint="http://127.0.0.1:$(cat "$work/port")"
 }
 stop_recorder() {
-    if [[ -n "$rec_pid" ]]; then
-        kill "$rec_pid" 2>/dev/null || true
-        wait "$rec_pid" 2>/dev/null || true
-        rec_pid=""
-    fi
+    kill_quietly "$server_pid"
+    server_pid=
 }
 
 # rq EXPR: evaluates a Python expression over the records of $log (recs: list of dicts;
@@ -138,9 +113,9 @@ run_capture() {
     local prefix="$1"
     shift
     rc=0
-    "$@" >"$tmp/$prefix.out" 2>"$tmp/$prefix.err" || rc=$?
-    out="$(cat "$tmp/$prefix.out")"
-    err="$(cat "$tmp/$prefix.err")"
+    "$@" >"$work/$prefix.out" 2>"$work/$prefix.err" || rc=$?
+    out="$(cat "$work/$prefix.out")"
+    err="$(cat "$work/$prefix.err")"
 }
 show_on_fail() {
     [[ "$rc" -eq "$1" ]] || { printf -- '--- stdout\n%s\n--- stderr\n%s\n' "$out" "$err"; }
@@ -151,9 +126,9 @@ echo "== create-instance: defaults (RDS-managed password)"
 start_recorder create-defaults '{}'
 run_capture c1 "$create" --endpoint-url "$endpoint"
 show_on_fail 0
-expect "create-instance exits 0" "$rc" 0
-expect "one request, CreateDBInstance" "$(rq 'acts')" '["CreateDBInstance"]'
-expect "the request reached rds" "$(rq 'last("CreateDBInstance")["service"]')" rds
+expect_eq "create-instance exits 0" "$rc" 0
+expect_eq "one request, CreateDBInstance" "$(rq 'acts')" '["CreateDBInstance"]'
+expect_eq "the request reached rds" "$(rq 'last("CreateDBInstance")["service"]')" rds
 for kv in DBInstanceIdentifier=cruddur-db-instance Engine=postgres EngineVersion=15 \
           DBInstanceClass=db.t3.micro AllocatedStorage=20 StorageType=gp3 \
           StorageEncrypted=true EnablePerformanceInsights=true \
@@ -161,56 +136,56 @@ for kv in DBInstanceIdentifier=cruddur-db-instance Engine=postgres EngineVersion
           MasterUsername=cruddurroot BackupRetentionPeriod=7 MultiAZ=false \
           PubliclyAccessible=false DeletionProtection=false ManageMasterUserPassword=true \
           CopyTagsToSnapshot=true Tags.Tag.2.Key=env Tags.Tag.2.Value=dev; do
-    expect "default ${kv%%=*}" "$(rq "param('CreateDBInstance', '${kv%%=*}')")" "${kv#*=}"
+    expect_eq "default ${kv%%=*}" "$(rq "param('CreateDBInstance', '${kv%%=*}')")" "${kv#*=}"
 done
-expect "no MasterUserPassword sent" "$(rq "param('CreateDBInstance', 'MasterUserPassword')")" '<absent>'
-expect "no AvailabilityZone pinned" "$(rq "param('CreateDBInstance', 'AvailabilityZone')")" '<absent>'
+expect_eq "no MasterUserPassword sent" "$(rq "param('CreateDBInstance', 'MasterUserPassword')")" '<absent>'
+expect_eq "no AvailabilityZone pinned" "$(rq "param('CreateDBInstance', 'AvailabilityZone')")" '<absent>'
 expect_match "prints the managed secret's ARN" "$out" "*master password: RDS-managed secret arn:aws:secretsmanager:*"
 
 # ==========================================================================================
 echo "== create-instance: --env prod with --master-password-file"
 # A password with a backslash (JSON escaping) and a random part (nothing else holds it).
 password="Cr\\ud-d0r#t3st!$RANDOM$RANDOM"
-printf '%s\n' "$password" >"$tmp/master-password"
-chmod 600 "$tmp/master-password"
+printf '%s\n' "$password" >"$work/master-password"
+chmod 600 "$work/master-password"
 # The wrapper becomes the real aws (exec: same process, same argv) after noting its argv
 # and the mode of the --cli-input-json file.
-cat >"$tmp/aws-wrapper" <<EOF
+cat >"$work/aws-wrapper" <<EOF
 #!/usr/bin/env bash
-printf '%s\\0' "\$@" >"$tmp/aws-argv"
+printf '%s\\0' "\$@" >"$work/aws-argv"
 for a in "\$@"; do
-    case "\$a" in file://*) stat -c '%a' -- "\${a#file://}" >"$tmp/json-mode"; printf '%s' "\${a#file://}" >"$tmp/json-path" ;; esac
+    case "\$a" in file://*) stat -c '%a' -- "\${a#file://}" >"$work/json-mode"; printf '%s' "\${a#file://}" >"$work/json-path" ;; esac
 done
 exec "$aws" "\$@"
 EOF
-chmod 700 "$tmp/aws-wrapper"
+chmod 700 "$work/aws-wrapper"
 RECORDER_SECRET="$password" start_recorder create-prod '{}'
-run_capture c2 env CRUDDUR_AWS="$tmp/aws-wrapper" CRUDDUR_AWS_ENDPOINT_URL="$endpoint" \
-    "$create" --env prod --id cruddur-prod --master-password-file "$tmp/master-password"
+run_capture c2 env CRUDDUR_AWS="$work/aws-wrapper" CRUDDUR_AWS_ENDPOINT_URL="$endpoint" \
+    "$create" --env prod --id cruddur-prod --master-password-file "$work/master-password"
 show_on_fail 0
-expect "create-instance --env prod exits 0" "$rc" 0
-expect "one request, CreateDBInstance" "$(rq 'acts')" '["CreateDBInstance"]'
-expect "prod: DeletionProtection=true" "$(rq "param('CreateDBInstance', 'DeletionProtection')")" true
-expect "prod: identifier" "$(rq "param('CreateDBInstance', 'DBInstanceIdentifier')")" cruddur-prod
-expect "prod: env tag" "$(rq "param('CreateDBInstance', 'Tags.Tag.2.Value')")" prod
-expect "prod: still not public" "$(rq "param('CreateDBInstance', 'PubliclyAccessible')")" false
-expect "password file: no ManageMasterUserPassword" \
+expect_eq "create-instance --env prod exits 0" "$rc" 0
+expect_eq "one request, CreateDBInstance" "$(rq 'acts')" '["CreateDBInstance"]'
+expect_eq "prod: DeletionProtection=true" "$(rq "param('CreateDBInstance', 'DeletionProtection')")" true
+expect_eq "prod: identifier" "$(rq "param('CreateDBInstance', 'DBInstanceIdentifier')")" cruddur-prod
+expect_eq "prod: env tag" "$(rq "param('CreateDBInstance', 'Tags.Tag.2.Value')")" prod
+expect_eq "prod: still not public" "$(rq "param('CreateDBInstance', 'PubliclyAccessible')")" false
+expect_eq "password file: no ManageMasterUserPassword" \
     "$(rq "param('CreateDBInstance', 'ManageMasterUserPassword')")" '<absent>'
 if [[ "$(rq "param('CreateDBInstance', 'MasterUserPassword')")" == "$password" ]]; then
     ok "the password from the file arrived in the request body, intact"
 else
     fail "MasterUserPassword in the request is not the file's password"
 fi
-expect "the recorder saw the password in the body" "$(rq 'last("CreateDBInstance")["secret_in_body"]')" true
-expect "no process had the password in argv or environ while the request was in flight" \
+expect_eq "the recorder saw the password in the body" "$(rq 'last("CreateDBInstance")["secret_in_body"]')" true
+expect_eq "no process had the password in argv or environ while the request was in flight" \
     "$(rq 'last("CreateDBInstance")["secret_in_proc"]')" '[]'
-if [[ -s "$tmp/aws-argv" ]]; then
-    if grep -qF -- "$password" "$tmp/aws-argv"; then
+if [[ -s "$work/aws-argv" ]]; then
+    if grep -qF -- "$password" "$work/aws-argv"; then
         fail "the password is in the aws argv"
     else
         ok "the password is not in the aws argv"
     fi
-    if tr '\0' '\n' <"$tmp/aws-argv" | grep -qx -- '--cli-input-json'; then
+    if tr '\0' '\n' <"$work/aws-argv" | grep -qx -- '--cli-input-json'; then
         ok "aws got --cli-input-json"
     else
         fail "aws did not get --cli-input-json"
@@ -218,13 +193,13 @@ if [[ -s "$tmp/aws-argv" ]]; then
 else
     fail "the aws wrapper did not run"
 fi
-expect "the --cli-input-json file was mode 0600" "$(cat "$tmp/json-mode" 2>/dev/null || echo none)" 600
-if [[ -s "$tmp/json-path" && ! -e "$(cat "$tmp/json-path")" ]]; then
+expect_eq "the --cli-input-json file was mode 0600" "$(cat "$work/json-mode" 2>/dev/null || echo none)" 600
+if [[ -s "$work/json-path" && ! -e "$(cat "$work/json-path")" ]]; then
     ok "the --cli-input-json file is removed after the run"
 else
     fail "the --cli-input-json file was not created or is still there"
 fi
-if grep -qF -- "$password" "$tmp/c2.out" "$tmp/c2.err"; then
+if grep -qF -- "$password" "$work/c2.out" "$work/c2.err"; then
     fail "the password was printed"
 else
     ok "the password was not printed"
@@ -239,45 +214,45 @@ run_capture c3 env CRUDDUR_AWS_ENDPOINT_URL="$endpoint" CRUDDUR_RDS_STORAGE_TYPE
     "$create" --class db.t3.small --public --no-deletion-protection \
     --backup-retention 3 --no-performance-insights --storage 30
 show_on_fail 0
-expect "create-instance with overrides exits 0" "$rc" 0
+expect_eq "create-instance with overrides exits 0" "$rc" 0
 for kv in DBInstanceIdentifier=cruddur-env StorageType=gp2 DBInstanceClass=db.t3.small \
           PubliclyAccessible=true DeletionProtection=false BackupRetentionPeriod=3 \
           EnablePerformanceInsights=false AllocatedStorage=30 Tags.Tag.2.Value=prod \
           PerformanceInsightsRetentionPeriod='<absent>'; do
-    expect "override ${kv%%=*}" "$(rq "param('CreateDBInstance', '${kv%%=*}')")" "${kv#*=}"
+    expect_eq "override ${kv%%=*}" "$(rq "param('CreateDBInstance', '${kv%%=*}')")" "${kv#*=}"
 done
 run_capture c4 env CRUDDUR_AWS_ENDPOINT_URL="$endpoint" "$create" --id cruddur-nb --no-backups
-expect "--no-backups (dev) exits 0" "$rc" 0
-expect "--no-backups sends BackupRetentionPeriod=0" "$(rq "param('CreateDBInstance', 'BackupRetentionPeriod')")" 0
+expect_eq "--no-backups (dev) exits 0" "$rc" 0
+expect_eq "--no-backups sends BackupRetentionPeriod=0" "$(rq "param('CreateDBInstance', 'BackupRetentionPeriod')")" 0
 
 # ==========================================================================================
 echo "== create-instance: refusals and --dry-run"
 start_recorder create-refusals '{}'
 run_capture r1 "$create" --endpoint-url "$endpoint" --master-password "Secret123"
-expect "--master-password is refused (exit 2)" "$rc" 2
+expect_eq "--master-password is refused (exit 2)" "$rc" 2
 run_capture r2 "$create" --endpoint-url "$endpoint" --master-user-password=Secret123
-expect "--master-user-password= is refused (exit 2)" "$rc" 2
+expect_eq "--master-user-password= is refused (exit 2)" "$rc" 2
 run_capture r3 "$create" --endpoint-url "$endpoint" --env prod --no-backups
-expect "--env prod --no-backups is refused (exit 2)" "$rc" 2
+expect_eq "--env prod --no-backups is refused (exit 2)" "$rc" 2
 run_capture r4 "$create" --endpoint-url "$endpoint" --storage-type sc1
-expect "--storage-type sc1 is refused (exit 2)" "$rc" 2
-printf 'bad"pass word\n' >"$tmp/bad-password"
-chmod 600 "$tmp/bad-password"
-run_capture r5 "$create" --endpoint-url "$endpoint" --master-password-file "$tmp/bad-password"
-expect "a password RDS would refuse is refused (exit 1)" "$rc" 1
-run_capture r6 "$create" --endpoint-url "$endpoint" --master-password-file "$tmp/master-password" --dry-run
-expect "--dry-run exits 0" "$rc" 0
+expect_eq "--storage-type sc1 is refused (exit 2)" "$rc" 2
+printf 'bad"pass word\n' >"$work/bad-password"
+chmod 600 "$work/bad-password"
+run_capture r5 "$create" --endpoint-url "$endpoint" --master-password-file "$work/bad-password"
+expect_eq "a password RDS would refuse is refused (exit 1)" "$rc" 1
+run_capture r6 "$create" --endpoint-url "$endpoint" --master-password-file "$work/master-password" --dry-run
+expect_eq "--dry-run exits 0" "$rc" 0
 expect_match "--dry-run prints the aws command" "$out" "*rds create-db-instance *--storage-encrypted*"
 expect_match "--dry-run names the password file, not the password" "$out" "*--cli-input-json file://<temporary 0600 file*"
-if grep -qF -- "$password" "$tmp/r6.out" "$tmp/r6.err"; then
+if grep -qF -- "$password" "$work/r6.out" "$work/r6.err"; then
     fail "--dry-run printed the password"
 else
     ok "--dry-run printed no password"
 fi
 run_capture r7 "$create" --help
-expect "--help exits 0" "$rc" 0
+expect_eq "--help exits 0" "$rc" 0
 expect_match "--help has examples" "$out" "*Examples:*deploy/rds/create-instance --dry-run*"
-expect "refusals and --dry-run sent nothing" "$(rq 'acts')" '[]'
+expect_eq "refusals and --dry-run sent nothing" "$(rq 'acts')" '[]'
 
 # ==========================================================================================
 sg="sg-0a1b2c3d4e5f60718"
@@ -299,53 +274,53 @@ start_recorder sg-found "{\"instances\": {$(instance cruddur-db-instance "\"$sg\
   \"rules\": [$decoys, $(rule sgr-0123456789abcdef0 "$sg" 198.51.100.9/32 'cruddur dev')]}"
 run_capture u1 "$update" --endpoint-url "$endpoint" --ip "$ip"
 show_on_fail 0
-expect "update-sg-rule exits 0" "$rc" 0
-expect "requests: describe instance, describe rules, modify" "$(rq 'acts')" \
+expect_eq "update-sg-rule exits 0" "$rc" 0
+expect_eq "requests: describe instance, describe rules, modify" "$(rq 'acts')" \
     '["DescribeDBInstances", "DescribeSecurityGroupRules", "ModifySecurityGroupRules"]'
-expect "DescribeDBInstances for the default instance" \
+expect_eq "DescribeDBInstances for the default instance" \
     "$(rq "param('DescribeDBInstances', 'DBInstanceIdentifier')")" cruddur-db-instance
-expect "rules filtered by the instance's group" \
+expect_eq "rules filtered by the instance's group" \
     "$(rq "[param('DescribeSecurityGroupRules', 'Filter.1.Name'), param('DescribeSecurityGroupRules', 'Filter.1.Value.1')]")" \
     "[\"group-id\", \"$sg\"]"
-expect "modify: the right group" "$(rq "param('ModifySecurityGroupRules', 'GroupId')")" "$sg"
-expect "modify: the right rule id" \
+expect_eq "modify: the right group" "$(rq "param('ModifySecurityGroupRules', 'GroupId')")" "$sg"
+expect_eq "modify: the right rule id" \
     "$(rq "param('ModifySecurityGroupRules', 'SecurityGroupRule.1.SecurityGroupRuleId')")" sgr-0123456789abcdef0
-expect "modify: CidrIpv4=<ip>/32" \
+expect_eq "modify: CidrIpv4=<ip>/32" \
     "$(rq "param('ModifySecurityGroupRules', 'SecurityGroupRule.1.SecurityGroupRule.CidrIpv4')")" "$ip/32"
-expect "modify: tcp/5432" \
+expect_eq "modify: tcp/5432" \
     "$(rq "[param('ModifySecurityGroupRules', 'SecurityGroupRule.1.SecurityGroupRule.' + k) for k in ('IpProtocol', 'FromPort', 'ToPort')]")" \
     '["tcp", "5432", "5432"]'
-expect "modify: description kept" \
+expect_eq "modify: description kept" \
     "$(rq "param('ModifySecurityGroupRules', 'SecurityGroupRule.1.SecurityGroupRule.Description')")" 'cruddur dev'
-expect "modify: only one rule in the request" \
+expect_eq "modify: only one rule in the request" \
     "$(rq "param('ModifySecurityGroupRules', 'SecurityGroupRule.2.SecurityGroupRuleId')")" '<absent>'
 expect_match "says what it changed" "$out" "modified: $sg rule sgr-0123456789abcdef0: tcp/5432 from 198.51.100.9/32 -> $ip/32"
 run_capture u2 "$update" --endpoint-url "$endpoint" --ip "$ip"
-expect "second run exits 0" "$rc" 0
-expect "second run sends no modify (idempotent)" \
+expect_eq "second run exits 0" "$rc" 0
+expect_eq "second run sends no modify (idempotent)" \
     "$(rq 'acts.count("ModifySecurityGroupRules") + acts.count("AuthorizeSecurityGroupIngress")')" 1
 expect_match "second run says nothing changed" "$out" "unchanged: *$ip/32*sgr-0123456789abcdef0*"
 run_capture u3 "$update" --endpoint-url "$endpoint" --ip 203.0.113.8 --dry-run
-expect "--dry-run exits 0" "$rc" 0
+expect_eq "--dry-run exits 0" "$rc" 0
 expect_match "--dry-run says what it would do" "$out" "would modify: $sg rule sgr-0123456789abcdef0*-> 203.0.113.8/32*"
-expect "--dry-run sends no modify" "$(rq 'acts.count("ModifySecurityGroupRules")')" 1
+expect_eq "--dry-run sends no modify" "$(rq 'acts.count("ModifySecurityGroupRules")')" 1
 
 echo "== update-sg-rule: the rule is missing"
 start_recorder sg-missing "{\"instances\": {$(instance cruddur-db-instance "\"$sg\"")},
   \"rules\": [$decoys]}"
 run_capture u4 env CRUDDUR_AWS_ENDPOINT_URL="$endpoint" "$update" --ip "$ip"
 show_on_fail 0
-expect "update-sg-rule exits 0" "$rc" 0
-expect "requests: describe instance, describe rules, authorize" "$(rq 'acts')" \
+expect_eq "update-sg-rule exits 0" "$rc" 0
+expect_eq "requests: describe instance, describe rules, authorize" "$(rq 'acts')" \
     '["DescribeDBInstances", "DescribeSecurityGroupRules", "AuthorizeSecurityGroupIngress"]'
-expect "authorize: the instance's group" "$(rq "param('AuthorizeSecurityGroupIngress', 'GroupId')")" "$sg"
-expect "authorize: tcp/5432 from <ip>/32, described" \
+expect_eq "authorize: the instance's group" "$(rq "param('AuthorizeSecurityGroupIngress', 'GroupId')")" "$sg"
+expect_eq "authorize: tcp/5432 from <ip>/32, described" \
     "$(rq "[param('AuthorizeSecurityGroupIngress', 'IpPermissions.1.' + k) for k in ('IpProtocol', 'FromPort', 'ToPort', 'IpRanges.1.CidrIp', 'IpRanges.1.Description')]")" \
     "[\"tcp\", \"5432\", \"5432\", \"$ip/32\", \"cruddur dev\"]"
 expect_match "says what it added" "$out" "added: $sg rule sgr-*: tcp/5432 from $ip/32 \"cruddur dev\""
 run_capture u5 env CRUDDUR_AWS_ENDPOINT_URL="$endpoint" "$update" --ip "$ip"
-expect "second run exits 0" "$rc" 0
-expect "second run sends no change (idempotent)" \
+expect_eq "second run exits 0" "$rc" 0
+expect_eq "second run sends no change (idempotent)" \
     "$(rq 'acts.count("ModifySecurityGroupRules") + acts.count("AuthorizeSecurityGroupIngress")')" 1
 
 echo "== update-sg-rule: the CIDR is already there"
@@ -353,8 +328,8 @@ start_recorder sg-same "{\"instances\": {$(instance cruddur-db-instance "\"$sg\"
   \"rules\": [$decoys, $(rule sgr-0123456789abcdef0 "$sg" "$ip/32" 'cruddur dev')]}"
 run_capture u6 "$update" --endpoint-url "$endpoint" --ip "$ip"
 show_on_fail 0
-expect "update-sg-rule exits 0" "$rc" 0
-expect "only the two describes" "$(rq 'acts')" '["DescribeDBInstances", "DescribeSecurityGroupRules"]'
+expect_eq "update-sg-rule exits 0" "$rc" 0
+expect_eq "only the two describes" "$(rq 'acts')" '["DescribeDBInstances", "DescribeSecurityGroupRules"]'
 expect_match "says nothing changed" "$out" "unchanged: $sg already allows tcp/5432 from $ip/32*"
 
 echo "== update-sg-rule: two security groups, CRUDDUR_RDS_INSTANCE"
@@ -362,22 +337,22 @@ start_recorder sg-two "{\"instances\": {$(instance cruddur-dev-2 "\"$sg\", \"$sg
   \"rules\": [$decoys, $(rule sgr-0222222222222222b "$sg2" 198.51.100.9/32 'cruddur dev')]}"
 run_capture u7 env CRUDDUR_RDS_INSTANCE=cruddur-dev-2 "$update" --endpoint-url "$endpoint" --ip "$ip"
 show_on_fail 0
-expect "update-sg-rule exits 0" "$rc" 0
-expect "CRUDDUR_RDS_INSTANCE names the instance" \
+expect_eq "update-sg-rule exits 0" "$rc" 0
+expect_eq "CRUDDUR_RDS_INSTANCE names the instance" \
     "$(rq "param('DescribeDBInstances', 'DBInstanceIdentifier')")" cruddur-dev-2
-expect "rules of both groups asked for" \
+expect_eq "rules of both groups asked for" \
     "$(rq "[param('DescribeSecurityGroupRules', 'Filter.1.Value.1'), param('DescribeSecurityGroupRules', 'Filter.1.Value.2')]")" \
     "[\"$sg\", \"$sg2\"]"
-expect "modify in the second group" "$(rq "param('ModifySecurityGroupRules', 'GroupId')")" "$sg2"
-expect "modify the rule found there" \
+expect_eq "modify in the second group" "$(rq "param('ModifySecurityGroupRules', 'GroupId')")" "$sg2"
+expect_eq "modify the rule found there" \
     "$(rq "param('ModifySecurityGroupRules', 'SecurityGroupRule.1.SecurityGroupRuleId')")" sgr-0222222222222222b
 
 echo "== update-sg-rule: the instance does not exist"
 start_recorder sg-none "{\"instances\": {$(instance cruddur-db-instance "\"$sg\"")}, \"rules\": []}"
 run_capture u8 "$update" --endpoint-url "$endpoint" --ip "$ip" --id no-such-db
-expect "unknown instance exits 1" "$rc" 1
+expect_eq "unknown instance exits 1" "$rc" 1
 expect_match "clear error" "$err" "*no RDS instance 'no-such-db'*"
-expect "no EC2 request" "$(rq 'acts')" '["DescribeDBInstances"]'
+expect_eq "no EC2 request" "$(rq 'acts')" '["DescribeDBInstances"]'
 
 echo "== update-sg-rule: the IP looked up, and bad input"
 if command -v curl >/dev/null 2>&1 || command -v wget >/dev/null 2>&1; then
@@ -386,19 +361,18 @@ if command -v curl >/dev/null 2>&1 || command -v wget >/dev/null 2>&1; then
         --checkip 192.0.2.44
     run_capture u9 "$update" --endpoint-url "$endpoint" --ip-url "$endpoint/checkip"
     show_on_fail 0
-    expect "update-sg-rule with --ip-url exits 0" "$rc" 0
-    expect "the looked-up IP is used" \
+    expect_eq "update-sg-rule with --ip-url exits 0" "$rc" 0
+    expect_eq "the looked-up IP is used" \
         "$(rq "param('ModifySecurityGroupRules', 'SecurityGroupRule.1.SecurityGroupRule.CidrIpv4')")" 192.0.2.44/32
 else
     echo "skip: --ip-url lookup (neither curl nor wget installed)"
 fi
 run_capture u10 "$update" --endpoint-url "$endpoint" --ip 300.1.2.3
-expect "--ip 300.1.2.3 is refused (exit 2)" "$rc" 2
+expect_eq "--ip 300.1.2.3 is refused (exit 2)" "$rc" 2
 run_capture u11 "$update" --endpoint-url "$endpoint" --ip "$ip" --description 'say "hi"'
-expect "a description EC2 would refuse is refused (exit 2)" "$rc" 2
+expect_eq "a description EC2 would refuse is refused (exit 2)" "$rc" 2
 run_capture u12 "$update" --help
 expect_match "--help has examples" "$out" "*Examples:*deploy/rds/update-sg-rule --ip 203.0.113.7 --dry-run*"
 
 stop_recorder
-echo "rds_test: $((checks - failures)) of $checks checks passed"
-[[ $failures -eq 0 ]]
+finish

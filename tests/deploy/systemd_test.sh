@@ -23,34 +23,17 @@
 # Environment: CRUDDUR_SOURCE_DIR (default: two levels up from here), CRUDDUR_BIN_DIR
 # (default $CRUDDUR_SOURCE_DIR/build/bin). Exit 0 pass, 1 fail.
 set -euo pipefail
+# shellcheck source=tests/support/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" deploy
 
-src="${CRUDDUR_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)}"
-bin="${CRUDDUR_BIN_DIR:-$src/build/bin}"
 unit="$src/deploy/systemd/cruddurd.service"
 envfile="$src/deploy/systemd/cruddurd.env.example"
 
-die() { echo "systemd_test: FAIL: $*" >&2; exit 1; }
 command -v systemd-analyze >/dev/null 2>&1 ||
     die "systemd-analyze not found (Debian package systemd; tests/run installs it)"
 [[ -x "$bin/cruddurd" ]] || die "$bin/cruddurd is not built"
 [[ -f "$unit" ]] || die "$unit is missing"
 [[ -f "$envfile" ]] || die "$envfile is missing"
-
-tmp="$(mktemp -d /tmp/cruddur-systemd-test.XXXXXX)"
-srv_pid=""
-cleanup() {
-    if [[ -n "$srv_pid" ]]; then
-        kill -KILL "$srv_pid" 2>/dev/null || true
-        wait "$srv_pid" 2>/dev/null || true
-    fi
-    rm -rf -- "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-checks=0
-ok()   { checks=$((checks + 1)); printf 'ok   %s\n' "$*"; }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); printf 'FAIL %s\n' "$*"; }
 
 # The value of the last KEY= line in the unit's [Service] section.
 svc() {
@@ -59,30 +42,30 @@ svc() {
 
 # ==========================================================================================
 echo "== systemd-analyze verify"
-mkdir -p "$tmp/unit"
+mkdir -p "$work/unit"
 exec_start="$(svc ExecStart)"
 [[ "$exec_start" == /usr/local/bin/cruddurd\ * ]] ||
     fail "ExecStart runs /usr/local/bin/cruddurd (cmake --install's default prefix): '$exec_start'"
-sed "s#^ExecStart=/usr/local/bin/cruddurd #ExecStart=$bin/cruddurd #" "$unit" >"$tmp/unit/cruddurd.service"
-if systemd-analyze verify --man=no "$tmp/unit/cruddurd.service" >"$tmp/verify.out" 2>&1; then
-    if [[ -s "$tmp/verify.out" ]]; then
+sed "s#^ExecStart=/usr/local/bin/cruddurd #ExecStart=$bin/cruddurd #" "$unit" >"$work/unit/cruddurd.service"
+if systemd-analyze verify --man=no "$work/unit/cruddurd.service" >"$work/verify.out" 2>&1; then
+    if [[ -s "$work/verify.out" ]]; then
         fail "systemd-analyze verify printed messages (warnings count as failures):"
-        sed 's/^/    /' "$tmp/verify.out"
+        sed 's/^/    /' "$work/verify.out"
     else
         ok "systemd-analyze verify: no errors, no warnings"
     fi
 else
     fail "systemd-analyze verify failed:"
-    sed 's/^/    /' "$tmp/verify.out"
+    sed 's/^/    /' "$work/verify.out"
 fi
 # The check is worth something only if verify complains about a bad unit here.
-sed 's/^ProtectSystem=strict$/ProtectSystem=bogus\nNoSuchKey=1/' "$tmp/unit/cruddurd.service" \
-    >"$tmp/unit/broken.service"
-systemd-analyze verify --man=no "$tmp/unit/broken.service" >"$tmp/verify-broken.out" 2>&1 || true
-if grep -q NoSuchKey "$tmp/verify-broken.out" && grep -qi 'protect system' "$tmp/verify-broken.out"; then
+sed 's/^ProtectSystem=strict$/ProtectSystem=bogus\nNoSuchKey=1/' "$work/unit/cruddurd.service" \
+    >"$work/unit/broken.service"
+systemd-analyze verify --man=no "$work/unit/broken.service" >"$work/verify-broken.out" 2>&1 || true
+if grep -q NoSuchKey "$work/verify-broken.out" && grep -qi 'protect system' "$work/verify-broken.out"; then
     ok "systemd-analyze verify does report a broken copy"
 else
-    fail "systemd-analyze verify did not report a broken copy: $(cat "$tmp/verify-broken.out")"
+    fail "systemd-analyze verify did not report a broken copy: $(cat "$work/verify-broken.out")"
 fi
 
 # ==========================================================================================
@@ -129,19 +112,19 @@ fi
 # ==========================================================================================
 echo "== systemd-analyze security --offline=true"
 if systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
-    systemd-analyze security --offline=true --no-pager "$tmp/unit/cruddurd.service" \
-        >"$tmp/security.out" 2>&1 || true
-    score_line="$(grep -a 'Overall exposure level' "$tmp/security.out" | tail -n 1)"
+    systemd-analyze security --offline=true --no-pager "$work/unit/cruddurd.service" \
+        >"$work/security.out" 2>&1 || true
+    score_line="$(grep -a 'Overall exposure level' "$work/security.out" | tail -n 1)"
     echo "    ${score_line:-no score printed}"
     score="$(sed -n 's/.*: \([0-9][0-9]*\.[0-9]\).*/\1/p' <<<"$score_line")"
     if [[ -z "$score" ]]; then
         fail "systemd-analyze security printed no score:"
-        sed 's/^/    /' "$tmp/security.out"
+        sed 's/^/    /' "$work/security.out"
     elif awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
         ok "exposure $score <= 2.0"
     else
         fail "exposure $score > 2.0; the findings:"
-        grep -a '✗' "$tmp/security.out" | sed 's/^/    /'
+        grep -a '✗' "$work/security.out" | sed 's/^/    /'
     fi
 else
     echo "    (this systemd-analyze has no --offline; security review skipped)"
@@ -172,12 +155,12 @@ fi
 
 # ==========================================================================================
 echo "== the unit's ExecStart, run by hand"
-mkdir -p "$tmp/run" "$tmp/credentials"
-sock="$tmp/run/cruddurd.sock"
+mkdir -p "$work/run" "$work/credentials"
+sock="$work/run/cruddurd.sock"
 # What LoadCredential= would put in %d.
-(umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$tmp/credentials/admin-token")
-: >"$tmp/credentials/pgpass"
-chmod 600 "$tmp/credentials/pgpass"
+(umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$work/credentials/admin-token")
+: >"$work/credentials/pgpass"
+chmod 600 "$work/credentials/pgpass"
 cmdline="${exec_start//\$CRUDDURD_OPTS/$ex_opts}"
 read -r -a argv <<<"$cmdline"
 for i in "${!argv[@]}"; do
@@ -186,66 +169,48 @@ for i in "${!argv[@]}"; do
         tcp://127.0.0.1:7432)            argv[i]="tcp://127.0.0.1:0" ;;
         ipc:///run/cruddur/cruddurd.sock) argv[i]="ipc://$sock" ;;
         /usr/local/share/cruddur/sql)    argv[i]="$src/sql" ;;
-        %d/*)                            argv[i]="$tmp/credentials/${argv[i]#%d/}" ;;
+        %d/*)                            argv[i]="$work/credentials/${argv[i]#%d/}" ;;
     esac
     [[ "${argv[i]}" != *%* ]] || fail "ExecStart has a specifier this test does not handle: ${argv[i]}"
 done
 echo "    ${argv[*]}"
 # A database that is down (nothing listens on port 1): cruddurd must start regardless.
 env -u PROD_CONNECTION_URL -u CRUDDUR_SQL_DIR -u CRUDDUR_ADMIN_TOKEN -u CRUDDUR_CONFIG \
-    PGPASSFILE="$tmp/credentials/pgpass" CONNECTION_URL="postgresql://cruddur@127.0.0.1:1/cruddur?connect_timeout=2" \
-    "${argv[@]}" --ready-file "$tmp/ready" >"$tmp/cruddurd.log" 2>&1 &
-srv_pid=$!
-for ((i = 0; i < 100; i++)); do
-    [[ -s "$tmp/ready" ]] && break
-    kill -0 "$srv_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [[ -s "$tmp/ready" ]]; then
+    PGPASSFILE="$work/credentials/pgpass" CONNECTION_URL="postgresql://cruddur@127.0.0.1:1/cruddur?connect_timeout=2" \
+    "${argv[@]}" --ready-file "$work/ready" >"$work/cruddurd.log" 2>&1 &
+server_pid=$!
+if wait_ready "$work/ready" "$server_pid"; then
     ok "cruddurd accepts the unit's arguments and becomes ready"
-    if grep -q '^tcp://127.0.0.1:[1-9]' "$tmp/ready" && grep -qF "ipc://$sock" "$tmp/ready"; then
+    if grep -q '^tcp://127.0.0.1:[1-9]' "$work/ready" && grep -qF "ipc://$sock" "$work/ready"; then
         ok "ready on the tcp:// and the ipc:// URL"
     else
-        fail "the ready file does not list both URLs: $(tr '\n' ' ' <"$tmp/ready")"
+        fail "the ready file does not list both URLs: $(tr '\n' ' ' <"$work/ready")"
     fi
     if [[ -x "$bin/cruddur" ]]; then
-        if "$bin/cruddur" --server "ipc://$sock" --timeout 5000 methods >"$tmp/methods.out" 2>&1; then
+        if "$bin/cruddur" --server "ipc://$sock" --timeout 5000 methods >"$work/methods.out" 2>&1; then
             ok "cruddur methods answers on the ipc:// socket"
         else
-            fail "cruddur methods on ipc://$sock: $(cat "$tmp/methods.out")"
+            fail "cruddur methods on ipc://$sock: $(cat "$work/methods.out")"
         fi
         if env -u CRUDDUR_TOKEN "$bin/cruddur" --server "ipc://$sock" --timeout 5000 db sessions \
-                >"$tmp/admin.out" 2>&1; then
+                >"$work/admin.out" 2>&1; then
             fail "a DbAdmin call without the admin token was served"
-        elif grep -qiE 'UNAUTHENTICATED|PERMISSION_DENIED' "$tmp/admin.out"; then
-            ok "a DbAdmin call without the admin token is refused: $(head -n 1 "$tmp/admin.out")"
+        elif grep -qiE 'UNAUTHENTICATED|PERMISSION_DENIED' "$work/admin.out"; then
+            ok "a DbAdmin call without the admin token is refused: $(head -n 1 "$work/admin.out")"
         else
-            fail "a DbAdmin call without the token failed, but not for want of it: $(cat "$tmp/admin.out")"
+            fail "a DbAdmin call without the token failed, but not for want of it: $(cat "$work/admin.out")"
         fi
     fi
-    start=$(date +%s%N)
-    kill -TERM "$srv_pid"
-    rc=0
-    for ((i = 0; i < stop_s * 10; i++)); do
-        kill -0 "$srv_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$srv_pid" 2>/dev/null; then
+    if ! stop_within "$stop_s"; then
         fail "cruddurd still runs ${stop_s} s after SIGTERM (systemd would SIGKILL it)"
+    elif [[ $stop_rc -eq 0 ]]; then
+        ok "SIGTERM: exit 0 after $stop_ms ms (TimeoutStopSec=${stop_s}s)"
     else
-        wait "$srv_pid" || rc=$?
-        srv_pid=""
-        ms=$(( ($(date +%s%N) - start) / 1000000 ))
-        if [[ $rc -eq 0 ]]; then
-            ok "SIGTERM: exit 0 after $ms ms (TimeoutStopSec=${stop_s}s)"
-        else
-            fail "SIGTERM: exit status $rc (log: $(tail -n 5 "$tmp/cruddurd.log"))"
-        fi
+        fail "SIGTERM: exit status $stop_rc (log: $(tail -n 5 "$work/cruddurd.log"))"
     fi
 else
     fail "cruddurd did not become ready with the unit's arguments; its output:"
-    sed 's/^/    /' "$tmp/cruddurd.log"
+    sed 's/^/    /' "$work/cruddurd.log"
 fi
 
-echo "systemd_test: $((checks - failures)) of $checks checks passed"
-[[ $failures -eq 0 ]]
+finish

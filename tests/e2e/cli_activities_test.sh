@@ -10,8 +10,7 @@
 # activity once. Run by ctest (it sets CRUDDUR_BIN_DIR and CRUDDUR_TEST_PG_DIR).
 set -euo pipefail
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-src=${CRUDDUR_SOURCE_DIR:?run through ctest}
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 db="cruddur_e2e_activities"
 dburl=$(db_url "$db")
 

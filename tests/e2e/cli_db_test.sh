@@ -8,17 +8,13 @@
 # Run by ctest (it sets CRUDDUR_BIN_DIR and CRUDDUR_TEST_PG_DIR).
 set -euo pipefail
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 db="cruddur_e2e_db"
 dburl=$(db_url "$db")
 psql_pid=
 
 # The psql session that kill-sessions ends, too.
-cleanup() {
-    kill_quietly "$psql_pid"
-    kill_quietly "$server_pid"
-    rm -rf "$work"
-}
+on_exit() { kill_quietly "$psql_pid"; }
 
 start_cruddurd CONNECTION_URL="$dburl" -- --listen tcp://127.0.0.1:0 --log-level warn
 

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 transport=${1:?usage: cli_test.sh tcp|ipc}
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 test_name="cli_test $transport"
 db="cruddur_e2e_${transport}"
 

@@ -8,7 +8,7 @@
 # line. Run by ctest (it sets CRUDDUR_BIN_DIR and CRUDDUR_TEST_PG_DIR).
 set -euo pipefail
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 db="cruddur_e2e_users"
 dburl=$(db_url "$db")
 

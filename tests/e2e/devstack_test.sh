@@ -14,8 +14,8 @@
 # cluster (initdb), not ctest's fixture. Run by ctest.
 # shellcheck disable=SC1091  # dev.env: written by the deploy/dev/up under test
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/support/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 # shellcheck source=deploy/lib/common.sh
 source "$CRUDDUR_SOURCE_DIR/deploy/lib/common.sh"
 dev="$CRUDDUR_SOURCE_DIR/deploy/dev"
@@ -48,7 +48,7 @@ psql_pid=
 # /tmp/cruddur-dev-<hash of the path>, a name anyone can take first (see the end).
 long_state="$work/$(printf 'long%.0s' $(seq 24))/state"
 long_sock=
-cleanup() {
+on_exit() {
     kill_quietly "$psql_pid"
     for s in "$state" "$long_state"; do
         if [[ -d "$s" ]]; then
@@ -56,7 +56,6 @@ cleanup() {
         fi
     done
     [[ -n "$long_sock" && -L "$long_sock" ]] && rm -f -- "$long_sock"
-    rm -rf "$work"
 }
 # A shell that knows nothing of the stack: no token, no server, no database URL.
 stranger() {

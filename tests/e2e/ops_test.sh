@@ -4,7 +4,7 @@
 # RPC through `cruddur stats`, and the Prometheus endpoint. Run by ctest.
 set -euo pipefail
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 psql_q() { psql -X -qtA "$(db_url postgres)" -c "$1"; }
 
 # start [ENV=VALUE...] -- [FLAGS...]: cruddurd without CONNECTION_URL unless

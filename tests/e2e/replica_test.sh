@@ -6,13 +6,12 @@
 # test can tell where each read came from). Run by ctest.
 set -euo pipefail
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 pids=()
 
 # Two servers run at once: cleanup ends both.
-cleanup() {
+on_exit() {
     for p in "${pids[@]}"; do kill_quietly "$p"; done
-    rm -rf "$work"
 }
 psql_q() { psql -X -qtA "$(db_url "$1")" -c "$2"; }
 

@@ -4,7 +4,7 @@
 # a server that requires client certificates. Run by ctest.
 set -euo pipefail
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 
 # make_ca NAME; make_cert CA NAME CN: key and certificate, and NAME.pem with both.
 make_ca() {

@@ -5,7 +5,7 @@
 # and stops cleanly. Skipped (77) when the test does not run as root or
 # nobody cannot reach the built binary (a checkout under /root). Run by ctest.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 
 [[ $(id -u) -eq 0 ]] || { echo "skipped: needs root to switch to nobody"; exit 77; }
 runuser -u nobody -- test -x "$bin/cruddurd" ||
@@ -22,9 +22,7 @@ runuser -u nobody -- "$bin/cruddurd" --listen tcp://127.0.0.1:0 --listen "ipc://
     --db "$(db_url cruddur_unprivileged_test)" --ready-file "$state/ready" --pid-file "$state/pid" \
     --log-level warn 2>"$work/cruddurd.log" &
 server_pid=$!
-for _ in $(seq 100); do [[ -s "$state/ready" ]] && break; sleep 0.1; done
-[[ -s "$state/ready" ]] || { cat "$work/cruddurd.log" >&2; echo "cruddurd did not start" >&2; exit 1; }
-url=$(head -1 "$state/ready")
+await_cruddurd "$state/ready"
 
 pid=$(cat "$state/pid")
 [[ $(stat -c %U "/proc/$pid") == nobody ]] || fail "cruddurd does not run as nobody"
