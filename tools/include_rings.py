@@ -6,7 +6,8 @@ client/ and common/, so that import rings do not come back (issue 11).
     include_rings.py --self-test [--cc CC]                  its own test (include_rings_self_test)
 
 A module is a source path without its extension: server/src/pool.c and server/src/pool.h
-are the module server/src/pool. Module A depends on module B when A.c or A.h includes B.h
+are the module server/src/pool, and so is pool_internal.h, the private header that the
+module's own files share (a header named x_internal.h belongs to module x). Module A depends on module B when A.c or A.h includes B.h
 directly. A ring is a strongly connected component of that graph with more than one module
 (Tarjan); "server.c registers every service while svc_stats.c reaches back into server.h"
 is one: server -> svc_stats -> server. Each ring is printed as one or more cycles
@@ -146,7 +147,10 @@ def build_graph(src, build):
         return under(p, src) and not under(p, build)
 
     def module(p):
-        return os.path.splitext(os.path.relpath(p, src))[0]
+        # x_internal.h is module x's private header (pool_internal.h: what
+        # pool.c, pool_exec.c... share), part of x, not a module of its own.
+        m = os.path.splitext(os.path.relpath(p, src))[0]
+        return m[: -len("_internal")] if m.endswith("_internal") else m
 
     edges, modules, seen, cache = {}, set(), set(), {}
     for entry in entries:
