@@ -3,6 +3,7 @@
  * the database (valid UTF-8, a length in characters), and quoting it in
  * the messages sent back: proto3 strings must be valid UTF-8, and strict
  * decoders (Python's, Go's, Java's) refuse a whole reply that is not.
+ * And text_set, the one way a message is put into a caller's buffer.
  */
 #ifndef CRUDDUR_TEXT_H
 #define CRUDDUR_TEXT_H
@@ -41,5 +42,10 @@ cruddur_status text_check(rpc_context *ctx, const char *field, const char *s, lo
 
 /* Whether s is a canonical UUID (8-4-4-4-12 hex digits). */
 bool text_is_uuid(const char *s);
+
+/* Copies text into msg (msglen bytes, always terminated; cut when it does
+ * not fit), for the (char *msg, size_t msglen) out-parameters that say
+ * why a call failed. A NULL msg or a msglen of 0 is left alone. */
+void text_set(char *msg, size_t msglen, const char *text);
 
 #endif /* CRUDDUR_TEXT_H */
