@@ -8,7 +8,7 @@
  * prepared it yet (remembered in its `prepared` bit set); pool_conn_step
  * reads what arrived and either says "wait for the socket again, at most
  * this long" or gives the outcome. Workers run it to the end at once
- * (pool_conn_exec, with poll); the read reactor (read_reactor.c) calls
+ * (pool_conn_exec, with poll); the read reactor (reads/read_flight.c) calls
  * pool_conn_step whenever epoll says the socket is readable, so that one
  * thread can wait on many statements. Once the limit passes, the command
  * is cancelled (PQcancel, from the pool's cancel_sender) and, when the
