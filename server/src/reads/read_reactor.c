@@ -195,7 +195,8 @@ read_reactor_submit(read_reactor *r, const read_query *q, read_waiter *w, char *
 	f->waiters = w;
 	/* While the reactor waits in pool_acquire the connections are for it
 	 * (pending_start). */
-	pool_try t = pending_sendable(r, f) && !r->acquiring ? pool_try_acquire(r->pool, &conn) : POOL_BUSY;
+	pool_try t = pending_sendable(r, f) && !r->acquiring ? pool_try_acquire(r->pool, &conn)
+	                                                     : POOL_BUSY;
 	if (t == POOL_TAKEN) {
 		f->next = r->running;
 		r->running = f;
