@@ -12,8 +12,9 @@
  * flight_finish), since their done callbacks run then.
  *
  * Ownership: a flight from flight_new or flight_clone is its caller's
- * until it is in one of r's lists; flight_finish frees it. A request is
- * its caller's again once its done callback has been called.
+ * until it is in one of r's lists; whoever ends it frees it (here
+ * flight_finish). A request is its caller's again once its done callback
+ * has been called.
  */
 #include <errno.h>
 #include <pthread.h>

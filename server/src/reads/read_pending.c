@@ -5,8 +5,8 @@
  * giving them connections (pending_start) without ever waiting on a
  * database host that does not answer.
  *
- * Locking as in read_reactor_internal.h: the functions marked Locked are
- * called with r->mtx held; pending_expire and pending_start take it
+ * Locking as in read_reactor_internal.h: the functions marked Locked
+ * (here or there) are called with r->mtx held; pending_expire and pending_start take it
  * themselves, on the reactor thread, and call the done callbacks and
  * pool_acquire without it.
  *
