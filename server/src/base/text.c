@@ -1,5 +1,6 @@
 /*
- * text.c - UTF-8 validation and length, quoting a caller's text, UUID form.
+ * text.c - UTF-8 validation and length, quoting a caller's text, UUID form,
+ * setting a message.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -149,4 +150,11 @@ text_is_uuid(const char *s)
 {
 	uuid_t u;
 	return strlen(s) == 36 && uuid_parse(s, u) == 0;
+}
+
+void
+text_set(char *msg, size_t msglen, const char *text)
+{
+	if (msg != NULL && msglen > 0)
+		snprintf(msg, msglen, "%s", text);
 }

@@ -3,6 +3,7 @@
  * the database (valid UTF-8, a length in characters), and quoting it in
  * the messages sent back: proto3 strings must be valid UTF-8, and strict
  * decoders (Python's, Go's, Java's) refuse a whole reply that is not.
+ * And text_set, the one way a message is put into a caller's buffer.
  */
 #ifndef CRUDDUR_TEXT_H
 #define CRUDDUR_TEXT_H
@@ -35,5 +36,10 @@ const char *text_utf8_or_quote(char *out, size_t outlen, const char *s);
 
 /* Whether s is a canonical UUID (8-4-4-4-12 hex digits). */
 bool text_is_uuid(const char *s);
+
+/* Copies text into msg (msglen bytes, always terminated; cut when it does
+ * not fit), for the (char *msg, size_t msglen) out-parameters that say
+ * why a call failed. A NULL msg or a msglen of 0 is left alone. */
+void text_set(char *msg, size_t msglen, const char *text);
 
 #endif /* CRUDDUR_TEXT_H */

@@ -41,6 +41,8 @@
 
 #include <libpq-fe.h>
 
+#include "base/text.h"
+
 #define DB_URL_MAINT_DBNAME "postgres"
 #define DB_URL_MAX_DBNAME 63 /* NAMEDATALEN - 1 */
 #define DB_URL_CONNECT_TIMEOUT_S "5"
@@ -81,13 +83,6 @@ static void
 sb_puts(strbuf *sb, const char *s)
 {
 	sb_putn(sb, s, strlen(s));
-}
-
-static void
-set_err(char *err, size_t errlen, const char *msg)
-{
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s", msg);
 }
 
 static bool
@@ -273,7 +268,7 @@ copy_parse_error(char *err, size_t errlen, const char *pqmsg)
 	char *open = NULL, *close, *nl;
 
 	if (pqmsg == NULL) {
-		set_err(err, errlen, "cannot parse database URL: out of memory");
+		text_set(err, errlen, "cannot parse database URL: out of memory");
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%s", pqmsg);
@@ -421,7 +416,7 @@ db_target_parse(db_target *out, const char *url_or_conninfo,
 
 	memset(out, 0, sizeof(*out));
 	if (url_or_conninfo == NULL) {
-		set_err(err, errlen, "no database URL given");
+		text_set(err, errlen, "no database URL given");
 		return -1;
 	}
 	if ((opts = PQconninfoParse(url_or_conninfo, &pqerr)) == NULL) {
@@ -459,7 +454,7 @@ db_target_parse(db_target *out, const char *url_or_conninfo,
 	return 0;
 
 oom:
-	set_err(err, errlen, "cannot parse database URL: out of memory");
+	text_set(err, errlen, "cannot parse database URL: out of memory");
 	free(sb.data);
 	PQconninfoFree(opts);
 	db_target_fini(&t);

@@ -62,6 +62,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/text.h"
 #include "db/db_error.h"
 #include "db/pool_internal.h"
 
@@ -76,13 +77,6 @@ int64_t
 pool_now_us(void)
 {
 	return clock_mono_us();
-}
-
-void
-pool_set_msg(char *msg, size_t msglen, const char *text)
-{
-	if (msg != NULL && msglen > 0)
-		snprintf(msg, msglen, "%s", text);
 }
 
 void
@@ -228,9 +222,9 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 	pool_conn *c;
 
 	*out = NULL;
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	if (deadline_us > 0 && deadline_us <= now) {
-		pool_set_msg(msg, msglen, "deadline passed before a connection was "
+		text_set(msg, msglen, "deadline passed before a connection was "
 		    "taken");
 		return CRUDDUR_DEADLINE_EXCEEDED;
 	}
@@ -244,7 +238,7 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 		if (atomic_load(&p->cancel_all_us) != 0) {
 			/* The server is stopping: no new database work. */
 			pthread_mutex_unlock(&p->mtx);
-			pool_set_msg(msg, msglen, "the server is shutting down");
+			text_set(msg, msglen, "the server is shutting down");
 			return CRUDDUR_UNAVAILABLE;
 		}
 		if ((c = p->idle) != NULL) {
@@ -298,7 +292,7 @@ pool_acquire(pool *p, int64_t deadline_us, pool_conn **out, char *msg,
 	pthread_mutex_unlock(&p->mtx);
 
 	if (caller_first) {
-		pool_set_msg(msg, msglen, "deadline passed while waiting for a "
+		text_set(msg, msglen, "deadline passed while waiting for a "
 		    "database connection");
 		return CRUDDUR_DEADLINE_EXCEEDED;
 	}

@@ -181,7 +181,7 @@ void pool_reset(pool *p);
 void pool_get_stats(pool *p, pool_stats *out);
 
 /* The configured acquire_timeout_ms, for callers that wait for a
- * connection in slices of their own (read_reactor.c). */
+ * connection in slices of their own (reads/read_pending.c). */
 int pool_acquire_timeout_ms(const pool *p);
 
 /* The libpq connection of c, owned by the pool: do not PQfinish it. A caller
@@ -288,7 +288,7 @@ cruddur_status pool_conn_exec(pool_conn *c, const db_statement *stmt,
 
 /*
  * The same as pool_conn_exec, in two halves for a caller that waits on
- * many connections at once (read_reactor.c). pool_conn_start sends stmt
+ * many connections at once (reads/read_flight.c). pool_conn_start sends stmt
  * (or its PREPARE first) and returns at once: CRUDDUR_OK, or a failure
  * with msg when nothing could be sent. params must stay valid until the
  * statement is over. Then, each time PQsocket(pool_conn_pg(c)) is

@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/text.h"
 #include "db/db_connect.h"
 #include "db/pool_internal.h"
 
@@ -283,10 +284,10 @@ pool_conn_open(pool *p, uint64_t gen, int64_t deadline_us, pool_conn **out, char
 		if (st == CRUDDUR_DEADLINE_EXCEEDED)
 			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s",
 			    " (the call's deadline came first)");
-		pool_set_msg(msg, msglen, why);
+		text_set(msg, msglen, why);
 		return st;
 	}
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	c->pg = pg;
 	c->prepared = 0; /* a new session has no prepared statements */
 	c->generation = gen;
@@ -389,7 +390,7 @@ pool_conn_open_other(pool *p, const char *const *kw, const char *const *val,
 
 	*out = NULL;
 	if (c == NULL) {
-		pool_set_msg(msg, msglen, "cannot connect to database: out of memory");
+		text_set(msg, msglen, "cannot connect to database: out of memory");
 		return CRUDDUR_RESOURCE_EXHAUSTED;
 	}
 	/* No slot, no generation, no backoff: it is not the pool's target.

@@ -22,6 +22,7 @@
 
 #include <poll.h>
 
+#include "base/text.h"
 #include "db/db_error.h"
 #include "db/pool_internal.h"
 
@@ -38,7 +39,7 @@ copy_result(pool_conn *c, PGresult *res, ExecStatusType want, PGresult **out, ch
 	} else {
 		st = pool_conn_result_status(c, res, msg, msglen);
 		if (st == CRUDDUR_OK) {
-			pool_set_msg(msg, msglen, "the server answered the COPY with something else");
+			text_set(msg, msglen, "the server answered the COPY with something else");
 			st = CRUDDUR_INTERNAL;
 		}
 	}
@@ -56,7 +57,7 @@ pool_conn_copy_begin(pool_conn *c, const char *sql, PGresult **out, char *msg, s
 		*out = NULL;
 	if (c->abandoned) /* as in pool_exec.c's run_command */
 		return pool_conn_abandoned_status(c, msg, msglen);
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	pool_conn_run_reset(c);
 	c->each = NULL;
 	c->want_copy_in = true;
@@ -119,9 +120,9 @@ pool_conn_copy_send(pool_conn *c, const char *data, size_t len, char *msg, size_
 {
 	if (c->abandoned)
 		return pool_conn_abandoned_status(c, msg, msglen);
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	if (len > (size_t)INT32_MAX) {
-		pool_set_msg(msg, msglen, "COPY chunk too large");
+		text_set(msg, msglen, "COPY chunk too large");
 		return CRUDDUR_INVALID_ARGUMENT;
 	}
 	return copy_put(c, data, len, NULL, false, msg, msglen);
@@ -136,7 +137,7 @@ pool_conn_copy_end(pool_conn *c, const char *reason, PGresult **out, char *msg, 
 		*out = NULL;
 	if (c->abandoned)
 		return pool_conn_abandoned_status(c, msg, msglen);
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	if ((st = copy_put(c, NULL, 0, reason, true, msg, msglen)) != CRUDDUR_OK)
 		return st;
 	/* The same limit: a cancel that went out while rows were sent stands. */

@@ -8,7 +8,7 @@
  * prepared it yet (remembered in its `prepared` bit set); pool_conn_step
  * reads what arrived and either says "wait for the socket again, at most
  * this long" or gives the outcome. Workers run it to the end at once
- * (pool_conn_exec, with poll); the read reactor (read_reactor.c) calls
+ * (pool_conn_exec, with poll); the read reactor (reads/read_flight.c) calls
  * pool_conn_step whenever epoll says the socket is readable, so that one
  * thread can wait on many statements. Once the limit passes, the command
  * is cancelled (PQcancel, from the pool's cancel_sender) and, when the
@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "db/db_error.h"
 #include "db/pool_internal.h"
 
@@ -285,7 +286,7 @@ cancelled_by_stop(const pool_conn *c)
 static cruddur_status
 set_stopped(char *msg, size_t msglen)
 {
-	pool_set_msg(msg, msglen, "the server is shutting down: the statement was cancelled");
+	text_set(msg, msglen, "the server is shutting down: the statement was cancelled");
 	return CRUDDUR_UNAVAILABLE;
 }
 
@@ -296,7 +297,7 @@ past_limit(const pool_conn *c, const char *why, char *msg, size_t msglen)
 {
 	if (cancelled_by_stop(c))
 		return set_stopped(msg, msglen);
-	pool_set_msg(msg, msglen, why);
+	text_set(msg, msglen, why);
 	return CRUDDUR_DEADLINE_EXCEEDED;
 }
 
@@ -353,10 +354,10 @@ cruddur_status
 pool_conn_start(pool_conn *c, const db_statement *stmt, const char *const *params, char *msg,
     size_t msglen)
 {
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	if (stmt == NULL || stmt->id < 0 || stmt->id >= POOL_MAX_STATEMENTS ||
 	    stmt->name == NULL || stmt->sql == NULL || stmt->nparams < 0) {
-		pool_set_msg(msg, msglen, "bad statement: id outside 0..63 or no "
+		text_set(msg, msglen, "bad statement: id outside 0..63 or no "
 		    "name or sql");
 		return CRUDDUR_INVALID_ARGUMENT;
 	}
@@ -383,7 +384,7 @@ prepared_step(pool_conn *c, PGresult *res, cruddur_status *st, int *wait_ms, cha
 	if (*st != CRUDDUR_OK)
 		return true;
 	c->prepared |= UINT64_C(1) << c->stmt->id;
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	if (send_next(c)) {
 		*wait_ms = 0; /* look at once: the next step sets the real wait */
 		return false;
@@ -415,7 +416,7 @@ pool_conn_step(pool_conn *c, cruddur_status *st, PGresult **out, int *wait_ms, c
 		PQclear(res);
 		c->prepared &= ~(UINT64_C(1) << c->stmt->id);
 		c->retried = true;
-		pool_set_msg(msg, msglen, "");
+		text_set(msg, msglen, "");
 		if (send_next(c)) {
 			*wait_ms = 0; /* as in prepared_step */
 			return false;
@@ -440,7 +441,7 @@ run_command(pool_conn *c, const char *sql, int nparams, const char *const *param
 	 * pool_release (pool_conn_discard) closes it. */
 	if (c->abandoned)
 		return pool_conn_abandoned_status(c, msg, msglen);
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	pool_conn_run_reset(c);
 	sent = nparams < 0 ? PQsendQuery(c->pg, sql)
 	                   : PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
@@ -456,7 +457,7 @@ run_command(pool_conn *c, const char *sql, int nparams, const char *const *param
 	st = pool_conn_result_status(c, res, msg, msglen);
 	/* An EMPTY_QUERY result (a file of comments) is no failure. */
 	if (st != CRUDDUR_OK && !c->abandoned && PQresultStatus(res) == PGRES_EMPTY_QUERY) {
-		pool_set_msg(msg, msglen, "");
+		text_set(msg, msglen, "");
 		st = CRUDDUR_OK;
 	}
 	if (out != NULL && st == CRUDDUR_OK)

@@ -101,9 +101,6 @@ struct pool {
 };
 
 
-/* Copies text into msg (msglen bytes, always terminated). */
-void pool_set_msg(char *msg, size_t msglen, const char *text);
-
 /* Shared by pool.c and pool_connect.c. */
 
 /* Gives up a slot that holds no connection (any more). Called locked. */

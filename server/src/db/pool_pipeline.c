@@ -30,6 +30,7 @@
  */
 #include <string.h>
 
+#include "base/text.h"
 #include "db/db_error.h"
 #include "db/pool_internal.h"
 
@@ -45,14 +46,14 @@ cruddur_status
 pool_conn_pipeline_start(pool_conn *c, const db_statement *stmt,
     const char *const *const *params, int n, char *msg, size_t msglen)
 {
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	c->abandoned = false;
 	c->cancelled_us = 0;
 	c->pipe_res = NULL;
 	c->pipe_broken = false;
 	c->pipe_sent = c->pipe_ended = c->pipe_reported = c->pipe_synced = 0;
 	if (n < 1 || !pool_conn_pipeline_ok(c, stmt) || !PQenterPipelineMode(c->pg)) {
-		pool_set_msg(msg, msglen, "the connection cannot take a pipeline now");
+		text_set(msg, msglen, "the connection cannot take a pipeline now");
 		return CRUDDUR_INTERNAL;
 	}
 	c->pipe_sent = n;
@@ -117,7 +118,7 @@ statement_ended(pool_conn *c, pool_pipe_event *ev, cruddur_status *st, PGresult 
 		*ev = POOL_PIPE_DONE;
 		return true;
 	}
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	*ev = POOL_PIPE_RETRY;
 	return true;
 }
@@ -161,7 +162,7 @@ pool_conn_pipeline_step(pool_conn *c, cruddur_status *st, PGresult **out, int *w
 
 	*out = NULL;
 	*st = CRUDDUR_OK;
-	pool_set_msg(msg, msglen, "");
+	text_set(msg, msglen, "");
 	for (;;) {
 		if (c->pipe_broken)
 			return c->pipe_reported < c->pipe_sent ? report_unanswered(c, st, msg, msglen)

@@ -1,25 +1,27 @@
 /*
  * transport.c - contexts, callbacks and workers around one REP socket.
  *
- * Each rpc_slot owns one nng context and one aio, and goes round
+ * A receiver (--contexts of them) owns one nng context and one aio, and
+ * goes round
  *     recv -> accept (dispatch_accept) -> work queue -> worker -> send -> recv
  *                                      -> (a handler that never blocks) -> send
  * (bad requests are answered by accept itself; a handler that defers,
  * HomeFeed's, sends from the thread that completes it, the read reactor's).
- * so a slot holds at most one request, and the number of slots bounds the
- * requests in the server. A slot's reply can only go to the connection its
- * request came from, so each connection may hold only its share of the
- * slots (peers_admit, peer_limits.h), and a send that waits past
- * --send-timeout-ms for a peer that does not read closes that connection,
- * which frees the slots stuck behind it. The callback runs on nng's threads and must not
- * block: it only pushes to the queue or, when the queue is full or the
- * server is draining, sends a status reply that it packs on the spot.
+ * so a receiver holds at most one request, and the number of receivers
+ * bounds the requests in the server. A receiver's reply can only go to the
+ * connection its request came from, so each connection may hold only its
+ * share of the receivers (peers_admit, peer_limits.h), and a send that
+ * waits past --send-timeout-ms for a peer that does not read closes that
+ * connection, which frees the receivers stuck behind it. The callback runs
+ * on nng's threads and must not block: it only pushes to the queue or,
+ * when the queue is full or the server is draining, sends a status reply
+ * that it packs on the spot.
  *
- * Lifetime: slots live until transport_free, which stops the workers
- * first, then stops every slot's aio (cancelling the pending receives and
- * sends; a stopped aio can start nothing more), then closes the socket
- * with a bound (socket_close.h) and frees the slots once it is closed. A
- * close that outlasts the bound leaves the transport allocated for ever:
+ * Lifetime: receivers live until transport_free, which stops the workers
+ * first, then stops every receiver's aio (cancelling the pending receives
+ * and sends; a stopped aio can start nothing more), then closes the socket
+ * with a bound (socket_close.h) and frees the receivers once it is closed.
+ * A close that outlasts the bound leaves the transport allocated for ever:
  * nng may still touch it, and the process is about to exit anyway.
  */
 #include <arpa/inet.h>
@@ -62,10 +64,10 @@
 /* How long nng_close may take before the stop goes on without it. A close
  * that works takes a few ms (the pipes have nothing left to do by then). */
 #define CLOSE_BOUND_MS 500
-/* The pause between stopping the slots and closing the socket. */
+/* The pause between stopping the receivers and closing the socket. */
 #define CLOSE_SETTLE_MS 20
 
-typedef struct rpc_slot {
+typedef struct receiver {
 	struct transport *t;
 	nng_ctx           ctx;
 	nng_aio          *aio;
@@ -73,15 +75,15 @@ typedef struct rpc_slot {
 	nng_pipe          pipe; /* the connection of the request it holds */
 	bool              sending;
 	bool              sleeping; /* pausing after a failed receive */
-} rpc_slot;
+} receiver;
 
 struct transport {
 	transport_config cfg;
 	nng_socket   sock;
 	nng_listener *listeners; /* cfg.n_listen of them */
 	size_t       n_listeners;
-	rpc_slot    *slots;
-	int          n_slots;
+	receiver    *receivers;
+	int          n_receivers;
 	work_queue  *queue;
 	peers       *peers;
 	atomic_int   inflight;
@@ -89,139 +91,141 @@ struct transport {
 };
 
 static void
-slot_recv(rpc_slot *s)
+receiver_recv(receiver *rcv)
 {
-	if (!atomic_load(&s->t->closing)) {
+	if (!atomic_load(&rcv->t->closing)) {
 		/* The aio is shared with sends, which set a timeout. */
-		nng_aio_set_timeout(s->aio, NNG_DURATION_INFINITE);
-		nng_ctx_recv(s->ctx, s->aio);
+		nng_aio_set_timeout(rcv->aio, NNG_DURATION_INFINITE);
+		nng_ctx_recv(rcv->ctx, rcv->aio);
 	}
 }
 
-/* The slot's request is over (its reply sent, failed or dropped): it
+/* The receiver's request is over (its reply sent, failed or dropped): it
  * gives back its connection's share and receives again. */
 static void
-slot_done(rpc_slot *s)
+receiver_done(receiver *rcv)
 {
-	atomic_fetch_sub(&s->t->inflight, 1);
-	peers_release(s->t->peers, s->pipe);
-	slot_recv(s);
+	atomic_fetch_sub(&rcv->t->inflight, 1);
+	peers_release(rcv->t->peers, rcv->pipe);
+	receiver_recv(rcv);
 }
 
-/* Sends reply on the slot's context; the send callback posts the next
+/* Sends reply on the receiver's context; the send callback posts the next
  * receive. A NULL reply (out of memory) drops the request: the client's
  * deadline tells it. */
 static void
-slot_reply(rpc_slot *s, nng_msg *reply)
+receiver_reply(receiver *rcv, nng_msg *reply)
 {
 	if (reply == NULL) {
 		log_error("msg=\"out of memory packing a reply\"");
-		slot_done(s);
+		receiver_done(rcv);
 		return;
 	}
-	s->sending = true;
-	nng_aio_set_timeout(s->aio, s->t->cfg.send_timeout_ms);
-	nng_aio_set_msg(s->aio, reply);
-	nng_ctx_send(s->ctx, s->aio);
+	rcv->sending = true;
+	nng_aio_set_timeout(rcv->aio, rcv->t->cfg.send_timeout_ms);
+	nng_aio_set_msg(rcv->aio, reply);
+	nng_ctx_send(rcv->ctx, rcv->aio);
 }
 
-/* dispatch_reply_fn: the reply of the slot's call, from whichever thread
- * finished it (this callback, a worker, whatever completed a deferred
- * call). */
+/* dispatch_reply_fn: the reply of the receiver's call, from whichever
+ * thread finished it (this callback, a worker, whatever completed a
+ * deferred call). */
 static void
-slot_call_replied(void *owner, nng_msg *reply)
+receiver_call_replied(void *owner, nng_msg *reply)
 {
-	slot_reply(owner, reply);
+	receiver_reply(owner, reply);
 }
 
 static void
-slot_received(rpc_slot *s, nng_msg *msg)
+receiver_received(receiver *rcv, nng_msg *msg)
 {
-	transport *t = s->t;
+	transport *t = rcv->t;
 	rpc_call  *call;
 
-	s->pipe = nng_msg_get_pipe(msg);
-	switch (peers_admit(t->peers, s->pipe, nng_msg_len(msg))) {
+	rcv->pipe = nng_msg_get_pipe(msg);
+	switch (peers_admit(t->peers, rcv->pipe, nng_msg_len(msg))) {
 	case PEERS_ADMIT: break;
 	case PEERS_REFUSE:
 		nng_msg_free(msg);
 		atomic_fetch_add(&t->inflight, 1);
-		slot_reply(s, dispatch_status_reply(0, CRUDDUR_RESOURCE_EXHAUSTED, peers_refusal(t->peers)));
+		receiver_reply(rcv,
+		    dispatch_status_reply(0, CRUDDUR_RESOURCE_EXHAUSTED, peers_refusal(t->peers)));
 		return;
 	case PEERS_DROP: /* its refusals are not being read either */
 		nng_msg_free(msg);
-		slot_recv(s);
+		receiver_recv(rcv);
 		return;
 	}
 	atomic_fetch_add(&t->inflight, 1);
 	if (atomic_load(t->cfg.draining)) {
 		nng_msg_free(msg);
-		slot_reply(s, dispatch_status_reply(0, CRUDDUR_UNAVAILABLE, "the server is shutting down"));
+		receiver_reply(rcv,
+		    dispatch_status_reply(0, CRUDDUR_UNAVAILABLE, "the server is shutting down"));
 		return;
 	}
 	/* Bad requests and handlers that never block need no worker. */
-	call = dispatch_accept(t->cfg.dispatch, msg, clock_mono_us(), slot_call_replied, s);
+	call = dispatch_accept(t->cfg.dispatch, msg, clock_mono_us(), receiver_call_replied, rcv);
 	nng_msg_free(msg);
 	if (call == NULL)
 		return;
-	s->call = call;
-	if (!peers_enqueue(t->peers, s->pipe)) {
-		s->call = NULL;
+	rcv->call = call;
+	if (!peers_enqueue(t->peers, rcv->pipe)) {
+		rcv->call = NULL;
 		dispatch_refuse(call, CRUDDUR_RESOURCE_EXHAUSTED, peers_queue_refusal(t->peers));
 		return;
 	}
-	if (!work_queue_push(t->queue, s)) {
-		peers_dequeue(t->peers, s->pipe);
-		s->call = NULL;
+	if (!work_queue_push(t->queue, rcv)) {
+		peers_dequeue(t->peers, rcv->pipe);
+		rcv->call = NULL;
 		dispatch_refuse(call, CRUDDUR_RESOURCE_EXHAUSTED,
 		    "the server is overloaded: its work queue is full");
 	}
 }
 
 static void
-slot_callback(void *arg)
+receiver_callback(void *arg)
 {
-	rpc_slot *s = arg;
-	int       rv = nng_aio_result(s->aio);
+	receiver *rcv = arg;
+	int       rv = nng_aio_result(rcv->aio);
 
-	if (s->sending) {
-		s->sending = false;
+	if (rcv->sending) {
+		rcv->sending = false;
 		if (rv != 0)
-			nng_msg_free(nng_aio_get_msg(s->aio));
+			nng_msg_free(nng_aio_get_msg(rcv->aio));
 		if (rv == NNG_ETIMEDOUT)
-			peers_close(s->t->peers, s->pipe, true);
-		slot_done(s);
+			peers_close(rcv->t->peers, rcv->pipe, true);
+		receiver_done(rcv);
 		return;
 	}
-	if (s->sleeping) { /* the pause after a failed receive is over */
-		s->sleeping = false;
+	if (rcv->sleeping) { /* the pause after a failed receive is over */
+		rcv->sleeping = false;
 		if (rv == 0)
-			slot_recv(s);
+			receiver_recv(rcv);
 		return;
 	}
 	if (rv != 0) {
 		/* A receive that fails for another reason than the socket
 		 * closing (out of memory, say) is tried again after a pause,
 		 * not at once: at once would spin one of nng's threads. */
-		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED && !atomic_load(&s->t->closing)) {
-			s->sleeping = true;
-			nng_sleep_aio(RECV_RETRY_MS, s->aio);
+		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED && !atomic_load(&rcv->t->closing)) {
+			rcv->sleeping = true;
+			nng_sleep_aio(RECV_RETRY_MS, rcv->aio);
 		}
 		return;
 	}
-	slot_received(s, nng_aio_get_msg(s->aio));
+	receiver_received(rcv, nng_aio_get_msg(rcv->aio));
 }
 
 static void
-slot_work(void *item, void *arg)
+receiver_work(void *item, void *arg)
 {
-	rpc_slot *s = item;
-	rpc_call *call = s->call;
+	receiver *rcv = item;
+	rpc_call *call = rcv->call;
 
 	(void)arg;
-	s->call = NULL;
-	peers_dequeue(s->t->peers, s->pipe);
-	dispatch_run(call); /* replies through slot_call_replied */
+	rcv->call = NULL;
+	peers_dequeue(rcv->t->peers, rcv->pipe);
+	dispatch_run(call); /* replies through receiver_call_replied */
 }
 
 /* The TLS settings of tls+tcp:// listeners, from the configuration. */
@@ -297,20 +301,20 @@ listen_all(transport *t, char *err, size_t errlen)
 }
 
 static int
-open_slots(transport *t, char *err, size_t errlen)
+open_receivers(transport *t, char *err, size_t errlen)
 {
 	int rv;
 
-	t->n_slots = t->cfg.contexts;
-	if ((t->slots = calloc((size_t)t->n_slots, sizeof(rpc_slot))) == NULL) {
+	t->n_receivers = t->cfg.contexts;
+	if ((t->receivers = calloc((size_t)t->n_receivers, sizeof(receiver))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (int i = 0; i < t->n_slots; i++) {
-		rpc_slot *s = &t->slots[i];
-		s->t = t;
-		if ((rv = nng_ctx_open(&s->ctx, t->sock)) != 0 ||
-		    (rv = nng_aio_alloc(&s->aio, slot_callback, s)) != 0) {
+	for (int i = 0; i < t->n_receivers; i++) {
+		receiver *rcv = &t->receivers[i];
+		rcv->t = t;
+		if ((rv = nng_ctx_open(&rcv->ctx, t->sock)) != 0 ||
+		    (rv = nng_aio_alloc(&rcv->aio, receiver_callback, rcv)) != 0) {
 			snprintf(err, errlen, "cannot open context: %s", nng_strerror(rv));
 			return -1;
 		}
@@ -395,15 +399,15 @@ transport_start(transport **out, const transport_config *cfg, char *err, size_t 
 		snprintf(err, errlen, "cannot track connections: %s", strerror(rv));
 		goto fail;
 	}
-	if ((rv = work_queue_new(&t->queue, cfg->workers, (size_t)cfg->queue_capacity, slot_work,
-	         NULL)) != 0) {
+	if ((rv = work_queue_new(&t->queue, cfg->workers, (size_t)cfg->queue_capacity,
+	         receiver_work, NULL)) != 0) {
 		snprintf(err, errlen, "cannot start workers: %s", strerror(rv));
 		goto fail;
 	}
-	if (open_slots(t, err, errlen) != 0 || listen_all(t, err, errlen) != 0)
+	if (open_receivers(t, err, errlen) != 0 || listen_all(t, err, errlen) != 0)
 		goto fail;
-	for (int i = 0; i < t->n_slots; i++)
-		slot_recv(&t->slots[i]);
+	for (int i = 0; i < t->n_receivers; i++)
+		receiver_recv(&t->receivers[i]);
 	*out = t;
 	return 0;
 fail:
@@ -446,7 +450,7 @@ transport_drain(transport *t, int timeout_ms)
 	/* The listeners stay open until transport_free: closing a listener
 	 * closes its connections, and the replies of the calls in flight
 	 * would be lost with them. What still arrives is answered UNAVAILABLE
-	 * (slot_received). */
+	 * (receiver_received). */
 	int left = wait_inflight(t, clock_mono_us() + (int64_t)timeout_ms * 1000);
 	if (left > 0) {
 		/* Past the limit. Cancel the statements that keep calls running,
@@ -472,7 +476,7 @@ transport_in_flight(transport *t)
 }
 
 /* A transport whose socket did not close in time (transport_free): kept
- * reachable, never freed, since nng may still call into its slots. */
+ * reachable, never freed, since nng may still call into its receivers. */
 static transport *transport_abandoned;
 
 void
@@ -491,8 +495,8 @@ transport_free(transport *t)
 	atomic_store(t->cfg.draining, true);
 	if (t->queue != NULL)
 		work_queue_stop(t->queue);
-	/* Deferred calls (the read reactor's) reply on the slots' contexts:
-	 * they end before those. */
+	/* Deferred calls (the read reactor's) reply on the receivers'
+	 * contexts: they end before those. */
 	if (t->cfg.quiesce != NULL)
 		t->cfg.quiesce(t->cfg.hooks_arg);
 	atomic_store(&t->closing, true);
@@ -504,18 +508,18 @@ transport_free(transport *t)
 	 * with nothing more to do, instead of tearing them down while replies
 	 * and receives still come and go on them: the traffic that opens the
 	 * window of nng 1.5.2's close deadlock (socket_close.h). */
-	for (int i = 0; t->slots != NULL && i < t->n_slots; i++)
-		if (t->slots[i].aio != NULL)
-			nng_aio_stop(t->slots[i].aio);
+	for (int i = 0; t->receivers != NULL && i < t->n_receivers; i++)
+		if (t->receivers[i].aio != NULL)
+			nng_aio_stop(t->receivers[i].aio);
 	/* A callback that was running when its aio stopped may have packed a
 	 * reply (a refusal) and sent it: nng refused to start that send and
 	 * will never call back, so the reply is still on the aio, and ours. */
-	for (int i = 0; t->slots != NULL && i < t->n_slots; i++) {
-		rpc_slot *s = &t->slots[i];
-		if (s->aio != NULL && s->sending && nng_aio_get_msg(s->aio) != NULL) {
-			nng_msg_free(nng_aio_get_msg(s->aio));
-			nng_aio_set_msg(s->aio, NULL);
-			s->sending = false;
+	for (int i = 0; t->receivers != NULL && i < t->n_receivers; i++) {
+		receiver *rcv = &t->receivers[i];
+		if (rcv->aio != NULL && rcv->sending && nng_aio_get_msg(rcv->aio) != NULL) {
+			nng_msg_free(nng_aio_get_msg(rcv->aio));
+			nng_aio_set_msg(rcv->aio, NULL);
+			rcv->sending = false;
 			atomic_fetch_sub(&t->inflight, 1);
 		}
 	}
@@ -533,13 +537,13 @@ transport_free(transport *t)
 		transport_abandoned = t;
 		return;
 	}
-	for (int i = 0; t->slots != NULL && i < t->n_slots; i++)
-		if (t->slots[i].aio != NULL)
-			nng_aio_free(t->slots[i].aio);
+	for (int i = 0; t->receivers != NULL && i < t->n_receivers; i++)
+		if (t->receivers[i].aio != NULL)
+			nng_aio_free(t->receivers[i].aio);
 	if (t->queue != NULL)
 		work_queue_free(t->queue);
 	peers_free(t->peers); /* nng calls its pipe callbacks no more */
 	free(t->listeners);
-	free(t->slots);
+	free(t->receivers);
 	free(t);
 }

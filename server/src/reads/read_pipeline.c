@@ -9,68 +9,25 @@
  * in the order sent: the lead's first, then the batch's, each told to its
  * requests as it comes (pipeline_step). A request whose deadline passes
  * first is told then (pipeline_expire); a statement left with nobody
- * waiting is cancelled (pipeline_limit) and its result let go. A statement that failed inside a pipeline before its deadline goes
- * back to pending, marked alone: it runs again by itself, on the
- * one-statement path, whose answer is final.
+ * waiting is cancelled (pipeline_limit) and its result let go. A
+ * statement that failed inside a pipeline before its deadline goes back
+ * to pending, marked alone (pending_requeue): it runs again by itself, on
+ * the one-statement path (read_flight.c), whose answer is final.
  *
- * Threads as in read_reactor.c: pipeline_try_start runs on the thread
- * that starts the lead (before the hand-over), everything else on the
- * reactor thread.
+ * Threads and locking as in read_reactor_internal.h: pipeline_try_start
+ * runs on the thread that starts the lead (before the hand-over),
+ * everything else on the reactor thread; r->mtx is held only while the
+ * lists or a running flight's key change, never while requests are told.
+ *
+ * Ownership: a batch's flights are the reactor's, each freed when its
+ * requests are told (pipeline_told, pipeline_drop_batch) unless it goes
+ * back to pending; the connection is the lead's.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 
 #include "base/clock.h"
-#include "obs/log.h"
 #include "reads/read_reactor_internal.h"
-
-/* A pending copy of running flight f, with f's requests, to run again by
- * itself (alone); NULL when memory ran out. */
-static flight *
-flight_clone(const flight *f)
-{
-	flight *c = malloc(sizeof(*c));
-
-	if (c == NULL)
-		return NULL;
-	*c = *f;
-	for (int i = 0; i < READ_MAX_PARAMS; i++)
-		if (f->params[i] != NULL)
-			c->params[i] = c->text + (f->params[i] - f->text);
-	if (f->key != NULL)
-		c->key = c->text + (f->key - f->text);
-	c->next = c->batch = NULL;
-	c->conn = NULL;
-	c->step_at_us = 0;
-	c->pipelined = c->told = false;
-	return c;
-}
-
-/* Puts running flight f back into pending, ahead of the flights that
- * never ran but behind those requeued before it (so that the statements
- * of one pipeline keep their order); alone: never in a pipeline again
- * (it failed in one). Locked. */
-static void
-requeue(read_reactor *r, flight *f, bool alone)
-{
-	flight *prev = NULL;
-
-	for (flight *it = r->pending; it != NULL && it->requeued; it = it->next)
-		prev = it;
-	f->alone = f->alone || alone;
-	f->requeued = true;
-	f->queued_us = clock_mono_us();
-	f->next = prev != NULL ? prev->next : r->pending;
-	if (prev != NULL)
-		prev->next = f;
-	else
-		r->pending = f;
-	if (f->next == NULL)
-		r->pending_tail = f;
-	r->n_waiting += count_waiters(f);
-}
 
 /* The latest deadline of the requests of lead and its batch; 0 when one
  * of them has none. */
@@ -114,9 +71,9 @@ pipeline_take(read_reactor *r, flight *lead)
 
 	for (flight *f = r->pending, *next; f != NULL && n < r->depth; f = next) {
 		next = f->next;
-		if (f->stmt != lead->stmt || f->alone || !sendable(r, f))
+		if (f->stmt != lead->stmt || f->alone || !pending_sendable(r, f))
 			continue;
-		to_running(r, f);
+		pending_to_running(r, f);
 		f->batch = NULL;
 		*tail = f;
 		tail = &f->batch;
@@ -149,10 +106,10 @@ pipeline_drop_batch(read_reactor *r, flight *lead, cruddur_status st, const char
 		lead->batch = f->batch;
 		f->batch = NULL;
 		pthread_mutex_lock(&r->mtx);
-		unlink_flight(&r->running, NULL, f);
+		flight_unlink(&r->running, NULL, f);
 		r->n_running--;
 		if (st == CRUDDUR_OK && f->waiters != NULL)
-			requeue(r, f, false);
+			pending_requeue(r, f, false);
 		pthread_mutex_unlock(&r->mtx);
 		if (st != CRUDDUR_OK || f->waiters == NULL) {
 			flight_tell(r, f, st, msg, NULL);
@@ -181,7 +138,7 @@ pipeline_try_start(read_reactor *r, flight *lead)
 		/* They go back to wait, for the reactor thread; lead runs alone. */
 		pipeline_drop_batch(r, lead, CRUDDUR_OK, NULL);
 		if (!pthread_equal(pthread_self(), r->thread))
-			wake(r);
+			reactor_wake(r);
 		return 0;
 	}
 	lead->pipelined = true;
@@ -214,7 +171,7 @@ pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, cons
 		pthread_mutex_lock(&r->mtx);
 		lead->key = NULL; /* its key runs no more: the next flight of it may start */
 		if (again != NULL)
-			requeue(r, again, true);
+			pending_requeue(r, again, true);
 		pthread_mutex_unlock(&r->mtx);
 		return;
 	}
@@ -224,10 +181,10 @@ pipeline_told(read_reactor *r, flight *lead, bool retry, cruddur_status st, cons
 	f->batch = NULL;
 	bool rerun = retry && f->waiters != NULL;
 	pthread_mutex_lock(&r->mtx);
-	unlink_flight(&r->running, NULL, f);
+	flight_unlink(&r->running, NULL, f);
 	r->n_running--;
 	if (rerun)
-		requeue(r, f, true);
+		pending_requeue(r, f, true);
 	pthread_mutex_unlock(&r->mtx);
 	if (!rerun) {
 		if (!retry)
@@ -274,7 +231,7 @@ pipeline_expire(read_reactor *r, flight *lead)
 		read_waiter *expired = take_expired(f, now, &next);
 		if (expired == NULL)
 			continue;
-		deliver(expired, CRUDDUR_DEADLINE_EXCEEDED,
+		flight_deliver(expired, CRUDDUR_DEADLINE_EXCEEDED,
 		    "the deadline passed before the database answered", NULL);
 		if (f->waiters != NULL)
 			continue;
