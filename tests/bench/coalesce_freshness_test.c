@@ -15,9 +15,10 @@
  * The test also checks that coalescing really happened: cruddurd runs with
  * --log-level debug, which logs each shared query with the number of
  * requests it answered; some must have answered more than one. It runs
- * with HomeFeed on the read reactor (read_reactor.c) and on the workers
- * (feed_coalesce.c), which coalesce each their own way. And with
- * CRUDDUR_COALESCE=off the same load passes too (the control).
+ * with HomeFeed started on the receiving thread (--read-reactor on) and on
+ * the workers (--read-reactor off); either way the read reactor, the
+ * server's one coalescer, reads the page. And with CRUDDUR_COALESCE=off the
+ * same load passes too (the control).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -124,8 +125,8 @@ shared_queries(const ts_server *s)
 	return n;
 }
 
-/* One run with coalescing on or off, HomeFeed served by the read reactor
- * or by the workers (feed_coalesce.c). */
+/* One run with coalescing on or off, HomeFeed started on the receiving
+ * thread or on a worker (--read-reactor on or off). */
 static void
 run(const char *coalesce, const char *reactor)
 {

@@ -1,6 +1,6 @@
 /*
  * read_reactor_test.c - HomeFeed on the read reactor (--read-reactor on,
- * read_reactor.c) against real cruddurd processes and a private
+ * server/src/reads/) against real cruddurd processes and a private
  * PostgreSQL cluster (it is restarted in part d; the shared fixture is
  * left alone).
  *
