@@ -1,5 +1,5 @@
 /*
- * db_url_test.c - db_target_parse without a database.
+ * db_target_test.c - db_target_parse without a database.
  *
  * Each case parses a URL or conninfo and checks the keyword/value arrays,
  * the maintenance arrays, the database name and the masked log form. Every
@@ -387,9 +387,9 @@ main(void)
 	test_invalid();
 	test_redact();
 	if (failures != 0) {
-		fprintf(stderr, "db_url_test: %d check(s) failed\n", failures);
+		fprintf(stderr, "db_target_test: %d check(s) failed\n", failures);
 		return 1;
 	}
-	printf("db_url_test: ok\n");
+	printf("db_target_test: ok\n");
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * svc_rows_test.c - activity rows as the rows helpers read them from a
+ * rows_test.c - activity rows as the rows helpers read them from a
  * binary result (rows.c, pg_binary.c), built by hand with libpq's
  * PQsetResultAttrs/PQsetvalue: every field decoded, NULLs as "" and 0,
  * and a column of a type the helpers do not read (numeric for a count)
@@ -104,5 +104,5 @@ main(void)
 {
 	test_decoded();
 	test_unexpected_type();
-	return ts_finish("svc_rows_test");
+	return ts_finish("rows_test");
 }
