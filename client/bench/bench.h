@@ -1,14 +1,18 @@
 /*
- * bench.h - cruddur-bench's shared state: the options, the methods it
+ * bench.h - cruddur-bench's shared types: the options, the methods it
  * can call, the targets those calls need, and the per-caller results.
+ * Each file's functions are declared in its own header (options.h,
+ * calls.h, ...), so that who calls whom shows in the includes.
  *
  * The program is in files by concern:
  *   options.c  command line and --help
  *   calls.c    one call of each method through libcruddur's generated
  *              stubs (blocking or *_async), and the check of its reply
- *   load.c     the clock of a run: warm-up, the measuring window, progress
- *              on a terminal, what counts; and the blocking callers of
- *              --sync (one thread per call in flight)
+ *   load.c     the run: warm-up, the measuring window, progress on a
+ *              terminal; and the blocking callers of --sync (one thread
+ *              per call in flight)
+ *   record.c   the clock, the open loop's schedule, and what one call
+ *              counts for: shared by load.c's callers and chains.c
  *   chains.c   the async load (the default): closed loop as C chains of
  *              calls, each started by the previous one's callback; open
  *              loop as one scheduler thread sending each call when due
@@ -96,8 +100,10 @@ typedef struct bench {
 	bench_targets   targets;
 	cruddur_client *client;
 	bench_caller   *callers;
-	/* Set by load.c: when measuring began and ended (CLOCK_MONOTONIC, ns),
-	 * and whether callers should record (false during warm-up). */
+	/* Set by load.c: when the warm-up began, the base of the open loop's
+	 * schedule; when measuring began and ended (CLOCK_MONOTONIC, ns); and
+	 * whether callers should record (false during warm-up). */
+	int64_t         schedule_ns;
 	int64_t         start_ns, end_ns;
 	atomic_bool     measuring;
 	atomic_bool     stop;
@@ -113,49 +119,5 @@ typedef struct bench {
 	pthread_cond_t  idle_cv;
 	bench_caller   *idle;
 } bench;
-
-/* options.c: fills o; returns 0, 1 after --help (exit 0), 2 on a usage
- * error (already printed). */
-int         bench_options_parse(bench_options *o, int argc, char **argv);
-const char *bench_method_name(bench_method m);
-
-/* calls.c */
-/* Calls HomeFeed once to learn the expected row count and the targets of
- * ShowActivity/UserActivities. Returns 0, or -1 after printing why. */
-int           bench_targets_learn(bench *b);
-/* Picks a method by weight. */
-bench_method  bench_pick(bench_caller *c);
-/* Calls m once through the blocking stub and checks the reply. Returns the
- * outcome slot: a status code, or BENCH_BAD_REPLY. */
-int           bench_call(bench_caller *c, bench_method m);
-/* Starts one call of m through the *_async stub; done gets c as its arg.
- * Returns CRUDDUR_OK when done will be called, else the outcome of a call
- * that never started (done is not called). */
-int           bench_call_async(bench_caller *c, bench_method m, cruddur_call_done done);
-/* The outcome of c's call that ended with st and resp (from done); frees
- * resp. */
-int           bench_check(bench_caller *c, cruddur_status st, ProtobufCMessage *resp);
-
-/* load.c: runs warm-up then the measured run; returns 0 or -1. */
-int     bench_load_run(bench *b);
-int64_t bench_now_ns(void);
-void    bench_sleep_until_ns(int64_t t);
-/* Open loop: when slot k is due. */
-int64_t bench_slot_due_ns(const bench *b, uint64_t k);
-/* Counts one call of m that ended with outcome out, sent (or due) at
- * from_ns and ended at to_ns, if it belongs to the measuring window. */
-void    bench_record(bench_caller *c, bench_method m, int out, int64_t from_ns, int64_t to_ns);
-
-/* chains.c: starts the async load (closed or open loop); returns 0 or -1
- * after printing why. bench_async_wait, after b->stop is set, returns once
- * no call is in flight. */
-int  bench_async_start(bench *b);
-void bench_async_wait(bench *b);
-
-/* report.c */
-void bench_report_line(const bench *b, const hist *all, double req_per_s);
-void bench_report_json(const bench *b, const hist *all, const uint64_t *outcomes,
-    const uint64_t *by_method, double req_per_s);
-void bench_report_errors(const uint64_t *outcomes);
 
 #endif /* CRUDDUR_BENCH_H */

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "calls.h"
 
 #define TARGET_PAGE 100
 

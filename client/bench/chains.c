@@ -30,6 +30,9 @@
 #include <time.h>
 
 #include "bench.h"
+#include "calls.h"
+#include "chains.h"
+#include "record.h"
 
 /* Whether the open loop's scheduler thread was started (to join it). */
 static bool scheduler_started;

@@ -1,18 +1,18 @@
 /*
- * load.c - the clock of a run, and the blocking callers of --sync.
+ * load.c - the run (warm-up, the measuring window), and the blocking
+ * callers of --sync.
  *
  * The main thread starts the load (chains.c's async calls by default, or
  * with --sync opt.concurrency caller threads), lets it run opt.warmup_s
  * unmeasured, then opens the measuring window for opt.duration_s and
- * closes it; it only keeps the clock and the progress line. A call counts
- * if it was sent (or, in the open loop, was due to be sent) inside the
- * window and finished before the window closed (bench_record).
+ * closes it; it only keeps the clock and the progress line. What a call
+ * counts for, and when an open-loop slot is due, is record.c's.
  *
  * Closed loop (default): each caller sends its next call as soon as the
  * previous one ends; latency is from send to reply.
  *
  * Open loop (--rate R): calls are due on a fixed schedule, slot k at
- * base + k/R, and latency is taken from the slot's due time: when the
+ * b->schedule_ns (the start of the warm-up) + k/R, and latency is taken from the slot's due time: when the
  * server stalls, the calls fall behind and every late call carries the
  * stall in its latency. At most C calls are in flight; a slot that is due
  * while all C are busy waits, and is late when it is sent. Slots that fell
@@ -32,50 +32,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench.h"
-
-int64_t
-bench_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-void
-bench_sleep_until_ns(int64_t t)
-{
-	struct timespec ts = { (time_t)(t / 1000000000), (long)(t % 1000000000) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-		;
-}
-
-/* Base of the open-loop schedule: the moment the warm-up starts. */
-static int64_t schedule_base_ns;
-
-int64_t
-bench_slot_due_ns(const bench *b, uint64_t k)
-{
-	return schedule_base_ns + (int64_t)((double)k * 1e9 / b->opt.rate);
-}
-
-void
-bench_record(bench_caller *c, bench_method m, int out, int64_t from_ns, int64_t to_ns)
-{
-	bench *b = c->b;
-
-	if (from_ns < b->start_ns || !atomic_load(&b->measuring))
-		return;
-	c->outcomes[out]++;
-	c->by_method[m]++;
-	atomic_fetch_add(&b->done, 1);
-	if (out != CRUDDUR_OK)
-		atomic_fetch_add(&b->failed, 1);
-	else
-		hist_record(&c->lat, (uint64_t)(to_ns - from_ns) / 1000);
-}
+#include "calls.h"
+#include "chains.h"
+#include "hist.h"
+#include "load.h"
+#include "record.h"
 
 static void *
 caller_main(void *arg)
@@ -155,11 +118,11 @@ bench_load_run(bench *b)
 	int n = b->opt.concurrency, started = 0, rv = 0;
 
 	b->start_ns = INT64_MAX; /* nothing counts during the warm-up */
-	schedule_base_ns = bench_now_ns();
+	b->schedule_ns = bench_now_ns();
 	for (int i = 0; i < n; i++) {
 		bench_caller *c = &b->callers[i];
 		c->b = b;
-		c->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)schedule_base_ns;
+		c->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)b->schedule_ns;
 	}
 	if (b->opt.sync) {
 		started = callers_start(b);
@@ -168,7 +131,7 @@ bench_load_run(bench *b)
 		rv = bench_async_start(b);
 	}
 	if (rv == 0) {
-		wait_showing(b, "warm-up", schedule_base_ns + (int64_t)(b->opt.warmup_s * 1e9));
+		wait_showing(b, "warm-up", b->schedule_ns + (int64_t)(b->opt.warmup_s * 1e9));
 		b->start_ns = bench_now_ns();
 		atomic_store(&b->measuring, true);
 		wait_showing(b, "measure", b->start_ns + (int64_t)(b->opt.duration_s * 1e9));

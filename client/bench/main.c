@@ -13,6 +13,11 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "calls.h"
+#include "hist.h"
+#include "load.h"
+#include "options.h"
+#include "report.h"
 
 static void
 merge(const bench *b, hist *all, uint64_t *outcomes, uint64_t *by_method)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "options.h"
 #include "cruddur/version.h"
 
 static const char *const method_names[BENCH_N_METHODS] = {

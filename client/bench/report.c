@@ -10,6 +10,9 @@
 #include <stdio.h>
 
 #include "bench.h"
+#include "hist.h"
+#include "options.h"
+#include "report.h"
 
 static const char *
 outcome_name(int i)

@@ -1,6 +1,8 @@
 /*
- * cli.h - what the cruddur CLI's commands share: global options, the
- * client, and how a failed call is reported.
+ * cli.h - what the cruddur CLI's commands share (cli.c): global options,
+ * the client, and how a failed call is reported. Each command's entry is
+ * in a header of its own name (cmd_db.h, cmd_feed.h, ...), called by
+ * main.c; commands call only this and print.h.
  *
  * Exit codes: 0 success, 1 a call failed (status and message on stderr),
  * 2 a usage error.
@@ -77,23 +79,5 @@ int cli_parse_int(const char *s, long min, long max, long *out);
 		cruddur_message_free(resp_);                                    \
 		return 0;                                                       \
 	} while (0)
-
-int cmd_db(cli *c, int argc, char **argv);
-/* db migrate|rollback|status|kill-sessions (cmd_db_migrations.c) */
-int cmd_db_migrate(cli *c, int argc, char **argv);
-int cmd_db_rollback(cli *c, int argc, char **argv);
-int cmd_db_status(cli *c, int argc, char **argv);
-int cmd_db_kill_sessions(cli *c, int argc, char **argv);
-/* db connect [-- PSQL_ARGS...] (cmd_db_connect.c): execs psql, the password
- * in its environment, never in its argv; returns only when it cannot. */
-int cmd_db_connect(cli *c, int argc, char **argv);
-/* db seed --users N --activities M (cmd_db_seed_bulk.c) */
-int cmd_db_seed_bulk(cli *c, int argc, char **argv);
-int cmd_activities(cli *c, int argc, char **argv);
-int cmd_feed(cli *c, int argc, char **argv);
-int cmd_users(cli *c, int argc, char **argv);
-int cmd_health(cli *c, int argc, char **argv);
-int cmd_methods(cli *c, int argc, char **argv);
-int cmd_stats(cli *c, int argc, char **argv);
 
 #endif /* CRUDDUR_CLI_H */

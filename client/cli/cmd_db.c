@@ -7,6 +7,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_db.h"
+#include "cmd_db_connect.h"
+#include "cmd_db_migrations.h"
+#include "cmd_db_seed_bulk.h"
 #include "print.h"
 
 /* Runs one DbAdmin call and prints its response; `show` prints it for

@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "cli.h"
+#include "cmd_db_connect.h"
 
 /* Appends value to out (which has room) quoted for a conninfo string:
  * inside single quotes, ' and \ escaped with a backslash. */

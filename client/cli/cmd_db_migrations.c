@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_db_migrations.h"
 #include "print.h"
 
 /* Parses a command's options: `flag N` into *out when flag is given, and

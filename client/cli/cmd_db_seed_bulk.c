@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd_db_seed_bulk.h"
 #include "print.h"
 
 #define SEED_DEFAULT_BATCH 10000

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cmd_activities.h"
+#include "cmd_feed.h"
 #include "print.h"
 
 static int

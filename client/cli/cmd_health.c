@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "cmd_health.h"
 #include "print.h"
 
 int

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "cmd_stats.h"
 #include "print.h"
 
 static void

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_users.h"
 #include "print.h"
 
 /* Flags that take a value, gathered by parse_args. */

@@ -5,7 +5,7 @@
  *
  * An async call lives in an async slot (call_slots.h): a context, and an
  * aio whose callback moves the call from state to state. Every step that
- * is not about waiting is the blocking call's own (client_impl.h), so the
+ * is not about waiting is one the blocking call takes too (call.h), so the
  * two cannot drift apart:
  *
  *   cruddur_client_call_async (caller's thread)
@@ -43,9 +43,13 @@
  * and waits for the count to reach zero. A call waiting out a retry
  * backoff notices the close when the backoff (at most 100 ms) ends.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 
-#include "client_impl.h"
+#include "call.h"
+#include "call_async.h"
+#include "call_slots.h"
+#include "client_state.h"
 
 typedef enum async_state {
 	ASYNC_SENDING,

@@ -37,7 +37,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "client_impl.h"
+#include "client.h"
 #include "fault_support.h"
 
 #define DB "cruddur_fault_stop_load"

@@ -1,21 +1,24 @@
 /*
- * client_impl.h - what the blocking call (client.c) and the async call
- * (call_async.c) share: the client itself, and the steps of one call.
+ * call.h - the steps of one call, either way: what the blocking call
+ * (client.c) and the async call (call_async.c) both take, so that the two
+ * cannot drift apart. call.c holds them; it knows neither caller.
  *
- * A call, either way:
  *   call_deadline_ms   the one deadline of the whole call
  *   call_build_request the RequestEnvelope, checked and packed
- *   exchange           send and receive on a context (each file its own:
- *                      a waited-on aio, or a chain of callbacks)
+ *   call_slot_for      a context and an aio to exchange on (call_slots.h)
+ *   exchange           send and receive on the context (each caller its
+ *                      own: a waited-on aio, or a chain of callbacks)
  *   call_transport_status  an exchange that failed, as a status
  *   call_read_reply    the ResponseEnvelope and the response in it
  *   call_retry_backoff whether and when a failed attempt goes again
- * Private to libcruddur; nothing here is in client/include.
+ *
+ * Threads: every step may run on any thread at once; none blocks or takes
+ * a lock but call_slot_for (call_slots.c's, for a pop). Ownership is said
+ * on each step. Private to libcruddur; nothing here is in client/include.
  */
-#ifndef CRUDDUR_CLIENT_IMPL_H
-#define CRUDDUR_CLIENT_IMPL_H
+#ifndef CRUDDUR_CALL_H
+#define CRUDDUR_CALL_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +26,7 @@
 
 #include "cruddur/client.h"
 #include "call_slots.h"
+#include "client_state.h"
 
 /* Servers may take this long to answer once the deadline they were sent has
  * passed (the reply saying DEADLINE_EXCEEDED has to travel back). */
@@ -31,20 +35,6 @@
  * after 50 ms, then 100 ms, within the call's deadline. */
 #define RETRY_ATTEMPTS 2
 #define RETRY_BACKOFF_MS 50
-
-struct cruddur_client {
-	nng_socket       sock;
-	/* Calls in progress (an async one until its callback has returned),
-	 * and whether close has begun: close waits for the count to reach
-	 * zero before it frees the client. */
-	atomic_int       active;
-	atomic_bool      closing;
-	atomic_uint_least64_t next_request_id;
-	size_t           max_request_bytes;
-	call_slots       slots; /* contexts and aios kept between calls */
-	/* Next on client.c's list of clients whose close outlasted nng. */
-	struct cruddur_client *abandoned_next;
-};
 
 /* Writes the message of a failure into out (may be NULL); returns st. */
 cruddur_status call_fail(cruddur_call_opts *out, cruddur_status st, const char *fmt, ...)
@@ -95,13 +85,4 @@ bool call_retryable(const cruddur_method *method, const ProtobufCMessage *req);
 int64_t call_retry_backoff(cruddur_client *c, bool retryable, cruddur_status st, int attempt,
     int64_t end_ms);
 
-/* How many clients cruddur_client_close left allocated because nng_close
- * outlasted its bound (tests read it: nng_fini would then wait for ever). */
-int call_clients_abandoned(void);
-
-/* call_async.c: the size of an async slot and its aio callback, for
- * call_slots_init. */
-size_t call_async_slot_size(void);
-void   call_async_cb(void *slot);
-
-#endif /* CRUDDUR_CLIENT_IMPL_H */
+#endif /* CRUDDUR_CALL_H */
