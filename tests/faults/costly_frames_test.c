@@ -32,7 +32,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "envelope.h"
-#include "fault_support.h"
+#include "faults.h"
 #include "wire_frame.h"
 
 #define FRAME_BYTES 680000

@@ -96,7 +96,7 @@ rr_sigterm_with_reads(const fs_cluster *pg, bool release)
 	PQfinish(watcher);
 	cruddur_client_close(c);
 	if (ts_failures > 0)
-		fs_log_print(&s);
+		ts_log_print(&s);
 	fs_server_cleanup(&s);
 	rr_batch_free(b);
 	free(b);

@@ -130,11 +130,12 @@ ts_sql_long(const char *dbname, const char *sql)
 	return strtol(out, NULL, 10);
 }
 
-static void
-print_log(const ts_server *s)
+void
+ts_log_print(const ts_server *s)
 {
-	char  line[1024];
+	char  line[4096];
 	FILE *f = fopen(s->log, "r");
+
 	if (f == NULL)
 		return;
 	fprintf(stderr, "--- cruddurd log %s ---\n", s->log);
@@ -220,7 +221,7 @@ ts_server_start(ts_server *s, const char *listen_url, const char *dbname,
 		exec_server(s, listen_url, dbname, args, env);
 	if (wait_ready(s) != 0) {
 		fprintf(stderr, "cruddurd did not start\n");
-		print_log(s);
+		ts_log_print(s);
 		if (s->pid > 0)
 			ts_server_stop(s);
 		return -1;
@@ -242,7 +243,7 @@ ts_server_stop(ts_server *s)
 	s->pid = 0;
 	int rv = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (rv != 0)
-		print_log(s);
+		ts_log_print(s);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", s->dir);

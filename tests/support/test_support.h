@@ -90,6 +90,9 @@ typedef struct ts_server {
 int ts_server_start(ts_server *s, const char *listen_url, const char *dbname,
     const char *const *args, const char *const *env);
 
+/* Prints the server's log to stderr (for a failing test). */
+void ts_log_print(const ts_server *s);
+
 /* SIGTERM, then waits; returns its exit status (-1 if it was killed). */
 int ts_server_stop(ts_server *s);
 
