@@ -144,6 +144,32 @@ ts_log_print(const ts_server *s)
 	fclose(f);
 }
 
+int
+ts_log_shared_queries(const ts_server *s, int *queries, int *requests)
+{
+	char  line[4096];
+	int   n = 0, q = 0, sum = 0, k;
+	FILE *f = fopen(s->log, "r");
+
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			const char *p = strstr(line, "msg=\"shared feed query\"");
+			if (p != NULL && (p = strstr(p, "requests=")) != NULL &&
+			    sscanf(p, "requests=%d", &k) == 1) {
+				q++;
+				sum += k;
+				n += k > 1;
+			}
+		}
+		fclose(f);
+	}
+	if (queries != NULL)
+		*queries = q;
+	if (requests != NULL)
+		*requests = sum;
+	return f != NULL ? n : -1;
+}
+
 static void
 exec_server(const ts_server *s, const char *listen_url, const char *dbname,
     const char *const *args, const char *const *env)

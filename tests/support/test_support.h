@@ -93,6 +93,14 @@ int ts_server_start(ts_server *s, const char *listen_url, const char *dbname,
 /* Prints the server's log to stderr (for a failing test). */
 void ts_log_print(const ts_server *s);
 
+/* Reads the "shared feed query" debug lines of the server's log (one per
+ * HomeFeed query that coalescing shared, with its requests=; the server
+ * runs with --log-level debug): their number into *queries and the sum of
+ * their requests into *requests (either may be NULL). Returns how many of
+ * them served more than one request, or -1 (and zeros) when the log cannot
+ * be read. Call it before ts_server_stop, which removes the log. */
+int ts_log_shared_queries(const ts_server *s, int *queries, int *requests);
+
 /* SIGTERM, then waits; returns its exit status (-1 if it was killed). */
 int ts_server_stop(ts_server *s);
 
