@@ -113,19 +113,6 @@ show(cruddur_client *c, const char *uuid, Cruddur__V1__ShowActivityResponse **re
 	return cruddur_activities_show_activity(c, &req, resp, o);
 }
 
-static cruddur_status
-feed(cruddur_client *c, int32_t limit, const char *cursor, Cruddur__V1__HomeFeedResponse **resp,
-    cruddur_call_opts *o)
-{
-	Cruddur__V1__HomeFeedRequest req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
-
-	*o = ts_opts(30000);
-	*resp = NULL;
-	req.limit = limit;
-	req.cursor = (char *)(cursor ? cursor : "");
-	return cruddur_activities_home_feed(c, &req, resp, o);
-}
-
 /* Whether the first 100 of the home feed hold uuid. */
 static bool
 in_feed(cruddur_client *c, const char *uuid)
@@ -134,7 +121,7 @@ in_feed(cruddur_client *c, const char *uuid)
 	cruddur_call_opts              o;
 	bool                           found = false;
 
-	CHECK_STATUS(feed(c, 100, NULL, &r, &o), CRUDDUR_OK, &o);
+	CHECK_STATUS(ts_home_feed(c, 100, NULL, true, 30000, &r, &o), CRUDDUR_OK, &o);
 	for (size_t i = 0; r != NULL && i < r->n_activities; i++)
 		found |= strcmp(r->activities[i]->uuid, uuid) == 0;
 	cruddur_message_free(r);
@@ -553,7 +540,7 @@ test_show_and_feed(cruddur_client *c)
 	CHECK_FAILS(show(c, "", (void *)&r_, &o_), CRUDDUR_INVALID_ARGUMENT, "uuid is required");
 
 	/* Newest first: the last one created leads. */
-	CHECK_STATUS(feed(c, 1, NULL, &f, &o), CRUDDUR_OK, &o);
+	CHECK_STATUS(ts_home_feed(c, 1, NULL, true, 30000, &f, &o), CRUDDUR_OK, &o);
 	CHECK(f != NULL && f->n_activities == 1 && strcmp(f->activities[0]->uuid, kept) == 0);
 	CHECK(f != NULL && f->next_cursor[0] != '\0');
 	/* The feed and ShowActivity read the same row, in binary: it must
@@ -572,16 +559,18 @@ test_show_and_feed(cruddur_client *c)
 	}
 	cruddur_message_free(s);
 	cruddur_message_free(f);
-	CHECK_STATUS(feed(c, 0, NULL, &f, &o), CRUDDUR_OK, &o);
+	CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 30000, &f, &o), CRUDDUR_OK, &o);
 	CHECK(f != NULL && f->n_activities == 20);
 	cruddur_message_free(f);
-	CHECK_FAILS(feed(c, 101, NULL, (void *)&r_, &o_), CRUDDUR_INVALID_ARGUMENT,
+	CHECK_FAILS(ts_home_feed(c, 101, NULL, true, 30000, (void *)&r_, &o_), CRUDDUR_INVALID_ARGUMENT,
 	    "limit must be from 1 to 100 (or 0 for 20), not 101");
-	CHECK_FAILS(feed(c, -1, NULL, (void *)&r_, &o_), CRUDDUR_INVALID_ARGUMENT, "not -1");
-	CHECK_FAILS(feed(c, 10, "!!!", (void *)&r_, &o_), CRUDDUR_INVALID_ARGUMENT,
+	CHECK_FAILS(ts_home_feed(c, -1, NULL, true, 30000, (void *)&r_, &o_), CRUDDUR_INVALID_ARGUMENT,
+	    "not -1");
+	CHECK_FAILS(ts_home_feed(c, 10, "!!!", true, 30000, (void *)&r_, &o_), CRUDDUR_INVALID_ARGUMENT,
 	    "cursor is not one this server returned");
 	/* Base64url of "123.not-a-uuid": decodes, but is no cursor. */
-	CHECK_FAILS(feed(c, 10, "MTIzLm5vdC1hLXV1aWQ", (void *)&r_, &o_), CRUDDUR_INVALID_ARGUMENT,
+	CHECK_FAILS(ts_home_feed(c, 10, "MTIzLm5vdC1hLXV1aWQ", true, 30000, (void *)&r_, &o_),
+	    CRUDDUR_INVALID_ARGUMENT,
 	    "cursor is not one");
 }
 

@@ -181,16 +181,7 @@ fs_tally_print(const char *label, const fs_tally *t)
 cruddur_status
 fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry, cruddur_call_opts *o)
 {
-	Cruddur__V1__HomeFeedRequest req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
-	ProtobufCMessage            *resp = NULL;
-	cruddur_method               once = cruddur_method_activities_home_feed;
-
-	once.idempotent = retry;
-	req.limit = 1;
-	*o = (cruddur_call_opts){ .deadline_ms = deadline_ms };
-	cruddur_status st = cruddur_client_call(c, &once, &req.base, &resp, o);
-	cruddur_message_free(resp);
-	return st;
+	return ts_home_feed(c, 1, NULL, retry, deadline_ms, NULL, o);
 }
 
 cruddur_status

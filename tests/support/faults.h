@@ -169,8 +169,7 @@ void fs_tally_print(const char *label, const fs_tally *t);
 
 /* ---- calls ---------------------------------------------------------------------- */
 
-/* HomeFeed with limit 1. retry false sends it once (a copy of the method
- * marked not idempotent), so a probe sees every failure. */
+/* The probe: ts_home_feed of limit 1, the first page, its page freed. */
 cruddur_status fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry,
     cruddur_call_opts *o);
 

@@ -299,6 +299,26 @@ ts_opts(uint32_t deadline_ms)
 	return o;
 }
 
+cruddur_status
+ts_home_feed(cruddur_client *c, int32_t limit, const char *cursor, bool retry,
+    uint32_t deadline_ms, Cruddur__V1__HomeFeedResponse **resp, cruddur_call_opts *o)
+{
+	Cruddur__V1__HomeFeedRequest req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+	ProtobufCMessage            *page = NULL;
+	cruddur_method               method = cruddur_method_activities_home_feed;
+
+	method.idempotent = retry;
+	req.limit = limit;
+	req.cursor = (char *)(cursor ? cursor : "");
+	*o = ts_opts(deadline_ms);
+	cruddur_status st = cruddur_client_call(c, &method, &req.base, &page, o);
+	if (resp != NULL)
+		*resp = (Cruddur__V1__HomeFeedResponse *)page;
+	else
+		cruddur_message_free(page);
+	return st;
+}
+
 void
 ts_db_setup_migrated(cruddur_client *c, const char *dbname)
 {

@@ -110,6 +110,15 @@ cruddur_client *ts_client(const ts_server *s);
 /* Call options with a deadline of deadline_ms and nothing else set. */
 cruddur_call_opts ts_opts(uint32_t deadline_ms);
 
+/* Activities/HomeFeed of limit (0: the server's default) and cursor (NULL:
+ * the first page), *o reset to ts_opts(deadline_ms) and holding the
+ * outcome. retry true retries as libcruddur's own stub does; false sends
+ * it once (a copy of the method marked not idempotent), so that a probe
+ * sees every failure. The page into *resp (the caller frees it), or freed
+ * here when resp is NULL. */
+cruddur_status ts_home_feed(cruddur_client *c, int32_t limit, const char *cursor, bool retry,
+    uint32_t deadline_ms, Cruddur__V1__HomeFeedResponse **resp, cruddur_call_opts *o);
+
 /* Setup on the server c talks to (DBNAME is its database), and a check
  * that it left every migration applied: a failed check otherwise. */
 void ts_db_setup_migrated(cruddur_client *c, const char *dbname);
