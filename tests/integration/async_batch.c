@@ -120,12 +120,10 @@ feed_async(cruddur_client *c, call_rec *r, int32_t limit, uint32_t deadline_ms)
 void
 learn_answers(cruddur_client *c)
 {
-	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
 	Cruddur__V1__HomeFeedResponse *feed = NULL;
-	cruddur_call_opts              o = ts_opts(5000);
+	cruddur_call_opts              o;
 
-	req.limit = 20;
-	CHECK_STATUS(cruddur_activities_home_feed(c, &req, &feed, &o), CRUDDUR_OK, &o);
+	CHECK_STATUS(ts_home_feed(c, 20, NULL, true, 5000, &feed, &o), CRUDDUR_OK, &o);
 	for (size_t i = 0; feed != NULL && i < feed->n_activities && i < 20; i++)
 		snprintf(feed_uuids[i], sizeof(feed_uuids[i]), "%s", feed->activities[i]->uuid);
 	feed_rows = feed != NULL ? feed->n_activities : 0;
@@ -169,12 +167,9 @@ check_all(call_rec *recs, int n, cruddur_status want, const char *what)
 long
 server_count(cruddur_client *c, const char *method)
 {
-	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
-	Cruddur__V1__GetStatsResponse *resp = NULL;
-	cruddur_call_opts              o = ts_opts(5000);
+	Cruddur__V1__GetStatsResponse *resp = ts_get_stats(c, 5000);
 	long                           n = 0;
 
-	CHECK_STATUS(cruddur_stats_get_stats(c, &req, &resp, &o), CRUDDUR_OK, &o);
 	for (size_t i = 0; resp != NULL && i < resp->n_methods; i++)
 		if (strcmp(resp->methods[i]->method, method) == 0)
 			n = (long)resp->methods[i]->count;

@@ -27,9 +27,7 @@ test_terminated(PGconn *admin)
 	pool *p;
 	int pid;
 
-	app_name(app, sizeof(app), "kill");
-	target_parse(&t, base_url, app);
-	p = pool_make(&t, 2, 1000);
+	p = pool_case("kill", app, sizeof(app), &t, 2, 1000);
 
 	/* Killed while idle: found at acquire, replaced. */
 	CHECK_ST(pool_acquire(p, 0, &c, msg, sizeof(msg)), CRUDDUR_OK, msg);
@@ -159,9 +157,7 @@ test_session_options(void)
 	pool_conn *c = NULL;
 	pool      *p;
 
-	app_name(app, sizeof(app), "options");
-	target_parse(&t, base_url, app);
-	p = pool_make(&t, 1, 1000);
+	p = pool_case("options", app, sizeof(app), &t, 1, 1000);
 	CHECK_ST(pool_acquire(p, pool_now_us() + 5000000, &c, msg, sizeof(msg)), CRUDDUR_OK, msg);
 	if (c != NULL) {
 		PQconninfoOption *opts = PQconninfo(pool_conn_pg(c));
@@ -194,9 +190,7 @@ test_reset(PGconn *admin)
 	db_target t;
 	pool *p;
 
-	app_name(app, sizeof(app), "reset");
-	target_parse(&t, base_url, app);
-	p = pool_make(&t, 3, 1000);
+	p = pool_case("reset", app, sizeof(app), &t, 3, 1000);
 	for (int i = 0; i < 3; i++)
 		CHECK_ST(pool_acquire(p, 0, &c[i], msg, sizeof(msg)),
 		    CRUDDUR_OK, msg);

@@ -69,9 +69,7 @@ test_exec_and_errors(void)
 	pool_stats s;
 	pool *p;
 
-	app_name(app, sizeof(app), "exec");
-	target_parse(&t, base_url, app);
-	p = pool_make(&t, 2, 1000);
+	p = pool_case("exec", app, sizeof(app), &t, 2, 1000);
 
 	CHECK_ST(pool_acquire(p, 0, &c, msg, sizeof(msg)), CRUDDUR_OK, msg);
 	CHECK(add_ok(c, 2, 40));

@@ -86,9 +86,7 @@ test_exhaustion(void)
 	db_target t;
 	pool *p;
 
-	app_name(app, sizeof(app), "exhaust");
-	target_parse(&t, base_url, app);
-	p = pool_make(&t, 1, 300);
+	p = pool_case("exhaust", app, sizeof(app), &t, 1, 300);
 	CHECK_ST(pool_acquire(p, 0, &c, msg, sizeof(msg)), CRUDDUR_OK, msg);
 
 	/* Nobody releases: RESOURCE_EXHAUSTED after the pool's 300 ms. */
@@ -185,9 +183,7 @@ test_stress(PGconn *admin)
 	pool *p;
 	int total = 0;
 
-	app_name(app, sizeof(app), "stress");
-	target_parse(&t, base_url, app);
-	p = pool_make(&t, 4, 30000);
+	p = pool_case("stress", app, sizeof(app), &t, 4, 30000);
 	for (int i = 0; i < STRESS_THREADS; i++) {
 		st[i] = (stresser){ p, i, 0 };
 		pthread_create(&th[i], NULL, stresser_main, &st[i]);

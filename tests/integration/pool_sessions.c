@@ -68,6 +68,14 @@ pool_make(const db_target *t, int max, int timeout_ms)
 	return p;
 }
 
+pool *
+pool_case(const char *tcase, char *app, size_t len, db_target *t, int max, int timeout_ms)
+{
+	app_name(app, len, tcase);
+	target_parse(t, base_url, app);
+	return pool_make(t, max, timeout_ms);
+}
+
 PGconn *
 admin_connect(void)
 {

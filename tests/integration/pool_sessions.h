@@ -63,6 +63,10 @@ void target_parse(db_target *t, const char *url, const char *app);
 /* A pool of at most max connections and timeout_ms, or exit(1). */
 pool *pool_make(const db_target *t, int max, int timeout_ms);
 
+/* The pool of one case: app_name of tcase into app (len bytes), *t parsed
+ * from base_url with it, and pool_make of max and timeout_ms. */
+pool *pool_case(const char *tcase, char *app, size_t len, db_target *t, int max, int timeout_ms);
+
 /* A plain libpq session for looking at the server from outside the pool. */
 PGconn *admin_connect(void);
 /* sql's one number, with param as $1; -1 on an error. */

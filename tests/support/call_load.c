@@ -223,17 +223,12 @@ fs_health(cruddur_client *c, const char *service, uint32_t deadline_ms, bool *se
 int
 fs_connection_stats(cruddur_client *c, Cruddur__V1__ConnectionStats *out)
 {
-	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
-	Cruddur__V1__GetStatsResponse *resp = NULL;
-	cruddur_call_opts              o = { .deadline_ms = 5000 };
-
 	cruddur__v1__connection_stats__init(out);
-	cruddur_status st = cruddur_stats_get_stats(c, &req, &resp, &o);
-	CHECK_STATUS(st, CRUDDUR_OK, &o);
-	if (st == CRUDDUR_OK && resp->connections != NULL)
+	Cruddur__V1__GetStatsResponse *resp = ts_get_stats(c, 5000);
+	if (resp != NULL && resp->connections != NULL)
 		*out = *resp->connections;
 	cruddur_message_free(resp);
-	return st == CRUDDUR_OK ? 0 : -1;
+	return resp != NULL ? 0 : -1;
 }
 
 void

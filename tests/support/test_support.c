@@ -319,6 +319,17 @@ ts_home_feed(cruddur_client *c, int32_t limit, const char *cursor, bool retry,
 	return st;
 }
 
+Cruddur__V1__GetStatsResponse *
+ts_get_stats(cruddur_client *c, uint32_t deadline_ms)
+{
+	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
+	Cruddur__V1__GetStatsResponse *resp = NULL;
+	cruddur_call_opts              o = ts_opts(deadline_ms);
+
+	CHECK_STATUS(cruddur_stats_get_stats(c, &req, &resp, &o), CRUDDUR_OK, &o);
+	return resp;
+}
+
 void
 ts_db_setup_migrated(cruddur_client *c, const char *dbname)
 {

@@ -119,6 +119,10 @@ cruddur_call_opts ts_opts(uint32_t deadline_ms);
 cruddur_status ts_home_feed(cruddur_client *c, int32_t limit, const char *cursor, bool retry,
     uint32_t deadline_ms, Cruddur__V1__HomeFeedResponse **resp, cruddur_call_opts *o);
 
+/* Stats/GetStats of the server c talks to, with a deadline of deadline_ms:
+ * the response (the caller frees it), or NULL after a failed check. */
+Cruddur__V1__GetStatsResponse *ts_get_stats(cruddur_client *c, uint32_t deadline_ms);
+
 /* Setup on the server c talks to (DBNAME is its database), and a check
  * that it left every migration applied: a failed check otherwise. */
 void ts_db_setup_migrated(cruddur_client *c, const char *dbname);
