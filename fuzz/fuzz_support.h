@@ -1,8 +1,8 @@
 /*
- * fuzz_support.h - a server for the fuzz targets: configured like a real
- * one, but its database URL points at a socket directory where nothing
- * listens, so every handler runs its validation and then meets a database
- * that is down (UNAVAILABLE): fast, and no state carried between inputs.
+ * fuzz_support.h - the server of the fuzz targets, one per process: the
+ * server whose database is down of tests/support/db_down_server.h (every
+ * handler runs its validation and then meets UNAVAILABLE: fast, and no
+ * state carried between inputs).
  */
 #ifndef CRUDDUR_FUZZ_SUPPORT_H
 #define CRUDDUR_FUZZ_SUPPORT_H

@@ -32,7 +32,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "envelope.h"
-#include "fault_support.h"
+#include "faults.h"
 #include "wire_frame.h"
 
 #define FRAME_BYTES 680000
@@ -206,12 +206,9 @@ flood_main(void *p)
 static long
 server_busy_us(cruddur_client *c)
 {
-	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
-	Cruddur__V1__GetStatsResponse *resp = NULL;
-	cruddur_call_opts              o = ts_opts(5000);
+	Cruddur__V1__GetStatsResponse *resp = ts_get_stats(c, 5000);
 	long                           us = 0;
 
-	CHECK_STATUS(cruddur_stats_get_stats(c, &req, &resp, &o), CRUDDUR_OK, &o);
 	for (size_t i = 0; resp != NULL && i < resp->n_methods; i++)
 		us += (long)resp->methods[i]->sum_us;
 	cruddur_message_free(resp);

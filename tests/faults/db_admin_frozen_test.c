@@ -25,7 +25,7 @@
  */
 #include <string.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_admin"
 #define DEADLINE_MS 1000
@@ -232,7 +232,7 @@ main(void)
 
 	fs_cluster_freeze(&pg, false);
 	if (ts_failures > 0)
-		fs_log_print(&s);
+		ts_log_print(&s);
 	fs_server_cleanup(&s);
 	cruddur_client_close(c);
 	fs_cluster_remove(&pg);

@@ -18,7 +18,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_frozen"
 #define THREADS 6
@@ -172,7 +172,7 @@ main(void)
 
 	fs_cluster_freeze(&pg, false);
 	if (ts_failures > 0)
-		fs_log_print(&s);
+		ts_log_print(&s);
 	fs_server_cleanup(&s);
 	cruddur_client_close(c);
 	fs_cluster_remove(&pg);

@@ -16,7 +16,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_full"
 #define MAX_CONNECTIONS 10
@@ -51,12 +51,9 @@ full_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *ar
 static bool
 pool_figures(cruddur_client *c, long long *failures, long long *refusals, int *streak)
 {
-	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
-	Cruddur__V1__GetStatsResponse *resp = NULL;
-	cruddur_call_opts              o = { .deadline_ms = 3000 };
+	Cruddur__V1__GetStatsResponse *resp = ts_get_stats(c, 3000);
 	bool                           ok = false;
 
-	CHECK_STATUS(cruddur_stats_get_stats(c, &req, &resp, &o), CRUDDUR_OK, &o);
 	if (resp != NULL && resp->pool != NULL) {
 		*failures = resp->pool->connect_failures;
 		*refusals = resp->pool->backoff_refusals;

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_stop"
 #define THREADS 16
@@ -211,7 +211,7 @@ drain_under_load(void)
 	check_acked_writes(watcher);
 	cruddur_client_close(c);
 	if (ts_failures > 0)
-		fs_log_print(&s);
+		ts_log_print(&s);
 	fs_server_cleanup(&s);
 }
 
@@ -245,7 +245,7 @@ drain_timeout(void)
 	fs_unlock(locker);
 	cruddur_client_close(c);
 	if (ts_failures > 0)
-		fs_log_print(&s);
+		ts_log_print(&s);
 	fs_server_cleanup(&s);
 }
 

@@ -31,7 +31,7 @@
 
 #include "cruddur/v1/activities.pb-c.h"
 #include "cruddur/v1/health.pb-c.h"
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_non_reader"
 #define FLOOD 100000

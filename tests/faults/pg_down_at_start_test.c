@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_down"
 #define SERVING_LIMIT_S 2.0

@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_restart"
 #define THREADS 4
@@ -114,7 +114,7 @@ main(void)
 	double took;
 	CHECK(fs_server_term(&s, 15, &took) == 0);
 	if (ts_failures > 0)
-		fs_log_print(&s);
+		ts_log_print(&s);
 	fs_server_cleanup(&s);
 	fs_cluster_remove(&pg);
 	return ts_finish("pg_restart_test");

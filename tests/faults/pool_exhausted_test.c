@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_pool"
 #define WAITERS 6

@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_read_only"
 

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_stalled_uploads"
 #define IDLE_PEERS 5000

@@ -38,7 +38,7 @@
 #include <sys/wait.h>
 
 #include "client.h"
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_stop_load"
 #define DRAIN_MS 1000
@@ -186,7 +186,7 @@ one_try(int try_no, fs_tally *writes, try_result *out)
 	cruddur_client_close(wc);
 	fs_bench_kill(bench);
 	if (out->exit_status != 0 || out->took_s > DRAIN_MS / 1000.0 + 1)
-		fs_log_print(&s);
+		ts_log_print(&s);
 	fs_server_cleanup(&s);
 }
 
@@ -347,7 +347,7 @@ frozen_database_stop(void)
 	fs_cluster_freeze(&cl, false);
 	fs_bench_kill(bench);
 	if (ts_failures > 0)
-		fs_log_print(&s);
+		ts_log_print(&s);
 	fs_server_cleanup(&s);
 	fs_cluster_remove(&cl);
 }

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_fault_two"
 #define THREADS 8
@@ -165,8 +165,8 @@ failover(void)
 	cruddur_client_close(c);
 	CHECK(fs_server_term(&b, 15, NULL) == 0);
 	if (ts_failures > 0) {
-		fs_log_print(&a);
-		fs_log_print(&b);
+		ts_log_print(&a);
+		ts_log_print(&b);
 	}
 	fs_server_cleanup(&a);
 	fs_server_cleanup(&b);

@@ -16,19 +16,6 @@
 
 #define DB "cruddur_deadline_test"
 
-static cruddur_status
-feed(cruddur_client *c, uint32_t deadline_ms, cruddur_call_opts *o)
-{
-	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
-	Cruddur__V1__HomeFeedResponse *resp = NULL;
-
-	memset(o, 0, sizeof(*o));
-	o->deadline_ms = deadline_ms;
-	cruddur_status st = cruddur_activities_home_feed(c, &req, &resp, o);
-	cruddur_message_free(resp);
-	return st;
-}
-
 int
 main(void)
 {
@@ -45,14 +32,14 @@ main(void)
 	cruddur_call_opts           so = { .deadline_ms = 30000 };
 	CHECK_STATUS(cruddur_db_admin_setup(c, &sreq, &sresp, &so), CRUDDUR_OK, &so);
 	cruddur_message_free(sresp);
-	CHECK_STATUS(feed(c, 5000, &o), CRUDDUR_OK, &o);
+	CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 5000, NULL, &o), CRUDDUR_OK, &o);
 
 	PGconn *locker = PQconnectdb(ts_pg_url(DB, url, sizeof(url)));
 	CHECK(PQstatus(locker) == CONNECTION_OK);
 	PQclear(PQexec(locker, "BEGIN; LOCK TABLE activities IN ACCESS EXCLUSIVE MODE"));
 
 	double t0 = ts_now();
-	CHECK_STATUS(feed(c, 400, &o), CRUDDUR_DEADLINE_EXCEEDED, &o);
+	CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 400, NULL, &o), CRUDDUR_DEADLINE_EXCEEDED, &o);
 	double took = ts_now() - t0;
 	CHECK(took >= 0.35 && took < 2.0);
 	printf("deadline 400 ms: the call returned after %.0f ms: %s\n", took * 1000, o.message);
@@ -69,7 +56,7 @@ main(void)
 	if (ts_server_start(&fresh, "tcp://127.0.0.1:0", DB, NULL, NULL) == 0) {
 		cruddur_client *fc = ts_client(&fresh);
 		t0 = ts_now();
-		CHECK_STATUS(feed(fc, 400, &o), CRUDDUR_DEADLINE_EXCEEDED, &o);
+		CHECK_STATUS(ts_home_feed(fc, 0, NULL, true, 400, NULL, &o), CRUDDUR_DEADLINE_EXCEEDED, &o);
 		CHECK(ts_now() - t0 < 2.0);
 		cruddur_client_close(fc);
 		CHECK(ts_server_stop(&fresh) == 0);
@@ -81,7 +68,7 @@ main(void)
 	PQfinish(locker);
 	/* And the pool's connections still work. */
 	for (int i = 0; i < 10; i++)
-		CHECK_STATUS(feed(c, 5000, &o), CRUDDUR_OK, &o);
+		CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 5000, NULL, &o), CRUDDUR_OK, &o);
 	cruddur_client_close(c);
 	CHECK(ts_server_stop(&s) == 0);
 	return ts_finish("deadline_test");

@@ -14,7 +14,7 @@
 
 #include <pthread.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 #define DB "cruddur_read_reactor"
 #define N_CALLS 64

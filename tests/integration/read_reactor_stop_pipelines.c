@@ -96,7 +96,7 @@ rr_sigterm_with_reads(const fs_cluster *pg, bool release)
 	PQfinish(watcher);
 	cruddur_client_close(c);
 	if (ts_failures > 0)
-		fs_log_print(&s);
+		ts_log_print(&s);
 	fs_server_cleanup(&s);
 	rr_batch_free(b);
 	free(b);
@@ -112,12 +112,9 @@ typedef struct reactor_figures {
 static reactor_figures
 reactor_now(cruddur_client *c)
 {
-	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
-	Cruddur__V1__GetStatsResponse *resp = NULL;
-	cruddur_call_opts              o = { .deadline_ms = 3000 };
+	Cruddur__V1__GetStatsResponse *resp = ts_get_stats(c, 3000);
 	reactor_figures                f = { -1, -1, -1 };
 
-	CHECK_STATUS(cruddur_stats_get_stats(c, &req, &resp, &o), CRUDDUR_OK, &o);
 	if (resp != NULL && resp->read_reactor != NULL) {
 		f.waiting = resp->read_reactor->waiting;
 		f.pipelines = resp->read_reactor->pipelines;

@@ -146,26 +146,6 @@ same_pages(const char *label, cruddur_client *c, PGconn *lock, PGconn *watcher, 
 	free(b);
 }
 
-/* Sums the requests= of the reactor's "shared feed query" debug lines. */
-static void
-shared_queries(const ts_server *s, int *queries, int *requests)
-{
-	char  line[4096];
-	FILE *f = fopen(s->log, "r");
-
-	*queries = *requests = 0;
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		const char *r = strstr(line, "shared feed query");
-		if (r != NULL && (r = strstr(r, "requests=")) != NULL) {
-			(*queries)++;
-			*requests += atoi(r + strlen("requests="));
-		}
-	}
-	fclose(f);
-}
-
 /* ---- b, c. a pool of one -------------------------------------------------------- */
 
 /* Lines of the cluster's log that hold text. */
@@ -418,7 +398,7 @@ main(void)
 		same_pages("--read-reactor on --coalesce off", nc, lock, watcher, 4);
 		same_pages("--read-reactor on --coalesce on", on, lock, watcher, 4);
 		int queries, requests;
-		shared_queries(&s_on, &queries, &requests);
+		ts_log_shared_queries(&s_on, &queries, &requests);
 		CHECK(requests == N_CALLS);
 		CHECK(queries > 0 && queries < N_CALLS);
 		printf("a. --coalesce on: %d requests shared %d queries\n", requests, queries);

@@ -70,14 +70,6 @@ setup(cruddur_client *c)
 	return setup_confirmed(c, NULL, NULL);
 }
 
-static cruddur_status
-home_feed(cruddur_client *c, int32_t limit, Cruddur__V1__HomeFeedResponse **resp, cruddur_call_opts *o)
-{
-	Cruddur__V1__HomeFeedRequest req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
-	req.limit = limit;
-	return cruddur_activities_home_feed(c, &req, resp, o);
-}
-
 static void
 test_before_and_after_setup(cruddur_client *c)
 {
@@ -87,12 +79,12 @@ test_before_and_after_setup(cruddur_client *c)
 	/* The database does not exist yet: the server serves, but not feeds. */
 	CHECK(health(c, "") == CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
 	CHECK(health(c, "cruddur.v1.DbAdmin") == CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
-	CHECK_STATUS(home_feed(c, 0, &feed, &o), CRUDDUR_UNAVAILABLE, &o);
+	CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 5000, &feed, &o), CRUDDUR_UNAVAILABLE, &o);
 	CHECK(strstr(o.message, DB) != NULL);
 
 	setup(c);
 	CHECK(health(c, "") == CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
-	CHECK_STATUS(home_feed(c, 0, &feed, &o), CRUDDUR_OK, &o);
+	CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 5000, &feed, &o), CRUDDUR_OK, &o);
 	CHECK(feed != NULL && feed->n_activities == 1);
 	if (feed != NULL && feed->n_activities == 1) {
 		Cruddur__V1__Activity *a = feed->activities[0];
@@ -119,16 +111,16 @@ test_feed_order_and_limit(cruddur_client *c)
 	                  "SELECT u.uuid, 'message ' || g, now() - g * interval '1 minute' "
 	                  "FROM users u, generate_series(1, 150) g WHERE u.handle = 'getFullOrDieTryin'",
 	          out, sizeof(out)) == 0);
-	CHECK_STATUS(home_feed(c, 100, &feed, &o), CRUDDUR_OK, &o);
+	CHECK_STATUS(ts_home_feed(c, 100, NULL, true, 5000, &feed, &o), CRUDDUR_OK, &o);
 	CHECK(feed != NULL && feed->n_activities == 100);
 	for (size_t i = 1; feed != NULL && i < feed->n_activities; i++)
 		CHECK(feed->activities[i - 1]->created_at_us >= feed->activities[i]->created_at_us);
 	cruddur_message_free(feed);
-	CHECK_STATUS(home_feed(c, 0, &feed, &o), CRUDDUR_OK, &o);
+	CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 5000, &feed, &o), CRUDDUR_OK, &o);
 	CHECK(feed != NULL && feed->n_activities == 20);
 	cruddur_message_free(feed);
-	CHECK_STATUS(home_feed(c, 101, &feed, &o), CRUDDUR_INVALID_ARGUMENT, &o);
-	CHECK_STATUS(home_feed(c, -5, &feed, &o), CRUDDUR_INVALID_ARGUMENT, &o);
+	CHECK_STATUS(ts_home_feed(c, 101, NULL, true, 5000, &feed, &o), CRUDDUR_INVALID_ARGUMENT, &o);
+	CHECK_STATUS(ts_home_feed(c, -5, NULL, true, 5000, &feed, &o), CRUDDUR_INVALID_ARGUMENT, &o);
 }
 
 static void
@@ -198,16 +190,16 @@ test_drop_with_open_session(cruddur_client *c)
 	cruddur_message_free(resp);
 
 	Cruddur__V1__HomeFeedResponse *feed = NULL;
-	CHECK_STATUS(home_feed(c, 0, &feed, &o), CRUDDUR_UNAVAILABLE, &o);
+	CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 10000, &feed, &o), CRUDDUR_UNAVAILABLE, &o);
 
 	CHECK_STATUS(cruddur_db_admin_create(c, &creq, &cresp, &o), CRUDDUR_OK, &o);
 	CHECK(cresp != NULL && strcmp(cresp->database, DB) == 0);
 	cruddur_message_free(cresp);
 	CHECK_STATUS(cruddur_db_admin_create(c, &creq, &cresp, &o), CRUDDUR_ALREADY_EXISTS, &o);
 	/* The database exists but has no tables: a clear error, not a crash. */
-	CHECK_STATUS(home_feed(c, 0, &feed, &o), CRUDDUR_FAILED_PRECONDITION, &o);
+	CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 10000, &feed, &o), CRUDDUR_FAILED_PRECONDITION, &o);
 	setup(c);
-	CHECK_STATUS(home_feed(c, 0, &feed, &o), CRUDDUR_OK, &o);
+	CHECK_STATUS(ts_home_feed(c, 0, NULL, true, 10000, &feed, &o), CRUDDUR_OK, &o);
 	cruddur_message_free(feed);
 }
 

@@ -130,17 +130,44 @@ ts_sql_long(const char *dbname, const char *sql)
 	return strtol(out, NULL, 10);
 }
 
-static void
-print_log(const ts_server *s)
+void
+ts_log_print(const ts_server *s)
 {
-	char  line[1024];
+	char  line[4096];
 	FILE *f = fopen(s->log, "r");
+
 	if (f == NULL)
 		return;
 	fprintf(stderr, "--- cruddurd log %s ---\n", s->log);
 	while (fgets(line, sizeof(line), f) != NULL)
 		fputs(line, stderr);
 	fclose(f);
+}
+
+int
+ts_log_shared_queries(const ts_server *s, int *queries, int *requests)
+{
+	char  line[4096];
+	int   n = 0, q = 0, sum = 0, k;
+	FILE *f = fopen(s->log, "r");
+
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			const char *p = strstr(line, "msg=\"shared feed query\"");
+			if (p != NULL && (p = strstr(p, "requests=")) != NULL &&
+			    sscanf(p, "requests=%d", &k) == 1) {
+				q++;
+				sum += k;
+				n += k > 1;
+			}
+		}
+		fclose(f);
+	}
+	if (queries != NULL)
+		*queries = q;
+	if (requests != NULL)
+		*requests = sum;
+	return f != NULL ? n : -1;
 }
 
 static void
@@ -220,7 +247,7 @@ ts_server_start(ts_server *s, const char *listen_url, const char *dbname,
 		exec_server(s, listen_url, dbname, args, env);
 	if (wait_ready(s) != 0) {
 		fprintf(stderr, "cruddurd did not start\n");
-		print_log(s);
+		ts_log_print(s);
 		if (s->pid > 0)
 			ts_server_stop(s);
 		return -1;
@@ -242,7 +269,7 @@ ts_server_stop(ts_server *s)
 	s->pid = 0;
 	int rv = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (rv != 0)
-		print_log(s);
+		ts_log_print(s);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", s->dir);
@@ -270,6 +297,37 @@ ts_opts(uint32_t deadline_ms)
 	memset(&o, 0, sizeof(o));
 	o.deadline_ms = deadline_ms;
 	return o;
+}
+
+cruddur_status
+ts_home_feed(cruddur_client *c, int32_t limit, const char *cursor, bool retry,
+    uint32_t deadline_ms, Cruddur__V1__HomeFeedResponse **resp, cruddur_call_opts *o)
+{
+	Cruddur__V1__HomeFeedRequest req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
+	ProtobufCMessage            *page = NULL;
+	cruddur_method               method = cruddur_method_activities_home_feed;
+
+	method.idempotent = retry;
+	req.limit = limit;
+	req.cursor = (char *)(cursor ? cursor : "");
+	*o = ts_opts(deadline_ms);
+	cruddur_status st = cruddur_client_call(c, &method, &req.base, &page, o);
+	if (resp != NULL)
+		*resp = (Cruddur__V1__HomeFeedResponse *)page;
+	else
+		cruddur_message_free(page);
+	return st;
+}
+
+Cruddur__V1__GetStatsResponse *
+ts_get_stats(cruddur_client *c, uint32_t deadline_ms)
+{
+	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
+	Cruddur__V1__GetStatsResponse *resp = NULL;
+	cruddur_call_opts              o = ts_opts(deadline_ms);
+
+	CHECK_STATUS(cruddur_stats_get_stats(c, &req, &resp, &o), CRUDDUR_OK, &o);
+	return resp;
 }
 
 void

@@ -90,6 +90,17 @@ typedef struct ts_server {
 int ts_server_start(ts_server *s, const char *listen_url, const char *dbname,
     const char *const *args, const char *const *env);
 
+/* Prints the server's log to stderr (for a failing test). */
+void ts_log_print(const ts_server *s);
+
+/* Reads the "shared feed query" debug lines of the server's log (one per
+ * HomeFeed query that coalescing shared, with its requests=; the server
+ * runs with --log-level debug): their number into *queries and the sum of
+ * their requests into *requests (either may be NULL). Returns how many of
+ * them served more than one request, or -1 (and zeros) when the log cannot
+ * be read. Call it before ts_server_stop, which removes the log. */
+int ts_log_shared_queries(const ts_server *s, int *queries, int *requests);
+
 /* SIGTERM, then waits; returns its exit status (-1 if it was killed). */
 int ts_server_stop(ts_server *s);
 
@@ -98,6 +109,19 @@ cruddur_client *ts_client(const ts_server *s);
 
 /* Call options with a deadline of deadline_ms and nothing else set. */
 cruddur_call_opts ts_opts(uint32_t deadline_ms);
+
+/* Activities/HomeFeed of limit (0: the server's default) and cursor (NULL:
+ * the first page), *o reset to ts_opts(deadline_ms) and holding the
+ * outcome. retry true retries as libcruddur's own stub does; false sends
+ * it once (a copy of the method marked not idempotent), so that a probe
+ * sees every failure. The page into *resp (the caller frees it), or freed
+ * here when resp is NULL. */
+cruddur_status ts_home_feed(cruddur_client *c, int32_t limit, const char *cursor, bool retry,
+    uint32_t deadline_ms, Cruddur__V1__HomeFeedResponse **resp, cruddur_call_opts *o);
+
+/* Stats/GetStats of the server c talks to, with a deadline of deadline_ms:
+ * the response (the caller frees it), or NULL after a failed check. */
+Cruddur__V1__GetStatsResponse *ts_get_stats(cruddur_client *c, uint32_t deadline_ms);
 
 /* Setup on the server c talks to (DBNAME is its database), and a check
  * that it left every migration applied: a failed check otherwise. */

@@ -4,7 +4,8 @@
  * dispatcher keeps answering after each.
  *
  * The server's database URL points at a socket directory where nothing
- * listens, so calls that need the database see it down (UNAVAILABLE).
+ * listens, so calls that need the database see it down (UNAVAILABLE):
+ * db_down_server.h, the fuzz targets' server too.
  * Every reply is decoded again by a strict proto3 decoder at the end
  * (strict_replies.h).
  */
@@ -13,10 +14,9 @@
 
 #include "rpc/auth.h"
 #include "base/clock.h"
+#include "db_down_server.h"
 #include "rpc/dispatch.h"
 #include "envelope.h"
-#include "obs/log.h"
-#include "server.h"
 #include "strict_replies.h"
 #include "test_support.h"
 #include "base/text.h"
@@ -28,11 +28,8 @@ static server srv;
 static Cruddur__V1__ResponseEnvelope *
 dispatch_bytes_of(const void *data, size_t len, int64_t received_us, const char *body_type)
 {
-	nng_msg *req, *reply;
-	nng_msg_alloc(&req, 0);
-	nng_msg_append(req, data, len);
-	reply = dispatch_request(&srv.dispatch, req, received_us);
-	nng_msg_free(req);
+	nng_msg *reply;
+	ts_dispatch_raw(&srv, data, len, received_us, &reply);
 	CHECK(reply != NULL);
 	if (reply == NULL)
 		return NULL;
@@ -327,17 +324,10 @@ test_quoted_text(void)
 int
 main(void)
 {
-	server_config cfg;
-	char          err[512], sql_dir[512];
+	char err[512], sql_dir[512];
 
-	log_set_level(LOG_ERROR);
-	server_config_defaults(&cfg);
 	snprintf(sql_dir, sizeof(sql_dir), "%s/sql", getenv("CRUDDUR_SOURCE_DIR") ? getenv("CRUDDUR_SOURCE_DIR") : ".");
-	cfg.sql_dir = sql_dir;
-	cfg.db_url = "postgresql://postgres@/cruddur?host=/nonexistent-cruddur-socket-dir";
-	cfg.max_request_bytes = 4096;
-	cfg.pool_acquire_timeout_ms = 200;
-	if (server_init(&srv, &cfg, err, sizeof(err)) != 0) {
+	if (ts_db_down_server_init(&srv, sql_dir, 4096, 200, err, sizeof(err)) != 0) {
 		fprintf(stderr, "server_init: %s\n", err);
 		return 1;
 	}

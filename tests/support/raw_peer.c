@@ -1,8 +1,8 @@
 /*
- * fault_raw.c - raw SP peers (plain sockets that speak just enough of nng's
+ * raw_peer.c - raw SP peers (plain sockets that speak just enough of nng's
  * tcp transport to send requests and then misbehave), child processes
  * that can be paused, and the limits the tests that use them need; see
- * fault_support.h.
+ * faults.h.
  *
  * Nothing here is shared between threads: each peer is one descriptor
  * owned by its caller.
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "cruddur/v1/rpc.pb-c.h"
-#include "fault_support.h"
+#include "faults.h"
 
 int
 fs_slowdown(void)

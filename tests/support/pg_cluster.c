@@ -1,7 +1,7 @@
 /*
- * fault_cluster.c - private PostgreSQL clusters for the fault tests: started
+ * pg_cluster.c - private PostgreSQL clusters for the fault tests: started
  * and removed with tests/pg/start and stop, stopped and started with
- * tests/faults/pgctl, frozen with SIGSTOP; see fault_support.h.
+ * tests/faults/pgctl, frozen with SIGSTOP; see faults.h.
  *
  * The freeze keeps the pids it stopped in a static table, so that the
  * SIGALRM handler (fs_cluster_thaw_on_alarm) can thaw them if a test hangs:
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fault_support.h"
+#include "faults.h"
 
 static const char *
 source_dir(void)

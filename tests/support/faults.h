@@ -1,15 +1,17 @@
 /*
- * fault_support.h - what the fault tests share on top of test_support.h
- * (fault_support.c, and fault_raw.c for raw peers and child processes):
- * a private PostgreSQL cluster they may stop and start, bounded stops and
- * kills of cruddurd, its memory and its log, a table lock that makes
- * queries wait, and a load of client threads that tallies every outcome.
+ * faults.h - what the tests that inject faults share on top of
+ * test_support.h (the fault tests in tests/faults, and read_reactor_test):
+ * a private PostgreSQL cluster they may stop and start (pg_cluster.c),
+ * bounded stops and kills of cruddurd, its memory and its log, a table lock
+ * that makes queries wait (server_ctl.c), a load of client threads that
+ * tallies every outcome and the calls they make (call_load.c), raw peers
+ * and child processes (raw_peer.c).
  *
  * Everything here is bounded in time: a wait that runs out reports failure
  * instead of hanging, so a broken server makes a test fail, not stall.
  */
-#ifndef CRUDDUR_FAULT_SUPPORT_H
-#define CRUDDUR_FAULT_SUPPORT_H
+#ifndef CRUDDUR_FAULTS_H
+#define CRUDDUR_FAULTS_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,12 +41,6 @@ int fs_cluster_start(fs_cluster *c);
 /* tests/faults/pgctl DIR ACTION: "start", "stop-fast", "stop-immediate".
  * Returns when pg_ctl returns; 0 or -1. */
 int fs_cluster_ctl(const fs_cluster *c, const char *action);
-
-/* Freezes (SIGSTOP) or thaws (SIGCONT) the cluster's postmaster and every
- * process it started: connects are accepted by the kernel and nothing
- * answers, as on a database host that froze. Returns the number of
- * processes signalled, -1 when the postmaster is not found. */
-int fs_cluster_freeze(const fs_cluster *c, bool freeze);
 
 /* Stops the cluster and removes its directory (tests/pg/stop). */
 void fs_cluster_remove(fs_cluster *c);
@@ -97,9 +93,6 @@ long fs_rss_kb(pid_t pid);
 
 /* Lines of the server's log that contain needle and (unless NULL) also2. */
 int fs_log_count(const ts_server *s, const char *needle, const char *also2);
-
-/* Prints the server's log to stderr (for a failing test). */
-void fs_log_print(const ts_server *s);
 
 /* cruddur-bench (from $CRUDDUR_BIN_DIR) against url with args
  * (NULL-terminated): a separate process of real libcruddur async callers
@@ -176,8 +169,7 @@ void fs_tally_print(const char *label, const fs_tally *t);
 
 /* ---- calls ---------------------------------------------------------------------- */
 
-/* HomeFeed with limit 1. retry false sends it once (a copy of the method
- * marked not idempotent), so a probe sees every failure. */
+/* The probe: ts_home_feed of limit 1, the first page, its page freed. */
 cruddur_status fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry,
     cruddur_call_opts *o);
 
@@ -255,4 +247,4 @@ pid_t fs_spawn_bin(const char *prog, const char *const *argv);
 /* SIGKILL (after SIGCONT, in case it is stopped) and reap. */
 void fs_kill_child(pid_t pid);
 
-#endif /* CRUDDUR_FAULT_SUPPORT_H */
+#endif /* CRUDDUR_FAULTS_H */

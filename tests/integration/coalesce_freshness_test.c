@@ -105,26 +105,6 @@ reader_main(void *arg)
 	return NULL;
 }
 
-/* Lines in the server's log of queries shared by more than one request. */
-static int
-shared_queries(const ts_server *s)
-{
-	FILE *f = fopen(s->log, "r");
-	char  line[1024];
-	int   n = 0, k;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		const char *p = strstr(line, "msg=\"shared feed query\"");
-		if (p != NULL && (p = strstr(p, "requests=")) != NULL && sscanf(p, "requests=%d", &k) == 1 &&
-		    k > 1)
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
 /* One run with coalescing on or off, HomeFeed started on the receiving
  * thread or on a worker (--read-reactor on or off). */
 static void
@@ -155,7 +135,8 @@ run(const char *coalesce, const char *reactor)
 	for (int i = 0; i < READERS; i++)
 		pthread_join(r[i], NULL);
 	cruddur_client_close(client);
-	int shared = shared_queries(&s); /* before stopping: that removes the log */
+	/* Queries shared by more than one request; before stopping: that removes the log. */
+	int shared = ts_log_shared_queries(&s, NULL, NULL);
 	CHECK(ts_server_stop(&s) == 0);
 
 	printf("coalesce %s, read reactor %s: %ld reads, %ld stale, %d shared queries\n", coalesce,
