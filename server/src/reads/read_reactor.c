@@ -248,8 +248,10 @@ read_reactor_free(read_reactor *r)
 {
 	if (r == NULL)
 		return;
-	if (r->thread_started)
-		pool_set_notify(r->pool, NULL, NULL); /* before r goes */
+	/* Before r goes, whether or not it was stopped first (cruddurd stops
+	 * it at quiesce and frees it later): the pool's connector would
+	 * otherwise wake a freed reactor. Only the reactor sets the notify. */
+	pool_set_notify(r->pool, NULL, NULL);
 	read_reactor_stop(r);
 	if (r->evfd >= 0)
 		close(r->evfd);
