@@ -157,6 +157,7 @@ main(int argc, char **argv)
 	}
 	transport_config tc;
 	server_transport_config(&srv, &tc);
+	srv.stats.transport = transport_stats_read; /* before any worker may ask */
 	if (transport_start(&t, &tc, err, sizeof(err)) != 0) {
 		log_error("msg=\"cannot start\" error=\"%s\"", err);
 		server_fini(&srv);
@@ -164,9 +165,9 @@ main(int argc, char **argv)
 	}
 	/* Stats and /metrics show the transport's figures from here on; it
 	 * outlives every reader (/metrics stops first, and transport_free
-	 * joins the workers before it frees anything). */
-	srv.stats.transport = transport_stats_read;
-	srv.stats.transport_arg = t;
+	 * joins the workers before it frees anything). A Stats call already
+	 * on a worker sees NULL or t, never half of it. */
+	atomic_store(&srv.stats.transport_arg, t);
 	server_start_warming(&srv);
 	for (size_t i = 0; i < cfg.n_listen; i++)
 		log_info("msg=listening url=%s", cfg.listen[i]);

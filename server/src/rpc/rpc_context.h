@@ -11,6 +11,8 @@
  * again, and the callback of that work completes the call exactly once with
  * rpc_complete or rpc_complete_packed, from whatever thread it runs on. Until
  * then ctx, the request and the response stay valid; after it, none is.
+ * A context is the dispatcher's: pass it by pointer, never copy it (a
+ * copy completed with rpc_complete would not be the call's).
  */
 #ifndef CRUDDUR_RPC_CONTEXT_H
 #define CRUDDUR_RPC_CONTEXT_H

@@ -99,13 +99,14 @@ static cruddur_status
 take_transport(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
 {
 	stats_transport tr = { 0 };
+	void           *arg = atomic_load(&src->transport_arg);
 
-	if (src->transport == NULL)
+	if (src->transport == NULL || arg == NULL)
 		return CRUDDUR_OK;
 	if ((out->connections = arena_alloc(a, sizeof(*out->connections))) == NULL)
 		return CRUDDUR_RESOURCE_EXHAUSTED;
 	cruddur__v1__connection_stats__init(&tr.connections);
-	src->transport(src->transport_arg, &tr);
+	src->transport(arg, &tr);
 	out->queue_depth = tr.queue_depth;
 	out->in_flight = tr.in_flight;
 	*out->connections = tr.connections;

@@ -23,6 +23,7 @@
 #ifndef CRUDDUR_STATS_SNAPSHOT_H
 #define CRUDDUR_STATS_SNAPSHOT_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "base/arena.h"
@@ -51,11 +52,13 @@ typedef struct stats_sources {
 	int           queue_capacity; /* --queue-capacity */
 	int64_t       started_us;     /* CLOCK_MONOTONIC */
 	read_reactor *reactor;        /* NULL: no figures (--read-reactor off) */
-	/* NULL until the transport serves (and in tests that dispatch without
-	 * one): then the snapshot has no queue depth, calls in flight or
-	 * connections. */
+	/* The transport's figures: fn, set before serving, and its argument,
+	 * published (atomically: Stats may be asked on a worker meanwhile)
+	 * once the transport serves; while it is NULL (and in tests that
+	 * dispatch without a transport) the snapshot has no queue depth,
+	 * calls in flight or connections. */
 	stats_transport_fn transport;
-	void              *transport_arg;
+	_Atomic(void *)    transport_arg;
 } stats_sources;
 
 /* Fills out (initialised here; what it held is dropped) with every figure
