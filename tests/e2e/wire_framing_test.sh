@@ -49,8 +49,9 @@ for u in "${urls[@]}"; do
     probe "$u" bad-magic         'bad-magic: closed'
     probe "$u" wrong-protocol    'wrong-protocol: closed'
     probe "$u" short-message     'short-message: closed'
+    probe "$u" unended           'unended: closed'
     probe "$u" no-end-bit        'no reply'
-    probe "$u" backtrace         'reply header: 0000000580000001'
+    probe "$u" backtrace         'reply header: 0{7}10{7}20{7}30{7}40{7}50{7}60{7}780000001$'
     probe "$u" pipelined         'replies to: 0x80001234 0x80001235 0x80001236 0x80001237'
     probe "$u" oversize 5121     'length 5121: closed'
 done

@@ -15,7 +15,7 @@ and to seed the Python client: nothing here comes from nng or from protobuf's ru
         server did what PROTOCOL.md says, 1 otherwise (with why on stderr)
 
 The cases: handshake (the server's 8 bytes), bad-magic, wrong-protocol, ipc-bad-type,
-short-message, no-end-bit, backtrace, pipelined, oversize LEN, silent.
+short-message, unended, no-end-bit, backtrace, pipelined, oversize LEN, silent.
 """
 import socket
 import struct
@@ -242,15 +242,19 @@ def probe(url, case, arg=None):
     if case == "short-message":
         conn.send_message(b"\x80\x00")  # shorter than a request id
         return expect_closed(conn, case)
+    if case == "unended":
+        conn.send_message(b"\x00\x00\x00\x01" * 2)  # no word with the top bit
+        return expect_closed(conn, case)
     if case == "oversize":
         # Only the length: nng compares it with its limit before reading on.
         length = int(arg)
         conn.sock.sendall((b"\x01" if conn.ipc else b"") + struct.pack(">Q", length))
         return expect_closed(conn, "length %d" % length)
     if case == "no-end-bit":
-        # Words without the top bit are taken for hops of a device's backtrace; past 8 hops
-        # the message is dropped, with no reply, and the connection stays usable.
-        conn.send_message(b"\x00\x00\x00\x01" * 9 + struct.pack(">I", SP_ID) + health)
+        # Words without the top bit are taken for hops of a device's backtrace; a header of
+        # 9 words is one too many: the message is dropped, with no reply, and the connection
+        # stays usable.
+        conn.send_message(b"\x00\x00\x00\x01" * 8 + struct.pack(">I", SP_ID) + health)
         try:
             conn.reply()
             print("no-end-bit: a reply came")
@@ -265,13 +269,13 @@ def probe(url, case, arg=None):
         return got == SP_ID + 1 and status == 0
     if case == "backtrace":
         # A device (nng's raw REQ) puts its own hop words before the request id; REP
-        # echoes the whole backtrace, in order, before the reply's body.
+        # echoes the whole backtrace, in order, before the reply's body: up to 8 words.
         conn.sock.settimeout(10)
-        hop = struct.pack(">I", 0x00000005)
-        conn.send_message(hop + struct.pack(">I", SP_ID) + health)
+        header = b"".join(struct.pack(">I", hop) for hop in range(1, 8)) + struct.pack(">I", SP_ID)
+        conn.send_message(header + health)
         msg = conn.recv_message()
-        print("reply header: " + msg[:8].hex())
-        return msg[:8] == hop + struct.pack(">I", SP_ID) and response_envelope(msg[8:])[1] == 0
+        print("reply header: " + msg[:len(header)].hex())
+        return msg[:len(header)] == header and response_envelope(msg[len(header):])[1] == 0
     if case == "pipelined":
         # Several requests on one connection before any reply: each reply carries its own id.
         conn.sock.settimeout(10)
