@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/e2e/wire_framing_test.sh - docs/PROTOCOL.md's wire framing, byte by byte, against
-# the real cruddurd over tcp:// and ipc://: tests/support/sp_wire.py, a client in the
+# the real cruddurd over tcp://, ipc:// and tls+tcp://: tests/support/sp_wire.py, a client in the
 # Python standard library alone (no nng, no protobuf runtime), calls Health/Check, then
 # misbehaves in each way the document describes and checks what the server does.
 # No database: Health answers for itself without one. Run by ctest.
@@ -9,11 +9,20 @@ source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
 py=${CRUDDUR_PYTHON3:?run through ctest}
 wire=$src/tests/support/sp_wire.py
 
+# tls+tcp:// too: a self-signed certificate for 127.0.0.1, which sp_wire.py trusts through
+# $CRUDDUR_TLS_CA_FILE, as the CLI would.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$work/server.key" -out "$work/server.crt" \
+    2>/dev/null || die "openssl cannot make a certificate"
+cat "$work/server.crt" "$work/server.key" >"$work/server.pem"
+export CRUDDUR_TLS_CA_FILE=$work/server.crt
+
 # --max-request-bytes 1024: nng's own limit (NNG_OPT_RECVMAXSZ) is then 1024 + 4096.
 start_cruddurd -- --db "postgresql://postgres@/cruddur_wire?host=$work/no-pg" \
-    --listen tcp://127.0.0.1:0 --listen "ipc://$work/cruddurd.sock" --max-request-bytes 1024
+    --listen tcp://127.0.0.1:0 --listen "ipc://$work/cruddurd.sock" \
+    --listen tls+tcp://127.0.0.1:0 --tls-cert-key-file "$work/server.pem" --max-request-bytes 1024
 mapfile -t urls <"$work/ready"
-[[ ${#urls[@]} -eq 2 && ${urls[0]} == tcp://* && ${urls[1]} == ipc://* ]] ||
+[[ ${#urls[@]} -eq 3 && ${urls[0]} == tcp://* && ${urls[1]} == ipc://* && ${urls[2]} == tls+tcp://* ]] ||
     die "ready file: ${urls[*]}"
 
 # probe URL CASE [ARG] PATTERN: sp_wire.py's verdict, and PATTERN in what it printed.

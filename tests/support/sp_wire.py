@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """sp_wire.py - a cruddur client in the Python standard library alone: nng's SP
-framing over tcp:// and ipc:// spoken raw on a socket, as docs/PROTOCOL.md ("The wire,
-byte by byte") describes it, and the envelope encoded by hand.
+framing over tcp://, ipc:// and tls+tcp:// spoken raw on a socket, as docs/PROTOCOL.md ("The
+wire, byte by byte") describes it, and the envelope encoded by hand. For tls+tcp:// the CA is
+$CRUDDUR_TLS_CA_FILE, as for the cruddur CLI, and the name verified is the URL's host.
 
 It exists to check that document against the real server (tests/e2e/wire_framing_test.sh)
 and to seed the Python client: nothing here comes from nng or from protobuf's runtime.
@@ -17,7 +18,9 @@ and to seed the Python client: nothing here comes from nng or from protobuf's ru
 The cases: handshake (the server's 8 bytes), bad-magic, wrong-protocol, ipc-bad-type,
 short-message, unended, no-end-bit, backtrace, pipelined, oversize LEN, silent.
 """
+import os
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -48,19 +51,23 @@ class Connection:
     """One SP connection to a REP socket, as an nng REQ0 peer (dialer) makes it."""
 
     def __init__(self, url, timeout=10.0, proto=PROTO_REQ0, handshake=True):
-        if url.startswith("tcp://"):
-            host, _, port = url[len("tcp://"):].rpartition(":")
+        if url.startswith("tcp://") or url.startswith("tls+tcp://"):
+            host, _, port = url.split("://", 1)[1].rpartition(":")
             host = host.strip("[]")
             self.ipc = False
             self.sock = socket.create_connection((host, int(port)), timeout=timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if url.startswith("tls+tcp://"):
+                # The same framing, inside the TLS session.
+                ctx = ssl.create_default_context(cafile=os.environ.get("CRUDDUR_TLS_CA_FILE"))
+                self.sock = ctx.wrap_socket(self.sock, server_hostname=host)
         elif url.startswith("ipc://"):
             self.ipc = True
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.settimeout(timeout)
             self.sock.connect(url[len("ipc://"):])
         else:
-            raise ValueError("not a tcp:// or ipc:// URL: " + url)
+            raise ValueError("not a tcp://, ipc:// or tls+tcp:// URL: " + url)
         self.peer_header = None
         if handshake:
             self.sock.sendall(sp_header(proto))
@@ -206,7 +213,7 @@ def expect_closed(conn, what):
     except socket.timeout:
         print("%s: still open" % what)
         return False
-    except ConnectionResetError:
+    except (ConnectionResetError, ssl.SSLError):
         data = b""
     print("%s: %s" % (what, "closed" if not data else "sent %r" % data))
     return not data
