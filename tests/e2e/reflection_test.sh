@@ -7,6 +7,7 @@
 # their types and retry safety. `cruddur describe` prints every service, a service, a
 # method with its messages, a message, an enum, and fails on an unknown name with
 # NOT_FOUND on stderr and exit 1, as a failed call does. No database: neither needs one.
+# The token: Reflection needs it only from a server started with --require-token.
 # Run by ctest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
@@ -121,4 +122,21 @@ expect 2 "at most one" -- describe cruddur.v1.Health cruddur.v1.Stats
 expect 0 "usage: cruddur \[OPTIONS\] describe" -- describe --help
 
 stop_cruddurd
+
+# Reflection is not DbAdmin: a server with an admin token serves it to anyone, and only
+# --require-token makes it need the token.
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
+chmod 600 "$work/token"
+for flags in "" --require-token; do
+    # shellcheck disable=SC2086 # $flags is one flag or none
+    start_cruddurd -- --db "postgresql://postgres@/cruddur_reflection?host=$work/no-pg" \
+        --listen tcp://127.0.0.1:0 --admin-token-file "$work/token" $flags
+    if [[ -z $flags ]]; then
+        expect 0 "cruddur.v1.Reflection is a service:" -- describe
+    else
+        expect 1 "UNAUTHENTICATED: .*needs a token" -- describe
+        expect 0 "cruddur.v1.Reflection is a service:" -- --token-file "$work/token" describe
+    fi
+    stop_cruddurd
+done
 finish
