@@ -40,7 +40,9 @@ wire_call() {
     local got rc=0
     got=$("$py" "$wire" call "$1" "$2" "$3" 2>&1) || rc=$?
     got=${got//$'\n'/|}
-    [[ $rc -eq 0 ]] && grep -qE -- "$4" <<<"$got" || fail "$1 call $2: exit $rc, want /$4/: $got"
+    if [[ $rc -ne 0 ]] || ! grep -qE -- "$4" <<<"$got"; then
+        fail "$1 call $2: exit $rc, want /$4/: $got"
+    fi
 }
 
 # HealthCheckRequest{service: "cruddur.v1.Health"}: field 1, 17 bytes.
