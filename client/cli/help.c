@@ -79,6 +79,11 @@ static const help_entry entries[] = {
 	    "SERVING or NOT_SERVING for the server (or one service); exits 1 when not serving.",
 	    "cruddur health cruddur.v1.Activities" },
 	{ "methods", NULL, "methods", "Every service and method the server implements.", "cruddur methods" },
+	{ "describe", NULL, "describe [SERVICE | METHOD | MESSAGE]",
+	    "What the server serves, from its own descriptors (Reflection), as .proto text like\n"
+	    "grpcurl describe: every service; a service's methods; a method (Service/Method or\n"
+	    "Service.Method) with its request and response; a message's fields; an enum.",
+	    "cruddur describe cruddur.v1.Activities/HomeFeed" },
 	{ "stats", NULL, "stats", "Requests by method and status, latency percentiles, pool, queue, uptime.",
 	    "cruddur --json stats" },
 };

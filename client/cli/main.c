@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "cmd_activities.h"
 #include "cmd_db.h"
+#include "cmd_describe.h"
 #include "cmd_feed.h"
 #include "cmd_health.h"
 #include "cmd_stats.h"
@@ -134,6 +135,7 @@ static const struct {
 	{ "users", cmd_users },
 	{ "health", cmd_health },
 	{ "methods", cmd_methods },
+	{ "describe", cmd_describe },
 	{ "stats", cmd_stats },
 };
 

@@ -9,6 +9,7 @@
  * Every reply is decoded again by a strict proto3 decoder at the end
  * (strict_replies.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,7 @@ test_health(void)
 		{ "cruddur.v1.Activities", CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING },
 		{ "cruddur.v1.DbAdmin", CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING },
 		{ "cruddur.v1.Health", CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING },
+		{ "cruddur.v1.Reflection", CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		req.service = (char *)cases[i].service;
@@ -188,7 +190,7 @@ test_list_methods(void)
 			saw_feed |= strcmp(lm->services[i]->methods[j]->full_name,
 			                "cruddur.v1.Activities/HomeFeed") == 0;
 		}
-	CHECK(lm != NULL && lm->n_services == 5); /* Activities, DbAdmin, Health, Stats, Users */
+	CHECK(lm != NULL && lm->n_services == 6); /* Activities, DbAdmin, Health, Reflection, Stats, Users */
 	size_t implemented = 0;
 	for (size_t i = 0; i < rpc_method_count; i++)
 		implemented += rpc_method_table[i].implemented(&srv.services.handlers);
@@ -205,6 +207,38 @@ test_list_methods(void)
 	expect(dispatch_call("cruddur.v1.Users/GetUser", &user.base, 0, clock_mono_us()),
 	    CRUDDUR_UNIMPLEMENTED, "not implemented");
 	svc_users_register(&srv.services);
+}
+
+/* Reflection serves the build's descriptor set, byte for byte, with the
+ * database down (the strict decoder reads its reply as the response type). */
+static void
+test_reflection(void)
+{
+	Cruddur__V1__GetFileDescriptorSetRequest req = CRUDDUR__V1__GET_FILE_DESCRIPTOR_SET_REQUEST__INIT;
+	Cruddur__V1__ResponseEnvelope           *r =
+	    dispatch_call("cruddur.v1.Reflection/GetFileDescriptorSet", &req.base, 0, clock_mono_us());
+	if (r == NULL)
+		return;
+	CHECK(r->status == CRUDDUR__V1__STATUS_CODE__OK);
+	Cruddur__V1__GetFileDescriptorSetResponse *resp =
+	    cruddur__v1__get_file_descriptor_set_response__unpack(NULL, r->body.len, r->body.data);
+	CHECK(resp != NULL);
+
+	const char *path = getenv("CRUDDUR_PROTO_DESC");
+	FILE       *f = path != NULL ? fopen(path, "rb") : NULL;
+	CHECK(f != NULL);
+	if (resp != NULL && f != NULL) {
+		uint8_t *want = malloc(resp->file_descriptor_set.len + 1);
+		size_t   n = want != NULL ? fread(want, 1, resp->file_descriptor_set.len + 1, f) : 0;
+		CHECK(n > 0 && n == resp->file_descriptor_set.len &&
+		    memcmp(want, resp->file_descriptor_set.data, n) == 0);
+		free(want);
+	}
+	if (f != NULL)
+		fclose(f);
+	if (resp != NULL)
+		cruddur__v1__get_file_descriptor_set_response__free_unpacked(resp, NULL);
+	cruddur__v1__response_envelope__free_unpacked(r, NULL);
 }
 
 /* A Health/Check envelope with token as its authorization (NULL: none),
@@ -335,6 +369,7 @@ main(void)
 	test_arguments_and_database_down();
 	test_health();
 	test_list_methods();
+	test_reflection();
 	test_nul_and_token();
 	test_quoted_text();
 	server_fini(&srv);

@@ -13,6 +13,7 @@ static void (*const services[])(svc_registration *r) = {
 	svc_seed_bulk_register,
 	svc_stats_register,
 	svc_health_register,
+	svc_reflection_register,
 };
 
 void

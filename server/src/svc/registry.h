@@ -30,5 +30,6 @@ void svc_migrations_register(svc_registration *r);
 void svc_seed_bulk_register(svc_registration *r);
 void svc_stats_register(svc_registration *r);
 void svc_health_register(svc_registration *r);
+void svc_reflection_register(svc_registration *r);
 
 #endif /* CRUDDUR_SVC_REGISTRY_H */

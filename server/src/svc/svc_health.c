@@ -2,7 +2,7 @@
  * svc_health.c - the Health service: grpc.health.v1's Check, and
  * ListMethods from the generated method table.
  *
- * DbAdmin, Health and Stats need no database (Setup is what creates it),
+ * DbAdmin, Health, Reflection and Stats need no database (Setup is what creates it),
  * so they are always SERVING; Activities, Users and the server as a whole ("") are
  * SERVING when the database answers a query within the probe's budget (1 s, or
  * the call's deadline if sooner: a database host that stops answering makes
@@ -25,7 +25,7 @@ static bool
 needs_database(const char *service)
 {
 	return strcmp(service, "cruddur.v1.DbAdmin") != 0 && strcmp(service, "cruddur.v1.Health") != 0 &&
-	    strcmp(service, "cruddur.v1.Stats") != 0;
+	    strcmp(service, "cruddur.v1.Reflection") != 0 && strcmp(service, "cruddur.v1.Stats") != 0;
 }
 
 static bool
