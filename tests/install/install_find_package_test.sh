@@ -9,7 +9,9 @@
 # headers' declarations are extern "C" (a C++ name is mangled).
 set -euo pipefail
 
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/support/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
+# shellcheck source=tests/install/prefix.sh
 source "$src/tests/install/prefix.sh"
 version=${CRUDDUR_PROJECT_VERSION:?run through ctest}
 cxx=${CRUDDUR_CXX_COMPILER:-c++}

@@ -10,7 +10,9 @@
 # every library the archive needs), and runs both against cruddurd on a seeded database.
 set -euo pipefail
 
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/support/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" e2e
+# shellcheck source=tests/install/prefix.sh
 source "$src/tests/install/prefix.sh"
 version=${CRUDDUR_PROJECT_VERSION:?run through ctest}
 major=${version%%.*}
@@ -23,7 +25,7 @@ for f in "$libdir/libcruddur.so.$version" "$libdir/libcruddur.a" \
 done
 [[ $(readlink "$libdir/libcruddur.so.$major") == "libcruddur.so.$version" &&
    $(readlink "$libdir/libcruddur.so") == "libcruddur.so.$major" ]] ||
-    fail "libcruddur.so -> .so.$major -> .so.$version: $(ls -l "$libdir" | grep libcruddur.so)"
+    fail "libcruddur.so -> .so.$major -> .so.$version: $(ls -l "$libdir"/libcruddur.so*)"
 soname=$(readelf -d "$libdir/libcruddur.so.$version" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 [[ "$soname" == "libcruddur.so.$major" ]] || fail "soname is '$soname', want libcruddur.so.$major"
 for h in api client cruddur method status stubs version; do

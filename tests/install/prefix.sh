@@ -1,4 +1,5 @@
-# tests/install/prefix.sh - what the install tests share; shellcheck shell=bash
+# tests/install/prefix.sh - what the install tests share;
+# shellcheck shell=bash
 # sourced right after tests/support/lib.sh (e2e), whose $work, $bin, die and expect it uses:
 #
 #   install_prefix             `cmake --install` of this build tree into $work/prefix, as a
@@ -10,6 +11,7 @@
 # CRUDDUR_SANITIZE_FLAGS, the sanitizer flags the build used (empty without them): a program
 # that loads the sanitized libcruddur.so must be built with them too, or the sanitizer's
 # runtime is not the first library loaded and it refuses to run.
+# shellcheck disable=SC2034,SC2154 # lib.sh's variables are read, the tests read these
 build_dir=${CRUDDUR_BUILD_DIR:?run through ctest}
 sanitize_flags=${CRUDDUR_SANITIZE_FLAGS:-}
 
