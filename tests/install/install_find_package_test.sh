@@ -5,7 +5,8 @@
 # First each installed header alone, compiled as C++ (and the ones that declare anything
 # inside extern "C": CRUDDUR_BEGIN_DECLS, or protoc-c's PROTOBUF_C__BEGIN_DECLS); then the
 # tiny CMake project in tests/install/cxx/ configured with CMAKE_PREFIX_PATH=the prefix,
-# built, and run against cruddurd on a seeded database. The program links only if the
+# built, and run against cruddurd on a seeded database; asked for version 1.0 instead, the
+# package must refuse. The program links only if the
 # headers' declarations are extern "C" (a C++ name is mangled).
 set -euo pipefail
 
@@ -38,6 +39,13 @@ cmake -S "$src/tests/install/cxx" -B "$work/cxx" -DCMAKE_BUILD_TYPE=Debug \
     { cat "$work/cxx-configure.log" >&2; die "find_package(cruddur) project does not configure"; }
 cmake --build "$work/cxx" >"$work/cxx-build.log" 2>&1 ||
     { cat "$work/cxx-build.log" >&2; die "find_package(cruddur) project does not build"; }
+# Another major version is another ABI (the soname's): cruddurConfigVersion.cmake refuses it.
+if cmake -S "$src/tests/install/cxx" -B "$work/cxx-v1" -DCMAKE_CXX_COMPILER="$cxx" \
+    -DCMAKE_PREFIX_PATH="$prefix" -DCRUDDUR_WANT_VERSION=1.0 >"$work/cxx-v1.log" 2>&1; then
+    fail "find_package(cruddur 1.0) accepted version $version"
+elif ! grep -q 'compatible with requested version "1.0"' "$work/cxx-v1.log"; then
+    fail "find_package(cruddur 1.0) failed, but not on the version: $(cat "$work/cxx-v1.log")"
+fi
 # The program finds libcruddur.so in the prefix (CMake's rpath from the imported target),
 # not in the build tree. (Output read whole: grep -q in a pipe would end ldd early, and
 # pipefail take that for a failure.)
