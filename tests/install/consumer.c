@@ -41,14 +41,17 @@ main(int argc, char **argv)
 
 	int found = 0;
 	for (size_t i = 0; i < cruddur_method_count; i++)
-		found |= strcmp(cruddur_methods[i]->full_name, "cruddur.v1.Activities/HomeFeed") == 0;
-	check(found && cruddur_method_activities_home_feed.idempotent, "HomeFeed in cruddur_methods");
+		found |= strcmp(cruddur_methods[i]->full_name, "cruddur.v1.Activities/HomeFeed") ==
+		    0;
+	check(found && cruddur_method_activities_home_feed.idempotent,
+	    "HomeFeed in cruddur_methods");
 
 	cruddur_call_opts                opts = { .deadline_ms = 5000 };
 	Cruddur__V1__HealthCheckRequest  hreq = CRUDDUR__V1__HEALTH_CHECK_REQUEST__INIT;
 	Cruddur__V1__HealthCheckResponse *hresp = NULL;
 	st = cruddur_health_check(c, &hreq, &hresp, &opts);
-	check(st == CRUDDUR_OK && hresp->status == CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
+	check(st == CRUDDUR_OK &&
+	        hresp->status == CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
 	    "Health/Check is SERVING");
 	if (st != CRUDDUR_OK)
 		fprintf(stderr, "Health/Check: %s: %s\n", cruddur_status_name(st), opts.message);
@@ -69,10 +72,12 @@ main(int argc, char **argv)
 	/* A status from the server, not only OK: limit is 1 to 100. */
 	freq.limit = 101;
 	st = cruddur_activities_home_feed(c, &freq, &fresp, &opts);
-	check(st == CRUDDUR_INVALID_ARGUMENT && fresp == NULL && strstr(opts.message, "limit") != NULL,
+	check(st == CRUDDUR_INVALID_ARGUMENT && fresp == NULL &&
+	        strstr(opts.message, "limit") != NULL,
 	    "HomeFeed limit 101 is INVALID_ARGUMENT");
 
 	cruddur_client_close(c);
-	printf("libcruddur %s from C: %s\n", CRUDDUR_VERSION_STRING, failures ? "failed" : "passed");
+	printf("libcruddur %s from C: %s\n", CRUDDUR_VERSION_STRING,
+	    failures ? "failed" : "passed");
 	return failures ? 1 : 0;
 }

@@ -16,12 +16,15 @@ set -euo pipefail
 shared=$1 static=$2
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-not_sanitizer() { grep -vE '^(__asan|__odr_asan|__ubsan|__sancov|__start___sancov|__stop___sancov)' || true; }
+not_sanitizer() {
+    grep -vE '^(__asan|__odr_asan|__ubsan|__sancov|__start___sancov|__stop___sancov)' || true
+}
 
 dyn=$(nm -D --defined-only "$shared" | awk '{print $NF}' | not_sanitizer | sort -u)
 arch=$(nm -g --defined-only -P "$static" | awk 'NF >= 2 && length($2) == 1 {print $1}' |
     not_sanitizer | sort -u)
-[[ -n "$dyn" && -n "$arch" ]] || { echo "FAIL: no symbols read from $shared or $static" >&2; exit 1; }
+[[ -n "$dyn" && -n "$arch" ]] ||
+    { echo "FAIL: no symbols read from $shared or $static" >&2; exit 1; }
 
 bad=$(grep -v '^cruddur_' <<<"$dyn" || true)
 [[ -z "$bad" ]] || fail "libcruddur.so exports unprefixed symbols:"$'\n'"$bad"

@@ -35,7 +35,8 @@ done
 protos=$(cd "$src/proto" && find . -name '*.proto' | sed 's|^\./||' | sort)
 for p in $protos; do
     [[ -f "$prefix/share/cruddur/proto/$p" ]] || fail "not installed: share/cruddur/proto/$p"
-    [[ -f "$prefix/include/${p%.proto}.pb-c.h" ]] || fail "not installed: include/${p%.proto}.pb-c.h"
+    [[ -f "$prefix/include/${p%.proto}.pb-c.h" ]] ||
+        fail "not installed: include/${p%.proto}.pb-c.h"
 done
 in_desc=$("$CRUDDUR_PYTHON3" - "$prefix/share/cruddur/cruddur.desc" <<'PY'
 import sys

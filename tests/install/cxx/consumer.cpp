@@ -53,7 +53,8 @@ main(int argc, char **argv)
 
 	bool found = false;
 	for (size_t i = 0; i < cruddur_method_count; i++)
-		found = found || std::strcmp(cruddur_methods[i]->full_name, "cruddur.v1.Health/Check") == 0;
+		found = found ||
+		    std::strcmp(cruddur_methods[i]->full_name, "cruddur.v1.Health/Check") == 0;
 	check(found && cruddur_method_health_check.idempotent, "Health/Check in cruddur_methods");
 
 	cruddur_call_opts opts{};
@@ -65,7 +66,8 @@ main(int argc, char **argv)
 	message_ptr<Cruddur__V1__HealthCheckResponse> health(hraw);
 	check(st == CRUDDUR_OK &&
 	        health->status == CRUDDUR__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
-	    std::string("Health/Check is SERVING: ") + cruddur_status_name(st) + " " + opts.message);
+	    std::string("Health/Check is SERVING: ") + cruddur_status_name(st) + " " +
+	        opts.message);
 
 	Cruddur__V1__HomeFeedRequest   freq = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
 	Cruddur__V1__HomeFeedResponse *fraw = nullptr;
@@ -75,8 +77,8 @@ main(int argc, char **argv)
 	check(st == CRUDDUR_OK && feed->n_activities == 1 &&
 	        std::string(feed->activities[0]->handle) == "hotwheels" &&
 	        std::string(feed->activities[0]->message) == "This was imported as seed data",
-	    std::string("HomeFeed has the seed's activity by @hotwheels: ") + cruddur_status_name(st) +
-	        " " + opts.message);
+	    std::string("HomeFeed has the seed's activity by @hotwheels: ") +
+	        cruddur_status_name(st) + " " + opts.message);
 
 	/* A status from the server, not only OK: limit is 1 to 100. */
 	freq.limit = 101;
