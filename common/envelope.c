@@ -6,7 +6,7 @@
 #include "envelope.h"
 
 int
-envelope_to_msg(const ProtobufCMessage *m, nng_msg **out)
+cruddur_i_envelope_to_msg(const ProtobufCMessage *m, nng_msg **out)
 {
 	size_t   len = protobuf_c_message_get_packed_size(m);
 	nng_msg *msg;
@@ -20,7 +20,7 @@ envelope_to_msg(const ProtobufCMessage *m, nng_msg **out)
 }
 
 uint8_t *
-envelope_pack_alloc(const ProtobufCMessage *m, size_t *len)
+cruddur_i_envelope_pack_alloc(const ProtobufCMessage *m, size_t *len)
 {
 	size_t   n = protobuf_c_message_get_packed_size(m);
 	uint8_t *buf = malloc(n > 0 ? n : 1);

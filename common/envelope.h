@@ -13,10 +13,10 @@
 
 /* Packs m into a new nng message; the caller owns *out (nng_msg_free, or
  * hand it to a send). Returns 0 or an NNG_E* code. */
-int envelope_to_msg(const ProtobufCMessage *m, nng_msg **out);
+int cruddur_i_envelope_to_msg(const ProtobufCMessage *m, nng_msg **out);
 
 /* Packs m into a new malloc'd buffer of *len bytes (free() it); NULL when
  * out of memory. A message of zero bytes gives a non-NULL buffer. */
-uint8_t *envelope_pack_alloc(const ProtobufCMessage *m, size_t *len);
+uint8_t *cruddur_i_envelope_pack_alloc(const ProtobufCMessage *m, size_t *len);
 
 #endif /* CRUDDUR_ENVELOPE_H */

@@ -76,7 +76,7 @@ closing_new(nng_socket sock)
 }
 
 bool
-socket_close_within(nng_socket sock, int timeout_ms)
+cruddur_i_socket_close_within(nng_socket sock, int timeout_ms)
 {
 	closing        *c = closing_new(sock);
 	pthread_t       tid;

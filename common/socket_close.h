@@ -27,6 +27,6 @@
  * those callbacks touch (leave it allocated) rather than free it. The
  * close thread's few bytes are freed by whichever of the two ends last.
  * Without threads (pthread_create failed) it closes inline, unbounded. */
-bool socket_close_within(nng_socket sock, int timeout_ms);
+bool cruddur_i_socket_close_within(nng_socket sock, int timeout_ms);
 
 #endif /* CRUDDUR_SOCKET_CLOSE_H */

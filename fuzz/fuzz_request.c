@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.deadline_ms = 1000;
 	env.body.data = (uint8_t *)data + 1;
 	env.body.len = size - 1;
-	if ((buf = envelope_pack_alloc(&env.base, &len)) == NULL)
+	if ((buf = cruddur_i_envelope_pack_alloc(&env.base, &len)) == NULL)
 		return 0;
 	fuzz_dispatch_bytes(buf, len);
 	free(buf);

@@ -7,11 +7,11 @@
  * neither of them.
  *
  * Threads: no state of its own; it reads the client's atomics and takes
- * the slot lists' lock (call_slots.c) only in call_slot_for. Safe from any
+ * the slot lists' lock (call_slots.c) only in cruddur_i_call_slot_for. Safe from any
  * thread, and from nng's callbacks: nothing here blocks.
  *
- * Ownership: call_build_request and call_rebuild_request make a new nng
- * message, the caller's; call_read_reply frees the reply it is given and
+ * Ownership: cruddur_i_call_build_request and cruddur_i_call_rebuild_request make a new nng
+ * message, the caller's; cruddur_i_call_read_reply frees the reply it is given and
  * hands the response to the caller (freed with cruddur_message_free).
  */
 #include <stdarg.h>
@@ -32,7 +32,7 @@
 #include "reply_arena.h"
 
 cruddur_status
-call_fail(cruddur_call_opts *out, cruddur_status st, const char *fmt, ...)
+cruddur_i_call_fail(cruddur_call_opts *out, cruddur_status st, const char *fmt, ...)
 {
 	if (out != NULL) {
 		va_list ap;
@@ -44,7 +44,7 @@ call_fail(cruddur_call_opts *out, cruddur_status st, const char *fmt, ...)
 }
 
 uint32_t
-call_deadline_ms(const cruddur_call_opts *opts)
+cruddur_i_call_deadline_ms(const cruddur_call_opts *opts)
 {
 	uint32_t ms = opts != NULL && opts->deadline_ms != 0 ? opts->deadline_ms
 	                                                     : CRUDDUR_DEFAULT_DEADLINE_MS;
@@ -53,7 +53,7 @@ call_deadline_ms(const cruddur_call_opts *opts)
 }
 
 int64_t
-call_mono_ms(void)
+cruddur_i_call_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -61,17 +61,17 @@ call_mono_ms(void)
 }
 
 uint32_t
-call_left_ms(int64_t end_ms)
+cruddur_i_call_left_ms(int64_t end_ms)
 {
-	int64_t left = end_ms - call_mono_ms();
+	int64_t left = end_ms - cruddur_i_call_mono_ms();
 	return (uint32_t)(left > 0 ? left : 1);
 }
 
 /* Never negative, which nng would take as "forever". */
 nng_duration
-call_wait_ms(int64_t end_ms)
+cruddur_i_call_wait_ms(int64_t end_ms)
 {
-	int64_t ms = end_ms - call_mono_ms() + REPLY_GRACE_MS;
+	int64_t ms = end_ms - cruddur_i_call_mono_ms() + REPLY_GRACE_MS;
 	return (nng_duration)(ms > 1 ? ms : 1);
 }
 
@@ -83,17 +83,17 @@ envelope_to_request(cruddur_client *c, const Cruddur__V1__RequestEnvelope *env, 
 	size_t size = protobuf_c_message_get_packed_size(&env->base);
 
 	if (c != NULL && size > c->max_request_bytes)
-		return call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED,
+		return cruddur_i_call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED,
 		    "request of %zu bytes exceeds the limit of %zu bytes", size, c->max_request_bytes);
-	if (envelope_to_msg(&env->base, out) != 0)
-		return call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	if (cruddur_i_envelope_to_msg(&env->base, out) != 0)
+		return cruddur_i_call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	return CRUDDUR_OK;
 }
 
 cruddur_status
-call_build_request(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
-    const cruddur_call_opts *in, uint32_t deadline_ms, uint64_t id, nng_msg **out,
-    cruddur_call_opts *err)
+cruddur_i_call_build_request(cruddur_client *c, const cruddur_method *method,
+    const ProtobufCMessage *req, const cruddur_call_opts *in, uint32_t deadline_ms, uint64_t id,
+    nng_msg **out, cruddur_call_opts *err)
 {
 	Cruddur__V1__RequestEnvelope env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
 	Cruddur__V1__MetadataEntry   entries[32];
@@ -103,12 +103,13 @@ call_build_request(cruddur_client *c, const cruddur_method *method, const Protob
 	cruddur_status               st;
 
 	if (req->descriptor != method->input)
-		return call_fail(err, CRUDDUR_INVALID_ARGUMENT, "%s takes %s, not %s",
+		return cruddur_i_call_fail(err, CRUDDUR_INVALID_ARGUMENT, "%s takes %s, not %s",
 		    method->full_name, method->input->name, req->descriptor->name);
 	if (in != NULL && in->n_metadata > 32)
-		return call_fail(err, CRUDDUR_INVALID_ARGUMENT, "at most 32 metadata entries");
-	if ((body = envelope_pack_alloc(req, &body_len)) == NULL)
-		return call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+		return cruddur_i_call_fail(err, CRUDDUR_INVALID_ARGUMENT,
+		    "at most 32 metadata entries");
+	if ((body = cruddur_i_envelope_pack_alloc(req, &body_len)) == NULL)
+		return cruddur_i_call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 
 	env.method = (char *)method->full_name;
 	env.request_id = id;
@@ -131,7 +132,7 @@ call_build_request(cruddur_client *c, const cruddur_method *method, const Protob
 }
 
 cruddur_status
-call_rebuild_request(const nng_msg *sent, uint32_t deadline_ms, nng_msg **out,
+cruddur_i_call_rebuild_request(const nng_msg *sent, uint32_t deadline_ms, nng_msg **out,
     cruddur_call_opts *err)
 {
 	Cruddur__V1__RequestEnvelope *env;
@@ -141,7 +142,7 @@ call_rebuild_request(const nng_msg *sent, uint32_t deadline_ms, nng_msg **out,
 	env = cruddur__v1__request_envelope__unpack(NULL, nng_msg_len(sent),
 	    nng_msg_body((nng_msg *)sent));
 	if (env == NULL)
-		return call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+		return cruddur_i_call_fail(err, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	env->deadline_ms = deadline_ms;
 	/* Its size was checked when it was first built. */
 	st = envelope_to_request(NULL, env, out, err);
@@ -167,17 +168,18 @@ status_from_nng(int rv)
 }
 
 cruddur_status
-call_transport_status(cruddur_client *c, int rv, cruddur_call_opts *err)
+cruddur_i_call_transport_status(cruddur_client *c, int rv, cruddur_call_opts *err)
 {
 	if (atomic_load(&c->closing))
-		return call_fail(err, CRUDDUR_CANCELLED, "the client was closed");
+		return cruddur_i_call_fail(err, CRUDDUR_CANCELLED, "the client was closed");
 	if (rv == NNG_ETIMEDOUT)
-		return call_fail(err, CRUDDUR_DEADLINE_EXCEEDED, "no reply from the server in time");
-	return call_fail(err, status_from_nng(rv), "transport: %s", nng_strerror(rv));
+		return cruddur_i_call_fail(err, CRUDDUR_DEADLINE_EXCEEDED,
+		    "no reply from the server in time");
+	return cruddur_i_call_fail(err, status_from_nng(rv), "transport: %s", nng_strerror(rv));
 }
 
 cruddur_status
-call_read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id,
+cruddur_i_call_read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id,
     ProtobufCMessage **resp, cruddur_call_opts *err)
 {
 	Cruddur__V1__ResponseEnvelope *env;
@@ -186,15 +188,19 @@ call_read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id,
 	env = cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
 	nng_msg_free(reply);
 	if (env == NULL)
-		return call_fail(err, CRUDDUR_INTERNAL, "the server's reply is not a ResponseEnvelope");
+		return cruddur_i_call_fail(err, CRUDDUR_INTERNAL,
+		    "the server's reply is not a ResponseEnvelope");
 	st = (cruddur_status)env->status;
 	if (env->request_id != id && st == CRUDDUR_OK)
-		st = call_fail(err, CRUDDUR_INTERNAL, "reply for request %llu, expected %llu",
-		    (unsigned long long)env->request_id, (unsigned long long)id);
+		st = cruddur_i_call_fail(err, CRUDDUR_INTERNAL,
+		    "reply for request %llu, expected %llu", (unsigned long long)env->request_id,
+		    (unsigned long long)id);
 	else if (st != CRUDDUR_OK)
-		call_fail(err, st, "%s", env->message[0] ? env->message : cruddur_status_name(st));
-	else if ((*resp = reply_unpack(method->output, env->body.len, env->body.data)) == NULL)
-		st = call_fail(err, CRUDDUR_INTERNAL, "the server's reply is not a %s",
+		cruddur_i_call_fail(err, st, "%s",
+		    env->message[0] ? env->message : cruddur_status_name(st));
+	else if ((*resp = cruddur_i_reply_unpack(method->output, env->body.len,
+	              env->body.data)) == NULL)
+		st = cruddur_i_call_fail(err, CRUDDUR_INTERNAL, "the server's reply is not a %s",
 		    method->output->name);
 	cruddur__v1__response_envelope__free_unpacked(env, NULL);
 	return st;
@@ -217,7 +223,7 @@ has_idempotency_key(const ProtobufCMessage *req)
 }
 
 bool
-call_retryable(const cruddur_method *method, const ProtobufCMessage *req)
+cruddur_i_call_retryable(const cruddur_method *method, const ProtobufCMessage *req)
 {
 	return method->idempotent || has_idempotency_key(req);
 }
@@ -227,24 +233,26 @@ call_retryable(const cruddur_method *method, const ProtobufCMessage *req)
  * write without a key is sent once: after a lost connection it may or may
  * not have run. */
 int64_t
-call_retry_backoff(cruddur_client *c, bool retryable, cruddur_status st, int attempt,
+cruddur_i_call_retry_backoff(cruddur_client *c, bool retryable, cruddur_status st, int attempt,
     int64_t end_ms)
 {
 	int64_t backoff = (int64_t)RETRY_BACKOFF_MS << attempt;
 
 	if (!retryable || st != CRUDDUR_UNAVAILABLE || attempt >= RETRY_ATTEMPTS ||
-	    end_ms - call_mono_ms() <= backoff || atomic_load(&c->closing))
+	    end_ms - cruddur_i_call_mono_ms() <= backoff || atomic_load(&c->closing))
 		return -1;
 	return backoff;
 }
 
 cruddur_status
-call_slot_for(cruddur_client *c, call_slot_list *l, call_slot **out, cruddur_call_opts *err)
+cruddur_i_call_slot_for(cruddur_client *c, call_slot_list *l, call_slot **out,
+    cruddur_call_opts *err)
 {
-	int rv = call_slot_take(&c->slots, l, c->sock, out);
+	int rv = cruddur_i_call_slot_take(&c->slots, l, c->sock, out);
 
 	if (rv == 0)
 		return CRUDDUR_OK;
-	return call_fail(err, atomic_load(&c->closing) ? CRUDDUR_CANCELLED : status_from_nng(rv),
+	return cruddur_i_call_fail(err,
+	    atomic_load(&c->closing) ? CRUDDUR_CANCELLED : status_from_nng(rv),
 	    "cannot open context: %s", nng_strerror(rv));
 }

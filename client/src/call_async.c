@@ -5,8 +5,8 @@
  *
  * An async call lives in an async slot (call_slots.h): a context, and an
  * aio whose callback moves the call from state to state. Every step that
- * is not about waiting is one the blocking call takes too (call.h), so the
- * two cannot drift apart:
+ * is not about waiting is one the blocking call takes too (call.h, named
+ * here without their cruddur_i_ prefix), so the two cannot drift apart:
  *
  *   cruddur_client_call_async (caller's thread)
  *     call_build_request, take a slot, nng_ctx_send
@@ -30,7 +30,7 @@
  * waits until it plus REPLY_GRACE_MS, and each attempt carries the time
  * left. The caller's request is packed before cruddur_client_call_async
  * returns; a call that may be retried keeps a copy of the packed envelope
- * (call_rebuild_request puts the new deadline into it).
+ * (cruddur_i_call_rebuild_request puts the new deadline into it).
  *
  * Threads: the callback runs on nng's threads, one step at a time for a
  * given call (the aio has one operation at a time), and never blocks: the
@@ -65,7 +65,8 @@ typedef struct async_call {
 	void                 *arg;
 	async_state           state;
 	int                   attempt; /* 0: the first */
-	int64_t               end_ms;  /* the deadline, on call_mono_ms's clock */
+	int64_t               end_ms;  /* the deadline, on cruddur_i_call_mono_ms's
+	                                * clock */
 	/* The packed request, kept for a retry; NULL when the call is not
 	 * retryable. */
 	nng_msg              *again;
@@ -75,7 +76,7 @@ typedef struct async_call {
 } async_call;
 
 size_t
-call_async_slot_size(void)
+cruddur_i_call_async_slot_size(void)
 {
 	return sizeof(async_call);
 }
@@ -84,7 +85,7 @@ static void
 attempt_send(async_call *a, nng_msg *msg)
 {
 	a->state = ASYNC_SENDING;
-	nng_aio_set_timeout(a->slot.aio, call_wait_ms(a->end_ms));
+	nng_aio_set_timeout(a->slot.aio, cruddur_i_call_wait_ms(a->end_ms));
 	nng_aio_set_msg(a->slot.aio, msg);
 	nng_ctx_send(a->slot.ctx, a->slot.aio);
 }
@@ -103,7 +104,7 @@ finish(async_call *a, cruddur_status st, ProtobufCMessage *resp)
 		a->again = NULL;
 	}
 	a->done(a->arg, st, resp, &a->result);
-	call_slot_give(&c->slots, &c->slots.async, &a->slot);
+	cruddur_i_call_slot_give(&c->slots, &c->slots.async, &a->slot);
 	/* Last: once this reaches zero, close may free the client (and the
 	 * slot may already serve another call). */
 	atomic_fetch_sub(&c->active, 1);
@@ -115,14 +116,15 @@ attempt_ended(async_call *a, cruddur_status st, ProtobufCMessage *resp)
 	int64_t backoff = -1;
 
 	if (a->again != NULL)
-		backoff = call_retry_backoff(a->c, true, st, a->attempt, a->end_ms);
+		backoff = cruddur_i_call_retry_backoff(a->c, true, st, a->attempt, a->end_ms);
 	if (backoff < 0) {
 		finish(a, st, resp);
 		return;
 	}
 	/* A retry follows a failure: there is no response to keep. The wait
 	 * is on the slot's timer, never on its aio (call_slots.h says why). */
-	if (a->slot.timer == NULL && nng_aio_alloc(&a->slot.timer, call_async_cb, a) != 0) {
+	if (a->slot.timer == NULL &&
+	    nng_aio_alloc(&a->slot.timer, cruddur_i_call_async_cb, a) != 0) {
 		finish(a, st, NULL);
 		return;
 	}
@@ -135,8 +137,8 @@ attempt_ended(async_call *a, cruddur_status st, ProtobufCMessage *resp)
 static void
 exchange_failed(async_call *a, int rv)
 {
-	call_slot_fail(&a->c->slots, &a->slot);
-	attempt_ended(a, call_transport_status(a->c, rv, &a->result), NULL);
+	cruddur_i_call_slot_fail(&a->c->slots, &a->slot);
+	attempt_ended(a, cruddur_i_call_transport_status(a->c, rv, &a->result), NULL);
 }
 
 /* The backoff is over: the same request again, on a working context. */
@@ -148,14 +150,16 @@ retry(async_call *a, int rv)
 
 	a->attempt++;
 	if (rv != 0 || atomic_load(&a->c->closing)) {
-		finish(a, call_fail(&a->result, CRUDDUR_CANCELLED, "the client was closed"), NULL);
+		finish(a, cruddur_i_call_fail(&a->result, CRUDDUR_CANCELLED, "the client was closed"),
+		    NULL);
 		return;
 	}
-	if ((rv = call_slot_reopen(&a->c->slots, &a->slot, a->c->sock)) != 0) {
-		finish(a, call_transport_status(a->c, rv, &a->result), NULL);
+	if ((rv = cruddur_i_call_slot_reopen(&a->c->slots, &a->slot, a->c->sock)) != 0) {
+		finish(a, cruddur_i_call_transport_status(a->c, rv, &a->result), NULL);
 		return;
 	}
-	st = call_rebuild_request(a->again, call_left_ms(a->end_ms), &msg, &a->result);
+	st = cruddur_i_call_rebuild_request(a->again, cruddur_i_call_left_ms(a->end_ms), &msg,
+	    &a->result);
 	if (st != CRUDDUR_OK) {
 		finish(a, st, NULL);
 		return;
@@ -164,7 +168,7 @@ retry(async_call *a, int rv)
 }
 
 void
-call_async_cb(void *slot)
+cruddur_i_call_async_cb(void *slot)
 {
 	async_call       *a = slot;
 	nng_aio          *aio = a->state == ASYNC_BACKOFF ? a->slot.timer : a->slot.aio;
@@ -183,7 +187,7 @@ call_async_cb(void *slot)
 			return;
 		}
 		a->state = ASYNC_RECEIVING;
-		nng_aio_set_timeout(aio, call_wait_ms(a->end_ms));
+		nng_aio_set_timeout(aio, cruddur_i_call_wait_ms(a->end_ms));
 		nng_ctx_recv(a->slot.ctx, aio);
 		return;
 	case ASYNC_RECEIVING:
@@ -191,9 +195,9 @@ call_async_cb(void *slot)
 			exchange_failed(a, rv);
 			return;
 		}
-		st = call_read_reply(a->method, nng_aio_get_msg(aio), a->result.request_id, &resp,
-		    &a->result);
-		nng_aio_set_msg(aio, NULL); /* call_read_reply freed it */
+		st = cruddur_i_call_read_reply(a->method, nng_aio_get_msg(aio), a->result.request_id,
+		    &resp, &a->result);
+		nng_aio_set_msg(aio, NULL); /* cruddur_i_call_read_reply freed it */
 		attempt_ended(a, st, resp);
 		return;
 	case ASYNC_BACKOFF:
@@ -211,7 +215,7 @@ call_start(cruddur_client *c, const cruddur_method *method, uint64_t id, uint32_
 	async_call    *a;
 	cruddur_status st;
 
-	if ((st = call_slot_for(c, &c->slots.async, &slot, err)) != CRUDDUR_OK)
+	if ((st = cruddur_i_call_slot_for(c, &c->slots.async, &slot, err)) != CRUDDUR_OK)
 		return st;
 	a = (async_call *)slot;
 	a->c = c;
@@ -219,7 +223,7 @@ call_start(cruddur_client *c, const cruddur_method *method, uint64_t id, uint32_
 	a->done = done;
 	a->arg = arg;
 	a->attempt = 0;
-	a->end_ms = call_mono_ms() + deadline_ms;
+	a->end_ms = cruddur_i_call_mono_ms() + deadline_ms;
 	a->again = NULL;
 	a->result = (cruddur_call_opts){ .request_id = id };
 	*out = a;
@@ -231,7 +235,7 @@ cruddur_client_call_async(cruddur_client *c, const cruddur_method *method,
     const ProtobufCMessage *req, cruddur_call_opts *opts, cruddur_call_done done, void *arg)
 {
 	uint64_t       id = atomic_fetch_add(&c->next_request_id, 1);
-	uint32_t       deadline_ms = call_deadline_ms(opts);
+	uint32_t       deadline_ms = cruddur_i_call_deadline_ms(opts);
 	nng_msg       *msg = NULL;
 	async_call    *a = NULL;
 	cruddur_status st;
@@ -240,16 +244,18 @@ cruddur_client_call_async(cruddur_client *c, const cruddur_method *method,
 	 * this call sees close. */
 	atomic_fetch_add(&c->active, 1);
 	if (done == NULL)
-		st = call_fail(opts, CRUDDUR_INVALID_ARGUMENT, "an async call needs a callback");
+		st = cruddur_i_call_fail(opts, CRUDDUR_INVALID_ARGUMENT,
+		    "an async call needs a callback");
 	else if (atomic_load(&c->closing))
-		st = call_fail(opts, CRUDDUR_CANCELLED, "the client is closing");
+		st = cruddur_i_call_fail(opts, CRUDDUR_CANCELLED, "the client is closing");
 	else
-		st = call_build_request(c, method, req, opts, deadline_ms, id, &msg, opts);
+		st = cruddur_i_call_build_request(c, method, req, opts, deadline_ms, id, &msg, opts);
 	if (st == CRUDDUR_OK)
 		st = call_start(c, method, id, deadline_ms, done, arg, &a, opts);
-	if (st == CRUDDUR_OK && call_retryable(method, req) && nng_msg_dup(&a->again, msg) != 0) {
-		call_slot_give(&c->slots, &c->slots.async, &a->slot);
-		st = call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	if (st == CRUDDUR_OK && cruddur_i_call_retryable(method, req) &&
+	    nng_msg_dup(&a->again, msg) != 0) {
+		cruddur_i_call_slot_give(&c->slots, &c->slots.async, &a->slot);
+		st = cruddur_i_call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	}
 	if (st != CRUDDUR_OK) {
 		if (msg != NULL)

@@ -1,19 +1,19 @@
 /*
  * call_async.h - what the client's setup needs of the async call
  * (call_async.c): the size of an async slot and its aio callback, for
- * call_slots_init. cruddur_client_call_async itself is public
+ * cruddur_i_call_slots_init. cruddur_client_call_async itself is public
  * (cruddur/client.h).
  *
- * Threads: call_async_cb runs on nng's threads, one step of a given call
- * at a time, and never blocks (call_async.c says how).
+ * Threads: cruddur_i_call_async_cb runs on nng's threads, one step of a
+ * given call at a time, and never blocks (call_async.c says how).
  */
 #ifndef CRUDDUR_CALL_ASYNC_H
 #define CRUDDUR_CALL_ASYNC_H
 
 #include <stddef.h>
 
-size_t call_async_slot_size(void);
+size_t cruddur_i_call_async_slot_size(void);
 /* slot: an async slot, as call_slots passes it. */
-void   call_async_cb(void *slot);
+void   cruddur_i_call_async_cb(void *slot);
 
 #endif /* CRUDDUR_CALL_ASYNC_H */

@@ -16,7 +16,7 @@
 #include "socket_close.h"
 
 void
-call_slots_init(call_slots *s, size_t async_size, void (*async_cb)(void *))
+cruddur_i_call_slots_init(call_slots *s, size_t async_size, void (*async_cb)(void *))
 {
 	pthread_mutex_init(&s->mtx, NULL);
 	s->sync = (call_slot_list){ .free = NULL, .size = sizeof(call_slot), .cb = NULL };
@@ -40,7 +40,7 @@ ctx_close(call_slots *s, call_slot *slot)
 }
 
 int
-call_slot_reopen(call_slots *s, call_slot *slot, nng_socket sock)
+cruddur_i_call_slot_reopen(call_slots *s, call_slot *slot, nng_socket sock)
 {
 	int rv = NNG_ECLOSED;
 
@@ -75,7 +75,7 @@ slot_new(call_slots *s, call_slot_list *l)
 }
 
 void
-call_slots_cancel_all(call_slots *s)
+cruddur_i_call_slots_cancel_all(call_slots *s)
 {
 	pthread_mutex_lock(&s->mtx);
 	call_slot *slot = s->all;
@@ -86,7 +86,7 @@ call_slots_cancel_all(call_slots *s)
 }
 
 int
-call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **out)
+cruddur_i_call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **out)
 {
 	call_slot *slot;
 	int        rv;
@@ -97,8 +97,8 @@ call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **ou
 	pthread_mutex_unlock(&s->mtx);
 	if (slot == NULL && (slot = slot_new(s, l)) == NULL)
 		return NNG_ENOMEM;
-	if ((rv = call_slot_reopen(s, slot, sock)) != 0) {
-		call_slot_give(s, l, slot); /* keep the aio for later */
+	if ((rv = cruddur_i_call_slot_reopen(s, slot, sock)) != 0) {
+		cruddur_i_call_slot_give(s, l, slot); /* keep the aio for later */
 		return rv;
 	}
 	*out = slot;
@@ -106,13 +106,13 @@ call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **ou
 }
 
 void
-call_slot_fail(call_slots *s, call_slot *slot)
+cruddur_i_call_slot_fail(call_slots *s, call_slot *slot)
 {
 	ctx_close(s, slot);
 }
 
 void
-call_slot_give(call_slots *s, call_slot_list *l, call_slot *slot)
+cruddur_i_call_slot_give(call_slots *s, call_slot_list *l, call_slot *slot)
 {
 	pthread_mutex_lock(&s->mtx);
 	slot->next = l->free;
@@ -121,14 +121,14 @@ call_slot_give(call_slots *s, call_slot_list *l, call_slot *slot)
 }
 
 bool
-call_slots_close_socket(call_slots *s, nng_socket sock, int timeout_ms)
+cruddur_i_call_slots_close_socket(call_slots *s, nng_socket sock, int timeout_ms)
 {
 	atomic_store(&s->closed, true);
 	/* A context open or close that began before it saw `closed` ends
 	 * quickly: nng_ctx_open and nng_ctx_close wait for nothing of ours. */
 	while (atomic_load(&s->ctx_busy) > 0)
 		sched_yield();
-	return socket_close_within(sock, timeout_ms);
+	return cruddur_i_socket_close_within(sock, timeout_ms);
 }
 
 static void
@@ -149,7 +149,7 @@ list_free(call_slot_list *l)
 }
 
 void
-call_slots_fini(call_slots *s)
+cruddur_i_call_slots_fini(call_slots *s)
 {
 	/* The socket is closed by now, and its contexts with it. */
 	list_free(&s->sync);

@@ -15,7 +15,7 @@
  *          async_call), whose aio calls back with the slot as argument.
  *
  * A slot whose exchange failed may hold a request nobody waits for: its
- * context is closed and the next call_slot_take opens a new one. The aio
+ * context is closed and the next cruddur_i_call_slot_take opens a new one. The aio
  * is kept: it is idle once its operation has ended, and an async slot is
  * given back from inside its own aio's callback, where nng_aio_free would
  * wait for itself.
@@ -56,7 +56,7 @@ typedef struct call_slots {
 	call_slot_list  sync;
 	call_slot_list  async;
 	call_slot      *all; /* every slot of both kinds, through all_next */
-	/* The socket is closed (call_slots_close_socket): its contexts went
+	/* The socket is closed (cruddur_i_call_slots_close_socket): its contexts went
 	 * with it, and closing one again would race with nng's teardown (nng
 	 * 1.5 panics when a context and its socket close at once). Opening
 	 * one races too: nng 1.5.2's nng_ctx_open, run while nng_close is
@@ -73,30 +73,30 @@ typedef struct call_slots {
 } call_slots;
 
 /* async_size and async_cb describe the async kind (see above). */
-void call_slots_init(call_slots *s, size_t async_size, void (*async_cb)(void *));
+void cruddur_i_call_slots_init(call_slots *s, size_t async_size, void (*async_cb)(void *));
 /* A slot of list l (&s->sync or &s->async) for one call on sock: a kept
  * one, or a new one; its context is open. Returns 0 or an NNG_E* code. */
-int  call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **out);
-/* Opens a new context for a slot whose context failed (call_slot_fail);
+int  cruddur_i_call_slot_take(call_slots *s, call_slot_list *l, nng_socket sock, call_slot **out);
+/* Opens a new context for a slot whose context failed (cruddur_i_call_slot_fail);
  * used by an async call that retries on the slot it holds. NNG_ECLOSED
- * once the socket is closing (call_slots_close_socket). */
-int  call_slot_reopen(call_slots *s, call_slot *slot, nng_socket sock);
+ * once the socket is closing (cruddur_i_call_slots_close_socket). */
+int  cruddur_i_call_slot_reopen(call_slots *s, call_slot *slot, nng_socket sock);
 /* Closes the context of a slot whose exchange failed; the slot stays the
  * caller's. */
-void call_slot_fail(call_slots *s, call_slot *slot);
+void cruddur_i_call_slot_fail(call_slots *s, call_slot *slot);
 /* Gives a slot back to list l after its call. */
-void call_slot_give(call_slots *s, call_slot_list *l, call_slot *slot);
+void cruddur_i_call_slot_give(call_slots *s, call_slot_list *l, call_slot *slot);
 /* Cancels the operation of every taken slot's aio (nng_aio_cancel): each
  * call in flight ends with NNG_ECANCELED through its own path, as if its
  * caller had given up. An operation that starts after it is not touched.
  * Never holds the lock across nng. */
-void call_slots_cancel_all(call_slots *s);
+void cruddur_i_call_slots_cancel_all(call_slots *s);
 /* Closes sock (and so every context on it), never at the same time as a
  * context is being opened or closed, waiting at most timeout_ms for nng
  * (socket_close.h). False: nng_close is still running and may still call
  * back into the slots, which must then never be freed. */
-bool call_slots_close_socket(call_slots *s, nng_socket sock, int timeout_ms);
+bool cruddur_i_call_slots_close_socket(call_slots *s, nng_socket sock, int timeout_ms);
 /* Frees every kept slot; the socket must be closed and no call running. */
-void call_slots_fini(call_slots *s);
+void cruddur_i_call_slots_fini(call_slots *s);
 
 #endif /* CRUDDUR_CALL_SLOTS_H */

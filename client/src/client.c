@@ -177,12 +177,13 @@ cruddur_client_open_config(cruddur_client **out, const cruddur_client_config *cf
 	atomic_init(&c->next_request_id, request_id_seed());
 	atomic_init(&c->active, 0);
 	atomic_init(&c->closing, false);
-	call_slots_init(&c->slots, call_async_slot_size(), call_async_cb);
+	cruddur_i_call_slots_init(&c->slots, cruddur_i_call_async_slot_size(),
+	    cruddur_i_call_async_cb);
 	c->max_request_bytes = CRUDDUR_DEFAULT_MAX_REQUEST_BYTES;
 	set_socket_options(c);
 	if ((st = dial_all(c, cfg, tls, err, errlen)) != CRUDDUR_OK) {
 		nng_close(c->sock);
-		call_slots_fini(&c->slots);
+		cruddur_i_call_slots_fini(&c->slots);
 		free(c);
 		goto out;
 	}
@@ -217,7 +218,7 @@ static cruddur_client  *abandoned;
 static int              n_abandoned;
 
 int
-call_clients_abandoned(void)
+cruddur_i_call_clients_abandoned(void)
 {
 	pthread_mutex_lock(&abandoned_mtx);
 	int n = n_abandoned;
@@ -242,9 +243,9 @@ cruddur_client_close(cruddur_client *client)
 	 * deadlock (socket_close.h). A call that began an operation just
 	 * after the cancel ends with the close, as before. */
 	bool busy = atomic_load(&client->active) > 0;
-	call_slots_cancel_all(&client->slots);
-	int64_t until = call_mono_ms() + CLOSE_CANCEL_WAIT_MS;
-	while (atomic_load(&client->active) > 0 && call_mono_ms() < until)
+	cruddur_i_call_slots_cancel_all(&client->slots);
+	int64_t until = cruddur_i_call_mono_ms() + CLOSE_CANCEL_WAIT_MS;
+	while (atomic_load(&client->active) > 0 && cruddur_i_call_mono_ms() < until)
 		nanosleep(&nap, NULL);
 	/* The requests of the calls just cancelled are still on the wire and
 	 * their replies on the way back: let those bytes land (nng discards
@@ -256,7 +257,7 @@ cruddur_client_close(cruddur_client *client)
 		nanosleep(&settle, NULL);
 	}
 	/* Calls still waiting on the socket end with CANCELLED. */
-	if (!call_slots_close_socket(&client->slots, client->sock, CLOSE_BOUND_MS)) {
+	if (!cruddur_i_call_slots_close_socket(&client->slots, client->sock, CLOSE_BOUND_MS)) {
 		/* nng 1.5.2's close deadlock: return anyway, in bounded time.
 		 * The calls already ended (nng fails every operation of the
 		 * contexts before it waits for the pipes) or end with their
@@ -273,7 +274,7 @@ cruddur_client_close(cruddur_client *client)
 	 * callback has run. */
 	while (atomic_load(&client->active) > 0)
 		nanosleep(&nap, NULL);
-	call_slots_fini(&client->slots);
+	cruddur_i_call_slots_fini(&client->slots);
 	free(client);
 }
 
@@ -281,7 +282,7 @@ void
 cruddur_message_free(void *message)
 {
 	if (message != NULL)
-		reply_free(message);
+		cruddur_i_reply_free(message);
 }
 
 
@@ -296,14 +297,14 @@ exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, crudd
 	cruddur_status st;
 	int            rv;
 
-	if ((st = call_slot_for(c, &c->slots.sync, &slot, opts)) != CRUDDUR_OK) {
+	if ((st = cruddur_i_call_slot_for(c, &c->slots.sync, &slot, opts)) != CRUDDUR_OK) {
 		nng_msg_free(msg);
 		return st;
 	}
 	aio = slot->aio;
 	/* One deadline for the whole exchange: what the send used up is not
 	 * given to the receive again. */
-	nng_aio_set_timeout(aio, call_wait_ms(end_ms));
+	nng_aio_set_timeout(aio, cruddur_i_call_wait_ms(end_ms));
 	nng_aio_set_msg(aio, msg);
 	nng_ctx_send(slot->ctx, aio);
 	nng_aio_wait(aio);
@@ -311,7 +312,7 @@ exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, crudd
 		nng_msg_free(nng_aio_get_msg(aio));
 		goto out;
 	}
-	nng_aio_set_timeout(aio, call_wait_ms(end_ms));
+	nng_aio_set_timeout(aio, cruddur_i_call_wait_ms(end_ms));
 	nng_ctx_recv(slot->ctx, aio);
 	nng_aio_wait(aio);
 	if ((rv = nng_aio_result(aio)) == 0)
@@ -319,29 +320,30 @@ exchange(cruddur_client *c, nng_msg *msg, int64_t end_ms, nng_msg **reply, crudd
 out:
 	/* A context that failed may hold a request nobody waits for. */
 	if (rv != 0)
-		call_slot_fail(&c->slots, slot);
-	call_slot_give(&c->slots, &c->slots.sync, slot);
-	return rv == 0 ? CRUDDUR_OK : call_transport_status(c, rv, opts);
+		cruddur_i_call_slot_fail(&c->slots, slot);
+	cruddur_i_call_slot_give(&c->slots, &c->slots.sync, slot);
+	return rv == 0 ? CRUDDUR_OK : cruddur_i_call_transport_status(c, rv, opts);
 }
 
 static cruddur_status
 call_attempts(cruddur_client *c, const cruddur_method *method, const ProtobufCMessage *req,
     ProtobufCMessage **resp, cruddur_call_opts *opts, uint64_t id, uint32_t deadline_ms)
 {
-	int64_t        end_ms = call_mono_ms() + deadline_ms;
-	bool           retryable = call_retryable(method, req);
+	int64_t        end_ms = cruddur_i_call_mono_ms() + deadline_ms;
+	bool           retryable = cruddur_i_call_retryable(method, req);
 	cruddur_status st;
 
 	for (int attempt = 0;; attempt++) {
 		nng_msg *msg = NULL, *reply = NULL;
 		/* Each attempt carries the time that is really left. */
-		st = call_build_request(c, method, req, opts, call_left_ms(end_ms), id, &msg, opts);
+		st = cruddur_i_call_build_request(c, method, req, opts, cruddur_i_call_left_ms(end_ms),
+		    id, &msg, opts);
 		if (st != CRUDDUR_OK)
 			return st;
 		st = exchange(c, msg, end_ms, &reply, opts);
 		if (st == CRUDDUR_OK)
-			st = call_read_reply(method, reply, id, resp, opts);
-		int64_t backoff = call_retry_backoff(c, retryable, st, attempt, end_ms);
+			st = cruddur_i_call_read_reply(method, reply, id, resp, opts);
+		int64_t backoff = cruddur_i_call_retry_backoff(c, retryable, st, attempt, end_ms);
 		if (backoff < 0)
 			break;
 		struct timespec nap = { 0, (long)backoff * 1000000L };
@@ -364,9 +366,9 @@ cruddur_client_call(cruddur_client *c, const cruddur_method *method, const Proto
 	}
 	atomic_fetch_add(&c->active, 1);
 	if (atomic_load(&c->closing))
-		st = call_fail(opts, CRUDDUR_CANCELLED, "the client is closing");
+		st = cruddur_i_call_fail(opts, CRUDDUR_CANCELLED, "the client is closing");
 	else
-		st = call_attempts(c, method, req, resp, opts, id, call_deadline_ms(opts));
+		st = call_attempts(c, method, req, resp, opts, id, cruddur_i_call_deadline_ms(opts));
 	atomic_fetch_sub(&c->active, 1);
 	/* A retry that succeeded leaves no message of the failed attempt. */
 	if (st == CRUDDUR_OK && opts != NULL)

@@ -9,6 +9,6 @@
 
 /* How many clients cruddur_client_close left allocated because nng_close
  * outlasted its bound (tests read it: nng_fini would then wait for ever). */
-int call_clients_abandoned(void);
+int cruddur_i_call_clients_abandoned(void);
 
 #endif /* CRUDDUR_CLIENT_PRIVATE_H */

@@ -3,8 +3,8 @@
  *
  * Layout: a block starts with a reply_block header; the first block's
  * header is followed directly by the message, because the first thing
- * protobuf_c_message_unpack allocates is the message itself (reply_unpack
- * checks that it is). So reply_free finds the first block from the
+ * protobuf_c_message_unpack allocates is the message itself (cruddur_i_reply_unpack
+ * checks that it is). So cruddur_i_reply_free finds the first block from the
  * message pointer; later blocks, made when the first is full, hang off it.
  * The first block is sized from the encoded length, so that one block
  * nearly always holds the whole message. Freeing inside the arena does
@@ -98,7 +98,7 @@ blocks_free(reply_block *first)
 }
 
 ProtobufCMessage *
-reply_unpack(const ProtobufCMessageDescriptor *desc, size_t len, const uint8_t *data)
+cruddur_i_reply_unpack(const ProtobufCMessageDescriptor *desc, size_t len, const uint8_t *data)
 {
 	/* Unpacked, a message takes about twice its encoded size, plus its
 	 * struct and protobuf-c's scratch space. */
@@ -108,18 +108,18 @@ reply_unpack(const ProtobufCMessageDescriptor *desc, size_t len, const uint8_t *
 	ProtobufCAllocator a = { arena_alloc, arena_free, first };
 	ProtobufCMessage  *m = protobuf_c_message_unpack(desc, &a, len, data);
 	if (m == NULL || (char *)m != (char *)first + HEADER_SIZE) {
-		blocks_free(first); /* the second: reply_free could not find it */
+		blocks_free(first); /* the second: cruddur_i_reply_free could not find it */
 		return NULL;
 	}
 	return m;
 }
 
 void
-reply_free(ProtobufCMessage *message)
+cruddur_i_reply_free(ProtobufCMessage *message)
 {
 	reply_block *first = (reply_block *)(void *)((char *)message - HEADER_SIZE);
 
 	if (first->magic != REPLY_MAGIC)
-		abort(); /* not from reply_unpack: freeing it would corrupt the heap */
+		abort(); /* not from cruddur_i_reply_unpack: freeing it would corrupt the heap */
 	blocks_free(first);
 }

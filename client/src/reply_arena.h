@@ -7,8 +7,9 @@
  * caller's CPU per call (bench/RESULTS.md). Unpacked here, a response
  * takes one malloc, rarely two.
  *
- * cruddur_message_free (client.c) frees what reply_unpack returned with
- * reply_free; a message from anywhere else must not be given to it.
+ * cruddur_message_free (client.c) frees what cruddur_i_reply_unpack
+ * returned with cruddur_i_reply_free; a message from anywhere else must not
+ * be given to it.
  */
 #ifndef CRUDDUR_REPLY_ARENA_H
 #define CRUDDUR_REPLY_ARENA_H
@@ -20,10 +21,10 @@
 
 /* The message of type desc in data[0..len), or NULL when it does not
  * decode (or memory ran out). */
-ProtobufCMessage *reply_unpack(const ProtobufCMessageDescriptor *desc, size_t len,
+ProtobufCMessage *cruddur_i_reply_unpack(const ProtobufCMessageDescriptor *desc, size_t len,
     const uint8_t *data);
 
-/* Frees a message from reply_unpack and everything in it. */
-void reply_free(ProtobufCMessage *message);
+/* Frees a message from cruddur_i_reply_unpack and everything in it. */
+void cruddur_i_reply_free(ProtobufCMessage *message);
 
 #endif /* CRUDDUR_REPLY_ARENA_H */

@@ -48,9 +48,10 @@ cr_die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 # tests run every reply through (tests/support/strict_decode.py).
 # libclang-rt-14-dev holds clang's sanitizer runtimes; clang only *recommends* it, so
 # --no-install-recommends would leave a clang -fsanitize=address build unable to link.
+# g++ builds the C++ program of tests/install/ against an installed libcruddur.
 CR_PACKAGES=(cmake make gcc clang pkg-config libprotobuf-c-dev protobuf-c-compiler
              libnng-dev libpq-dev uuid-dev postgresql postgresql-contrib libclang-rt-14-dev openssl
-             awscli systemd curl python3-protobuf)
+             awscli systemd curl python3-protobuf g++)
 
 # Prints the packages of CR_PACKAGES that dpkg does not list as installed.
 cr_missing_packages() {

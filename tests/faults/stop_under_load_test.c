@@ -363,7 +363,7 @@ main(void)
 	client_closes();
 	frozen_database_stop();
 	free(g.msg);
-	int abandoned = call_clients_abandoned();
+	int abandoned = cruddur_i_call_clients_abandoned();
 	printf("client closes where nng_close outlasted its bound, in this process: %d\n", abandoned);
 	if (abandoned > 0) {
 		/* nng's reaper thread is stuck for good (socket_close.h), and

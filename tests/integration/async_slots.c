@@ -29,10 +29,10 @@ slot_churn(void *arg)
 	call_slot    *slot;
 
 	/* Each take opens a new context: the last one was failed. */
-	while (call_slot_take(t->slots, &t->slots->sync, t->sock, &slot) == 0) {
+	while (cruddur_i_call_slot_take(t->slots, &t->slots->sync, t->sock, &slot) == 0) {
 		t->opened++;
-		call_slot_fail(t->slots, slot);
-		call_slot_give(t->slots, &t->slots->sync, slot);
+		cruddur_i_call_slot_fail(t->slots, slot);
+		cruddur_i_call_slot_give(t->slots, &t->slots->sync, slot);
 	}
 	return NULL;
 }
@@ -53,7 +53,7 @@ test_slots_open_vs_close(void)
 		nng_socket   sock;
 		nng_dialer   d;
 
-		call_slots_init(&slots, sizeof(call_slot), NULL);
+		cruddur_i_call_slots_init(&slots, sizeof(call_slot), NULL);
 		if (nng_req0_open(&sock) != 0) {
 			CHECK(!"a REQ socket opened");
 			return;
@@ -66,13 +66,13 @@ test_slots_open_vs_close(void)
 		}
 		usleep((useconds_t)(50 + round * 10));
 		alarm(30); /* a hung nng_close fails the test instead of stalling it */
-		CHECK(call_slots_close_socket(&slots, sock, 30000));
+		CHECK(cruddur_i_call_slots_close_socket(&slots, sock, 30000));
 		alarm(0);
 		for (int i = 0; i < 3; i++) {
 			pthread_join(t[i].thr, NULL);
 			opened += t[i].opened;
 		}
-		call_slots_fini(&slots);
+		cruddur_i_call_slots_fini(&slots);
 	}
 	printf("slots: 100 socket closes with contexts opening under them, %ld contexts\n", opened);
 	CHECK(opened > 0);

@@ -74,7 +74,7 @@ test_metadata_flood(nng_socket s)
 	env.method = "cruddur.v1.Health/Check";
 	env.metadata = many;
 	env.n_metadata = n;
-	uint8_t *buf = envelope_pack_alloc(&env.base, &len);
+	uint8_t *buf = cruddur_i_envelope_pack_alloc(&env.base, &len);
 	CHECK(ts_raw_send(s, buf, len, NULL, 0) == CRUDDUR_INVALID_ARGUMENT);
 	free(buf);
 
@@ -83,7 +83,7 @@ test_metadata_flood(nng_socket s)
 	big[9999] = '\0';
 	entry.value = big;
 	env.n_metadata = 1;
-	buf = envelope_pack_alloc(&env.base, &len);
+	buf = cruddur_i_envelope_pack_alloc(&env.base, &len);
 	CHECK(ts_raw_send(s, buf, len, NULL, 0) == CRUDDUR_INVALID_ARGUMENT);
 	free(buf);
 	free(big);
@@ -431,8 +431,8 @@ send_with_nul(const char *method, const char *token, const char *marker)
 	env.method = (char *)method;
 	env.metadata = md;
 	env.n_metadata = 1;
-	env.body.data = envelope_pack_alloc(&req.base, &env.body.len);
-	uint8_t *buf = envelope_pack_alloc(&env.base, &len);
+	env.body.data = cruddur_i_envelope_pack_alloc(&req.base, &env.body.len);
+	uint8_t *buf = cruddur_i_envelope_pack_alloc(&env.base, &len);
 	ts_nul_at(buf, len, marker);
 	int st = ts_raw_send(raw, buf, len, msg, sizeof(msg));
 	free(buf);

@@ -246,7 +246,7 @@ test_raw_frames(const ts_server *s, cruddur_client *c)
 
 	Cruddur__V1__RequestEnvelope env = CRUDDUR__V1__REQUEST_ENVELOPE__INIT;
 	env.method = "cruddur.v1.Activities/DeleteEverything";
-	uint8_t *buf = envelope_pack_alloc(&env.base, &len);
+	uint8_t *buf = cruddur_i_envelope_pack_alloc(&env.base, &len);
 	CHECK(raw_call(s->url, buf, len) == CRUDDUR_UNIMPLEMENTED);
 	free(buf);
 

@@ -94,8 +94,8 @@ ts_raw_call(nng_socket s, const cruddur_method *m, const char *token, const Prot
 		env.n_metadata = 1;
 	}
 	if (req != NULL)
-		env.body.data = envelope_pack_alloc(req, &env.body.len);
-	int rv = envelope_to_msg(&env.base, &out);
+		env.body.data = cruddur_i_envelope_pack_alloc(req, &env.body.len);
+	int rv = cruddur_i_envelope_to_msg(&env.base, &out);
 	free(env.body.data);
 	if (rv != 0) {
 		ts_fail(__FILE__, __LINE__, "cannot pack a request");

@@ -60,8 +60,8 @@ dispatch_call(const char *method, const ProtobufCMessage *body, uint32_t deadlin
 	env.request_id = 777;
 	env.deadline_ms = deadline_ms;
 	if (body != NULL)
-		env.body.data = envelope_pack_alloc(body, &env.body.len);
-	buf = envelope_pack_alloc(&env.base, &len);
+		env.body.data = cruddur_i_envelope_pack_alloc(body, &env.body.len);
+	buf = cruddur_i_envelope_pack_alloc(&env.base, &len);
 	const rpc_method_entry        *e = dispatch_find_method(method);
 	Cruddur__V1__ResponseEnvelope *r =
 	    dispatch_bytes_of(buf, len, received_us, e != NULL ? e->method->output->name : NULL);
@@ -102,7 +102,7 @@ test_malformed(void)
 	env.method = "cruddur.v1.Activities/HomeFeed";
 	env.body.data = (uint8_t *)"\x08\xff\xff";
 	env.body.len = 3;
-	uint8_t *buf = envelope_pack_alloc(&env.base, &len);
+	uint8_t *buf = cruddur_i_envelope_pack_alloc(&env.base, &len);
 	expect(dispatch_bytes(buf, len, now), CRUDDUR_INVALID_ARGUMENT, "HomeFeedRequest");
 	free(buf);
 
@@ -260,8 +260,8 @@ call_health(const char *method, const char *token, const char *nul_marker)
 		env.metadata = md;
 		env.n_metadata = 1;
 	}
-	env.body.data = envelope_pack_alloc(&req.base, &env.body.len);
-	uint8_t *buf = envelope_pack_alloc(&env.base, &len);
+	env.body.data = cruddur_i_envelope_pack_alloc(&req.base, &env.body.len);
+	uint8_t *buf = cruddur_i_envelope_pack_alloc(&env.base, &len);
 	if (nul_marker != NULL)
 		ts_nul_at(buf, len, nul_marker);
 	Cruddur__V1__ResponseEnvelope *r =

@@ -33,7 +33,7 @@ static void
 send_env(Cruddur__V1__ResponseEnvelope *env)
 {
 	nng_msg *m;
-	if (envelope_to_msg(&env->base, &m) == 0 && nng_sendmsg(rep, m, 0) != 0)
+	if (cruddur_i_envelope_to_msg(&env->base, &m) == 0 && nng_sendmsg(rep, m, 0) != 0)
 		nng_msg_free(m);
 }
 
@@ -51,7 +51,7 @@ answer_feed(uint64_t id)
 	resp.activities = list;
 	resp.n_activities = 1;
 	env.request_id = id;
-	env.body.data = envelope_pack_alloc(&resp.base, &env.body.len);
+	env.body.data = cruddur_i_envelope_pack_alloc(&resp.base, &env.body.len);
 	send_env(&env);
 	free(env.body.data);
 }
@@ -133,7 +133,7 @@ test_envelope_round_trip(void)
 	env.n_metadata = 1;
 	env.body.data = (uint8_t *)"\x08\x05";
 	env.body.len = 2;
-	CHECK(envelope_to_msg(&env.base, &m) == 0);
+	CHECK(cruddur_i_envelope_to_msg(&env.base, &m) == 0);
 	Cruddur__V1__RequestEnvelope *back =
 	    cruddur__v1__request_envelope__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
 	CHECK(back != NULL);

@@ -50,7 +50,8 @@ check_page(size_t n, bool empty)
 {
 	size_t   len;
 	uint8_t *buf = pack_page(n, empty, &len);
-	ProtobufCMessage *m = reply_unpack(&cruddur__v1__home_feed_response__descriptor, len, buf);
+	ProtobufCMessage *m =
+	    cruddur_i_reply_unpack(&cruddur__v1__home_feed_response__descriptor, len, buf);
 	char     want[64];
 
 	CHECK(m != NULL);
@@ -63,7 +64,7 @@ check_page(size_t n, bool empty)
 			CHECK_STREQ(r->activities[i]->message, empty ? "" : want);
 			CHECK(r->activities[i]->created_at_us == (empty ? 0 : (int64_t)i * 1000));
 		}
-		reply_free(m);
+		cruddur_i_reply_free(m);
 	}
 	free(buf);
 }
@@ -77,7 +78,7 @@ main(void)
 	check_page(20, false);    /* a usual page: one block */
 	check_page(1000, false);
 	check_page(5000, true);   /* 10 kB packed, 100s of kB unpacked: many blocks */
-	CHECK(reply_unpack(&cruddur__v1__home_feed_response__descriptor, sizeof(garbage), garbage) ==
-	    NULL);
+	CHECK(cruddur_i_reply_unpack(&cruddur__v1__home_feed_response__descriptor, sizeof(garbage),
+	          garbage) == NULL);
 	return ts_finish("reply_arena_test");
 }

@@ -46,7 +46,7 @@ static wire_frame
 packed_frame(const ProtobufCMessage *m)
 {
 	wire_frame f = { 0 };
-	f.data = envelope_pack_alloc(m, &f.len);
+	f.data = cruddur_i_envelope_pack_alloc(m, &f.len);
 	f.cap = f.len;
 	CHECK(f.data != NULL || f.len == 0);
 	return f;
@@ -372,7 +372,7 @@ test_nul_in_strings(void)
 	env.n_metadata = 1;
 	env.body.data = (uint8_t *)"\0\0\0"; /* bytes: NULs are data */
 	env.body.len = 3;
-	buf = envelope_pack_alloc(&env.base, &len);
+	buf = cruddur_i_envelope_pack_alloc(&env.base, &len);
 	CHECK(wire_check(&cruddur__v1__request_envelope__descriptor, buf, len, &wire_default_limits,
 	    why, sizeof(why)));
 	ts_nul_at(buf, len, "Xjunk"); /* the method's X */
@@ -386,7 +386,7 @@ test_nul_in_strings(void)
 	free(buf);
 
 	env.method = "cruddur.v1.Health/Check";
-	buf = envelope_pack_alloc(&env.base, &len);
+	buf = cruddur_i_envelope_pack_alloc(&env.base, &len);
 	ts_nul_at(buf, len, "Xjunk"); /* now the token's */
 	CHECK(!wire_check(&cruddur__v1__request_envelope__descriptor, buf, len,
 	    &wire_default_limits, why, sizeof(why)));
@@ -396,7 +396,7 @@ test_nul_in_strings(void)
 	/* In a body: an activity's message would be stored cut short. */
 	Cruddur__V1__CreateActivityRequest req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
 	req.message = "helloXworld";
-	buf = envelope_pack_alloc(&req.base, &len);
+	buf = cruddur_i_envelope_pack_alloc(&req.base, &len);
 	ts_nul_at(buf, len, "Xworld");
 	CHECK(!wire_check(&cruddur__v1__create_activity_request__descriptor, buf, len,
 	    &wire_default_limits, why, sizeof(why)));

@@ -26,6 +26,10 @@
  *                             name, each entry with a trampoline that casts
  *                             the decoded messages to their types.
  *
+ * Every declaration in cruddur/stubs.h says CRUDDUR_API (libcruddur.so
+ * exports nothing else, cruddur/api.h) and sits inside CRUDDUR_BEGIN_DECLS
+ * (extern "C"), as the hand-written public headers do.
+ *
  * Adding an RPC to a .proto is then all it takes for the client to call it
  * and for the server to route it (to UNIMPLEMENTED until a handler is set).
  *
@@ -239,20 +243,23 @@ write_client(const char *dir, const file_set *set, const rpc *rpcs, size_t n)
 	           " * the method's response type (cast it) on CRUDDUR_OK. The rules are\n"
 	           " * cruddur_client_call_async's (cruddur/client.h): on a non-OK return done\n"
 	           " * is not called; otherwise exactly once, on an nng thread.\n */\n");
-	fprintf(h, "#ifndef CRUDDUR_STUBS_H\n#define CRUDDUR_STUBS_H\n\n#include \"cruddur/client.h\"\n");
+	fprintf(h, "#ifndef CRUDDUR_STUBS_H\n#define CRUDDUR_STUBS_H\n\n#include \"cruddur/api.h\"\n"
+	           "#include \"cruddur/client.h\"\n");
 	write_includes(h, set);
-	fprintf(h, "\n");
+	fprintf(h, "\nCRUDDUR_BEGIN_DECLS\n\n");
 	for (size_t i = 0; i < n; i++) {
 		const rpc *r = &rpcs[i];
-		fprintf(h, "/* %s%s */\nextern const cruddur_method cruddur_method_%s;\n", r->full_name,
-		    r->idempotent ? " (no side effects: retried when safe)" : "", r->c_name);
-		fprintf(h, "cruddur_status cruddur_%s(cruddur_client *client,\n    const %s *req, %s **resp,\n    cruddur_call_opts *opts);\n",
+		fprintf(h, "/* %s%s */\nextern CRUDDUR_API const cruddur_method cruddur_method_%s;\n",
+		    r->full_name, r->idempotent ? " (no side effects: retried when safe)" : "", r->c_name);
+		fprintf(h, "CRUDDUR_API cruddur_status cruddur_%s(cruddur_client *client,\n    const %s *req, %s **resp,\n    cruddur_call_opts *opts);\n",
 		    r->c_name, r->in_type, r->out_type);
-		fprintf(h, "cruddur_status cruddur_%s_async(cruddur_client *client,\n    const %s *req, cruddur_call_opts *opts,\n    cruddur_call_done done, void *arg);\n\n",
+		fprintf(h, "CRUDDUR_API cruddur_status cruddur_%s_async(cruddur_client *client,\n    const %s *req, cruddur_call_opts *opts,\n    cruddur_call_done done, void *arg);\n\n",
 		    r->c_name, r->in_type);
 	}
-	fprintf(h, "/* Every method, sorted by full name. */\nextern const cruddur_method *const cruddur_methods[];\nextern const size_t cruddur_method_count;\n\n");
-	fprintf(h, "#endif /* CRUDDUR_STUBS_H */\n");
+	fprintf(h, "/* Every method, sorted by full name. */\n"
+	           "extern CRUDDUR_API const cruddur_method *const cruddur_methods[];\n"
+	           "extern CRUDDUR_API const size_t cruddur_method_count;\n\n");
+	fprintf(h, "CRUDDUR_END_DECLS\n\n#endif /* CRUDDUR_STUBS_H */\n");
 	close_out(h);
 
 	FILE *c = open_out(dir, "stubs.c");

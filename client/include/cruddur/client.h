@@ -25,8 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cruddur/api.h"
 #include "cruddur/method.h"
 #include "cruddur/status.h"
+
+CRUDDUR_BEGIN_DECLS
 
 typedef struct cruddur_client cruddur_client;
 
@@ -63,7 +66,7 @@ typedef struct cruddur_call_opts {
  * URL) / CRUDDUR_UNAVAILABLE (no server reachable) with a message in err.
  * Close with cruddur_client_close.
  */
-cruddur_status cruddur_client_open(cruddur_client **out, const char *const *urls,
+CRUDDUR_API cruddur_status cruddur_client_open(cruddur_client **out, const char *const *urls,
     size_t n_urls, char *err, size_t errlen);
 
 /* Everything cruddur_client_open_config may be told. Zero-initialize. */
@@ -80,8 +83,8 @@ typedef struct cruddur_client_config {
 } cruddur_client_config;
 
 /* cruddur_client_open with TLS settings; same results. */
-cruddur_status cruddur_client_open_config(cruddur_client **out, const cruddur_client_config *cfg,
-    char *err, size_t errlen);
+CRUDDUR_API cruddur_status cruddur_client_open_config(cruddur_client **out,
+    const cruddur_client_config *cfg, char *err, size_t errlen);
 
 /* Ends every call in progress: blocking calls return CRUDDUR_CANCELLED,
  * async calls get their callback with CRUDDUR_CANCELLED (exactly once, as
@@ -90,7 +93,7 @@ cruddur_status cruddur_client_open_config(cruddur_client **out, const cruddur_cl
  * must not be called from a callback. Returns in bounded time: when nng's
  * socket close hangs (a known nng 1.5.2 deadlock), it returns after 500 ms
  * and leaves the client's memory allocated instead of freeing it. */
-void cruddur_client_close(cruddur_client *client);
+CRUDDUR_API void cruddur_client_close(cruddur_client *client);
 
 /*
  * Sends req as a call of method and waits for the reply. On CRUDDUR_OK
@@ -98,7 +101,7 @@ void cruddur_client_close(cruddur_client *client);
  * cruddur_message_free); otherwise *resp is NULL. Transport failures are
  * CRUDDUR_UNAVAILABLE, a passed deadline CRUDDUR_DEADLINE_EXCEEDED.
  */
-cruddur_status cruddur_client_call(cruddur_client *client, const cruddur_method *method,
+CRUDDUR_API cruddur_status cruddur_client_call(cruddur_client *client, const cruddur_method *method,
     const ProtobufCMessage *req, ProtobufCMessage **resp, cruddur_call_opts *opts);
 
 /*
@@ -143,10 +146,13 @@ typedef void (*cruddur_call_done)(void *arg, cruddur_status st, ProtobufCMessage
  * call, retries on CRUDDUR_UNAVAILABLE for methods without side effects or
  * requests with an idempotency_key (waiting on a timer, never on a thread).
  */
-cruddur_status cruddur_client_call_async(cruddur_client *client, const cruddur_method *method,
-    const ProtobufCMessage *req, cruddur_call_opts *opts, cruddur_call_done done, void *arg);
+CRUDDUR_API cruddur_status cruddur_client_call_async(cruddur_client *client,
+    const cruddur_method *method, const ProtobufCMessage *req, cruddur_call_opts *opts,
+    cruddur_call_done done, void *arg);
 
 /* Frees a response returned by a call; NULL is allowed. */
-void cruddur_message_free(void *message);
+CRUDDUR_API void cruddur_message_free(void *message);
+
+CRUDDUR_END_DECLS
 
 #endif /* CRUDDUR_CLIENT_H */

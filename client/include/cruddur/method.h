@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "cruddur/api.h"
+
+CRUDDUR_BEGIN_DECLS
+
 typedef struct cruddur_method {
 	const char *full_name; /* "cruddur.v1.Activities/HomeFeed": on the wire */
 	const char *service;   /* "cruddur.v1.Activities" */
@@ -21,5 +25,7 @@ typedef struct cruddur_method {
 	 * or IDEMPOTENT in the .proto): the client may retry it. */
 	bool idempotent;
 } cruddur_method;
+
+CRUDDUR_END_DECLS
 
 #endif /* CRUDDUR_METHOD_H */

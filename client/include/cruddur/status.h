@@ -9,6 +9,10 @@
 #ifndef CRUDDUR_STATUS_H
 #define CRUDDUR_STATUS_H
 
+#include "cruddur/api.h"
+
+CRUDDUR_BEGIN_DECLS
+
 typedef enum cruddur_status {
 	CRUDDUR_OK                  = 0,
 	CRUDDUR_CANCELLED           = 1,
@@ -31,6 +35,8 @@ typedef enum cruddur_status {
 
 /* The canonical upper-case name ("INVALID_ARGUMENT"); "UNKNOWN" for values
  * outside the enum. The string is static. */
-const char *cruddur_status_name(cruddur_status status);
+CRUDDUR_API const char *cruddur_status_name(cruddur_status status);
+
+CRUDDUR_END_DECLS
 
 #endif /* CRUDDUR_STATUS_H */

@@ -528,7 +528,7 @@ transport_free(transport *t)
 	 * now): let those bytes move before the pipes are torn down. It also
 	 * gives the last replies their chance to reach their callers. */
 	nng_msleep(CLOSE_SETTLE_MS);
-	if (!socket_close_within(t->sock, CLOSE_BOUND_MS)) {
+	if (!cruddur_i_socket_close_within(t->sock, CLOSE_BOUND_MS)) {
 		/* The reply of every call was handed to nng before the drain
 		 * ended and the workers are joined: nothing that matters waits
 		 * on the socket any more. What nng holds goes with the process. */

@@ -81,7 +81,7 @@ pack_envelope(uint64_t request_id, cruddur_status st, const char *message, const
 	env.message = (char *)(message != NULL ? message : "");
 	env.body.data = (uint8_t *)body;
 	env.body.len = len;
-	if (envelope_to_msg(&env.base, &msg) != 0)
+	if (cruddur_i_envelope_to_msg(&env.base, &msg) != 0)
 		msg = NULL;
 	return msg;
 }
@@ -93,7 +93,8 @@ pack_reply(uint64_t request_id, cruddur_status st, const char *message, const Pr
 	size_t   len = 0;
 	nng_msg *msg;
 
-	if (st == CRUDDUR_OK && body != NULL && (buf = envelope_pack_alloc(body, &len)) == NULL)
+	if (st == CRUDDUR_OK && body != NULL &&
+	    (buf = cruddur_i_envelope_pack_alloc(body, &len)) == NULL)
 		return NULL;
 	msg = pack_envelope(request_id, st, message, buf, len);
 	free(buf);
@@ -336,7 +337,7 @@ rpc_complete_packed(rpc_context *ctx, const uint8_t *body, size_t len)
 uint8_t *
 rpc_pack_response(rpc_context *ctx, size_t *len)
 {
-	return envelope_pack_alloc(((rpc_call *)ctx)->resp, len);
+	return cruddur_i_envelope_pack_alloc(((rpc_call *)ctx)->resp, len);
 }
 
 static bool
