@@ -63,7 +63,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: cruddurd [OPTIONS]\n"
 	    "\n"
-	    "The cruddur data service: Activities, Users, DbAdmin, Health and Stats RPCs over nng.\n"
+	    "The cruddur data service: Activities, Users, DbAdmin, Health, Stats and Reflection RPCs over nng.\n"
 	    "\n"
 	    "  --listen URL           listen on URL (repeatable; tcp://, ipc://, tls+tcp://)\n"
 	    "                         default " SERVER_DEFAULT_LISTEN "\n"
