@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cmd_activities.h"
+#include "cmd_call.h"
 #include "cmd_db.h"
 #include "cmd_feed.h"
 #include "cmd_health.h"
@@ -135,6 +136,7 @@ static const struct {
 	{ "health", cmd_health },
 	{ "methods", cmd_methods },
 	{ "stats", cmd_stats },
+	{ "call", cmd_call },
 };
 
 int
