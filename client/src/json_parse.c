@@ -180,7 +180,7 @@ get_integer(parse_ctx *ctx, const json_t *v, const char *type, int64_t min, int6
 		/* 2^63 and 2^64 are exact doubles; the bounds below are. */
 		if (is_unsigned ? (d < 0 || d >= 18446744073709551616.0 || (uint64_t)d > umax)
 		                : (d < (double)min || d >= 9223372036854775808.0 || (int64_t)d > max))
-			return fail(ctx, "%.17g is out of range for %s", d, type);
+			return fail(ctx, "%.9g is out of range for %s", d, type);
 		if (is_unsigned)
 			*u = (uint64_t)d;
 		else
@@ -229,7 +229,7 @@ get_double(parse_ctx *ctx, const json_t *v, bool is_float, double *out)
 			return fail(ctx, "%.40s is out of range for %s", s, type);
 	}
 	if (is_float && isfinite(*out) && fabs(*out) > FLT_MAX)
-		return fail(ctx, "%.17g is out of range for float", *out);
+		return fail(ctx, "%.9g is out of range for float", *out);
 	return 0;
 }
 
