@@ -41,7 +41,7 @@ typedef struct parse_ctx {
 	ProtobufCMessage *root;   /* owns the arena everything is allocated in */
 	char              path[256];
 	size_t            path_len;
-	bool              truncated; /* path ran out of room: "..." at its end */
+	unsigned          skipped; /* pushes that found no room: "..." ends the path */
 	char             *err;
 	size_t            errlen;
 	cruddur_status    st;
@@ -61,9 +61,9 @@ fail(parse_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	ctx->st = CRUDDUR_INVALID_ARGUMENT;
 	if (ctx->err != NULL && ctx->errlen > 0) {
-		if (ctx->path_len > 0)
+		if (ctx->path_len > 0 || ctx->skipped > 0)
 			snprintf(ctx->err, ctx->errlen, "%s%s: %s", ctx->path,
-			    ctx->truncated ? "..." : "", msg);
+			    ctx->skipped > 0 ? "..." : "", msg);
 		else
 			snprintf(ctx->err, ctx->errlen, "%s", msg);
 	}
@@ -80,20 +80,25 @@ fail_oom(parse_ctx *ctx)
 }
 
 /* Appends ".key" (or "key" at the top) or "[i]" to the path; returns the
- * length to restore afterwards. */
+ * length to restore afterwards. Once one finds no room, the ones after it
+ * append nothing until it is popped (pushes and pops nest). */
 static size_t
 path_push(parse_ctx *ctx, const char *key, size_t index)
 {
 	size_t saved = ctx->path_len, room = sizeof(ctx->path) - saved;
 	int    n;
 
+	if (ctx->skipped > 0) {
+		ctx->skipped++;
+		return saved;
+	}
 	if (key != NULL)
 		n = snprintf(ctx->path + saved, room, "%s%s", saved > 0 ? "." : "", key);
 	else
 		n = snprintf(ctx->path + saved, room, "[%zu]", index);
 	if (n < 0 || (size_t)n >= room) {
 		ctx->path[saved] = '\0';
-		ctx->truncated = true;
+		ctx->skipped = 1;
 	} else {
 		ctx->path_len += (size_t)n;
 	}
@@ -103,6 +108,8 @@ path_push(parse_ctx *ctx, const char *key, size_t index)
 static void
 path_pop(parse_ctx *ctx, size_t saved)
 {
+	if (ctx->skipped > 0)
+		ctx->skipped--;
 	ctx->path_len = saved;
 	ctx->path[saved] = '\0';
 }

@@ -323,6 +323,10 @@ test_errors(void)
 	CHECK_ERROR("{\"te\xffxt\":\"a\"}", "invalid UTF-8 in a key");
 	CHECK_ERROR("{\"text\":\"\\ud800\"}", "not JSON: invalid Unicode '\\uD800'");
 	CHECK_ERROR("{\"text\":\"\\udc00\\ud800\"}", "not JSON: invalid Unicode");
+	/* A path too long for the message ends in "...". */
+	char long_key[400];
+	snprintf(long_key, sizeof(long_key), "{\"items\":[{\"%0300d\":1}]}", 0);
+	CHECK_ERROR(long_key, "items[0]...: unknown field (cruddur.test.Inner has no field \"000");
 	/* Invalid UTF-8 in a text that holds U+10FFFF itself: said by position. */
 	CHECK_ERROR("{\"names\":[\"\xf4\x8f\xbf\xbf\",\"\xff\"]}", "not JSON: unable to decode byte 0xff");
 }
