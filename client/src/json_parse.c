@@ -10,11 +10,14 @@
  * frees it in one go. Each check fails with the path of the field it is
  * at ("activities[2].author.handle") and what it wanted there.
  *
- * Invalid UTF-8: jansson refuses the whole text and says only where, as a
- * byte offset. To name the field instead, the text is read once more with
- * each bad sequence replaced by a sentinel character (U+10FFFF, when the
- * text holds none of its own), and the walk fails at the first string that
- * holds one.
+ * Invalid UTF-8 and duplicate keys: jansson refuses the whole text and
+ * says only where, as a byte offset. To name the field instead, the text is
+ * read once more marked with a sentinel character (U+10FFFF, when the text
+ * holds none of its own): in place of each bad UTF-8 sequence, or at the
+ * start of the duplicate key (found back from where jansson stopped, just
+ * past the key's closing quote); the walk then fails at the first string or
+ * key that holds one. When the marked text does not lead to a field,
+ * jansson's own message with its line and column is the error.
  *
  * No state and no locks: everything lives in the call's parse_ctx.
  */
@@ -42,6 +45,7 @@ typedef struct parse_ctx {
 	char              path[256];
 	size_t            path_len;
 	unsigned          skipped; /* pushes that found no room: "..." ends the path */
+	bool              marked_dup; /* a key starting with SENTINEL is a duplicate */
 	char             *err;
 	size_t            errlen;
 	cruddur_status    st;
@@ -487,6 +491,12 @@ parse_object(parse_ctx *ctx, const json_t *o, ProtobufCMessage *m)
 			rv = fail(ctx, "a key holds U+0000");
 			break;
 		}
+		if (ctx->marked_dup && strncmp(key, SENTINEL, 4) == 0) {
+			path_pop(ctx, saved);
+			path_push(ctx, key + 4, 0);
+			rv = fail(ctx, "key given twice");
+			break;
+		}
 		if (strstr(key, SENTINEL) != NULL) {
 			rv = fail(ctx, "invalid UTF-8 in a key");
 			break;
@@ -539,6 +549,37 @@ utf8_marked(const char *json, size_t len, size_t *out_len)
 	return copy;
 }
 
+/* A copy of json[0..len) with SENTINEL at the start of the key that ends
+ * at byte end (just past its closing quote: where jansson says a duplicate
+ * key is); NULL when no key ends there or memory ran out. */
+static char *
+dup_marked(const char *json, size_t len, size_t end, size_t *out_len)
+{
+	size_t i;
+
+	if (end < 2 || end > len || json[end - 1] != '"')
+		return NULL;
+	/* Back to the opening quote: the first one before not escaped by an
+	 * odd number of backslashes. */
+	for (i = end - 1; i-- > 0;) {
+		size_t bs = 0;
+		while (bs < i && json[i - 1 - bs] == '\\')
+			bs++;
+		if (json[i] == '"' && bs % 2 == 0)
+			break;
+	}
+	if (i == (size_t)-1)
+		return NULL;
+	char *copy = malloc(len + 4);
+	if (copy == NULL)
+		return NULL;
+	memcpy(copy, json, i + 1);
+	memcpy(copy + i + 1, SENTINEL, 4);
+	memcpy(copy + i + 5, json + i + 1, len - i - 1);
+	*out_len = len + 4;
+	return copy;
+}
+
 #define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
 /* Walks root into a new message of type d; 0 and ctx->root, or -1. */
@@ -572,25 +613,25 @@ cruddur_json_parse(const ProtobufCMessageDescriptor *d, const char *json, size_t
 		fail_oom(&ctx);
 		return ctx.st;
 	}
-	if (root == NULL && json_error_code(&je) == json_error_invalid_utf8 &&
+	/* Read a marked copy again to name the field (the file's head). */
+	enum json_error_code code = root == NULL ? json_error_code(&je) : json_error_unknown;
+	if ((code == json_error_invalid_utf8 || code == json_error_duplicate_key) &&
 	    memmem(json, len, SENTINEL, 4) == NULL) {
-		size_t mlen;
-		char  *marked = utf8_marked(json, len, &mlen);
-		if (marked == NULL) {
-			fail_oom(&ctx);
-			return ctx.st;
-		}
-		json_t *mroot = json_loadb(marked, mlen, LOAD_FLAGS, NULL);
+		size_t mlen = 0;
+		char  *marked = code == json_error_invalid_utf8 ? utf8_marked(json, len, &mlen)
+		                                                : dup_marked(json, len, (size_t)je.position, &mlen);
+		/* Duplicates allowed now: the marked key is another key. */
+		json_t *mroot = marked ? json_loadb(marked, mlen, LOAD_FLAGS & ~JSON_REJECT_DUPLICATES, NULL) : NULL;
 		free(marked);
-		/* The walk fails at the field that holds the bad bytes. */
-		if (mroot != NULL && walk(&ctx, d, mroot, len) != 0) {
+		ctx.marked_dup = code == json_error_duplicate_key;
+		if (mroot != NULL && walk(&ctx, d, mroot, len) != 0 && ctx.st == CRUDDUR_INVALID_ARGUMENT) {
 			json_decref(mroot);
 			return ctx.st;
 		}
 		if (ctx.root != NULL)
 			reply_free(ctx.root);
 		json_decref(mroot);
-		ctx.root = NULL;
+		ctx = (parse_ctx){ .err = err, .errlen = errlen, .st = CRUDDUR_OK };
 	}
 	if (root == NULL) {
 		fail(&ctx, "not JSON: %s (line %d, column %d)", je.text, je.line, je.column);

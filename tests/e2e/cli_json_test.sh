@@ -180,6 +180,7 @@ expect 2 'request: frobs: unknown field \(cruddur.v1.HomeFeedRequest has no fiel
     call cruddur.v1.Activities/HomeFeed '{"frobs":1}'
 expect 2 "request: expected a JSON object \(cruddur.v1.HomeFeedRequest\), got array" -- call cruddur.v1.Activities/HomeFeed '[]'
 expect 2 "request: not JSON: " -- call cruddur.v1.Activities/HomeFeed '{"limit":'
+expect 2 "request: limit: key given twice" -- call cruddur.v1.Activities/HomeFeed '{"limit":1,"limit":2}'
 expect 2 "request: cursor: invalid UTF-8 in a string" -- call cruddur.v1.Activities/HomeFeed $'{"cursor":"\xff"}'
 expect 2 'unknown method "cruddur.v1.Nope/Nope"' -- call cruddur.v1.Nope/Nope '{}'
 expect 2 "call takes METHOD" -- call

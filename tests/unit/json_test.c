@@ -264,7 +264,10 @@ test_errors(void)
 	CHECK_ERROR("{}x", "not JSON: end of file expected");
 	CHECK_ERROR("[1]", "expected a JSON object (cruddur.test.All), got array");
 	CHECK_ERROR("5", "expected a JSON object (cruddur.test.All), got number");
-	CHECK_ERROR("{\"i32\":1,\"i32\":2}", "not JSON: duplicate object key");
+	CHECK_ERROR("{\"i32\":1,\"i32\":2}", "i32: key given twice");
+	CHECK_ERROR("{\"items\":[{},{\"handle\":\"a\",\"n\":1,\"handle\":\"b\"}]}", "items[1].handle: key given twice");
+	CHECK_ERROR("{\"text\":\"a\\\"\",\"i32\":1,\"\\u0069\\u0033\\u0032\":2}", "i32: key given twice");
+	CHECK_ERROR("{\"\":1,\"\":2}", "unknown field (cruddur.test.All has no field \"\")"); /* the first one */
 	/* unknown fields, a field twice under its two names */
 	CHECK_ERROR("{\"nope\":1}", "nope: unknown field (cruddur.test.All has no field \"nope\")");
 	CHECK_ERROR("{\"ManyI64\":[]}", "ManyI64: unknown field");
