@@ -38,14 +38,12 @@
 #include "json_internal.h"
 #include "reply_arena.h"
 
-#define SENTINEL "\xf4\x8f\xbf\xbf" /* U+10FFFF, a noncharacter */
-
 typedef struct parse_ctx {
 	ProtobufCMessage *root;   /* owns the arena everything is allocated in */
 	char              path[256];
 	size_t            path_len;
 	unsigned          skipped; /* pushes that found no room: "..." ends the path */
-	bool              marked_dup; /* a key starting with SENTINEL is a duplicate */
+	bool              marked_dup; /* a key starting with PJSON_SENTINEL is a duplicate */
 	char             *err;
 	size_t            errlen;
 	cruddur_status    st;
@@ -141,7 +139,7 @@ input_string(parse_ctx *ctx, const json_t *v, const char **s, size_t *len)
 	*len = json_string_length(v);
 	if (memchr(*s, '\0', *len) != NULL)
 		return fail(ctx, "string holds U+0000, which cruddur strings cannot");
-	if (strstr(*s, SENTINEL) != NULL)
+	if (strstr(*s, PJSON_SENTINEL) != NULL)
 		return fail(ctx, "invalid UTF-8 in a string");
 	return 0;
 }
@@ -491,13 +489,13 @@ parse_object(parse_ctx *ctx, const json_t *o, ProtobufCMessage *m)
 			rv = fail(ctx, "a key holds U+0000");
 			break;
 		}
-		if (ctx->marked_dup && strncmp(key, SENTINEL, 4) == 0) {
+		if (ctx->marked_dup && strncmp(key, PJSON_SENTINEL, 4) == 0) {
 			path_pop(ctx, saved);
 			path_push(ctx, key + 4, 0);
 			rv = fail(ctx, "key given twice");
 			break;
 		}
-		if (strstr(key, SENTINEL) != NULL) {
+		if (strstr(key, PJSON_SENTINEL) != NULL) {
 			rv = fail(ctx, "invalid UTF-8 in a key");
 			break;
 		}
@@ -522,62 +520,6 @@ parse_object(parse_ctx *ctx, const json_t *o, ProtobufCMessage *m)
 			rv = fail(ctx, "missing required field %s", d->fields[i].name);
 	free(seen);
 	return rv;
-}
-
-/* A copy of json[0..len) with each byte that starts no well-formed UTF-8
- * character replaced by SENTINEL; NULL when memory ran out. */
-static char *
-utf8_marked(const char *json, size_t len, size_t *out_len)
-{
-	const unsigned char *p = (const unsigned char *)json;
-	char                *copy = malloc(4 * len + 1);
-	size_t               o = 0, n;
-
-	if (copy == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i += n) {
-		if ((n = pjson_utf8_char(p + i, len - i)) == 0) {
-			memcpy(copy + o, SENTINEL, 4);
-			o += 4;
-			n = 1;
-		} else {
-			memcpy(copy + o, p + i, n);
-			o += n;
-		}
-	}
-	*out_len = o;
-	return copy;
-}
-
-/* A copy of json[0..len) with SENTINEL at the start of the key that ends
- * at byte end (just past its closing quote: where jansson says a duplicate
- * key is); NULL when no key ends there or memory ran out. */
-static char *
-dup_marked(const char *json, size_t len, size_t end, size_t *out_len)
-{
-	size_t i;
-
-	if (end < 2 || end > len || json[end - 1] != '"')
-		return NULL;
-	/* Back to the opening quote: the first one before not escaped by an
-	 * odd number of backslashes. */
-	for (i = end - 1; i-- > 0;) {
-		size_t bs = 0;
-		while (bs < i && json[i - 1 - bs] == '\\')
-			bs++;
-		if (json[i] == '"' && bs % 2 == 0)
-			break;
-	}
-	if (i == (size_t)-1)
-		return NULL;
-	char *copy = malloc(len + 4);
-	if (copy == NULL)
-		return NULL;
-	memcpy(copy, json, i + 1);
-	memcpy(copy + i + 1, SENTINEL, 4);
-	memcpy(copy + i + 5, json + i + 1, len - i - 1);
-	*out_len = len + 4;
-	return copy;
 }
 
 #define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
@@ -616,10 +558,10 @@ cruddur_json_parse(const ProtobufCMessageDescriptor *d, const char *json, size_t
 	/* Read a marked copy again to name the field (the file's head). */
 	enum json_error_code code = root == NULL ? json_error_code(&je) : json_error_unknown;
 	if ((code == json_error_invalid_utf8 || code == json_error_duplicate_key) &&
-	    memmem(json, len, SENTINEL, 4) == NULL) {
+	    memmem(json, len, PJSON_SENTINEL, 4) == NULL) {
 		size_t mlen = 0;
-		char  *marked = code == json_error_invalid_utf8 ? utf8_marked(json, len, &mlen)
-		                                                : dup_marked(json, len, (size_t)je.position, &mlen);
+		char  *marked = code == json_error_invalid_utf8 ? pjson_utf8_marked(json, len, &mlen)
+		                                                : pjson_dup_marked(json, len, (size_t)je.position, &mlen);
 		/* Duplicates allowed now: the marked key is another key. */
 		json_t *mroot = marked ? json_loadb(marked, mlen, LOAD_FLAGS & ~JSON_REJECT_DUPLICATES, NULL) : NULL;
 		free(marked);
