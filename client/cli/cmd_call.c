@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd_call.h"
@@ -97,6 +98,8 @@ cmd_call(cli *c, int argc, char **argv)
 		json = argv[1];
 		len = strlen(json);
 	} else {
+		if (isatty(STDIN_FILENO))
+			fprintf(stderr, "cruddur: call: reading the request from the terminal (end it with ^D)\n");
 		if ((stdin_json = read_stdin(&len)) == NULL)
 			return EXIT_CALL_FAILED;
 		json = stdin_json;

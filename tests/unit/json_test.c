@@ -317,6 +317,7 @@ test_errors(void)
 	CHECK_ERROR("{\"manyI64\":[1,{}]}", "manyI64[1]: expected an integer (int64), got object");
 	/* strings: U+0000, invalid UTF-8 (named by field), lone surrogates */
 	CHECK_ERROR("{\"text\":\"a\\u0000b\"}", "text: string holds U+0000");
+	CHECK_ERROR("{\"i3\\u00002\":1}", "not JSON: NUL byte in object key not supported");
 	CHECK_ERROR("{\"text\":\"\xff\"}", "text: invalid UTF-8 in a string");
 	CHECK_ERROR("{\"text\":\"\xc0\xaf\"}", "text: invalid UTF-8 in a string");        /* overlong '/' */
 	CHECK_ERROR("{\"text\":\"\xed\xa0\x80\"}", "text: invalid UTF-8 in a string");    /* U+D800 */
