@@ -555,11 +555,14 @@ cruddur_json_parse(const ProtobufCMessageDescriptor *d, const char *json, size_t
 	enum json_error_code code = root == NULL ? json_error_code(&je) : json_error_unknown;
 	if ((code == json_error_invalid_utf8 || code == json_error_duplicate_key) &&
 	    memmem(json, len, PJSON_SENTINEL, 4) == NULL) {
-		size_t mlen = 0;
-		char  *marked = code == json_error_invalid_utf8 ? pjson_utf8_marked(json, len, &mlen)
-		                                                : pjson_dup_marked(json, len, (size_t)je.position, &mlen);
+		size_t  mlen = 0;
+		json_t *mroot = NULL;
+		char   *marked = code == json_error_invalid_utf8
+		                     ? pjson_utf8_marked(json, len, &mlen)
+		                     : pjson_dup_marked(json, len, (size_t)je.position, &mlen);
 		/* Duplicates allowed now: the marked key is another key. */
-		json_t *mroot = marked ? json_loadb(marked, mlen, LOAD_FLAGS & ~JSON_REJECT_DUPLICATES, NULL) : NULL;
+		if (marked != NULL)
+			mroot = json_loadb(marked, mlen, LOAD_FLAGS & ~JSON_REJECT_DUPLICATES, NULL);
 		free(marked);
 		ctx.marked_dup = code == json_error_duplicate_key;
 		if (mroot != NULL && walk(&ctx, d, mroot, len) != 0 && ctx.st == CRUDDUR_INVALID_ARGUMENT) {
