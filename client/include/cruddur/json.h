@@ -29,7 +29,9 @@
  *             padded or not
  *   repeated  arrays               message   objects
  *   map fields are printed as what protobuf-c describes them as: arrays of
- *   {"key", "value"} objects (no .proto in cruddur has one).
+ *   {"key", "value"} objects; google.protobuf's well-known types (Timestamp,
+ *   Duration, the wrappers, Any, Struct) as the plain messages they are,
+ *   without their special JSON forms (no .proto in cruddur uses either).
  *
  * JSON text is read and written by jansson (Debian's libjansson): exact
  * 64-bit integers, strict UTF-8 on input, duplicate keys refused; no JSON
