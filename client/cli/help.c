@@ -86,6 +86,12 @@ static const help_entry entries[] = {
 	    "cruddur describe cruddur.v1.Activities/HomeFeed" },
 	{ "stats", NULL, "stats", "Requests by method and status, latency percentiles, pool, queue, uptime.",
 	    "cruddur --json stats" },
+	{ "call", NULL, "call METHOD [JSON | -]",
+	    "Call any method by its full name (as `cruddur methods` lists them) with a request in\n"
+	    "canonical proto3 JSON, from the argument, or from stdin with - or none; prints the\n"
+	    "reply as canonical JSON. Every global option applies; exit 1 with STATUS: message on\n"
+	    "stderr when the call fails, 2 when the request is not JSON for the method.",
+	    "cruddur call cruddur.v1.Users/GetUser '{\"handle\":\"hotwheels\"}'" },
 };
 #define N_ENTRIES (sizeof(entries) / sizeof(entries[0]))
 

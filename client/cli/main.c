@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cmd_activities.h"
+#include "cmd_call.h"
 #include "cmd_db.h"
 #include "cmd_describe.h"
 #include "cmd_feed.h"
@@ -137,6 +138,7 @@ static const struct {
 	{ "methods", cmd_methods },
 	{ "describe", cmd_describe },
 	{ "stats", cmd_stats },
+	{ "call", cmd_call },
 };
 
 int

@@ -114,12 +114,36 @@ cruddur_i_reply_unpack(const ProtobufCMessageDescriptor *desc, size_t len, const
 	return m;
 }
 
-void
-cruddur_i_reply_free(ProtobufCMessage *message)
+/* The first block of message's arena. */
+static reply_block *
+first_block(ProtobufCMessage *message)
 {
 	reply_block *first = (reply_block *)(void *)((char *)message - HEADER_SIZE);
 
 	if (first->magic != REPLY_MAGIC)
-		abort(); /* not from cruddur_i_reply_unpack: freeing it would corrupt the heap */
-	blocks_free(first);
+		abort(); /* not from this arena: using it would corrupt the heap */
+	return first;
+}
+
+ProtobufCMessage *
+cruddur_i_reply_new(const ProtobufCMessageDescriptor *desc, size_t extra)
+{
+	reply_block *first = block_new(desc->sizeof_message + extra + 256);
+	if (first == NULL)
+		return NULL;
+	ProtobufCMessage *m = block_take(first, desc->sizeof_message);
+	protobuf_c_message_init(desc, m);
+	return m;
+}
+
+void *
+cruddur_i_reply_alloc(ProtobufCMessage *message, size_t n)
+{
+	return arena_alloc(first_block(message), n);
+}
+
+void
+cruddur_i_reply_free(ProtobufCMessage *message)
+{
+	blocks_free(first_block(message));
 }

@@ -278,8 +278,8 @@ test_cli(const ts_server *s, cruddur_client *c)
 	/* Batches: 25 users in calls of 10, 10 and 5. */
 	CHECK(cli_run(s, "--json db seed --users 25 --activities 7 --batch 10 --seed 99", out,
 	          sizeof(out), err, sizeof(err)) == 0);
-	CHECK(strstr(out, "\"users_created\":25") != NULL);
-	CHECK(strstr(out, "\"activities_created\":7") != NULL && strstr(out, "\"duration_us\":") != NULL);
+	CHECK(strstr(out, "\"users_created\":\"25\"") != NULL); /* int64: a string */
+	CHECK(strstr(out, "\"activities_created\":\"7\"") != NULL && strstr(out, "\"duration_us\":") != NULL);
 	CHECK(ts_sql_long(DB, "SELECT count(*) FROM users") == 37);
 	CHECK(ts_sql_long(DB, "SELECT count(*) FROM activities") == 108);
 

@@ -8,6 +8,7 @@
 #define CRUDDUR_CRUDDUR_H
 
 #include "cruddur/client.h"
+#include "cruddur/json.h"
 #include "cruddur/status.h"
 #include "cruddur/stubs.h"
 #include "cruddur/version.h"
