@@ -50,7 +50,7 @@ cr_die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 # --no-install-recommends would leave a clang -fsanitize=address build unable to link.
 CR_PACKAGES=(cmake make gcc clang pkg-config libprotobuf-c-dev protobuf-c-compiler
              libnng-dev libpq-dev uuid-dev postgresql postgresql-contrib libclang-rt-14-dev openssl
-             awscli systemd curl python3-protobuf)
+             awscli systemd curl python3-protobuf man-db groff-base)
 
 # Prints the packages of CR_PACKAGES that dpkg does not list as installed.
 cr_missing_packages() {
