@@ -114,7 +114,7 @@ parse(cli *c, const cli_args *spec, parse_mode mode, int argc, char **argv, char
 	bool          globals_seen = false;
 	const char   *token;
 
-	for (; spec->opts != NULL && spec->opts[n_own].name != NULL; n_own++)
+	for (; spec->opts != NULL && spec->opts[n_own].name != NULL && n_own < CLI_MAX_OPTS; n_own++)
 		longopts[n_own] = (struct option){ spec->opts[n_own].name,
 			spec->opts[n_own].value != NULL ? required_argument : no_argument, NULL,
 			OPT_BASE + n_own };
