@@ -48,6 +48,7 @@ bench 0 "$line" CRUDDUR_SERVER=tcp://127.0.0.1:1 -- --server "$url" --token-file
 bench 0 '"ok":[1-9]' CRUDDUR_SERVER="$url" CRUDDUR_TOKEN_FILE="$work/token" -- --json --method=ListMethods
 bench 1 "UNAUTHENTICATED" CRUDDUR_SERVER="$url" --
 bench 1 "PERMISSION_DENIED" CRUDDUR_SERVER="$url" CRUDDUR_TOKEN="$token" CRUDDUR_TOKEN_FILE="$work/wrong" --
+# shellcheck disable=SC2016 # the $ is the message's
 bench 2 'cannot read a token from .*/missing \(\$CRUDDUR_TOKEN_FILE\)' CRUDDUR_SERVER="$url" \
     CRUDDUR_TOKEN_FILE="$work/missing" --
 bench 2 "unknown option --tok" CRUDDUR_SERVER="$url" -- --tok "$work/token"

@@ -11,7 +11,8 @@ table="$src/tests/e2e/cli_usage_errors.tsv"
 n=0
 while IFS=$'\t' read -r words want; do
     [[ -z "$words" || "$words" == "#"* ]] && continue
-    eval "args=($words)"
+    args=()
+    eval "args=($words)" # the table's own words, quoting included
     rc=0
     got=$(env -u CRUDDUR_SERVER -u CRUDDUR_PROD_SERVER -u CRUDDUR_TOKEN -u CRUDDUR_TOKEN_FILE \
         -u CRUDDUR_TLS_CA_FILE -u CRUDDUR_TLS_CERT_FILE -u CONNECTION_URL \
