@@ -2,7 +2,8 @@
  * cli.h - what the cruddur CLI's commands share (cli.c): global options,
  * the client, and how a failed call is reported. Each command's entry is
  * in a header of its own name (cmd_db.h, cmd_feed.h, ...), called by
- * main.c; commands call only this and print.h.
+ * main.c with the arguments after its name; commands call only this,
+ * args.h (their command line: call cli_args_parse first) and print.h.
  *
  * Exit codes: 0 success, 1 a call failed (status and message on stderr),
  * 2 a usage error.
