@@ -17,7 +17,7 @@ failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 export LC_ALL=C.UTF-8 MANWIDTH=80 MANPAGER=cat PAGER=cat
 
-# render PAGE: man -l and groff, nothing on stderr, some text on stdout.
+# render PAGE: man -l and groff, nothing on stderr, some text on stdout; a NAME line.
 render() {
     local page=$1
     if ! man --warnings -E UTF-8 -l "$page" >"$work/out" 2>"$work/err" || [[ -s "$work/err" ]]; then
@@ -27,6 +27,8 @@ render() {
     else
         echo "ok   man -l $page"
     fi
+    # whatis/apropos read the NAME line.
+    lexgrog "$page" >/dev/null 2>&1 || fail "lexgrog $page: no NAME line whatis can read"
     if ! groff -man -ww -z "$page" 2>"$work/err" || [[ -s "$work/err" ]]; then
         fail "groff -man -ww -z $page: $(cat "$work/err")"
     else
