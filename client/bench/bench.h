@@ -32,6 +32,7 @@
 
 #include "cruddur/cruddur.h"
 #include "hist.h"
+#include "tool_env.h"
 
 #define BENCH_MAX_SERVERS 16
 #define BENCH_MAX_TARGETS 100
@@ -66,6 +67,13 @@ typedef struct bench_options {
 	bool        json;
 	bool        sync;      /* --sync: blocking caller threads (load.c) */
 	bool        progress;  /* stderr is a terminal */
+	/* As the CLI takes them (tool_env.h): the token, sent with every
+	 * call, and the TLS files, else from the environment. */
+	const char *token_file;
+	tool_token  token;
+	const char *tls_ca_file;
+	const char *tls_cert_key_file;
+	const char *tls_server_name;
 } bench_options;
 
 /* What the calls need to know, learned once before the run (calls.c). */

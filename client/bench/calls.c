@@ -138,6 +138,17 @@ methods_good(const Cruddur__V1__ListMethodsResponse *r)
 	return r->n_services > 0 && r->services[0]->n_methods > 0;
 }
 
+/* The options of every call: the deadline and the token. */
+static cruddur_call_opts
+bench_call_opts(const bench_options *o)
+{
+	cruddur_call_opts opts = { .deadline_ms = o->deadline_ms };
+
+	opts.metadata = o->token.metadata;
+	opts.n_metadata = o->token.n_metadata;
+	return opts;
+}
+
 int
 bench_check(bench_caller *c, cruddur_status st, ProtobufCMessage *resp)
 {
@@ -163,7 +174,7 @@ int
 bench_call(bench_caller *c, bench_method m)
 {
 	cruddur_client   *cl = c->b->client;
-	cruddur_call_opts opts = { .deadline_ms = c->b->opt.deadline_ms };
+	cruddur_call_opts opts = bench_call_opts(&c->b->opt);
 	call_request      r;
 	cruddur_status    st;
 	Cruddur__V1__HomeFeedResponse       *feed = NULL;
@@ -198,7 +209,7 @@ int
 bench_call_async(bench_caller *c, bench_method m, cruddur_call_done done)
 {
 	cruddur_client   *cl = c->b->client;
-	cruddur_call_opts opts = { .deadline_ms = c->b->opt.deadline_ms };
+	cruddur_call_opts opts = bench_call_opts(&c->b->opt);
 	call_request      r;
 	cruddur_status    st;
 
@@ -246,7 +257,7 @@ static int
 first_page(bench *b, int limit, Cruddur__V1__HomeFeedResponse **resp)
 {
 	Cruddur__V1__HomeFeedRequest req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
-	cruddur_call_opts            opts = { .deadline_ms = b->opt.deadline_ms };
+	cruddur_call_opts            opts = bench_call_opts(&b->opt);
 
 	req.limit = limit;
 	cruddur_status st = cruddur_activities_home_feed(b->client, &req, resp, &opts);

@@ -46,8 +46,15 @@ main(int argc, char **argv)
 	case 1: return 0;
 	default: return 2;
 	}
-	if (cruddur_client_open(&b.client, b.opt.servers, b.opt.n_servers, err, sizeof(err)) !=
-	    CRUDDUR_OK) {
+	cruddur_client_config cfg = {
+		.urls = b.opt.servers,
+		.n_urls = b.opt.n_servers,
+		.tls_ca_file = b.opt.tls_ca_file,
+		.tls_cert_key_file = b.opt.tls_cert_key_file,
+		.tls_server_name = b.opt.tls_server_name,
+	};
+	tool_tls_from_env(&cfg);
+	if (cruddur_client_open_config(&b.client, &cfg, err, sizeof(err)) != CRUDDUR_OK) {
 		fprintf(stderr, "cruddur-bench: %s\n", err);
 		return 1;
 	}

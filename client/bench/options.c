@@ -3,8 +3,12 @@
  *
  * Flags are an interface (issue 5): --server (repeatable), --concurrency,
  * --duration, --warmup, --rate, --method, --limit, --handle, --name,
- * --json, --deadline, --sync, --help. Numbers are checked strictly: a typo is a
- * usage error (exit 2), never a silently different benchmark.
+ * --json, --deadline, --sync, --help; and, as the CLI takes them (issue 12,
+ * client/tool/tool_env.h), $CRUDDUR_SERVER, --token-file ($CRUDDUR_TOKEN_FILE,
+ * $CRUDDUR_TOKEN), --tls-ca, --tls-cert, --tls-server-name. getopt_long reads
+ * them (`--flag value` or `--flag=value`, whole names only: tool_getopt.h).
+ * Numbers are checked strictly: a typo is a usage error (exit 2), never a
+ * silently different benchmark.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,8 +18,9 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "options.h"
 #include "cruddur/version.h"
+#include "options.h"
+#include "tool_getopt.h"
 
 static const char *const method_names[BENCH_N_METHODS] = {
 	[BENCH_HOME_FEED] = "HomeFeed",
@@ -38,7 +43,8 @@ help(FILE *f)
 	    "usage: cruddur-bench [--server URL]... [--concurrency C] [--duration S]\n"
 	    "                     [--warmup S] [--rate R] [--method SPEC] [--limit N]\n"
 	    "                     [--handle H] [--name NAME] [--deadline MS] [--json]\n"
-	    "                     [--sync] [--version]\n"
+	    "                     [--sync] [--token-file F] [--tls-ca FILE] [--tls-cert FILE]\n"
+	    "                     [--tls-server-name NAME] [--version]\n"
 	    "\n"
 	    "Load on a cruddurd through libcruddur's generated stubs. Every reply is\n"
 	    "checked (status OK and the expected number of rows); errors are counted by\n"
@@ -50,7 +56,8 @@ help(FILE *f)
 	    "some failed or came back wrong (the line is printed either way), 2 on a\n"
 	    "usage error. It measures; it never judges speed.\n"
 	    "\n"
-	    "  --server URL       server to call (repeatable; default tcp://127.0.0.1:7432)\n"
+	    "  --server URL       server to call (repeatable); default $CRUDDUR_SERVER, then\n"
+	    "                     " TOOL_DEFAULT_SERVER "\n"
 	    "  --concurrency C    calls in flight: C chains of calls, each started by the\n"
 	    "                     previous one's callback (with --sync: C threads)\n"
 	    "                     (default 16)\n"
@@ -74,6 +81,17 @@ help(FILE *f)
 	    "                     p99, p99.9, max, the latency histogram, errors by status\n"
 	    "  --sync             blocking calls from C caller threads (the old load, for\n"
 	    "                     comparison); same line, same report\n"
+	    "  --token-file F     the token, first line of F, sent with every call (a server\n"
+	    "                     that wants it on every call refuses calls without it);\n"
+	    "                     default the file $CRUDDUR_TOKEN_FILE, then the token\n"
+	    "                     $CRUDDUR_TOKEN itself\n"
+	    "  --tls-ca FILE      CA that signed a tls+tcp:// server's certificate\n"
+	    "                     ($CRUDDUR_TLS_CA_FILE)\n"
+	    "  --tls-cert FILE    this client's certificate and key, one PEM file\n"
+	    "                     ($CRUDDUR_TLS_CERT_FILE)\n"
+	    "  --tls-server-name NAME  name to verify in the server's certificate\n"
+	    "  --version          print cruddur-bench's version and exit\n"
+	    "  --help, -h         this text\n"
 	    "\n"
 	    "examples:\n"
 	    "  cruddur-bench --server tcp://127.0.0.1:7432 --concurrency 16 --duration 10\n"
@@ -175,79 +193,107 @@ defaults(bench_options *o)
 	o->progress = isatty(STDERR_FILENO);
 }
 
-/* One flag with its value; returns 0, or 2 after printing the error. */
+enum { OPT_SERVER = 256, OPT_CONCURRENCY, OPT_DURATION, OPT_WARMUP, OPT_RATE, OPT_LIMIT,
+	OPT_METHOD, OPT_HANDLE, OPT_NAME, OPT_DEADLINE, OPT_JSON, OPT_SYNC, OPT_TOKEN_FILE,
+	OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_SERVER_NAME, OPT_VERSION, OPT_HELP };
+
+static const struct option long_options[] = {
+	{ "server", required_argument, NULL, OPT_SERVER },
+	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "handle", required_argument, NULL, OPT_HANDLE },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "sync", no_argument, NULL, OPT_SYNC },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-server-name", required_argument, NULL, OPT_TLS_SERVER_NAME },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option, its value in v; returns 0, or 2 after printing the error. */
 static int
-parse_flag(bench_options *o, const char *flag, const char *v)
+parse_flag(bench_options *o, int opt, const char *flag, const char *v)
 {
 	int deadline;
 
-	if (strcmp(flag, "--server") == 0) {
+	switch (opt) {
+	case OPT_SERVER:
 		if (o->n_servers == BENCH_MAX_SERVERS)
 			return usage_error("at most %d --server URLs", BENCH_MAX_SERVERS);
 		o->servers[o->n_servers++] = v;
 		return 0;
-	}
-	if (strcmp(flag, "--concurrency") == 0)
-		return parse_int(flag, v, 1, 4096, &o->concurrency) ? 2 : 0;
-	if (strcmp(flag, "--duration") == 0)
-		return parse_double(flag, v, 0.01, 86400, &o->duration_s) ? 2 : 0;
-	if (strcmp(flag, "--warmup") == 0)
-		return parse_double(flag, v, 0, 3600, &o->warmup_s) ? 2 : 0;
-	if (strcmp(flag, "--rate") == 0)
-		return parse_double(flag, v, 0.001, 1e7, &o->rate) ? 2 : 0;
-	if (strcmp(flag, "--limit") == 0)
-		return parse_int(flag, v, 1, 100, &o->limit) ? 2 : 0;
-	if (strcmp(flag, "--method") == 0)
-		return parse_methods(o, v);
-	if (strcmp(flag, "--handle") == 0) {
-		o->handle = v;
-		return 0;
-	}
-	if (strcmp(flag, "--name") == 0) {
-		o->name = v;
-		return 0;
-	}
-	if (strcmp(flag, "--deadline") == 0) {
+	case OPT_CONCURRENCY: return parse_int(flag, v, 1, 4096, &o->concurrency) ? 2 : 0;
+	case OPT_DURATION: return parse_double(flag, v, 0.01, 86400, &o->duration_s) ? 2 : 0;
+	case OPT_WARMUP: return parse_double(flag, v, 0, 3600, &o->warmup_s) ? 2 : 0;
+	case OPT_RATE: return parse_double(flag, v, 0.001, 1e7, &o->rate) ? 2 : 0;
+	case OPT_LIMIT: return parse_int(flag, v, 1, 100, &o->limit) ? 2 : 0;
+	case OPT_METHOD: return parse_methods(o, v);
+	case OPT_HANDLE: o->handle = v; return 0;
+	case OPT_NAME: o->name = v; return 0;
+	case OPT_DEADLINE:
 		if (parse_int(flag, v, 1, 3600000, &deadline) != 0)
 			return 2;
 		o->deadline_ms = (uint32_t)deadline;
 		return 0;
+	case OPT_JSON: o->json = true; return 0;
+	case OPT_SYNC: o->sync = true; return 0;
+	case OPT_TOKEN_FILE: o->token_file = v; return 0;
+	case OPT_TLS_CA: o->tls_ca_file = v; return 0;
+	case OPT_TLS_CERT: o->tls_cert_key_file = v; return 0;
+	case OPT_TLS_SERVER_NAME: o->tls_server_name = v; return 0;
+	default: return usage_error("unknown option %s", flag);
 	}
-	return usage_error("unknown option %s", flag);
 }
 
 int
 bench_options_parse(bench_options *o, int argc, char **argv)
 {
+	const char *token;
+	char        err[4200];
+	int         opt, index, rv;
+
 	defaults(o);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+	optind = 0;
+	while ((opt = tool_getopt(argc, argv, "-:h", long_options, &index, &token)) != -1) {
+		if (opt == OPT_HELP || opt == 'h') {
 			help(stdout);
 			return 1;
 		}
-		if (strcmp(a, "--version") == 0) {
+		if (opt == OPT_VERSION) {
 			printf("cruddur-bench %s\n", CRUDDUR_VERSION_STRING);
 			return 1;
 		}
-		if (strcmp(a, "--json") == 0) {
-			o->json = true;
-			continue;
-		}
-		if (strcmp(a, "--sync") == 0) {
-			o->sync = true;
-			continue;
-		}
-		if (strncmp(a, "--", 2) != 0)
-			return usage_error("unexpected argument \"%s\"", a);
-		if (i + 1 >= argc)
-			return usage_error("%s needs a value", a);
-		int rv = parse_flag(o, a, argv[++i]);
-		if (rv != 0)
+		if (opt == 1)
+			return usage_error("unexpected argument \"%s\"", optarg);
+		if (opt == ':')
+			return usage_error("%s needs a value", token);
+		if (opt == '?')
+			return strncmp(token, "--", 2) == 0 ? usage_error("unknown option %s", token)
+			                                    : usage_error("unexpected argument \"%s\"", token);
+		/* The flag's name as typed, without "=value", for messages. */
+		char   flag[64];
+		size_t len = strcspn(token, "=");
+		snprintf(flag, sizeof(flag), "%.*s", (int)(len < sizeof(flag) ? len : sizeof(flag) - 1), token);
+		if ((rv = parse_flag(o, opt, flag, optarg)) != 0)
 			return rv;
 	}
-	if (o->n_servers == 0)
-		o->servers[o->n_servers++] = "tcp://127.0.0.1:7432";
+	if (optind < argc) /* after "--" */
+		return usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (tool_token_load(&o->token, o->token_file, err, sizeof(err)) != 0)
+		return usage_error("%s", err);
+	if (o->n_servers == 0) {
+		const char *env = tool_env_server("CRUDDUR_SERVER");
+		o->servers[o->n_servers++] = env != NULL ? env : TOOL_DEFAULT_SERVER;
+	}
 	if (o->name == NULL) {
 		o->name = "mix";
 		for (int m = 0; m < BENCH_N_METHODS; m++)

@@ -51,8 +51,8 @@ cli_call_opts(const cli *c)
 	cruddur_call_opts opts;
 	memset(&opts, 0, sizeof(opts));
 	opts.deadline_ms = c->timeout_ms;
-	opts.metadata = c->metadata;
-	opts.n_metadata = c->n_metadata;
+	opts.metadata = c->auth.metadata;
+	opts.n_metadata = c->auth.n_metadata;
 	return opts;
 }
 
@@ -67,10 +67,11 @@ cli_connect(cli *c)
 	cruddur_client_config cfg = {
 		.urls = c->servers,
 		.n_urls = c->n_servers,
-		.tls_ca_file = c->tls_ca_file ? c->tls_ca_file : getenv("CRUDDUR_TLS_CA_FILE"),
-		.tls_cert_key_file = c->tls_cert_key_file ? c->tls_cert_key_file : getenv("CRUDDUR_TLS_CERT_FILE"),
+		.tls_ca_file = c->tls_ca_file,
+		.tls_cert_key_file = c->tls_cert_key_file,
 		.tls_server_name = c->tls_server_name,
 	};
+	tool_tls_from_env(&cfg);
 	st = cruddur_client_open_config(&c->client, &cfg, err, sizeof(err));
 	if (st != CRUDDUR_OK) {
 		fprintf(stderr, "cruddur: %s: %s\n", cruddur_status_name(st), err);

@@ -2,7 +2,8 @@
  * cli.h - what the cruddur CLI's commands share (cli.c): global options,
  * the client, and how a failed call is reported. Each command's entry is
  * in a header of its own name (cmd_db.h, cmd_feed.h, ...), called by
- * main.c; commands call only this and print.h.
+ * main.c with the arguments after its name; commands call only this,
+ * args.h (their command line: call cli_args_parse first) and print.h.
  *
  * Exit codes: 0 success, 1 a call failed (status and message on stderr),
  * 2 a usage error.
@@ -14,16 +15,21 @@
 
 #include "cruddur/cruddur.h"
 #include "print.h"
+#include "tool_env.h"
 
 #define CLI_MAX_SERVERS 16
-#define CLI_DEFAULT_SERVER "tcp://127.0.0.1:7432"
+#define CLI_DEFAULT_SERVER TOOL_DEFAULT_SERVER
 #define CLI_DEFAULT_TIMEOUT_MS 30000
 
 enum { EXIT_CALL_FAILED = 1, EXIT_USAGE = 2 };
 
+/* The global options (args.c reads them), then what they lead to. */
 typedef struct cli {
+	/* --server URLs, servers[0..n_servers_given-1]; n_servers counts them,
+	 * or the one from the environment or the default (cli_globals_finish). */
 	const char     *servers[CLI_MAX_SERVERS];
 	size_t          n_servers;
+	size_t          n_servers_given;
 	bool            prod; /* --prod: CRUDDUR_PROD_SERVER, PROD_CONNECTION_URL */
 	bool            json;
 	uint32_t        timeout_ms;
@@ -33,10 +39,9 @@ typedef struct cli {
 	const char     *tls_cert_key_file;
 	const char     *tls_server_name;
 	/* --token-file F, else the file $CRUDDUR_TOKEN_FILE, else the value
-	 * $CRUDDUR_TOKEN: sent as "authorization" metadata. */
-	char             token[4097];
-	cruddur_metadata metadata[1];
-	size_t           n_metadata;
+	 * $CRUDDUR_TOKEN: sent as "authorization" metadata (tool_env.h). */
+	const char     *token_file;
+	tool_token      auth;
 	cruddur_client *client;
 } cli;
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_activities.h"
 #include "print.h"
@@ -44,32 +45,29 @@ cli_show_activity(const Cruddur__V1__Activity *a, const char *indent)
 	printf("\n");
 }
 
-/* Parses create's or reply's arguments; `ttl` says whether --ttl is one. */
+/* Parses create's or reply's arguments; `ttl` says whether --ttl is one
+ * (create), else PARENT_UUID is (reply). */
 static int
-write_flags_parse(const char *what, int argc, char **argv, bool ttl, write_flags *f)
+write_flags_parse(cli *c, const char *what, int argc, char **argv, bool ttl, write_flags *f)
 {
+	const char *name = ttl ? "activities create" : "activities reply";
+	int         rv, n_pos;
+
 	memset(f, 0, sizeof(*f));
-	for (int i = 0; i < argc; i++) {
-		const char **slot = NULL;
-		if (strcmp(argv[i], "--handle") == 0)
-			slot = &f->handle;
-		else if (strcmp(argv[i], "--cognito-id") == 0)
-			slot = &f->cognito_id;
-		else if (strcmp(argv[i], "--message") == 0)
-			slot = &f->message;
-		else if (ttl && strcmp(argv[i], "--ttl") == 0)
-			slot = &f->ttl;
-		else if (strcmp(argv[i], "--idempotency-key") == 0)
-			slot = &f->key;
-		else if (!ttl && argv[i][0] != '-' && f->positional == NULL) {
-			f->positional = argv[i];
-			continue;
-		} else
-			return cli_usage_error("activities %s: unknown argument %s", what, argv[i]);
-		if (i + 1 >= argc)
-			return cli_usage_error("activities %s: %s needs a value", what, argv[i]);
-		*slot = argv[++i];
-	}
+	const cli_opt own[] = {
+		{ "handle", &f->handle, NULL, "needs a value" },
+		{ "cognito-id", &f->cognito_id, NULL, "needs a value" },
+		{ "message", &f->message, NULL, "needs a value" },
+		{ "idempotency-key", &f->key, NULL, "needs a value" },
+		/* Last: for reply (no --ttl) the list ends here. */
+		{ ttl ? "ttl" : NULL, &f->ttl, NULL, "needs a value" },
+		CLI_END,
+	};
+	const cli_args spec = { .what = name, .opts = own, .max_positional = ttl ? 0 : 1 };
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
+		return rv;
+	if (n_pos == 1)
+		f->positional = argv[0];
 	if ((f->handle != NULL) == (f->cognito_id != NULL))
 		return cli_usage_error("activities %s: give exactly one of --handle or --cognito-id", what);
 	if (f->message == NULL)
@@ -110,12 +108,12 @@ activities_create(cli *c, int argc, char **argv)
 	Cruddur__V1__CreateActivityRequest   req = CRUDDUR__V1__CREATE_ACTIVITY_REQUEST__INIT;
 	Cruddur__V1__CreateActivityResponse *resp = NULL;
 	Cruddur__V1__Author                  author = CRUDDUR__V1__AUTHOR__INIT;
-	cruddur_call_opts                    opts = cli_call_opts(c);
 	write_flags                          f;
 	int                                  rv;
 
-	if ((rv = write_flags_parse("create", argc, argv, true, &f)) != 0)
+	if ((rv = write_flags_parse(c, "create", argc, argv, true, &f)) != 0)
 		return rv;
+	cruddur_call_opts opts = cli_call_opts(c);
 	author_set(&author, &f);
 	req.author = &author;
 	req.message = (char *)f.message;
@@ -135,12 +133,12 @@ activities_reply(cli *c, int argc, char **argv)
 	Cruddur__V1__CreateReplyRequest   req = CRUDDUR__V1__CREATE_REPLY_REQUEST__INIT;
 	Cruddur__V1__CreateReplyResponse *resp = NULL;
 	Cruddur__V1__Author               author = CRUDDUR__V1__AUTHOR__INIT;
-	cruddur_call_opts                 opts = cli_call_opts(c);
 	write_flags                       f;
 	int                               rv;
 
-	if ((rv = write_flags_parse("reply", argc, argv, false, &f)) != 0)
+	if ((rv = write_flags_parse(c, "reply", argc, argv, false, &f)) != 0)
 		return rv;
+	cruddur_call_opts opts = cli_call_opts(c);
 	author_set(&author, &f);
 	req.author = &author;
 	req.reply_to_activity_uuid = (char *)f.positional;
@@ -159,12 +157,15 @@ activities_show(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__ShowActivityRequest   req = CRUDDUR__V1__SHOW_ACTIVITY_REQUEST__INIT;
 	Cruddur__V1__ShowActivityResponse *resp = NULL;
-	cruddur_call_opts                  opts = cli_call_opts(c);
-	int                                rv;
+	const cli_args                     spec = { .what = "activities show", .max_positional = -1 };
+	int                                rv, n_pos;
 
-	if (argc != 1)
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
+		return rv;
+	if (n_pos != 1)
 		return cli_usage_error("activities show takes one UUID");
 	req.uuid = argv[0];
+	cruddur_call_opts opts = cli_call_opts(c);
 	if ((rv = cli_connect(c)) != 0)
 		return rv;
 	cruddur_status st = cruddur_activities_show_activity(c->client, &req, &resp, &opts);

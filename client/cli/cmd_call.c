@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_call.h"
 #include "print.h"
@@ -83,12 +84,16 @@ cmd_call(cli *c, int argc, char **argv)
 {
 	const cruddur_method *method;
 	ProtobufCMessage     *req = NULL, *resp = NULL;
-	cruddur_call_opts     opts = cli_call_opts(c);
+	const cli_args        spec = { .what = "call", .max_positional = -1, .rest_after_dashdash = true };
 	char                  err[512], what[300], *stdin_json = NULL;
 	const char           *json;
 	size_t                len;
 	int                   rv;
 
+	/* Global options may follow the method and the request too. */
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &argc)) != 0)
+		return rv;
+	cruddur_call_opts opts = cli_call_opts(c);
 	if (argc < 1 || argc > 2)
 		return cli_usage_error("call takes METHOD and at most one JSON request (or -)");
 	if ((method = find_method(argv[0])) == NULL)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_db.h"
 #include "cmd_db_connect.h"
@@ -71,18 +72,35 @@ show_sessions(const Cruddur__V1__SessionsResponse *r)
 	}
 }
 
+/* A subcommand whose only option is --confirm NAME (the database's name,
+ * which a production server wants before it destroys anything); `bad`, when
+ * set, is its one usage error. *confirm stays "" without it. */
+static int
+parse_confirm(cli *c, const char *what, const char *bad, bool *if_exists, int argc, char **argv,
+    char **confirm)
+{
+	const char    *name = NULL;
+	/* Without if_exists the list ends after --confirm. */
+	const cli_opt  own[] = { CLI_VALUE("confirm", &name),
+		CLI_SWITCH(if_exists != NULL ? "if-exists" : NULL, if_exists), CLI_END };
+	const cli_args spec = { .what = what, .opts = own, .bad = bad };
+	int            n_pos, rv = cli_args_parse(c, &spec, argc, argv, &n_pos);
+
+	if (rv == 0 && name != NULL)
+		*confirm = (char *)name;
+	return rv;
+}
+
 static int
 db_drop(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__DropRequest init = CRUDDUR__V1__DROP_REQUEST__INIT;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--if-exists") == 0)
-			init.if_exists = true;
-		else if (strcmp(argv[i], "--confirm") == 0 && i + 1 < argc)
-			init.confirm = argv[++i];
-		else
-			return cli_usage_error("db drop: unknown argument %s", argv[i]);
-	}
+	bool                     if_exists = false;
+	int                      rv = parse_confirm(c, "db drop", NULL, &if_exists, argc, argv, &init.confirm);
+
+	if (rv != 0)
+		return rv;
+	init.if_exists = if_exists;
 	DB_CALL(c, "db drop", cruddur_db_admin_drop, Cruddur__V1__DropRequest, init,
 	    Cruddur__V1__DropResponse, show_drop);
 }
@@ -91,14 +109,80 @@ static int
 db_setup(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__SetupRequest init = CRUDDUR__V1__SETUP_REQUEST__INIT;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--confirm") == 0 && i + 1 < argc)
-			init.confirm = argv[++i];
-		else
-			return cli_usage_error("db setup: unknown argument %s", argv[i]);
-	}
+	int                       rv = parse_confirm(c, "db setup", NULL, NULL, argc, argv, &init.confirm);
+
+	if (rv != 0)
+		return rv;
 	DB_CALL(c, "db setup", cruddur_db_admin_setup, Cruddur__V1__SetupRequest, init,
 	    Cruddur__V1__SetupResponse, show_setup);
+}
+
+static int
+db_schema_load(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__SchemaLoadRequest req = CRUDDUR__V1__SCHEMA_LOAD_REQUEST__INIT;
+	int rv = parse_confirm(c, "db schema-load", "db schema-load takes no arguments", NULL, argc,
+	    argv, &req.confirm);
+
+	if (rv != 0)
+		return rv;
+	CLI_CALL(c, "db schema-load", cruddur_db_admin_schema_load, req,
+	    Cruddur__V1__SchemaLoadResponse, show_schema_load);
+}
+
+/* Plain `db seed [--confirm NAME]` loads sql/seed.sql; with --users or
+ * --activities (or --seed, --batch) it generates data in bulk. */
+static int
+db_seed(cli *c, int argc, char **argv)
+{
+	Cruddur__V1__SeedRequest req = CRUDDUR__V1__SEED_REQUEST__INIT;
+	db_seed_flags            f = { 0 };
+	const char              *confirm = NULL;
+	const cli_opt            own[] = { CLI_VALUE("users", &f.users),
+		CLI_VALUE("activities", &f.activities), CLI_VALUE("seed", &f.seed),
+		CLI_VALUE("batch", &f.batch), CLI_VALUE("confirm", &confirm), CLI_END };
+	const cli_args           spec = { .what = "db seed", .opts = own };
+	int                      n_pos, rv = cli_args_parse(c, &spec, argc, argv, &n_pos);
+
+	if (rv != 0)
+		return rv;
+	f.confirm = (char *)(confirm != NULL ? confirm : "");
+	if (f.users != NULL || f.activities != NULL || f.seed != NULL || f.batch != NULL)
+		return cmd_db_seed_bulk(c, &f);
+	req.confirm = f.confirm;
+	CLI_CALL(c, "db seed", cruddur_db_admin_seed, req, Cruddur__V1__SeedResponse, show_seed);
+}
+
+/* db create, db sessions: no arguments. */
+static int
+parse_none(cli *c, const char *bad, int argc, char **argv)
+{
+	const cli_args spec = { .what = "db", .bad = bad };
+	int            n_pos;
+
+	return cli_args_parse(c, &spec, argc, argv, &n_pos);
+}
+
+static int
+db_create(cli *c, int argc, char **argv)
+{
+	int rv = parse_none(c, "db create takes no arguments", argc, argv);
+
+	if (rv != 0)
+		return rv;
+	DB_CALL(c, "db create", cruddur_db_admin_create, Cruddur__V1__CreateRequest,
+	    CRUDDUR__V1__CREATE_REQUEST__INIT, Cruddur__V1__CreateResponse, show_create);
+}
+
+static int
+db_sessions(cli *c, int argc, char **argv)
+{
+	int rv = parse_none(c, "db sessions takes no arguments", argc, argv);
+
+	if (rv != 0)
+		return rv;
+	DB_CALL(c, "db sessions", cruddur_db_admin_sessions, Cruddur__V1__SessionsRequest,
+	    CRUDDUR__V1__SESSIONS_REQUEST__INIT, Cruddur__V1__SessionsResponse, show_sessions);
 }
 
 int
@@ -110,8 +194,12 @@ cmd_db(cli *c, int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(cli *c, int argc, char **argv);
-	} with_args[] = {
+	} subs[] = {
+		{ "create", db_create },
 		{ "drop", db_drop },
+		{ "schema-load", db_schema_load },
+		{ "seed", db_seed },
+		{ "sessions", db_sessions },
 		{ "setup", db_setup },
 		{ "migrate", cmd_db_migrate },
 		{ "rollback", cmd_db_rollback },
@@ -119,33 +207,10 @@ cmd_db(cli *c, int argc, char **argv)
 		{ "kill-sessions", cmd_db_kill_sessions },
 		{ "connect", cmd_db_connect },
 	};
-	for (size_t i = 0; i < sizeof(with_args) / sizeof(with_args[0]); i++)
-		if (strcmp(sub, with_args[i].name) == 0)
-			return with_args[i].fn(c, argc - 1, argv + 1);
-	/* Plain `db seed` loads sql/seed.sql; with --users/--activities it
-	 * generates data in bulk. */
-	bool only_confirm = argc == 3 && strcmp(argv[1], "--confirm") == 0;
-	if (strcmp(sub, "seed") == 0 && argc > 1 && !only_confirm)
-		return cmd_db_seed_bulk(c, argc - 1, argv + 1);
-	if (strcmp(sub, "schema-load") == 0 && (argc == 1 || only_confirm)) {
-		Cruddur__V1__SchemaLoadRequest req = CRUDDUR__V1__SCHEMA_LOAD_REQUEST__INIT;
-		req.confirm = only_confirm ? argv[2] : (char *)"";
-		CLI_CALL(c, "db schema-load", cruddur_db_admin_schema_load, req,
-		    Cruddur__V1__SchemaLoadResponse, show_schema_load);
-	}
-	if (strcmp(sub, "seed") == 0) {
-		Cruddur__V1__SeedRequest req = CRUDDUR__V1__SEED_REQUEST__INIT;
-		req.confirm = only_confirm ? argv[2] : (char *)"";
-		CLI_CALL(c, "db seed", cruddur_db_admin_seed, req, Cruddur__V1__SeedResponse, show_seed);
-	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(sub, subs[i].name) == 0)
+			return subs[i].fn(c, argc - 1, argv + 1);
 	if (argc > 1)
 		return cli_usage_error("db %s takes no arguments", sub);
-	if (strcmp(sub, "create") == 0)
-		DB_CALL(c, "db create", cruddur_db_admin_create, Cruddur__V1__CreateRequest,
-		    CRUDDUR__V1__CREATE_REQUEST__INIT, Cruddur__V1__CreateResponse, show_create);
-	if (strcmp(sub, "sessions") == 0)
-		DB_CALL(c, "db sessions", cruddur_db_admin_sessions, Cruddur__V1__SessionsRequest,
-		    CRUDDUR__V1__SESSIONS_REQUEST__INIT, Cruddur__V1__SessionsResponse,
-		    show_sessions);
 	return cli_usage_error("unknown db subcommand \"%s\"", sub);
 }

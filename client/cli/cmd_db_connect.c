@@ -19,6 +19,7 @@
 
 #include <libpq-fe.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_db_connect.h"
 
@@ -98,9 +99,16 @@ cmd_db_connect(cli *c, int argc, char **argv)
 	const char        *password;
 	char              *parse_err = NULL, *conninfo;
 	PQconninfoOption *opts;
+	const cli_args    spec = { .what = "db connect",
+		   .unknown_prefix = "db connect: psql's arguments go after --, not ",
+		   .rest_after_dashdash = true };
+	int               extra, rv;
 
-	if (argc > 0 && strcmp(argv[0], "--") != 0)
-		return cli_usage_error("db connect: psql's arguments go after --, not %s", argv[0]);
+	/* The global options may come before "--"; psql's come after it. */
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &extra)) != 0)
+		return rv;
+	env = c->prod ? "PROD_CONNECTION_URL" : "CONNECTION_URL";
+	url = getenv(env);
 	if (url == NULL || url[0] == '\0') {
 		fprintf(stderr, "cruddur: db connect: set %s to the database URL\n", env);
 		return EXIT_USAGE;
@@ -126,7 +134,6 @@ cmd_db_connect(cli *c, int argc, char **argv)
 	}
 
 	/* psql -d CONNINFO, then what came after --. */
-	int    extra = argc > 0 ? argc - 1 : 0;
 	char **args = calloc((size_t)extra + 4, sizeof(*args));
 	if (args == NULL) {
 		perror("cruddur: db connect");
@@ -138,7 +145,7 @@ cmd_db_connect(cli *c, int argc, char **argv)
 	args[1] = "-d";
 	args[2] = conninfo;
 	for (int i = 0; i < extra; i++)
-		args[3 + i] = argv[1 + i];
+		args[3 + i] = argv[i];
 	fflush(stdout);
 	execvp("psql", args);
 	perror("cruddur: db connect: cannot run psql");

@@ -12,31 +12,36 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_db_migrations.h"
 #include "print.h"
 
-/* Parses a command's options: `flag N` into *out when flag is given, and
+/* Parses a command's options: `--flag N` into *out when flag is given, and
  * `--confirm NAME` into *confirm when confirm is given. */
 static int
-parse_flags(const char *what, const char *flag, int argc, char **argv, int32_t *out, char **confirm)
+parse_flags(cli *c, const char *what, const char *flag, int argc, char **argv, int32_t *out,
+    char **confirm)
 {
-	long n;
+	const char *number = NULL, *name = NULL;
+	cli_opt     own[3] = { CLI_END, CLI_END, CLI_END }, *o = own;
+	long        n;
+	int         rv, n_pos;
 
-	for (int i = 0; i < argc; i++) {
-		if (flag != NULL && strcmp(argv[i], flag) == 0) {
-			if (i + 1 == argc || cli_parse_int(argv[i + 1], INT32_MIN, INT32_MAX, &n) != 0)
-				return cli_usage_error("%s: %s takes a number", what, flag);
-			*out = (int32_t)n;
-			i++;
-		} else if (confirm != NULL && strcmp(argv[i], "--confirm") == 0) {
-			if (i + 1 == argc)
-				return cli_usage_error("%s: --confirm takes the database name", what);
-			*confirm = argv[++i];
-		} else {
-			return cli_usage_error("%s: unknown argument %s", what, argv[i]);
-		}
+	if (flag != NULL)
+		*o++ = (cli_opt){ flag, &number, NULL, "takes a number" };
+	if (confirm != NULL)
+		*o++ = (cli_opt){ "confirm", &name, NULL, "takes the database name" };
+	const cli_args spec = { .what = what, .opts = own };
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
+		return rv;
+	if (number != NULL) {
+		if (cli_parse_int(number, INT32_MIN, INT32_MAX, &n) != 0)
+			return cli_usage_error("%s: --%s takes a number", what, flag);
+		*out = (int32_t)n;
 	}
+	if (name != NULL)
+		*confirm = (char *)name;
 	return 0;
 }
 
@@ -90,7 +95,7 @@ int
 cmd_db_migrate(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__MigrateRequest req = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
-	int rv = parse_flags("db migrate", "--to", argc, argv, &req.to_version, NULL);
+	int rv = parse_flags(c, "db migrate", "to", argc, argv, &req.to_version, NULL);
 
 	if (rv != 0)
 		return rv;
@@ -102,7 +107,7 @@ int
 cmd_db_rollback(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__RollbackRequest req = CRUDDUR__V1__ROLLBACK_REQUEST__INIT;
-	int                          rv = parse_flags("db rollback", "--steps", argc, argv, &req.steps,
+	int                          rv = parse_flags(c, "db rollback", "steps", argc, argv, &req.steps,
 	    &req.confirm);
 
 	if (rv != 0)
@@ -115,10 +120,11 @@ int
 cmd_db_status(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__MigrationStatusRequest req = CRUDDUR__V1__MIGRATION_STATUS_REQUEST__INIT;
+	const cli_args spec = { .what = "db status", .bad = "db status takes no arguments" };
+	int            n_pos, rv = cli_args_parse(c, &spec, argc, argv, &n_pos);
 
-	if (argc > 0)
-		return cli_usage_error("db status takes no arguments");
-	(void)argv;
+	if (rv != 0)
+		return rv;
 	CLI_CALL(c, "db status", cruddur_db_admin_migration_status, req,
 	    Cruddur__V1__MigrationStatusResponse, show_status);
 }
@@ -127,7 +133,7 @@ int
 cmd_db_kill_sessions(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__KillSessionsRequest req = CRUDDUR__V1__KILL_SESSIONS_REQUEST__INIT;
-	int rv = parse_flags("db kill-sessions", NULL, argc, argv, NULL, &req.confirm);
+	int rv = parse_flags(c, "db kill-sessions", NULL, argc, argv, NULL, &req.confirm);
 
 	if (rv != 0)
 		return rv;

@@ -1,6 +1,7 @@
 /*
  * cmd_db_seed_bulk.c - `cruddur db seed --users N --activities M [--seed S]
- * [--batch B]`: bulk fake data through DbAdmin SeedBulk.
+ * [--batch B]`: bulk fake data through DbAdmin SeedBulk (cmd_db.c reads
+ * the options and comes here when one of these is given).
  *
  * The work goes in batches of B rows per call (10,000 unless --batch says
  * otherwise), users first, then activities, so that no call runs into its
@@ -151,39 +152,24 @@ summary(const cli *c, const seed_run *r, FILE *f, const char *verb)
 }
 
 static int
-seed_parse(seed_run *r, int argc, char **argv)
+seed_parse(seed_run *r, const db_seed_flags *f)
 {
-	int given = 0;
-
-	/* Every option takes a value: they come in pairs. */
-	for (int i = 0; i < argc; i += 2) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--users") == 0 && v != NULL) {
-			if (cli_parse_int(v, 0, SEED_MAX_TOTAL, &r->users) != 0)
-				return cli_usage_error("--users takes a number, 0 to %d", SEED_MAX_TOTAL);
-			given = 1;
-		} else if (strcmp(a, "--activities") == 0 && v != NULL) {
-			if (cli_parse_int(v, 0, SEED_MAX_TOTAL, &r->activities) != 0)
-				return cli_usage_error("--activities takes a number, 0 to %d",
-				    SEED_MAX_TOTAL);
-			given = 1;
-		} else if (strcmp(a, "--confirm") == 0 && v != NULL) {
-			r->confirm = (char *)v;
-		} else if (strcmp(a, "--batch") == 0 && v != NULL) {
-			if (cli_parse_int(v, 1, SEED_MAX_BATCH, &r->batch) != 0)
-				return cli_usage_error("--batch takes a number, 1 to %d", SEED_MAX_BATCH);
-		} else if (strcmp(a, "--seed") == 0 && v != NULL) {
-			char *end;
-			errno = 0;
-			r->seed = strtoull(v, &end, 10);
-			if (errno != 0 || *v == '\0' || *v == '-' || *end != '\0')
-				return cli_usage_error("--seed takes a number, 0 to 18446744073709551615");
-		} else {
-			return cli_usage_error("db seed: unknown argument %s", a);
-		}
+	r->confirm = f->confirm;
+	if (f->users != NULL && cli_parse_int(f->users, 0, SEED_MAX_TOTAL, &r->users) != 0)
+		return cli_usage_error("--users takes a number, 0 to %d", SEED_MAX_TOTAL);
+	if (f->activities != NULL && cli_parse_int(f->activities, 0, SEED_MAX_TOTAL, &r->activities) != 0)
+		return cli_usage_error("--activities takes a number, 0 to %d", SEED_MAX_TOTAL);
+	if (f->batch != NULL && cli_parse_int(f->batch, 1, SEED_MAX_BATCH, &r->batch) != 0)
+		return cli_usage_error("--batch takes a number, 1 to %d", SEED_MAX_BATCH);
+	if (f->seed != NULL) {
+		const char *v = f->seed;
+		char       *end;
+		errno = 0;
+		r->seed = strtoull(v, &end, 10);
+		if (errno != 0 || *v == '\0' || *v == '-' || *end != '\0')
+			return cli_usage_error("--seed takes a number, 0 to 18446744073709551615");
 	}
-	if (!given)
+	if (f->users == NULL && f->activities == NULL)
 		return cli_usage_error("db seed: give --users N and/or --activities M "
 		                       "(plain `db seed` loads sql/seed.sql)");
 	return 0;
@@ -215,14 +201,14 @@ seed_phase(cli *c, seed_run *r, int users, cruddur_call_opts *opts)
 }
 
 int
-cmd_db_seed_bulk(cli *c, int argc, char **argv)
+cmd_db_seed_bulk(cli *c, const db_seed_flags *f)
 {
 	seed_run          r = { .batch = SEED_DEFAULT_BATCH };
 	cruddur_call_opts opts = cli_call_opts(c);
 	cruddur_status    st;
 	int               rv;
 
-	if ((rv = seed_parse(&r, argc, argv)) != 0)
+	if ((rv = seed_parse(&r, f)) != 0)
 		return rv;
 	if (r.seed == 0)
 		r.seed = mix64((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)now_us());

@@ -9,6 +9,13 @@
 
 #include "cli.h"
 
-int cmd_db_seed_bulk(cli *c, int argc, char **argv);
+/* `db seed`'s options as given (cmd_db.c reads them); NULL when absent. */
+typedef struct db_seed_flags {
+	const char *users, *activities, *seed, *batch;
+	char       *confirm; /* "" when absent */
+} db_seed_flags;
+
+/* Checks the numbers in f and seeds in bulk; returns the exit code. */
+int cmd_db_seed_bulk(cli *c, const db_seed_flags *f);
 
 #endif /* CRUDDUR_CLI_CMD_DB_SEED_BULK_H */

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_describe.h"
 #include "descriptor_subset.pb-c.h"
@@ -408,9 +409,12 @@ cmd_describe(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__GetFileDescriptorSetRequest   req = CRUDDUR__V1__GET_FILE_DESCRIPTOR_SET_REQUEST__INIT;
 	Cruddur__V1__GetFileDescriptorSetResponse *resp = NULL;
-	cruddur_call_opts                          opts = cli_call_opts(c);
+	const cli_args                             spec = { .what = "describe", .max_positional = -1 };
 	int                                        rv;
 
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &argc)) != 0)
+		return rv;
+	cruddur_call_opts opts = cli_call_opts(c);
 	if (argc > 1)
 		return cli_usage_error("describe takes at most one SERVICE, METHOD or MESSAGE");
 	if (c->json)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_activities.h"
 #include "cmd_feed.h"
@@ -18,22 +19,21 @@ feed_home(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
 	Cruddur__V1__HomeFeedResponse *resp = NULL;
-	cruddur_call_opts              opts = cli_call_opts(c);
+	const char                    *limit = NULL, *cursor = NULL;
+	const cli_opt                  own[] = { CLI_VALUE("limit", &limit), CLI_VALUE("cursor", &cursor), CLI_END };
+	const cli_args                 spec = { .what = "feed home", .opts = own };
 	long                           n;
-	int                            rv;
+	int                            rv, n_pos;
 
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
-			/* The server validates the range; any int32 goes through. */
-			if (cli_parse_int(argv[++i], INT32_MIN, INT32_MAX, &n) != 0)
-				return cli_usage_error("--limit takes a number");
-			req.limit = (int32_t)n;
-		} else if (strcmp(argv[i], "--cursor") == 0 && i + 1 < argc) {
-			req.cursor = argv[++i];
-		} else {
-			return cli_usage_error("feed home: unknown argument %s", argv[i]);
-		}
-	}
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
+		return rv;
+	/* The server validates the range; any int32 goes through. */
+	if (limit != NULL && cli_parse_int(limit, INT32_MIN, INT32_MAX, &n) != 0)
+		return cli_usage_error("--limit takes a number");
+	req.limit = limit != NULL ? (int32_t)n : 0;
+	if (cursor != NULL)
+		req.cursor = (char *)cursor;
+	cruddur_call_opts opts = cli_call_opts(c);
 	if ((rv = cli_connect(c)) != 0)
 		return rv;
 	cruddur_status st = cruddur_activities_home_feed(c->client, &req, &resp, &opts);

@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_health.h"
 #include "print.h"
@@ -12,13 +13,16 @@ cmd_health(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__HealthCheckRequest   req = CRUDDUR__V1__HEALTH_CHECK_REQUEST__INIT;
 	Cruddur__V1__HealthCheckResponse *resp = NULL;
-	cruddur_call_opts                 opts = cli_call_opts(c);
-	int                               rv;
+	const cli_args                    spec = { .what = "health", .max_positional = -1 };
+	int                               rv, n_pos;
 
-	if (argc > 1)
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
+		return rv;
+	if (n_pos > 1)
 		return cli_usage_error("health takes at most one SERVICE");
-	if (argc == 1)
+	if (n_pos == 1)
 		req.service = argv[0];
+	cruddur_call_opts opts = cli_call_opts(c);
 	if ((rv = cli_connect(c)) != 0)
 		return rv;
 	cruddur_status st = cruddur_health_check(c->client, &req, &resp, &opts);
@@ -39,12 +43,12 @@ cmd_methods(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__ListMethodsRequest   req = CRUDDUR__V1__LIST_METHODS_REQUEST__INIT;
 	Cruddur__V1__ListMethodsResponse *resp = NULL;
-	cruddur_call_opts                 opts = cli_call_opts(c);
-	int                               rv;
+	const cli_args                    spec = { .what = "methods", .bad = "methods takes no arguments" };
+	int                               rv, n_pos;
 
-	(void)argv;
-	if (argc != 0)
-		return cli_usage_error("methods takes no arguments");
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
+		return rv;
+	cruddur_call_opts opts = cli_call_opts(c);
 	if ((rv = cli_connect(c)) != 0)
 		return rv;
 	cruddur_status st = cruddur_health_list_methods(c->client, &req, &resp, &opts);

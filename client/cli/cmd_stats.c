@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_stats.h"
 #include "print.h"
@@ -64,12 +65,12 @@ cmd_stats(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__GetStatsRequest   req = CRUDDUR__V1__GET_STATS_REQUEST__INIT;
 	Cruddur__V1__GetStatsResponse *resp = NULL;
-	cruddur_call_opts              opts = cli_call_opts(c);
-	int                            rv;
+	const cli_args                 spec = { .what = "stats", .bad = "stats takes no arguments" };
+	int                            rv, n_pos;
 
-	(void)argv;
-	if (argc != 0)
-		return cli_usage_error("stats takes no arguments");
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
+		return rv;
+	cruddur_call_opts opts = cli_call_opts(c);
 	if ((rv = cli_connect(c)) != 0)
 		return rv;
 	cruddur_status st = cruddur_stats_get_stats(c->client, &req, &resp, &opts);

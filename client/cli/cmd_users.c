@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_users.h"
 #include "print.h"
@@ -28,35 +29,32 @@ typedef struct users_args {
 	const char *handle, *display_name, *email, *cognito_id, *bio, *limit, *cursor;
 } users_args;
 
-typedef struct flag {
-	const char *name;
-	size_t      offset; /* of the const char * in users_args */
-} flag;
+#define FLAG(n, field) { n, &a->field, NULL, "takes a value" }
 
-#define FLAG(n, field) { n, offsetof(users_args, field) }
-
-/* Parses argv against flags; at most one positional argument. Returns 0 or
- * EXIT_USAGE after saying why. */
+/* Parses argv against own (NULL-terminated, its slots in a); at most one
+ * positional argument. Returns 0 or EXIT_USAGE after saying why. */
 static int
-parse_args(const char *what, int argc, char **argv, const flag *flags, size_t n_flags,
-    users_args *a)
+parse_args(cli *c, const char *what, int argc, char **argv, const cli_opt *own, users_args *a)
 {
-	memset(a, 0, sizeof(*a));
-	for (int i = 0; i < argc; i++) {
-		const flag *f = NULL;
-		for (size_t j = 0; j < n_flags && f == NULL; j++)
-			f = strcmp(argv[i], flags[j].name) == 0 ? &flags[j] : NULL;
-		if (f != NULL) {
-			if (i + 1 >= argc)
-				return cli_usage_error("%s: %s takes a value", what, argv[i]);
-			*(const char **)((char *)a + f->offset) = argv[++i];
-		} else if (strncmp(argv[i], "--", 2) == 0 || a->positional != NULL) {
-			return cli_usage_error("%s: unknown argument %s", what, argv[i]);
-		} else {
-			a->positional = argv[i];
-		}
-	}
+	const cli_args spec = { .what = what, .opts = own, .max_positional = 1 };
+	int            rv, n_pos;
+
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
+		return rv;
+	a->positional = n_pos == 1 ? argv[0] : NULL;
 	return 0;
+}
+
+/* A command of one HANDLE and no options of its own. */
+static int
+parse_handle(cli *c, const char *what, const char *takes, int argc, char **argv)
+{
+	const cli_args spec = { .what = what, .max_positional = -1 };
+	int            rv, n_pos;
+
+	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
+		return rv;
+	return n_pos == 1 ? 0 : cli_usage_error("%s", takes);
 }
 
 static void
@@ -133,23 +131,23 @@ show_activities(const Cruddur__V1__UserActivitiesResponse *r)
 static int
 users_create(cli *c, int argc, char **argv)
 {
-	static const flag flags[] = { FLAG("--handle", handle), FLAG("--display-name", display_name),
-		FLAG("--email", email), FLAG("--cognito-id", cognito_id) };
 	Cruddur__V1__CreateUserRequest req = CRUDDUR__V1__CREATE_USER_REQUEST__INIT;
-	users_args                     a;
+	users_args                     args = { 0 }, *a = &args;
+	const cli_opt own[] = { FLAG("handle", handle), FLAG("display-name", display_name),
+		FLAG("email", email), FLAG("cognito-id", cognito_id), CLI_END };
 	int                            rv;
 
-	if ((rv = parse_args("users create", argc, argv, flags, 4, &a)) != 0)
+	if ((rv = parse_args(c, "users create", argc, argv, own, a)) != 0)
 		return rv;
-	if (a.positional != NULL)
-		return cli_usage_error("users create: unknown argument %s", a.positional);
-	if (a.handle == NULL || a.display_name == NULL || a.email == NULL || a.cognito_id == NULL)
+	if (a->positional != NULL)
+		return cli_usage_error("users create: unknown argument %s", a->positional);
+	if (a->handle == NULL || a->display_name == NULL || a->email == NULL || a->cognito_id == NULL)
 		return cli_usage_error(
 		    "users create needs --handle H --display-name N --email E --cognito-id C");
-	req.handle = (char *)a.handle;
-	req.display_name = (char *)a.display_name;
-	req.email = (char *)a.email;
-	req.cognito_user_id = (char *)a.cognito_id;
+	req.handle = (char *)a->handle;
+	req.display_name = (char *)a->display_name;
+	req.email = (char *)a->email;
+	req.cognito_user_id = (char *)a->cognito_id;
 	CLI_CALL(c, "users create", cruddur_users_create_user, req, Cruddur__V1__CreateUserResponse,
 	    show_created);
 }
@@ -158,9 +156,10 @@ static int
 users_show(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__GetUserRequest req = CRUDDUR__V1__GET_USER_REQUEST__INIT;
+	int                         rv;
 
-	if (argc != 1)
-		return cli_usage_error("users show takes one HANDLE");
+	if ((rv = parse_handle(c, "users show", "users show takes one HANDLE", argc, argv)) != 0)
+		return rv;
 	req.handle = argv[0];
 	CLI_CALL(c, "users show", cruddur_users_get_user, req, Cruddur__V1__GetUserResponse, show_got);
 }
@@ -170,9 +169,10 @@ users_short(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__UserRef          ref = CRUDDUR__V1__USER_REF__INIT;
 	Cruddur__V1__ShortUserRequest req = CRUDDUR__V1__SHORT_USER_REQUEST__INIT;
+	int                           rv;
 
-	if (argc != 1)
-		return cli_usage_error("users short takes one HANDLE");
+	if ((rv = parse_handle(c, "users short", "users short takes one HANDLE", argc, argv)) != 0)
+		return rv;
 	ref.handle = argv[0];
 	req.user = &ref;
 	CLI_CALL(c, "users short", cruddur_users_short_user, req, Cruddur__V1__ShortUserResponse,
@@ -182,29 +182,29 @@ users_short(cli *c, int argc, char **argv)
 static int
 users_update(cli *c, int argc, char **argv)
 {
-	static const flag flags[] = { FLAG("--display-name", display_name), FLAG("--bio", bio) };
 	Cruddur__V1__UserRef              ref = CRUDDUR__V1__USER_REF__INIT;
 	Cruddur__V1__StringValue          name = CRUDDUR__V1__STRING_VALUE__INIT;
 	Cruddur__V1__StringValue          bio = CRUDDUR__V1__STRING_VALUE__INIT;
 	Cruddur__V1__UpdateProfileRequest req = CRUDDUR__V1__UPDATE_PROFILE_REQUEST__INIT;
-	users_args                        a;
+	users_args                        args = { 0 }, *a = &args;
+	const cli_opt own[] = { FLAG("display-name", display_name), FLAG("bio", bio), CLI_END };
 	int                               rv;
 
-	if ((rv = parse_args("users update", argc, argv, flags, 2, &a)) != 0)
+	if ((rv = parse_args(c, "users update", argc, argv, own, a)) != 0)
 		return rv;
-	if (a.positional == NULL)
+	if (a->positional == NULL)
 		return cli_usage_error("users update takes a HANDLE");
-	if (a.display_name == NULL && a.bio == NULL)
+	if (a->display_name == NULL && a->bio == NULL)
 		return cli_usage_error("users update needs --display-name N or --bio B (or both)");
-	ref.handle = (char *)a.positional;
+	ref.handle = (char *)a->positional;
 	req.user = &ref;
 	/* An absent flag leaves the field unset: the server keeps it. */
-	if (a.display_name != NULL) {
-		name.value = (char *)a.display_name;
+	if (a->display_name != NULL) {
+		name.value = (char *)a->display_name;
 		req.display_name = &name;
 	}
-	if (a.bio != NULL) {
-		bio.value = (char *)a.bio;
+	if (a->bio != NULL) {
+		bio.value = (char *)a->bio;
 		req.bio = &bio;
 	}
 	CLI_CALL(c, "users update", cruddur_users_update_profile, req,
@@ -214,23 +214,23 @@ users_update(cli *c, int argc, char **argv)
 static int
 users_activities(cli *c, int argc, char **argv)
 {
-	static const flag flags[] = { FLAG("--limit", limit), FLAG("--cursor", cursor) };
 	Cruddur__V1__UserRef               ref = CRUDDUR__V1__USER_REF__INIT;
 	Cruddur__V1__UserActivitiesRequest req = CRUDDUR__V1__USER_ACTIVITIES_REQUEST__INIT;
-	users_args                         a;
+	users_args                         args = { 0 }, *a = &args;
+	const cli_opt own[] = { FLAG("limit", limit), FLAG("cursor", cursor), CLI_END };
 	long                               n = 0;
 	int                                rv;
 
-	if ((rv = parse_args("users activities", argc, argv, flags, 2, &a)) != 0)
+	if ((rv = parse_args(c, "users activities", argc, argv, own, a)) != 0)
 		return rv;
-	if (a.positional == NULL)
+	if (a->positional == NULL)
 		return cli_usage_error("users activities takes a HANDLE");
 	/* The server validates the range; any int32 goes through. */
-	if (a.limit != NULL && cli_parse_int(a.limit, INT32_MIN, INT32_MAX, &n) != 0)
+	if (a->limit != NULL && cli_parse_int(a->limit, INT32_MIN, INT32_MAX, &n) != 0)
 		return cli_usage_error("--limit takes a number");
-	req.limit = a.limit != NULL ? (int32_t)n : 0;
-	req.cursor = (char *)(a.cursor != NULL ? a.cursor : "");
-	ref.handle = (char *)a.positional;
+	req.limit = a->limit != NULL ? (int32_t)n : 0;
+	req.cursor = (char *)(a->cursor != NULL ? a->cursor : "");
+	ref.handle = (char *)a->positional;
 	req.user = &ref;
 	CLI_CALL(c, "users activities", cruddur_users_user_activities, req,
 	    Cruddur__V1__UserActivitiesResponse, show_activities);

@@ -115,6 +115,8 @@ help_overview(FILE *f)
 	    "  --tls-cert FILE  this client's certificate and key, one PEM file ($CRUDDUR_TLS_CERT_FILE)\n"
 	    "  --tls-server-name NAME  name to verify in the server's certificate\n"
 	    "  --version        print cruddur's version and exit\n"
+	    "The options may also follow the command (cruddur feed home --json);\n"
+	    "--limit=5 is --limit 5; -- ends the options.\n"
 	    "\nexit status: 0 success, 1 the call failed (STATUS: message on stderr), 2 usage\n"
 	    "\nexamples:\n"
 	    "  cruddur db setup && cruddur feed home --limit 5\n"
