@@ -48,6 +48,7 @@ typedef enum bench_method {
 	BENCH_SHOW_ACTIVITY,
 	BENCH_USER_ACTIVITIES,
 	BENCH_LIST_METHODS, /* Health.ListMethods: the stack with no database */
+	BENCH_ANY,          /* any method, by full name, with --request's JSON */
 	BENCH_N_METHODS,
 } bench_method;
 
@@ -63,6 +64,12 @@ typedef struct bench_options {
 	const char *name;      /* the summary line's first word; NULL: derived */
 	unsigned    weights[BENCH_N_METHODS]; /* --method; all 0 but one unless a mix */
 	unsigned    weight_total;
+	/* --method with a full name: that method, and its request from
+	 * --request (canonical JSON, "{}" by default), parsed once and sent by
+	 * every caller (libcruddur only reads it). */
+	const cruddur_method *any;
+	const char           *request_json;
+	ProtobufCMessage     *any_request;
 	uint32_t    deadline_ms;
 	bool        json;
 	bool        sync;      /* --sync: blocking caller threads (load.c) */

@@ -78,6 +78,7 @@ main(int argc, char **argv)
 out:
 	free(all);
 	free(b.callers);
+	cruddur_message_free(b.opt.any_request);
 	cruddur_client_close(b.client);
 	return rv;
 }

@@ -28,11 +28,17 @@ static const char *const method_names[BENCH_N_METHODS] = {
 	[BENCH_SHOW_ACTIVITY] = "ShowActivity",
 	[BENCH_USER_ACTIVITIES] = "UserActivities",
 	[BENCH_LIST_METHODS] = "ListMethods",
+	[BENCH_ANY] = "(a method by name)",
 };
+
+/* BENCH_ANY's name: the full name --method gave (one run per process). */
+static const char *any_name;
 
 const char *
 bench_method_name(bench_method m)
 {
+	if (m == BENCH_ANY && any_name != NULL)
+		return any_name;
 	return m < BENCH_N_METHODS ? method_names[m] : "?";
 }
 
@@ -42,7 +48,8 @@ help(FILE *f)
 	fprintf(f,
 	    "usage: cruddur-bench [--server URL]... [--concurrency C] [--duration S]\n"
 	    "                     [--warmup S] [--rate R] [--method SPEC] [--limit N]\n"
-	    "                     [--handle H] [--name NAME] [--deadline MS] [--json]\n"
+	    "                     [--handle H] [--request JSON] [--name NAME] [--deadline MS]\n"
+	    "                     [--json]\n"
 	    "                     [--sync] [--token-file F] [--tls-ca FILE] [--tls-cert FILE]\n"
 	    "                     [--tls-server-name NAME] [--version]\n"
 	    "\n"
@@ -72,7 +79,11 @@ help(FILE *f)
 	    "  --method SPEC      HomeFeed (default), CreateActivity, ShowActivity,\n"
 	    "                     UserActivities, ListMethods (Health: answered without\n"
 	    "                     the database, the floor of the client, nng and the\n"
-	    "                     server), or a weighted mix METHOD:W,METHOD:W,...\n"
+	    "                     server), any method by its full name\n"
+	    "                     (cruddur.v1.Users/GetUser, with --request), or a\n"
+	    "                     weighted mix METHOD:W,METHOD:W,...\n"
+	    "  --request JSON     the request of a method named in full, in canonical\n"
+	    "                     JSON (default {}); each reply must be OK\n"
 	    "  --limit N          page size of HomeFeed and UserActivities (default 20)\n"
 	    "  --handle H         author of CreateActivity (default hotwheels)\n"
 	    "  --name NAME        first word of the summary line (default the method, or mix)\n"
@@ -165,11 +176,22 @@ parse_methods(bench_options *o, const char *spec)
 				return 2;
 		}
 		int m = 0;
-		while (m < BENCH_N_METHODS && strcmp(tok, method_names[m]) != 0)
+		while (m < BENCH_ANY && strcmp(tok, method_names[m]) != 0)
 			m++;
-		if (m == BENCH_N_METHODS)
+		if (m == BENCH_ANY && strchr(tok, '.') != NULL) {
+			/* A full name: "cruddur.v1.Users/GetUser" (or grpcurl's dots). */
+			const cruddur_method *any = cruddur_method_find(tok);
+			if (any == NULL)
+				return usage_error("unknown --method \"%s\" (cruddur methods lists them)", tok);
+			if (o->any != NULL && o->any != any)
+				return usage_error("--method names at most one method by its full name");
+			o->any = any;
+			any_name = any->full_name;
+		} else if (m == BENCH_ANY) {
 			return usage_error("unknown --method \"%s\" (HomeFeed, CreateActivity, "
-			                   "ShowActivity, UserActivities, ListMethods)", tok);
+			                   "ShowActivity, UserActivities, ListMethods, or a full name "
+			                   "such as cruddur.v1.Users/GetUser)", tok);
+		}
 		o->weights[m] += (unsigned)w;
 		o->weight_total += (unsigned)w;
 	}
@@ -195,7 +217,7 @@ defaults(bench_options *o)
 
 enum { OPT_SERVER = 256, OPT_CONCURRENCY, OPT_DURATION, OPT_WARMUP, OPT_RATE, OPT_LIMIT,
 	OPT_METHOD, OPT_HANDLE, OPT_NAME, OPT_DEADLINE, OPT_JSON, OPT_SYNC, OPT_TOKEN_FILE,
-	OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_SERVER_NAME, OPT_VERSION, OPT_HELP };
+	OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_SERVER_NAME, OPT_REQUEST, OPT_VERSION, OPT_HELP };
 
 static const struct option long_options[] = {
 	{ "server", required_argument, NULL, OPT_SERVER },
@@ -209,6 +231,7 @@ static const struct option long_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "request", required_argument, NULL, OPT_REQUEST },
 	{ "sync", no_argument, NULL, OPT_SYNC },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
@@ -238,6 +261,7 @@ parse_flag(bench_options *o, int opt, const char *flag, const char *v)
 	case OPT_LIMIT: return parse_int(flag, v, 1, 100, &o->limit) ? 2 : 0;
 	case OPT_METHOD: return parse_methods(o, v);
 	case OPT_HANDLE: o->handle = v; return 0;
+	case OPT_REQUEST: o->request_json = v; return 0;
 	case OPT_NAME: o->name = v; return 0;
 	case OPT_DEADLINE:
 		if (parse_int(flag, v, 1, 3600000, &deadline) != 0)
@@ -294,11 +318,19 @@ bench_options_parse(bench_options *o, int argc, char **argv)
 		const char *env = tool_env_server("CRUDDUR_SERVER");
 		o->servers[o->n_servers++] = env != NULL ? env : TOOL_DEFAULT_SERVER;
 	}
+	if (o->request_json != NULL && o->any == NULL)
+		return usage_error("--request goes with a --method named in full");
+	if (o->any != NULL) {
+		const char *json = o->request_json != NULL ? o->request_json : "{}";
+		if (cruddur_json_parse(o->any->input, json, strlen(json), &o->any_request, err,
+		        sizeof(err)) != CRUDDUR_OK)
+			return usage_error("--request: %s", err);
+	}
 	if (o->name == NULL) {
 		o->name = "mix";
 		for (int m = 0; m < BENCH_N_METHODS; m++)
 			if (o->weights[m] == o->weight_total)
-				o->name = method_names[m];
+				o->name = bench_method_name((bench_method)m);
 	}
 	return 0;
 }

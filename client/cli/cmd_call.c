@@ -29,23 +29,6 @@
  * the client sends: JSON is wordier than protobuf. */
 #define MAX_JSON_BYTES (4 * CRUDDUR_DEFAULT_MAX_REQUEST_BYTES)
 
-/* "cruddur.v1.Users/GetUser", or grpcurl's "cruddur.v1.Users.GetUser". */
-static const cruddur_method *
-find_method(const char *name)
-{
-	char        slashed[256];
-	const char *dot = strrchr(name, '.');
-
-	if (strchr(name, '/') == NULL && dot != NULL && strlen(name) < sizeof(slashed)) {
-		snprintf(slashed, sizeof(slashed), "%.*s/%s", (int)(dot - name), name, dot + 1);
-		name = slashed;
-	}
-	for (size_t i = 0; i < cruddur_method_count; i++)
-		if (strcmp(cruddur_methods[i]->full_name, name) == 0)
-			return cruddur_methods[i];
-	return NULL;
-}
-
 /* All of stdin into a malloc'd buffer; NULL (after saying why) on failure. */
 static char *
 read_stdin(size_t *len)
@@ -96,7 +79,7 @@ cmd_call(cli *c, int argc, char **argv)
 	cruddur_call_opts opts = cli_call_opts(c);
 	if (argc < 1 || argc > 2)
 		return cli_usage_error("call takes METHOD and at most one JSON request (or -)");
-	if ((method = find_method(argv[0])) == NULL)
+	if ((method = cruddur_method_find(argv[0])) == NULL)
 		return cli_usage_error("unknown method \"%s\" (cruddur methods lists the server's)", argv[0]);
 	snprintf(what, sizeof(what), "call %s", method->full_name);
 	if (argc == 2 && strcmp(argv[1], "-") != 0) {

@@ -46,6 +46,19 @@ bench 0 "$line" CRUDDUR_SERVER="$url" CRUDDUR_TOKEN="$token" --
 bench 0 "$line" CRUDDUR_SERVER="$url" CRUDDUR_TOKEN_FILE="$work/wrong" -- --token-file="$work/token"
 bench 0 "$line" CRUDDUR_SERVER=tcp://127.0.0.1:1 -- --server "$url" --token-file "$work/token"
 bench 0 '"ok":[1-9]' CRUDDUR_SERVER="$url" CRUDDUR_TOKEN_FILE="$work/token" -- --json --method=ListMethods
+# Any method by its full name, with its request in canonical JSON.
+bench 0 '^cruddur.v1.Users/GetUser [0-9]+ [0-9]+ [0-9]+$' CRUDDUR_SERVER="$url" \
+    CRUDDUR_TOKEN_FILE="$work/token" -- --method cruddur.v1.Users/GetUser \
+    --request '{"user": {"handle": "hotwheels"}}'
+bench 0 '"method":"cruddur.v1.Health.Check"|cruddur.v1.Health/Check' CRUDDUR_SERVER="$url" \
+    CRUDDUR_TOKEN_FILE="$work/token" -- --json --method cruddur.v1.Health.Check
+bench 0 '^mix ' CRUDDUR_SERVER="$url" CRUDDUR_TOKEN_FILE="$work/token" -- \
+    --method HomeFeed:3,cruddur.v1.Health/ListMethods:1
+bench 1 'NOT_FOUND' CRUDDUR_SERVER="$url" CRUDDUR_TOKEN_FILE="$work/token" -- \
+    --method cruddur.v1.Users/GetUser --request '{"user": {"handle": "nobodyatall"}}'
+bench 2 'unknown field' CRUDDUR_SERVER="$url" -- --method cruddur.v1.Users/GetUser --request '{"nope": 1}'
+bench 2 'unknown --method "cruddur.v1.Nope/X"' CRUDDUR_SERVER="$url" -- --method cruddur.v1.Nope/X
+bench 2 'goes with a --method named in full' CRUDDUR_SERVER="$url" -- --request '{}'
 bench 1 "UNAUTHENTICATED" CRUDDUR_SERVER="$url" --
 bench 1 "PERMISSION_DENIED" CRUDDUR_SERVER="$url" CRUDDUR_TOKEN="$token" CRUDDUR_TOKEN_FILE="$work/wrong" --
 # shellcheck disable=SC2016 # the $ is the message's

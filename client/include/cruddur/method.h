@@ -26,6 +26,12 @@ typedef struct cruddur_method {
 	bool idempotent;
 } cruddur_method;
 
+/* The method of that full name ("cruddur.v1.Users/GetUser", or grpcurl's
+ * "cruddur.v1.Users.GetUser") among the generated ones (cruddur/stubs.h),
+ * or NULL. For tools that call any method by name (cruddur call,
+ * cruddur-bench --method). */
+CRUDDUR_API const cruddur_method *cruddur_method_find(const char *full_name);
+
 CRUDDUR_END_DECLS
 
 #endif /* CRUDDUR_METHOD_H */
