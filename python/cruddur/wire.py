@@ -217,9 +217,10 @@ class Connection:
         if sock is None:
             raise TransportError("Object closed")
         try:
-            # The timeout bounds the whole sendall (Python 3.5 and later).
+            # The timeout bounds the whole sendall (Python 3.5 and later); MSG_NOSIGNAL keeps
+            # a peer gone from raising SIGPIPE in a program that does not ignore it.
             sock.settimeout(_left(until))
-            sock.sendall(data)
+            sock.sendall(data, socket.MSG_NOSIGNAL)
         except socket.timeout:
             raise TransportTimeout() from None
         except OSError as e:
