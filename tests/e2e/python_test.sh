@@ -2,8 +2,9 @@
 # tests/e2e/python_test.sh TRANSPORT - the cruddur Python package (build/python, what
 # cmake --install puts in the Python path) against the real cruddurd over TRANSPORT (tcp or
 # ipc), with the test PostgreSQL. The checks are tests/e2e/python_e2e_test.py's, one mode a
-# server: an open server with its database missing at first, the same server stopped, then
-# one with --admin-token-file, --require-token and --max-request-bytes 1024.
+# server: an open server with its database missing at first, the same server stopped, one
+# restarted under a client, then one with --admin-token-file, --require-token and
+# --max-request-bytes 1024.
 # Run by ctest (it sets CRUDDUR_BIN_DIR, CRUDDUR_TEST_PG_DIR, CRUDDUR_PYTHON3 and
 # CRUDDUR_PYTHON_DIR).
 set -euo pipefail
@@ -37,6 +38,8 @@ start_cruddurd CONNECTION_URL="$(db_url "$db")" -- --listen "$listen"
 py open "$url" "$(db_url "$db")"
 stop_cruddurd
 py gone "$url"
+# The same URL again (tcp: the port the first server had), restarted under one client.
+py restart "$url" "$(db_url "$db")" "$work"
 
 start_cruddurd CONNECTION_URL="$(db_url "$db")" -- --listen "$listen" \
     --admin-token-file "$work/token" --require-token --max-request-bytes 1024
