@@ -333,13 +333,14 @@ class Client:
             return self._conn
         if self._conn is not None:
             self._drop(self._conn)
-        pause = _REDIAL_MIN_S
+        pause, why = _REDIAL_MIN_S, None
         while True:
             try:
                 self._conn = wire.Connection.dial(self.url, until)
                 return self._conn
             except wire.TransportTimeout:
-                why = "connecting timed out"
+                # A dial the deadline cut short says less than the refusal before it.
+                why = why or "connecting timed out"
             except wire.TransportError as e:
                 why = str(e)
             left = until - time.monotonic()
