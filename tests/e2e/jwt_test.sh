@@ -132,9 +132,18 @@ kill -0 "$server_pid" || fail "cruddurd died of SIGHUP"
 mint jwks k1="$work/k1.pem" k2="$work/k2.pem" >"$work/jwks.json"
 stop_cruddurd
 
-# --require-user-token: the writes need a verified user; reads do not.
+# --require-user-token: the writes need a verified user; reads do not. From a config
+# file this time, where jwt-client-id repeats and the switch is "= true".
+cat >"$work/cruddurd.conf" <<EOF
+jwks-file = $work/jwks.json
+jwt-issuer = $iss
+jwt-client-id = app-1
+jwt-client-id = app-2
+require-user-token = true
+EOF
 start_cruddurd CONNECTION_URL="$dburl" -- --listen tcp://127.0.0.1:0 --admin-token-file "$work/admin" \
-    "${jwt_flags[@]}" --require-user-token
+    --config "$work/cruddurd.conf"
+expect 0 "@alice" -- --token-file "$work/alice_aud.jwt" activities create --handle alice --message "aud app-2"
 expect 1 "UNAUTHENTICATED: .*needs a verified user token" -- activities create --handle alice --message no
 expect 1 "UNAUTHENTICATED: .*needs a verified user token" -- --token-file "$work/admin" activities create --handle alice --message no
 expect 1 "UNAUTHENTICATED: .*needs a verified user token" -- users update alice --bio no
