@@ -3,8 +3,11 @@
  * here by OpenSSL (a test may sign; the server only verifies): every token a client
  * could forge or break is refused with its reason, the good ones give their sub; the
  * JWKS file's bounds and refusals; a reload that swaps keys in while a reader holds the
- * old set, and one that fails and keeps it. Exit 0 when every CHECK holds.
+ * old set, and one that fails and keeps it; verifications on two threads across 200
+ * reloads. Exit 0 when every CHECK holds.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -504,6 +507,81 @@ test_reload(void)
 	free(t2);
 }
 
+/* Verifiers on two threads while the main thread reloads, 200 times, between a file with
+ * k2 and one without: every verification sees one whole set or the other (accepted, or
+ * "unknown key id"), never a freed one (the sanitizer build would say so). */
+typedef struct race {
+	const char *token;
+	atomic_bool stop;
+	atomic_int  verified, unknown, other;
+} race;
+
+static void *
+race_verifier(void *arg)
+{
+	race *r = arg;
+	char  sub[JWT_SUB_MAX + 1], why[128];
+
+	/* At least two verifications each way round, unless one went wrong. */
+	while (atomic_load(&r->other) == 0 &&
+	    (!atomic_load(&r->stop) || atomic_load(&r->verified) + atomic_load(&r->unknown) < 2)) {
+		if (jwt_verify(&cfg, r->token, strlen(r->token), NOW, sub, why, sizeof(why)) == 0)
+			atomic_fetch_add(&r->verified, 1);
+		else if (strcmp(why, "unknown key id") == 0)
+			atomic_fetch_add(&r->unknown, 1);
+		else
+			atomic_fetch_add(&r->other, 1);
+	}
+	return NULL;
+}
+
+static void
+test_reload_race(void)
+{
+	char     *t2 = token_with("{\"alg\":\"RS256\",\"kid\":\"k2\"}",
+	        claims_json(ISS, NOW + 3600, GOOD_EXTRA), key2, NULL);
+	race      r = { .token = t2 };
+	pthread_t th[2];
+	char      err[256], with_k2[96], without[96];
+	int       reloads_ok = 0;
+
+	atomic_init(&r.stop, false);
+	atomic_init(&r.verified, 0);
+	atomic_init(&r.unknown, 0);
+	atomic_init(&r.other, 0);
+	/* Two files renamed over the store's in turn (as an operator would). */
+	snprintf(with_k2, sizeof(with_k2), "%s.k2", jwks_path);
+	snprintf(without, sizeof(without), "%s.k1", jwks_path);
+	write_jwks("k1", key1, "k2", key2);
+	rename(jwks_path, with_k2);
+	write_jwks("k1", key1, NULL, NULL);
+	rename(jwks_path, without);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, race_verifier, &r);
+	for (int i = 0; i < 200; i++) {
+		/* a copy, so that both files stay for the next turn */
+		FILE *in = fopen(i % 2 ? without : with_k2, "r"), *out = fopen(jwks_path, "w");
+		char  buf[8192];
+		size_t n = in != NULL ? fread(buf, 1, sizeof(buf), in) : 0;
+		if (out != NULL) {
+			fwrite(buf, 1, n, out);
+			fclose(out);
+		}
+		if (in != NULL)
+			fclose(in);
+		reloads_ok += jwks_store_reload(store, err, sizeof(err)) == 0;
+	}
+	atomic_store(&r.stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	CHECK(reloads_ok == 200);
+	CHECK(atomic_load(&r.other) == 0);
+	CHECK(atomic_load(&r.verified) + atomic_load(&r.unknown) >= 2);
+	unlink(with_k2);
+	unlink(without);
+	free(t2);
+}
+
 int
 main(void)
 {
@@ -537,6 +615,7 @@ main(void)
 	test_header_and_signature();
 	test_jwks_files();
 	test_reload();
+	test_reload_race();
 	jwks_store_free(store);
 	EVP_PKEY_free(key1);
 	EVP_PKEY_free(key2);
