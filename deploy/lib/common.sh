@@ -53,7 +53,7 @@ cr_die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 CR_PACKAGES=(cmake make gcc clang pkg-config libprotobuf-c-dev protobuf-c-compiler
              libnng-dev libpq-dev uuid-dev postgresql postgresql-contrib libclang-rt-14-dev openssl
              awscli systemd curl python3-protobuf g++ libjansson-dev man-db groff-base
-             protobuf-compiler)
+             protobuf-compiler libssl-dev)
 
 # Prints the packages of CR_PACKAGES that dpkg does not list as installed.
 cr_missing_packages() {

@@ -85,7 +85,15 @@ usage(FILE *f)
 	    "                         (default 8)\n"
 	    "  --admin-token-file F   DbAdmin calls must carry the token in F (default\n"
 	    "                         $CRUDDUR_ADMIN_TOKEN); required with --env prod\n"
-	    "  --require-token        every call must carry the token, not only DbAdmin\n"
+	    "  --require-token        every call must carry the token, not only DbAdmin (a\n"
+	    "                         verified user token also passes, but for DbAdmin)\n"
+	    "  --jwks-file F          verify user tokens (\"authorization: Bearer <JWT>\", RS256)\n"
+	    "                         against the keys of this JWKS file; reread on SIGHUP\n"
+	    "  --jwt-issuer URL       the iss user tokens must have (needed by --jwks-file)\n"
+	    "  --jwt-client-id ID     a client_id (or aud) user tokens may have (repeatable;\n"
+	    "                         at least one with --jwks-file)\n"
+	    "  --require-user-token   CreateActivity, CreateReply and UpdateProfile need a\n"
+	    "                         verified user token (needs --jwks-file)\n"
 	    "  --env dev|prod         prod takes $PROD_CONNECTION_URL instead (default dev)\n"
 	    "  --db-replica URL       serve the home feed from this read replica (default\n"
 	    "                         $REPLICA_CONNECTION_URL, $PROD_REPLICA_CONNECTION_URL in prod)\n"
@@ -142,6 +150,7 @@ enum {
 	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_METRICS_LISTEN,
 	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_PIPELINE_DEPTH, OPT_CPU_SCHED,
 	OPT_MAX_CONNECTIONS, OPT_MAX_REQUESTS_PER_CONNECTION, OPT_SEND_TIMEOUT, OPT_RECV_TIMEOUT, OPT_CONFIG, OPT_VERSION, OPT_HELP,
+	OPT_JWKS_FILE, OPT_JWT_ISSUER, OPT_JWT_CLIENT_ID, OPT_REQUIRE_USER_TOKEN,
 };
 
 static const struct option long_options[] = {
@@ -166,6 +175,10 @@ static const struct option long_options[] = {
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "admin-token-file", required_argument, NULL, OPT_ADMIN_TOKEN_FILE },
 	{ "require-token", no_argument, NULL, OPT_REQUIRE_TOKEN },
+	{ "jwks-file", required_argument, NULL, OPT_JWKS_FILE },
+	{ "jwt-issuer", required_argument, NULL, OPT_JWT_ISSUER },
+	{ "jwt-client-id", required_argument, NULL, OPT_JWT_CLIENT_ID },
+	{ "require-user-token", no_argument, NULL, OPT_REQUIRE_USER_TOKEN },
 	{ "coalesce", required_argument, NULL, OPT_COALESCE },
 	{ "read-reactor", required_argument, NULL, OPT_READ_REACTOR },
 	{ "pipeline-depth", required_argument, NULL, OPT_PIPELINE_DEPTH },
@@ -221,6 +234,26 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 	case OPT_METRICS_LISTEN: cfg->metrics_listen = arg; return 0;
 	case OPT_ADMIN_TOKEN_FILE: cfg->admin_token_file = arg; return 0;
 	case OPT_REQUIRE_TOKEN: cfg->require_token = true; return 0;
+	case OPT_JWKS_FILE: cfg->jwks_file = arg; return 0;
+	case OPT_JWT_ISSUER:
+		if (arg[0] == '\0') {
+			fprintf(stderr, "cruddurd: --jwt-issuer must not be empty\n");
+			return -1;
+		}
+		cfg->jwt_issuer = arg;
+		return 0;
+	case OPT_JWT_CLIENT_ID:
+		if (arg[0] == '\0' || strlen(arg) > 128) {
+			fprintf(stderr, "cruddurd: --jwt-client-id must be 1 to 128 bytes\n");
+			return -1;
+		}
+		if (cfg->n_jwt_client_ids == SERVER_MAX_JWT_CLIENT_IDS) {
+			fprintf(stderr, "cruddurd: at most %d --jwt-client-id\n", SERVER_MAX_JWT_CLIENT_IDS);
+			return -1;
+		}
+		cfg->jwt_client_ids[cfg->n_jwt_client_ids++] = arg;
+		return 0;
+	case OPT_REQUIRE_USER_TOKEN: cfg->require_user_token = true; return 0;
 	case OPT_COALESCE:
 		if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0) {
 			fprintf(stderr, "cruddurd: --coalesce is on or off, not \"%s\"\n", arg);
@@ -313,6 +346,22 @@ load_token(server_config *cfg, bool file_from_flag)
 	return 0;
 }
 
+/* User tokens are verified against all three or not at all. */
+static int
+check_jwt(const server_config *cfg)
+{
+	if (cfg->jwks_file != NULL && (cfg->jwt_issuer == NULL || cfg->n_jwt_client_ids == 0)) {
+		fprintf(stderr, "cruddurd: --jwks-file needs --jwt-issuer and at least one --jwt-client-id\n");
+		return -1;
+	}
+	if (cfg->jwks_file == NULL && (cfg->jwt_issuer != NULL || cfg->n_jwt_client_ids > 0 ||
+	                                  cfg->require_user_token)) {
+		fprintf(stderr, "cruddurd: --jwt-issuer, --jwt-client-id and --require-user-token need --jwks-file\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 option_by_name(const char *name)
 {
@@ -368,9 +417,11 @@ read_config_file(server_config *cfg, const char *path, const char **env)
 		bool        bad = false;
 		if (opt == OPT_COALESCE && getenv("CRUDDUR_COALESCE") != NULL)
 			continue; /* the environment wins over the file */
-		if (opt == OPT_REQUIRE_TOKEN) { /* a switch: true or false in a file */
+		if (opt == OPT_REQUIRE_TOKEN || opt == OPT_REQUIRE_USER_TOKEN) {
+			/* a switch: true or false in a file */
 			bad = strcmp(value, "true") != 0 && strcmp(value, "false") != 0;
-			cfg->require_token = strcmp(value, "true") == 0;
+			*(opt == OPT_REQUIRE_TOKEN ? &cfg->require_token : &cfg->require_user_token) =
+			    strcmp(value, "true") == 0;
 		} else {
 			bad = parse_option(cfg, opt, value, env) != 0;
 		}
@@ -455,7 +506,8 @@ config_parse(server_config *cfg, int argc, char **argv)
 	const char *sql_dir_env = getenv("CRUDDUR_SQL_DIR");
 	if (!sql_dir_from_flag && sql_dir_env != NULL && sql_dir_env[0] != '\0')
 		cfg->sql_dir = sql_dir_env; /* the environment wins over the file */
-	if (choose_db_url(cfg, env, db_from_flag, replica_from_flag) != 0 || load_token(cfg, token_file_from_flag) != 0)
+	if (choose_db_url(cfg, env, db_from_flag, replica_from_flag) != 0 ||
+	    load_token(cfg, token_file_from_flag) != 0 || check_jwt(cfg) != 0)
 		return -1;
 	return 0;
 }

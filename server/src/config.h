@@ -13,6 +13,7 @@
 
 #define SERVER_MAX_LISTEN 16
 #define SERVER_DEFAULT_LISTEN "tcp://127.0.0.1:7432"
+#define SERVER_MAX_JWT_CLIENT_IDS 16 /* JWT_MAX_CLIENT_IDS of rpc/jwt.h */
 
 typedef struct server_config {
 	const char *listen[SERVER_MAX_LISTEN];
@@ -51,6 +52,14 @@ typedef struct server_config {
 	/* The token DbAdmin calls must carry (auth.h); NULL: none needed. */
 	char       *admin_token;
 	bool        require_token; /* every call needs the token */
+	/* User tokens (rpc/jwt.h): the JWKS file of their keys (NULL: none
+	 * verified), the issuer they must name, the client ids (app clients)
+	 * they must be for; writes need a verified user. */
+	const char *jwks_file;
+	const char *jwt_issuer;
+	const char *jwt_client_ids[SERVER_MAX_JWT_CLIENT_IDS];
+	size_t      n_jwt_client_ids;
+	bool        require_user_token;
 	bool        read_reactor;  /* HomeFeed runs on the receiving thread, not a worker */
 	bool        coalesce;      /* the reactor lets identical pending reads share a query */
 	int         pipeline_depth; /* reads the reactor sends together, 1..64 */

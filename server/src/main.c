@@ -1,9 +1,11 @@
 /*
  * main.c - cruddurd: command line, signals, start and graceful stop.
  *
- * The main thread blocks SIGINT and SIGTERM before any other thread starts
- * (so every thread inherits the mask) and waits for them with sigwait:
- * shutdown runs on an ordinary thread, not in a signal handler. The stop is
+ * The main thread blocks SIGINT, SIGTERM and SIGHUP before any other thread
+ * starts (so every thread inherits the mask) and waits for them with
+ * sigwait: shutdown runs on an ordinary thread, not in a signal handler.
+ * SIGHUP rereads the --jwks-file (a failed reload keeps the old keys) and
+ * the wait goes on. The stop is
  * bounded: drain (transport_drain), then close (transport_free, which goes
  * on without nng_close when nng hangs in it), then the pools; see
  * docs/RELIABILITY.md for the budget.
@@ -115,17 +117,26 @@ finish_stop(stop_rest *r, int64_t until_us)
 	return done;
 }
 
+/* Waits for SIGINT or SIGTERM; a SIGHUP meanwhile reloads the JWKS. */
 static int
-wait_for_signal(void)
+wait_for_signal(server *srv)
 {
 	sigset_t set;
 	int      sig = 0;
+	char     err[512];
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigwait(&set, &sig);
-	return sig;
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0 || sig != SIGHUP)
+			return sig;
+		if (srv->jwks == NULL)
+			log_info("msg=\"SIGHUP: nothing to reload (no --jwks-file)\"");
+		else
+			jwks_store_reload(srv->jwks, err, sizeof(err)); /* it logs either way */
+	}
 }
 
 int
@@ -149,6 +160,7 @@ main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	if (server_init(&srv, &cfg, err, sizeof(err)) != 0) {
@@ -191,7 +203,7 @@ main(int argc, char **argv)
 	if (cfg.ready_file != NULL)
 		write_file_atomically(cfg.ready_file, t, 0);
 
-	int     sig = wait_for_signal();
+	int     sig = wait_for_signal(&srv);
 	int64_t stop_began_us = clock_mono_us();
 	log_info("msg=stopping signal=%s drain_timeout_ms=%d", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	    cfg.drain_timeout_ms);

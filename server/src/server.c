@@ -104,6 +104,13 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the read reactor: %s", strerror(rv));
 		goto fail;
 	}
+	if (cfg->jwks_file != NULL) {
+		if (jwks_store_new(&s->jwks, cfg->jwks_file, err, errlen) != 0)
+			goto fail;
+		s->jwt = (jwt_config){ .keys = s->jwks, .issuer = cfg->jwt_issuer,
+			.client_ids = s->cfg.jwt_client_ids, .n_client_ids = cfg->n_jwt_client_ids,
+			.leeway_s = JWT_LEEWAY_S };
+	}
 	svc_register_all(&s->services);
 	/* main.c adds the transport's figures once it serves. With
 	 * --read-reactor off the reactor still reads HomeFeed's pages, but
@@ -125,12 +132,14 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		.env = &s->env,
 		.metrics = s->metrics,
 		.max_request_bytes = cfg->max_request_bytes,
-		.auth = { s->cfg.admin_token, cfg->require_token, cfg->prod, s->db.dbname },
+		.auth = { s->cfg.admin_token, cfg->require_token, cfg->prod, s->db.dbname,
+			s->jwks != NULL ? &s->jwt : NULL, cfg->require_user_token },
 		/* --read-reactor off: every handler starts on a worker. */
 		.nonblocking = cfg->read_reactor ? s->services.nonblocking : 0,
 	};
 	return 0;
 fail:
+	jwks_store_free(s->jwks);
 	read_reactor_free(s->reactor);
 	pool_free(s->replica_pool);
 	pool_free(s->pool);
@@ -226,6 +235,7 @@ server_fini(server *s)
 	pool_free(s->replica_pool);
 	pool_free(s->pool);
 	metrics_free(s->metrics);
+	jwks_store_free(s->jwks); /* after the workers and the reactor: no reader is left */
 	db_target_fini(&s->replica_db);
 	db_target_fini(&s->db);
 }

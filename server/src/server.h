@@ -40,6 +40,8 @@ struct server {
 	svc_registration services;     /* the handlers, and which never block */
 	svc_env          env;          /* what the handlers reach (ctx->env) */
 	dispatch_config  dispatch;
+	jwks_store      *jwks;        /* user tokens' keys; NULL: no --jwks-file (SIGHUP reloads) */
+	jwt_config       jwt;         /* what dispatch.auth.jwt points to */
 	char             sql_dir[PATH_MAX];
 	int64_t          started_us;  /* CLOCK_MONOTONIC */
 	atomic_bool      draining;    /* set on SIGTERM: refuse new work */

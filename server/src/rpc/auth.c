@@ -1,5 +1,6 @@
 /*
- * auth.c - the admin token and the production confirmation; see auth.h.
+ * auth.c - the admin token, user tokens (jwt.h) and the production
+ * confirmation; see auth.h for what each method needs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "base/clock.h"
 #include "rpc/auth.h"
 #include "obs/log.h"
 
@@ -34,11 +36,22 @@ bearer_credentials(const char *value)
 }
 
 static bool
-needs_token(const auth_config *a, const rpc_method_entry *entry)
+is_db_admin(const rpc_method_entry *entry)
 {
-	if (a->admin_token == NULL)
-		return false;
-	return a->require_token || strcmp(entry->method->service, "cruddur.v1.DbAdmin") == 0;
+	return strcmp(entry->method->service, "cruddur.v1.DbAdmin") == 0;
+}
+
+/* The writes that act as a user, and so need one with --require-user-token. */
+static bool
+is_user_write(const rpc_method_entry *entry)
+{
+	static const char *const writes[] = { "cruddur.v1.Activities/CreateActivity",
+		"cruddur.v1.Activities/CreateReply", "cruddur.v1.Users/UpdateProfile" };
+
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+		if (strcmp(entry->method->full_name, writes[i]) == 0)
+			return true;
+	return false;
 }
 
 static const char *
@@ -50,23 +63,49 @@ metadata_value(const Cruddur__V1__RequestEnvelope *env, const char *key)
 	return NULL;
 }
 
+/* Verifies a user token and makes its sub the call's user. */
+static cruddur_status
+verify_user(const auth_config *a, rpc_context *ctx, const char *token)
+{
+	char sub[JWT_SUB_MAX + 1], why[128];
+
+	if (jwt_verify(a->jwt, token, strlen(token), clock_real_us() / 1000000, sub, why,
+	        sizeof(why)) != 0)
+		return rpc_fail(ctx, CRUDDUR_UNAUTHENTICATED, "the user token is refused: %s", why);
+	if ((ctx->user_sub = arena_strdup(ctx->arena, sub)) == NULL)
+		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
+	return CRUDDUR_OK;
+}
+
 cruddur_status
 auth_check(const auth_config *a, rpc_context *ctx, const rpc_method_entry *entry)
 {
-	const char *sent;
+	const char    *sent = metadata_value(ctx->envelope, "authorization");
+	const char    *name = entry->method->full_name;
+	bool           admin = false;
+	cruddur_status st;
 
-	if (!needs_token(a, entry))
-		return CRUDDUR_OK;
-	sent = metadata_value(ctx->envelope, "authorization");
-	if (sent == NULL || sent[0] == '\0')
-		return rpc_fail(ctx, CRUDDUR_UNAUTHENTICATED,
-		    "%s needs a token: send it as \"authorization\" metadata (cruddur --token-file)",
-		    entry->method->full_name);
-	if (bearer_credentials(sent) != NULL)
+	if (sent != NULL && bearer_credentials(sent) != NULL)
 		sent = bearer_credentials(sent);
-	if (!auth_equal(sent, strlen(sent), a->admin_token, strlen(a->admin_token)))
-		return rpc_fail(ctx, CRUDDUR_PERMISSION_DENIED, "the token is not valid for %s",
-		    entry->method->full_name);
+	if (sent != NULL && sent[0] == '\0')
+		sent = NULL;
+	if (sent != NULL && a->admin_token != NULL)
+		admin = auth_equal(sent, strlen(sent), a->admin_token, strlen(a->admin_token));
+	if (sent != NULL && !admin && a->jwt != NULL && jwt_looks_like(sent, strlen(sent)) &&
+	    (st = verify_user(a, ctx, sent)) != CRUDDUR_OK)
+		return st;
+	if (a->admin_token != NULL && (is_db_admin(entry) || a->require_token)) {
+		if (sent == NULL)
+			return rpc_fail(ctx, CRUDDUR_UNAUTHENTICATED,
+			    "%s needs a token: send it as \"authorization\" metadata (cruddur --token-file)",
+			    name);
+		/* A verified user passes --require-token, never DbAdmin's check. */
+		if (!admin && (is_db_admin(entry) || ctx->user_sub == NULL))
+			return rpc_fail(ctx, CRUDDUR_PERMISSION_DENIED, "the token is not valid for %s", name);
+	}
+	if (a->require_user_token && is_user_write(entry) && ctx->user_sub == NULL)
+		return rpc_fail(ctx, CRUDDUR_UNAUTHENTICATED,
+		    "%s needs a verified user token (authorization: Bearer <JWT>)", name);
 	return CRUDDUR_OK;
 }
 

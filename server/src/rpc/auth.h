@@ -12,6 +12,22 @@
  * check refuses a NUL in any string field before it is decoded
  * (wire_check.h).
  *
+ * User tokens (jwt.h). A server started with --jwks-file verifies an
+ * authorization value (bare or "Bearer <x>") that has the shape of a JWT
+ * (jwt_looks_like) and is not the admin token, for every method: a token
+ * that fails is UNAUTHENTICATED with the reason ("token expired", "unknown
+ * key id", ...), whatever the method; one that verifies makes its sub the
+ * call's user (ctx->user_sub), which the writes act as (svc/user_ref.h). A
+ * value of another shape is only ever compared with the admin token.
+ *   - DbAdmin still needs the admin token: a user token is no admin token
+ *     (PERMISSION_DENIED, as a wrong token).
+ *   - --require-token (every call needs a credential): a verified user
+ *     token satisfies it for every method but DbAdmin's; the admin token
+ *     does too, as before.
+ *   - --require-user-token: CreateActivity, CreateReply and UpdateProfile
+ *     without a verified user are UNAUTHENTICATED (the admin token is no
+ *     user); other methods are as without it.
+ *
  * A production server (--env prod) also refuses a destructive call unless
  * its request confirms the database name: a request message with a field
  * named `confirm` is destructive by that convention (Drop, Setup,
@@ -24,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rpc/jwt.h"
 #include "rpc_handlers.h"
 
 /* What the checks compare with; read-only once serving. */
@@ -32,13 +49,16 @@ typedef struct auth_config {
 	bool        require_token; /* every call needs it, not only DbAdmin's */
 	bool        prod;          /* destructive calls must confirm dbname */
 	const char *dbname;
+	const jwt_config *jwt;     /* user tokens; NULL: none are verified */
+	bool        require_user_token; /* the writes need a verified user */
 } auth_config;
 
 /* Whether a (of alen bytes) equals secret, in time that depends only on
  * secret's length. */
 bool auth_equal(const char *a, size_t alen, const char *secret, size_t secret_len);
 
-/* The token check for a call of entry, from ctx->envelope's metadata. */
+/* The token check for a call of entry, from ctx->envelope's metadata;
+ * sets ctx->user_sub for a verified user token. */
 cruddur_status auth_check(const auth_config *a, rpc_context *ctx, const rpc_method_entry *entry);
 
 /* Whether an HTTP request with this Authorization header (NULL: none) may

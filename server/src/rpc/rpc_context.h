@@ -39,6 +39,9 @@ typedef struct rpc_context {
 	uint64_t                            request_id;
 	int64_t                             deadline_us; /* CLOCK_MONOTONIC; 0: none */
 	arena                              *arena;
+	/* The verified user of the call (a token's sub claim, auth.h: the
+	 * user's cognito_user_id), in the arena; NULL: no verified user. */
+	const char                         *user_sub;
 	char                                message[512]; /* set by rpc_fail */
 } rpc_context;
 

@@ -5,7 +5,9 @@
  * Both run one transaction on one pooled connection, and reply OK only
  * once it has committed (rows_tx_end):
  *
- *   find the author (activity_author.sql)      NOT_FOUND if nobody
+ *   find the author (activity_author.sql)      NOT_FOUND if nobody;
+ *                                               PERMISSION_DENIED if it is not
+ *                                               the verified user (user_ref.h)
  *   insert ... ON CONFLICT DO NOTHING           activity_create[_reply].sql
  *     a row came back  -> new; a reply also counts itself on its parent
  *                         (activity_count_reply.sql), same transaction
@@ -92,17 +94,17 @@ key_parse(rpc_context *ctx, const char *key, const char **out)
 	return CRUDDUR_OK;
 }
 
-/* Checks the author's shape; whether it exists is author_find's job. */
+/* Checks the author's shape (none: the verified user, if there is one);
+ * whether it exists, and is that user, is author_find's job. */
 static cruddur_status
 author_check(rpc_context *ctx, const Cruddur__V1__Author *a, user_key *key, const char **value)
 {
-	if (a == NULL)
-		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
-		    "author: give exactly one of handle, uuid or cognito_user_id (0 given)");
-	return user_ref_parse(ctx, "author", a->handle, a->user_uuid, a->cognito_user_id, key, value);
+	return user_ref_parse_acting(ctx, "author", a != NULL ? a->handle : NULL,
+	    a != NULL ? a->user_uuid : NULL, a != NULL ? a->cognito_user_id : NULL, key, value);
 }
 
-/* The author's uuid into uuid; NOT_FOUND when no user has that name. */
+/* The author's uuid into uuid; NOT_FOUND when no user has that name,
+ * PERMISSION_DENIED when the call's verified user is somebody else. */
 static cruddur_status
 author_find(rpc_context *ctx, pool_conn *conn, const Cruddur__V1__Author *a, char uuid[37])
 {
@@ -125,7 +127,8 @@ author_find(rpc_context *ctx, pool_conn *conn, const Cruddur__V1__Author *a, cha
 	if (PQntuples(res) == 0)
 		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "author: no user with %s \"%s\"", by,
 		    text_quote(q, sizeof(q), value));
-	else
+	else if ((st = user_ref_check_acting(ctx, "author",
+	              PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3))) == CRUDDUR_OK)
 		snprintf(uuid, 37, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return st;

@@ -4,7 +4,8 @@
  *   CreateUser      what Cognito's post-confirmation hook did, idempotent
  *   GetUser         a whole User, by handle (the old field) or by UserRef
  *   ShortUser       uuid, handle and display name
- *   UpdateProfile   display_name and/or bio; returns the updated User
+ *   UpdateProfile   display_name and/or bio; returns the updated User; as the
+ *                   verified user, if any (svc/user_ref.h)
  *   UserActivities  the User, how many live activities they have, and a
  *                   keyset page of them, newest first
  *
@@ -315,7 +316,10 @@ update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
 	char               q[256];
 	cruddur_status     st;
 
-	if ((st = ref_parse(ctx, req->user, &key, &value)) != CRUDDUR_OK)
+	/* As the verified user when there is one (user_ref.h). */
+	if ((st = user_ref_parse_acting(ctx, "user", req->user != NULL ? req->user->handle : NULL,
+	         req->user != NULL ? req->user->uuid : NULL,
+	         req->user != NULL ? req->user->cognito_user_id : NULL, &key, &value)) != CRUDDUR_OK)
 		return st;
 	if (req->display_name == NULL && req->bio == NULL)
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
@@ -330,8 +334,11 @@ update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
 	if (bio != NULL && (st = rpc_check_text(ctx, "bio", bio, 0, BIO_MAX)) != CRUDDUR_OK)
 		return st;
 	uuid = value;
-	if (key != USER_BY_UUID) {
-		if ((st = user_find(ctx, NULL, key, value, &u)) != CRUDDUR_OK)
+	/* A verified user's write resolves the user whatever names them, to
+	 * compare who it is before the update. */
+	if (key != USER_BY_UUID || ctx->user_sub != NULL) {
+		if ((st = user_find(ctx, NULL, key, value, &u)) != CRUDDUR_OK ||
+		    (st = user_ref_check_acting(ctx, "user", u->cognito_user_id)) != CRUDDUR_OK)
 			return st;
 		uuid = u->uuid;
 	}

@@ -1,5 +1,6 @@
 /*
- * user_ref.c - exactly one way of naming a user, checked.
+ * user_ref.c - exactly one way of naming a user, checked; and a write's
+ * user checked against the verified one (user_ref.h).
  */
 #include <string.h>
 
@@ -54,4 +55,40 @@ user_ref_parse(rpc_context *ctx, const char *what, const char *handle, const cha
 	*key = USER_BY_COGNITO_ID;
 	*value = cognito_user_id;
 	return rpc_check_text(ctx, "cognito_user_id", cognito_user_id, 1, COGNITO_ID_MAX);
+}
+
+static cruddur_status
+not_the_user(rpc_context *ctx, const char *what)
+{
+	return rpc_fail(ctx, CRUDDUR_PERMISSION_DENIED,
+	    "%s: names another user than the one the token verified; name no user (or yourself)",
+	    what);
+}
+
+cruddur_status
+user_ref_parse_acting(rpc_context *ctx, const char *what, const char *handle, const char *uuid,
+    const char *cognito_user_id, user_key *key, const char **value)
+{
+	cruddur_status st;
+
+	if (ctx->user_sub != NULL && !given(handle) && !given(uuid) && !given(cognito_user_id)) {
+		*key = USER_BY_COGNITO_ID;
+		*value = ctx->user_sub;
+		return CRUDDUR_OK;
+	}
+	if ((st = user_ref_parse(ctx, what, handle, uuid, cognito_user_id, key, value)) != CRUDDUR_OK)
+		return st;
+	if (*key == USER_BY_COGNITO_ID)
+		return user_ref_check_acting(ctx, what, *value);
+	return CRUDDUR_OK;
+}
+
+cruddur_status
+user_ref_check_acting(rpc_context *ctx, const char *what, const char *found_cognito_user_id)
+{
+	if (ctx->user_sub == NULL)
+		return CRUDDUR_OK;
+	if (found_cognito_user_id == NULL || strcmp(found_cognito_user_id, ctx->user_sub) != 0)
+		return not_the_user(ctx, what);
+	return CRUDDUR_OK;
 }
