@@ -23,7 +23,7 @@
  * body itself: a Content-Length over --max-request-bytes gets 413 before a
  * byte of it is read (and the connection closes: the body is still on the
  * wire), a Transfer-Encoding gets 411 (close), and the body must arrive
- * within body_timeout_ms (408, close). The calls: at most max_in_flight
+ * within body_timeout_ms (--recv-timeout-ms), or the connection closes. The calls: at most max_in_flight
  * are held at once (from the handler to the response); more get 429 at
  * once, so memory is bounded by max_in_flight * max_request_bytes.
  *
@@ -237,12 +237,12 @@ body_done(void *arg)
 	gw_call *c = arg;
 	int      rv = nng_aio_result(c->body_aio);
 
-	if (rv == NNG_ETIMEDOUT) {
-		gw_reply_error(c, 408, CRUDDUR_DEADLINE_EXCEEDED,
-		    "the request body did not arrive in time", NULL, true);
-		return;
-	}
-	if (rv != 0) { /* the peer went away, or the server stops */
+	/* A read that timed out has closed the connection already (nng's
+	 * http_conn does on a cancelled read): no 408 can reach the peer. */
+	if (rv == NNG_ETIMEDOUT)
+		log_info("msg=\"HTTP request body not received in time: connection closed\" id=%llu "
+		         "timeout_ms=%d", (unsigned long long)c->request_id, c->gw->cfg.body_timeout_ms);
+	if (rv != 0) { /* timed out, the peer went away, or the server stops */
 		nng_aio_finish(c->aio, rv);
 		gw_call_free(c);
 		return;

@@ -76,6 +76,7 @@ json_response(gw_call *c, uint16_t code, char *json, size_t len)
 	nng_http_res *res = NULL;
 
 	if (json == NULL || nng_http_res_alloc(&res) != 0 || nng_http_res_set_status(res, code) != 0 ||
+	    nng_http_res_set_reason(res, http_reason(code)) != 0 ||
 	    nng_http_res_set_header(res, "Content-Type", "application/json") != 0 ||
 	    common_headers(c, res) != 0 || nng_http_res_copy_data(res, json, len) != 0) {
 		nng_http_res_free(res);
@@ -91,13 +92,14 @@ gw_reply_error(gw_call *c, uint16_t http, cruddur_status st, const char *message
 {
 	size_t        len = 0;
 	char         *body = http_error_body(st, message, &len);
-	nng_http_res *res = json_response(c, http != 0 ? http : http_status_from_rpc(st), body, len);
+	uint16_t      code = http != 0 ? http : http_status_from_rpc(st);
+	nng_http_res *res = json_response(c, code, body, len);
 
 	if (res != NULL && ((allow != NULL && nng_http_res_set_header(res, "Allow", allow) != 0) ||
 	    (close && nng_http_res_set_header(res, "Connection", "close") != 0) ||
 	    (st == CRUDDUR_UNAUTHENTICATED &&
 	        nng_http_res_set_header(res, "WWW-Authenticate", "Bearer realm=\"cruddur\"") != 0) ||
-	    ((st == CRUDDUR_UNAVAILABLE || st == CRUDDUR_RESOURCE_EXHAUSTED) &&
+	    ((code == 429 || code == 503) &&
 	        nng_http_res_set_header(res, "Retry-After", "1") != 0))) {
 		nng_http_res_free(res);
 		res = NULL;

@@ -38,6 +38,31 @@ http_status_from_rpc(cruddur_status st)
 	return 500;
 }
 
+const char *
+http_reason(uint16_t code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 429: return "Too Many Requests";
+	case 499: return "Client Closed Request";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	}
+	return code < 300 ? "OK" : code < 500 ? "Bad Request" : "Internal Server Error";
+}
+
 char *
 http_error_body(cruddur_status st, const char *message, size_t *len)
 {

@@ -17,6 +17,10 @@
  * unknown value 500). */
 uint16_t http_status_from_rpc(cruddur_status st);
 
+/* The reason phrase of an HTTP code the gateway answers with (RFC 9110's;
+ * 499 is nginx's): nng 1.5.2 knows no phrase for some (413). */
+const char *http_reason(uint16_t code);
+
 /* The error body of st with message (NULL: ""; bytes that are not UTF-8 are
  * quoted, base/text.h), built by jansson: malloc'd (the caller frees),
  * NUL-terminated, *len its length. NULL when out of memory. */
