@@ -1,13 +1,15 @@
 /*
  * http_status_test.c - the HTTP gateway's statuses: every status's HTTP code
  * (google.rpc's mapping), reason phrases, and error bodies that stay valid
- * JSON and valid UTF-8 whatever bytes the message holds.
+ * JSON and valid UTF-8 whatever bytes the message holds; the next page's
+ * Link header.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "net/http_link.h"
 #include "net/http_status.h"
 #include "test_support.h"
 
@@ -66,10 +68,38 @@ test_bodies(void)
 	free(b);
 }
 
+static void
+check_link(const char *path, const char *query, const char *next, const char *want)
+{
+	char *got = http_next_link(path, query, next);
+
+	if (want == NULL)
+		CHECK(got == NULL);
+	else
+		CHECK_STREQ(got != NULL ? got : "(null)", want);
+	free(got);
+}
+
+static void
+test_links(void)
+{
+	check_link("/api/activities/home", NULL, "abc", "</api/activities/home?cursor=abc>; rel=\"next\"");
+	/* The old cursor goes, the other parameters stay; the cursor is percent-encoded. */
+	check_link("/api/activities/home", "limit=5&cursor=old&x", "a+b/c=",
+	    "</api/activities/home?limit=5&x&cursor=a%2Bb%2Fc%3D>; rel=\"next\"");
+	check_link("/api/activities/@andrew", "cursor&limit=2", "z",
+	    "</api/activities/@andrew?limit=2&cursor=z>; rel=\"next\"");
+	/* Bytes a header must not carry: no Link at all. */
+	check_link("/api/x>y", NULL, "z", NULL);
+	check_link("/api/x", "a=\"b", "z", NULL);
+	check_link("/api/x", "a=\r\nSet-Cookie: y", "z", NULL);
+}
+
 int
 main(void)
 {
 	test_codes();
 	test_bodies();
+	test_links();
 	return ts_finish("http_status_test");
 }
