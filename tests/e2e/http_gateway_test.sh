@@ -152,6 +152,11 @@ grep -qi '^Access-Control-Allow-Origin: http://app.example' <<<"$headers" || fai
 curl -sS -v -o /dev/null -o /dev/null -X POST -d '{}' "$http/cruddur.v1.Health/Check" \
     "$http/cruddur.v1.Activities/HomeFeed" 2>"$work/curl-v" || fail "two requests in one curl"
 grep -qi 're-using existing connection' "$work/curl-v" || fail "the connection was not reused: $(cat "$work/curl-v")"
+# An error answered before its body was read closes the connection: the next request on
+# it is not read from the middle of that body.
+out=$(curl -sS -o /dev/null -o /dev/null -w '%{http_code} ' -X POST -d '{}' \
+    "$http/cruddur.v1.Activities/NoSuchMethod" "$http/cruddur.v1.Health/Check")
+[[ "$out" == "404 200 " ]] || fail "a request after a 404 with an unread body: $out"
 
 # /metrics on the same address as the gateway, counting its calls.
 out=$(curl -sS "$http/metrics")

@@ -50,6 +50,20 @@ finish(gw_call *c, nng_http_res *res)
 	gw_call_free(c);
 }
 
+/* Whether the request's body is still on the wire: answered before it was
+ * read (an error, OPTIONS), the connection must close, or nng would read the
+ * body as the next request. */
+static bool
+body_unread(const gw_call *c)
+{
+	const char *cl = nng_http_req_get_header(c->req, "Content-Length");
+
+	if (c->body_consumed)
+		return false;
+	return nng_http_req_get_header(c->req, "Transfer-Encoding") != NULL ||
+	    (cl != NULL && strspn(cl, "0") != strlen(cl));
+}
+
 /* The headers of every response: the request id, and CORS's for an allowed
  * Origin (with CORS configured, every answer depends on the Origin: Vary). */
 static int
@@ -60,6 +74,8 @@ common_headers(gw_call *c, nng_http_res *res)
 
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->request_id);
 	if ((rv = nng_http_res_set_header(res, "X-Cruddur-Request-Id", id)) != 0)
+		return rv;
+	if (body_unread(c) && (rv = nng_http_res_set_header(res, "Connection", "close")) != 0)
 		return rv;
 	if (c->gw->cfg.n_cors_origins > 0 && (rv = nng_http_res_set_header(res, "Vary", "Origin")) != 0)
 		return rv;
@@ -97,7 +113,7 @@ gw_reply_error(gw_call *c, uint16_t http, cruddur_status st, const char *message
 	nng_http_res *res = json_response(c, code, body, len);
 
 	if (res != NULL && ((allow != NULL && nng_http_res_set_header(res, "Allow", allow) != 0) ||
-	    (close && nng_http_res_set_header(res, "Connection", "close") != 0) ||
+	    (close && !body_unread(c) && nng_http_res_set_header(res, "Connection", "close") != 0) ||
 	    (st == CRUDDUR_UNAUTHENTICATED &&
 	        nng_http_res_set_header(res, "WWW-Authenticate", "Bearer realm=\"cruddur\"") != 0) ||
 	    ((code == 429 || code == 503) &&
