@@ -54,6 +54,7 @@ server_config_defaults(server_config *cfg)
 	 * link for 64 KiB. */
 	cfg->recv_timeout_ms = 10000;
 	cfg->drain_timeout_ms = 10000;
+	cfg->http_max_in_flight = 256;
 	cfg->log_level = LOG_INFO;
 }
 
@@ -71,6 +72,11 @@ usage(FILE *f)
 	    "  --config FILE          settings file of name = value lines (default $CRUDDUR_CONFIG);\n"
 	    "                         flags, then the environment, then the file win\n"
 	    "  --metrics-listen URL   serve Prometheus metrics at URL/metrics (http://...)\n"
+	    "  --http-listen URL      serve every RPC as HTTP/JSON at URL (repeatable; http://\n"
+	    "                         or https:// with --tls-cert-key-file; docs/HTTP.md)\n"
+	    "  --http-cors-origin O   answer CORS requests from the web origin O (repeatable;\n"
+	    "                         default none)\n"
+	    "  --http-max-in-flight N HTTP calls held at once; more get 429 at once (default 256)\n"
 	    "  --coalesce on|off      the read reactor lets identical concurrent HomeFeed\n"
 	    "                         requests share one query, never one that started\n"
 	    "                         before them (default on)\n"
@@ -141,7 +147,7 @@ enum {
 	OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_TIMEOUT, OPT_MAX_REQUEST, OPT_DRAIN, OPT_LOG_LEVEL,
 	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_METRICS_LISTEN,
 	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_PIPELINE_DEPTH, OPT_CPU_SCHED,
-	OPT_MAX_CONNECTIONS, OPT_MAX_REQUESTS_PER_CONNECTION, OPT_SEND_TIMEOUT, OPT_RECV_TIMEOUT, OPT_CONFIG, OPT_VERSION, OPT_HELP,
+	OPT_MAX_CONNECTIONS, OPT_MAX_REQUESTS_PER_CONNECTION, OPT_SEND_TIMEOUT, OPT_RECV_TIMEOUT, OPT_HTTP_LISTEN, OPT_HTTP_CORS_ORIGIN, OPT_HTTP_MAX_IN_FLIGHT, OPT_CONFIG, OPT_VERSION, OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -174,11 +180,27 @@ static const struct option long_options[] = {
 	{ "max-requests-per-connection", required_argument, NULL, OPT_MAX_REQUESTS_PER_CONNECTION },
 	{ "send-timeout-ms", required_argument, NULL, OPT_SEND_TIMEOUT },
 	{ "recv-timeout-ms", required_argument, NULL, OPT_RECV_TIMEOUT },
+	{ "http-listen", required_argument, NULL, OPT_HTTP_LISTEN },
+	{ "http-cors-origin", required_argument, NULL, OPT_HTTP_CORS_ORIGIN },
+	{ "http-max-in-flight", required_argument, NULL, OPT_HTTP_MAX_IN_FLIGHT },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* One more value of a repeatable flag, of which there are at most
+ * SERVER_MAX_LISTEN. */
+static int
+add_string(const char *name, const char **list, size_t *n, const char *arg)
+{
+	if (*n == SERVER_MAX_LISTEN) {
+		fprintf(stderr, "cruddurd: at most %d %s values\n", SERVER_MAX_LISTEN, name);
+		return -1;
+	}
+	list[(*n)++] = arg;
+	return 0;
+}
 
 static int
 parse_option(server_config *cfg, int opt, const char *arg, const char **env)
@@ -248,6 +270,16 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 		return parse_int("--max-requests-per-connection", arg, 1, 1 << 20, &cfg->max_requests_per_connection);
 	case OPT_SEND_TIMEOUT: return parse_int("--send-timeout-ms", arg, 1, 3600000, &cfg->send_timeout_ms);
 	case OPT_RECV_TIMEOUT: return parse_int("--recv-timeout-ms", arg, 0, 3600000, &cfg->recv_timeout_ms);
+	case OPT_HTTP_LISTEN:
+		if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) {
+			fprintf(stderr, "cruddurd: --http-listen takes http:// or https:// URLs, not \"%s\"\n", arg);
+			return -1;
+		}
+		return add_string("--http-listen", cfg->http_listen, &cfg->n_http_listen, arg);
+	case OPT_HTTP_CORS_ORIGIN:
+		return add_string("--http-cors-origin", cfg->http_cors_origin, &cfg->n_http_cors_origin, arg);
+	case OPT_HTTP_MAX_IN_FLIGHT:
+		return parse_int("--http-max-in-flight", arg, 1, 1 << 20, &cfg->http_max_in_flight);
 	case OPT_CONFIG: return 0; /* read before the flags, by config_parse */
 	default: return -1;
 	}

@@ -47,6 +47,14 @@ typedef struct server_config {
 	const char *tls_cert_key_file;
 	const char *tls_client_ca_file;
 	const char *metrics_listen; /* http://HOST:PORT for GET /metrics */
+	/* The HTTP/JSON gateway (net/http_gateway.h): http:// or https://
+	 * URLs, the Origins its CORS answers allow, and the HTTP calls it
+	 * holds at once before it refuses more. */
+	const char *http_listen[SERVER_MAX_LISTEN];
+	size_t      n_http_listen;
+	const char *http_cors_origin[SERVER_MAX_LISTEN];
+	size_t      n_http_cors_origin;
+	int         http_max_in_flight;
 	const char *admin_token_file;
 	/* The token DbAdmin calls must carry (auth.h); NULL: none needed. */
 	char       *admin_token;

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "cpu_sched.h"
 #include "obs/log.h"
+#include "net/http_gateway.h"
 #include "net/metrics_http.h"
 #include "net/transport.h"
 #include "net/transport_stats.h"
@@ -28,7 +29,7 @@
 
 /* Written to a temporary name and renamed, so a reader never sees half. */
 static void
-write_file_atomically(const char *path, transport *t, long pid)
+write_file_atomically(const char *path, transport *t, http_gateway *gw, long pid)
 {
 	char  tmp[PATH_MAX];
 	FILE *f;
@@ -38,9 +39,11 @@ write_file_atomically(const char *path, transport *t, long pid)
 		log_error("msg=\"cannot write %s: %s\"", tmp, strerror(errno));
 		return;
 	}
-	if (t != NULL)
+	if (t != NULL) {
 		transport_write_urls(t, f);
-	else
+		if (gw != NULL) /* after the nng URLs: the first line stays one */
+			http_gateway_write_urls(gw, f);
+	} else
 		fprintf(f, "%ld\n", pid);
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		log_error("msg=\"cannot write %s: %s\"", path, strerror(errno));
@@ -59,6 +62,7 @@ typedef struct stop_rest {
 	server         *srv;
 	transport      *t;
 	metrics_http   *metrics_server;
+	http_gateway   *gateway;
 	pthread_mutex_t mtx;
 	pthread_cond_t  cv;
 	bool            done;
@@ -71,6 +75,7 @@ stop_rest_main(void *arg)
 
 	metrics_http_stop(r->metrics_server);
 	transport_free(r->t);
+	http_gateway_stop(r->gateway); /* its calls were answered in transport_free */
 	server_fini(r->srv);
 	pthread_mutex_lock(&r->mtx);
 	r->done = true;
@@ -115,6 +120,33 @@ finish_stop(stop_rest *r, int64_t until_us)
 	return done;
 }
 
+/* The HTTP/JSON gateway on --http-listen, over the transport's queue. */
+static int
+start_gateway(const server_config *cfg, server *srv, transport *t, http_gateway **out, char *err,
+    size_t errlen)
+{
+	http_gateway_config gc = {
+		.listen = cfg->http_listen,
+		.n_listen = cfg->n_http_listen,
+		.cors_origins = cfg->http_cors_origin,
+		.n_cors_origins = cfg->n_http_cors_origin,
+		.tls_cert_key_file = cfg->tls_cert_key_file,
+		.tls_client_ca_file = cfg->tls_client_ca_file,
+		.max_request_bytes = cfg->max_request_bytes,
+		.max_in_flight = cfg->http_max_in_flight,
+		.body_timeout_ms = cfg->recv_timeout_ms,
+		.dispatch = &srv->dispatch,
+		.transport = t,
+		.draining = &srv->draining,
+	};
+
+	if (http_gateway_start(out, &gc, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < cfg->n_http_listen; i++)
+		log_info("msg=listening url=%s", cfg->http_listen[i]);
+	return 0;
+}
+
 static int
 wait_for_signal(void)
 {
@@ -135,6 +167,7 @@ main(int argc, char **argv)
 	server_config cfg;
 	transport    *t = NULL;
 	metrics_http *metrics_server = NULL;
+	http_gateway *gateway = NULL;
 	char          err[1024];
 	sigset_t      set;
 
@@ -181,15 +214,22 @@ main(int argc, char **argv)
 		server_fini(&srv);
 		return 1;
 	}
+	if (cfg.n_http_listen > 0 && start_gateway(&cfg, &srv, t, &gateway, err, sizeof(err)) != 0) {
+		log_error("msg=\"cannot start\" error=\"%s\"", err);
+		metrics_http_stop(metrics_server);
+		transport_free(t);
+		server_fini(&srv);
+		return 1;
+	}
 	log_info("msg=started version=%s env=%s db=\"%s\" db_from=%s replica=\"%s\" sql_dir=%s "
 	         "workers=%d pool_max=%d cpu_sched=%s pipeline_depth=%d",
 	    CRUDDUR_VERSION_STRING, cfg.prod ? "prod" : "dev", srv.db.masked, cfg.db_url_source,
 	    srv.replica_pool != NULL ? srv.replica_db.masked : "", srv.sql_dir, cfg.workers, cfg.pool_max,
 	    cfg.cpu_sched_batch ? "batch" : "normal", cfg.pipeline_depth);
 	if (cfg.pid_file != NULL)
-		write_file_atomically(cfg.pid_file, NULL, (long)getpid());
+		write_file_atomically(cfg.pid_file, NULL, NULL, (long)getpid());
 	if (cfg.ready_file != NULL)
-		write_file_atomically(cfg.ready_file, t, 0);
+		write_file_atomically(cfg.ready_file, t, gateway, 0);
 
 	int     sig = wait_for_signal();
 	int64_t stop_began_us = clock_mono_us();
@@ -200,9 +240,11 @@ main(int argc, char **argv)
 	int left = transport_drain(t, cfg.drain_timeout_ms);
 	if (left > 0)
 		log_warn("msg=\"drain timed out\" in_flight=%d", left);
+	http_gateway_close(gateway); /* before transport_free: nothing more reaches it */
 	/* transport_free is bounded even when nng_close hangs (it then goes
 	 * on without it); the joins are bounded here. */
-	stop_rest rest = { .srv = &srv, .t = t, .metrics_server = metrics_server, .done = false };
+	stop_rest rest = { .srv = &srv, .t = t, .metrics_server = metrics_server,
+		.gateway = gateway, .done = false };
 	bool      done = finish_stop(&rest,
 	         stop_began_us + (int64_t)cfg.drain_timeout_ms * 1000 + STOP_SLACK_US);
 	if (cfg.pid_file != NULL)

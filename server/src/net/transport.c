@@ -17,6 +17,11 @@
  * when the queue is full or the server is draining, sends a status reply
  * that it packs on the spot.
  *
+ * The work queue holds jobs (transport_job): a receiver is one, and other
+ * front doors (the HTTP gateway) submit theirs (transport_submit_call), so
+ * one set of workers and one bound serve every door; their calls count
+ * among the calls in flight that transport_drain waits for.
+ *
  * Lifetime: receivers live until transport_free, which stops the workers
  * first, then stops every receiver's aio (cancelling the pending receives
  * and sends; a stopped aio can start nothing more), then closes the socket
@@ -68,6 +73,7 @@
 #define CLOSE_SETTLE_MS 20
 
 typedef struct receiver {
+	transport_job     job; /* first: what the work queue holds */
 	struct transport *t;
 	nng_ctx           ctx;
 	nng_aio          *aio;
@@ -174,7 +180,7 @@ receiver_received(receiver *rcv, nng_msg *msg)
 		dispatch_refuse(call, CRUDDUR_RESOURCE_EXHAUSTED, peers_queue_refusal(t->peers));
 		return;
 	}
-	if (!work_queue_push(t->queue, rcv)) {
+	if (!work_queue_push(t->queue, &rcv->job)) {
 		peers_dequeue(t->peers, rcv->pipe);
 		rcv->call = NULL;
 		dispatch_refuse(call, CRUDDUR_RESOURCE_EXHAUSTED,
@@ -216,40 +222,64 @@ receiver_callback(void *arg)
 	receiver_received(rcv, nng_aio_get_msg(rcv->aio));
 }
 
+/* transport_job.run of a receiver, on a worker. */
 static void
-receiver_work(void *item, void *arg)
+receiver_work(transport_job *job)
 {
-	receiver *rcv = item;
+	receiver *rcv = (receiver *)job;
 	rpc_call *call = rcv->call;
 
-	(void)arg;
 	rcv->call = NULL;
 	peers_dequeue(rcv->t->peers, rcv->pipe);
 	dispatch_run(call); /* replies through receiver_call_replied */
 }
 
-/* The TLS settings of tls+tcp:// listeners, from the configuration. */
-static int
-tls_server_config(const transport_config *cfg, nng_tls_config **out, char *err, size_t errlen)
+/* work_fn: every item is a job, a receiver's or another front door's. */
+static void
+run_job(void *item, void *arg)
+{
+	transport_job *job = item;
+
+	(void)arg;
+	job->run(job);
+}
+
+bool
+transport_submit_call(transport *t, transport_job *job)
+{
+	return work_queue_push(t->queue, job);
+}
+
+void
+transport_call_begin(transport *t)
+{
+	atomic_fetch_add(&t->inflight, 1);
+}
+
+void
+transport_call_end(transport *t)
+{
+	atomic_fetch_sub(&t->inflight, 1);
+}
+
+int
+transport_tls_server_config(const char *cert_key_file, const char *client_ca_file,
+    nng_tls_config **out, char *err, size_t errlen)
 {
 	nng_tls_config *tls;
 	int             rv;
 
-	if (cfg->tls_cert_key_file == NULL) {
-		snprintf(err, errlen, "tls+tcp:// needs --tls-cert-key-file");
-		return -1;
-	}
 	if ((rv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_SERVER)) != 0)
 		goto fail;
-	if ((rv = nng_tls_config_cert_key_file(tls, cfg->tls_cert_key_file, NULL)) != 0) {
-		snprintf(err, errlen, "cannot use %s: %s", cfg->tls_cert_key_file, nng_strerror(rv));
+	if ((rv = nng_tls_config_cert_key_file(tls, cert_key_file, NULL)) != 0) {
+		snprintf(err, errlen, "cannot use %s: %s", cert_key_file, nng_strerror(rv));
 		nng_tls_config_free(tls);
 		return -1;
 	}
-	if (cfg->tls_client_ca_file != NULL &&
-	    ((rv = nng_tls_config_ca_file(tls, cfg->tls_client_ca_file)) != 0 ||
+	if (client_ca_file != NULL &&
+	    ((rv = nng_tls_config_ca_file(tls, client_ca_file)) != 0 ||
 	        (rv = nng_tls_config_auth_mode(tls, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)) {
-		snprintf(err, errlen, "cannot use %s: %s", cfg->tls_client_ca_file, nng_strerror(rv));
+		snprintf(err, errlen, "cannot use %s: %s", client_ca_file, nng_strerror(rv));
 		nng_tls_config_free(tls);
 		return -1;
 	}
@@ -258,6 +288,18 @@ tls_server_config(const transport_config *cfg, nng_tls_config **out, char *err, 
 fail:
 	snprintf(err, errlen, "TLS: %s", nng_strerror(rv));
 	return -1;
+}
+
+/* The TLS settings of tls+tcp:// listeners, from the configuration. */
+static int
+tls_server_config(const transport_config *cfg, nng_tls_config **out, char *err, size_t errlen)
+{
+	if (cfg->tls_cert_key_file == NULL) {
+		snprintf(err, errlen, "tls+tcp:// needs --tls-cert-key-file");
+		return -1;
+	}
+	return transport_tls_server_config(cfg->tls_cert_key_file, cfg->tls_client_ca_file, out,
+	    err, errlen);
 }
 
 static int
@@ -313,6 +355,7 @@ open_receivers(transport *t, char *err, size_t errlen)
 	for (int i = 0; i < t->n_receivers; i++) {
 		receiver *rcv = &t->receivers[i];
 		rcv->t = t;
+		rcv->job.run = receiver_work;
 		if ((rv = nng_ctx_open(&rcv->ctx, t->sock)) != 0 ||
 		    (rv = nng_aio_alloc(&rcv->aio, receiver_callback, rcv)) != 0) {
 			snprintf(err, errlen, "cannot open context: %s", nng_strerror(rv));
@@ -400,7 +443,7 @@ transport_start(transport **out, const transport_config *cfg, char *err, size_t 
 		goto fail;
 	}
 	if ((rv = work_queue_new(&t->queue, cfg->workers, (size_t)cfg->queue_capacity,
-	         receiver_work, NULL)) != 0) {
+	         run_job, NULL)) != 0) {
 		snprintf(err, errlen, "cannot start workers: %s", strerror(rv));
 		goto fail;
 	}

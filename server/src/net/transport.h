@@ -11,6 +11,7 @@
 #define CRUDDUR_TRANSPORT_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -18,6 +19,15 @@
 #include "rpc/dispatch.h"
 
 typedef struct transport transport;
+typedef struct nng_tls_config nng_tls_config;
+
+/* What the work queue holds: a call that a worker runs with run(job),
+ * which calls dispatch_run. The first member of whoever owns the call (a
+ * receiver; the HTTP gateway's call), which stays valid until run returns. */
+typedef struct transport_job transport_job;
+struct transport_job {
+	void (*run)(transport_job *job);
+};
 
 /* What the transport serves with (server.c fills it from the flags). */
 typedef struct transport_config {
@@ -56,6 +66,26 @@ void transport_write_urls(transport *t, FILE *f);
  * the number still in flight then; those have their statements cancelled
  * (cfg.cancel_all) and get at most 0.8 s more to reply UNAVAILABLE. */
 int transport_drain(transport *t, int timeout_ms);
+
+/* Queues job for the workers, as the receivers queue their calls; false
+ * when the queue is full or stopped (the job is still the caller's, which
+ * then answers its call with dispatch_refuse). Never blocks: nng
+ * callbacks call it. */
+bool transport_submit_call(transport *t, transport_job *job);
+
+/* A call of another front door begins / has been answered: it counts
+ * among the calls in flight (transport_in_flight), which transport_drain
+ * waits for. Begin before dispatch_accept; end once its reply is out. */
+void transport_call_begin(transport *t);
+void transport_call_end(transport *t);
+
+/* A TLS server configuration with the certificate chain and key in
+ * cert_key_file (PEM), requiring client certificates signed by
+ * client_ca_file unless it is NULL; for tls+tcp:// and https:// listeners.
+ * Returns 0 (*out is the caller's: nng_tls_config_free), or -1 with a
+ * message. */
+int transport_tls_server_config(const char *cert_key_file, const char *client_ca_file,
+    nng_tls_config **out, char *err, size_t errlen);
 
 /* Requests waiting for a worker, and received but not yet answered. */
 int transport_queue_depth(transport *t);
