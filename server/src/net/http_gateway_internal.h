@@ -56,6 +56,10 @@ typedef struct gw_call {
 	bool                  began;  /* transport_call_begin was called */
 } gw_call;
 
+/* nng's handler callback (http_gateway.c): every request to a gateway's
+ * server but GET /metrics. */
+void gw_serve(nng_aio *aio);
+
 /* Responses (http_reply.c). Each sends the response for c and frees c;
  * nothing may touch c afterwards. */
 
