@@ -1,7 +1,7 @@
 /*
  * http_routes_render.c - http_route_render: an RPC's OK response as the JSON that
  * backend-flask answered the same route with (http_routes.h, docs/HTTP.md). No I/O, no
- * state; the JSON is built with jansson and printed compact.
+ * state.
  *
  * The shapes come from backend-flask's SQL (db/sql/activities/ and db/sql/users/, each
  * wrapped in row_to_json): an activity row is
@@ -11,16 +11,20 @@
  * nothing, and the times as ISO 8601 UTC with microseconds ("2026-12-02T13:04:05.123456Z";
  * expires_at null for an activity that never expires).
  *
+ * The JSON is written straight into one growing buffer, not built as a jansson tree and
+ * dumped: the shapes are fixed, their values only strings, integers and null, and the
+ * tree cost ~95 us a page of 20 rows, a third of the server's CPU on GET
+ * /api/activities/home (bench/run's ours-http, perf). The tests and the fuzz target read
+ * every output back with jansson.
+ *
  * Every string sent is valid UTF-8: the server's strings are, but a response is not
  * trusted to be (the fuzz target renders any bytes as any response), so a string that is
  * not goes out quoted as text_quote quotes it (\xNN for the bad bytes). A cursor is handed
  * back for the headers only when it is plain base64url of a bounded length, since it
  * goes into a header line as it is.
  */
-#include <inttypes.h>
-#include <jansson.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,49 +33,135 @@
 #include "net/http_routes_internal.h"
 #include "base/text.h"
 
-/* Tracks an out-of-memory anywhere in building one document: jansson's constructors
- * return NULL and its setters -1, and a document with a hole must not be sent. */
-typedef struct doc {
-	bool oom;
-} doc;
+/* The document being written; oom once a growth failed (then nothing is sent). */
+typedef struct out {
+	char  *buf;
+	size_t len, cap;
+	bool   oom;
+} out;
 
-static void
-set(doc *d, json_t *obj, const char *key, json_t *value)
+static bool
+reserve(out *o, size_t n)
 {
-	/* json_object_set_new takes value (and frees it on failure); a NULL value fails. */
-	if (obj == NULL || value == NULL || json_object_set_new(obj, key, value) != 0) {
-		if (obj == NULL)
-			json_decref(value);
-		d->oom = true;
+	if (o->oom)
+		return false;
+	if (o->cap - o->len > n)
+		return true;
+	size_t cap = o->cap * 2 > o->len + n + 1 ? o->cap * 2 : o->len + n + 1;
+	char  *b = realloc(o->buf, cap);
+	if (b == NULL) {
+		o->oom = true;
+		return false;
 	}
+	o->buf = b;
+	o->cap = cap;
+	return true;
 }
 
 static void
-append(doc *d, json_t *arr, json_t *value)
+put(out *o, const char *s, size_t n)
 {
-	if (arr == NULL || value == NULL || json_array_append_new(arr, value) != 0) {
-		if (arr == NULL)
-			json_decref(value);
-		d->oom = true;
+	if (reserve(o, n)) {
+		memcpy(o->buf + o->len, s, n);
+		o->len += n;
 	}
 }
+#define PUT(o, lit) put(o, lit, sizeof(lit) - 1)
 
-/* s as a JSON string; s quoted (always valid UTF-8) when s is not valid UTF-8. */
-static json_t *
-text(const char *s)
+/* A JSON string of s, which is valid UTF-8: '"', '\\' and the C0 controls escaped
+ * (RFC 8259, 7), every other byte as it is. */
+static void
+put_utf8_string(out *o, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t            n = strlen(s);
+
+	/* At most 6 bytes out for each byte in ("\u001f"), and the quotes. */
+	if (!reserve(o, n * 6 + 2))
+		return;
+	char *w = o->buf + o->len;
+	*w++ = '"';
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			*w++ = '\\';
+			*w++ = (char)c;
+		} else if (c == '\n') {
+			*w++ = '\\';
+			*w++ = 'n';
+		} else if (c == '\t') {
+			*w++ = '\\';
+			*w++ = 't';
+		} else if (c < 0x20) {
+			memcpy(w, "\\u00", 4);
+			w[4] = hex[c >> 4];
+			w[5] = hex[c & 15];
+			w += 6;
+		} else {
+			*w++ = (char)c;
+		}
+	}
+	*w++ = '"';
+	o->len = (size_t)(w - o->buf);
+}
+
+/* s (NULL: "") as a JSON string; quoted first when it is not valid UTF-8. */
+static void
+put_text(out *o, const char *s)
 {
 	if (s == NULL)
 		s = "";
-	json_t *j = json_string(s); /* NULL for invalid UTF-8, or out of memory */
-	if (j != NULL || text_utf8_length(s) >= 0)
-		return j;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p != '\0' && *p < 0x80) /* ASCII is valid UTF-8: most text needs no more */
+		p++;
+	if (*p == '\0' || text_utf8_length((const char *)p) >= 0) {
+		put_utf8_string(o, s);
+		return;
+	}
 	size_t n = strlen(s) * 4 + 8; /* every byte as \xNN, and the quote's room */
 	char  *q = malloc(n);
-	if (q == NULL)
-		return NULL;
-	j = json_string(text_quote(q, n, s));
+	if (q == NULL) {
+		o->oom = true;
+		return;
+	}
+	put_utf8_string(o, text_quote(q, n, s));
 	free(q);
-	return j;
+}
+
+/* "key": with its comma when it is not the object's first. */
+static void
+put_key(out *o, const char *key, bool first)
+{
+	if (!first)
+		PUT(o, ",");
+	PUT(o, "\"");
+	put(o, key, strlen(key));
+	PUT(o, "\":");
+}
+
+/* Writes the last `width` decimal digits of v (v >= 0) ending just before end. */
+static void
+digits(char *end, uint64_t v, int width)
+{
+	while (width-- > 0) {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+static void
+put_int(out *o, int64_t v)
+{
+	char     buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	put(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 /* Days since 1970-01-01 as a civil date (proleptic Gregorian; H. Hinnant's
@@ -93,8 +183,8 @@ civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 /* Microseconds since the epoch as "YYYY-MM-DDTHH:MM:SS.uuuuuuZ"; JSON null for a time
  * outside years 0001..9999, which ISO 8601's four digits cannot say (the server's times
  * never are). */
-static json_t *
-iso_time(int64_t us)
+static void
+put_time(out *o, int64_t us)
 {
 	/* Floor division: a time before 1970 is the day before, plus a positive part. */
 	int64_t secs = us / 1000000, frac = us % 1000000;
@@ -110,72 +200,103 @@ iso_time(int64_t us)
 	int64_t y;
 	int     m, d;
 	civil_from_days(days, &y, &m, &d);
-	if (y < 1 || y > 9999)
-		return json_null();
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", (int)y, m, d,
-	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
-	return json_string(buf);
+	if (y < 1 || y > 9999) {
+		PUT(o, "null");
+		return;
+	}
+	/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" with its quotes, digit by digit (snprintf's cost
+	 * showed at two times a row). */
+	char buf[] = "\"0000-00-00T00:00:00.000000Z\"";
+	digits(buf + 5, (uint64_t)y, 4);
+	digits(buf + 8, (uint64_t)m, 2);
+	digits(buf + 11, (uint64_t)d, 2);
+	digits(buf + 14, (uint64_t)(rem / 3600), 2);
+	digits(buf + 17, (uint64_t)(rem / 60 % 60), 2);
+	digits(buf + 20, (uint64_t)(rem % 60), 2);
+	digits(buf + 27, (uint64_t)frac, 6);
+	put(o, buf, sizeof(buf) - 1);
 }
 
-static json_t *
-row(doc *d, const Cruddur__V1__Activity *a)
+static void
+put_row(out *o, const Cruddur__V1__Activity *a)
 {
-	if (a == NULL)
-		return json_null();
-	json_t *o = json_object();
-	set(d, o, "uuid", text(a->uuid));
-	set(d, o, "display_name", text(a->display_name));
-	set(d, o, "handle", text(a->handle));
-	set(d, o, "message", text(a->message));
-	set(d, o, "replies_count", json_integer(a->replies_count));
-	set(d, o, "reposts_count", json_integer(a->reposts_count));
-	set(d, o, "likes_count", json_integer(a->likes_count));
-	set(d, o, "reply_to_activity_uuid",
-	    a->reply_to_activity_uuid != NULL && a->reply_to_activity_uuid[0] != '\0'
-	        ? text(a->reply_to_activity_uuid)
-	        : json_null());
-	set(d, o, "expires_at", a->expires_at_us != 0 ? iso_time(a->expires_at_us) : json_null());
-	set(d, o, "created_at", iso_time(a->created_at_us));
-	return o;
+	if (a == NULL) {
+		PUT(o, "null");
+		return;
+	}
+	PUT(o, "{\"uuid\":");
+	put_text(o, a->uuid);
+	PUT(o, ",\"display_name\":");
+	put_text(o, a->display_name);
+	PUT(o, ",\"handle\":");
+	put_text(o, a->handle);
+	PUT(o, ",\"message\":");
+	put_text(o, a->message);
+	PUT(o, ",\"replies_count\":");
+	put_int(o, a->replies_count);
+	PUT(o, ",\"reposts_count\":");
+	put_int(o, a->reposts_count);
+	PUT(o, ",\"likes_count\":");
+	put_int(o, a->likes_count);
+	PUT(o, ",\"reply_to_activity_uuid\":");
+	if (a->reply_to_activity_uuid != NULL && a->reply_to_activity_uuid[0] != '\0')
+		put_text(o, a->reply_to_activity_uuid);
+	else
+		PUT(o, "null");
+	PUT(o, ",\"expires_at\":");
+	if (a->expires_at_us != 0)
+		put_time(o, a->expires_at_us);
+	else
+		PUT(o, "null");
+	PUT(o, ",\"created_at\":");
+	put_time(o, a->created_at_us);
+	PUT(o, "}");
 }
 
-static json_t *
-rows(doc *d, Cruddur__V1__Activity *const *as, size_t n)
+static void
+put_rows(out *o, Cruddur__V1__Activity *const *as, size_t n)
 {
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		append(d, arr, row(d, as[i]));
-	return arr;
+	PUT(o, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			PUT(o, ",");
+		put_row(o, as[i]);
+	}
+	PUT(o, "]");
 }
 
 /* backend-flask's users/short.sql: what ShortUser and UpdateProfile answer with. */
-static json_t *
-short_user(doc *d, const char *uuid, const char *handle, const char *display_name)
+static void
+put_short_user(out *o, const char *uuid, const char *handle, const char *display_name)
 {
-	json_t *o = json_object();
-	set(d, o, "uuid", text(uuid));
-	set(d, o, "handle", text(handle));
-	set(d, o, "display_name", text(display_name));
-	return o;
+	put_key(o, "uuid", true);
+	put_text(o, uuid);
+	put_key(o, "handle", false);
+	put_text(o, handle);
+	put_key(o, "display_name", false);
+	put_text(o, display_name);
 }
 
 /* backend-flask's users/show.sql's profile, and the created_at that the app's profile
  * heading may show (docs/HTTP.md lists it as ours). */
-static json_t *
-profile(doc *d, const Cruddur__V1__User *u, int64_t cruds_count)
+static void
+put_profile(out *o, const Cruddur__V1__User *u, int64_t cruds_count)
 {
-	if (u == NULL)
-		return json_null();
-	json_t *o = json_object();
-	set(d, o, "uuid", text(u->uuid));
-	set(d, o, "handle", text(u->handle));
-	set(d, o, "display_name", text(u->display_name));
-	set(d, o, "bio", text(u->bio));
-	set(d, o, "cognito_user_uuid", text(u->cognito_user_id));
-	set(d, o, "cruds_count", json_integer(cruds_count));
-	set(d, o, "created_at", iso_time(u->created_at_us));
-	return o;
+	if (u == NULL) {
+		PUT(o, "null");
+		return;
+	}
+	PUT(o, "{");
+	put_short_user(o, u->uuid, u->handle, u->display_name);
+	put_key(o, "bio", false);
+	put_text(o, u->bio);
+	put_key(o, "cognito_user_uuid", false);
+	put_text(o, u->cognito_user_id);
+	put_key(o, "cruds_count", false);
+	put_int(o, cruds_count);
+	put_key(o, "created_at", false);
+	put_time(o, u->created_at_us);
+	PUT(o, "}");
 }
 
 /* A cursor fit to send as a header value as it is: base64url, 1..HTTP_ROUTE_CURSOR_MAX. */
@@ -192,12 +313,23 @@ header_cursor(const char *c)
 	return c;
 }
 
+/* A ShortUser or a User as {"uuid", "handle", "display_name"}; null when absent. */
+#define PUT_SHORT(o, u)                                                               \
+	do {                                                                          \
+		if ((u) == NULL) {                                                    \
+			PUT(o, "null");                                               \
+		} else {                                                              \
+			PUT(o, "{");                                                  \
+			put_short_user(o, (u)->uuid, (u)->handle, (u)->display_name); \
+			PUT(o, "}");                                                  \
+		}                                                                     \
+	} while (0)
+
 char *
 http_route_render(const http_route *route, const ProtobufCMessage *response, size_t *len,
     const char **next_cursor)
 {
-	doc     d = {false};
-	json_t *root = NULL;
+	const char *next = NULL;
 
 	if (next_cursor != NULL)
 		*next_cursor = NULL;
@@ -209,60 +341,62 @@ http_route_render(const http_route *route, const ProtobufCMessage *response, siz
 	    response->descriptor != route->method->output)
 		return NULL;
 
+	/* About 400 bytes a row of the seed's: one allocation for most pages. */
+	out o = {.cap = 1024};
+	if ((o.buf = malloc(o.cap)) == NULL)
+		return NULL;
 	switch (route->shape) {
 	case HTTP_SHAPE_HOME: {
 		const Cruddur__V1__HomeFeedResponse *r = (const void *)response;
-		root = rows(&d, r->activities, r->n_activities);
-		if (next_cursor != NULL)
-			*next_cursor = header_cursor(r->next_cursor);
+		if (r->n_activities < 1024)
+			reserve(&o, r->n_activities * 512);
+		put_rows(&o, r->activities, r->n_activities);
+		next = header_cursor(r->next_cursor);
 		break;
 	}
 	case HTTP_SHAPE_NEW_ACTIVITY:
-		root = row(&d, ((const Cruddur__V1__CreateActivityResponse *)(const void *)response)->activity);
+		put_row(&o, ((const Cruddur__V1__CreateActivityResponse *)(const void *)response)->activity);
 		break;
 	case HTTP_SHAPE_NEW_REPLY:
-		root = row(&d, ((const Cruddur__V1__CreateReplyResponse *)(const void *)response)->activity);
+		put_row(&o, ((const Cruddur__V1__CreateReplyResponse *)(const void *)response)->activity);
 		break;
 	case HTTP_SHAPE_SHOW: {
 		const Cruddur__V1__ShowActivityResponse *r = (const void *)response;
-		root = json_object();
-		set(&d, root, "activity", row(&d, r->activity));
-		set(&d, root, "replies", rows(&d, r->replies, r->n_replies));
+		PUT(&o, "{\"activity\":");
+		put_row(&o, r->activity);
+		PUT(&o, ",\"replies\":");
+		put_rows(&o, r->replies, r->n_replies);
+		PUT(&o, "}");
 		break;
 	}
 	case HTTP_SHAPE_USER_ACTIVITIES: {
 		const Cruddur__V1__UserActivitiesResponse *r = (const void *)response;
-		root = json_object();
-		set(&d, root, "profile", profile(&d, r->user, r->activities_count));
-		set(&d, root, "activities", rows(&d, r->activities, r->n_activities));
-		if (next_cursor != NULL)
-			*next_cursor = header_cursor(r->next_cursor);
+		PUT(&o, "{\"profile\":");
+		put_profile(&o, r->user, r->activities_count);
+		PUT(&o, ",\"activities\":");
+		put_rows(&o, r->activities, r->n_activities);
+		PUT(&o, "}");
+		next = header_cursor(r->next_cursor);
 		break;
 	}
-	case HTTP_SHAPE_SHORT_USER: {
-		const Cruddur__V1__ShortUser *u = ((const Cruddur__V1__ShortUserResponse *)(const void *)response)->user;
-		root = u != NULL ? short_user(&d, u->uuid, u->handle, u->display_name) : json_null();
+	case HTTP_SHAPE_SHORT_USER:
+		PUT_SHORT(&o, ((const Cruddur__V1__ShortUserResponse *)(const void *)response)->user);
 		break;
-	}
-	case HTTP_SHAPE_PROFILE: {
-		const Cruddur__V1__User *u = ((const Cruddur__V1__UpdateProfileResponse *)(const void *)response)->user;
-		root = u != NULL ? short_user(&d, u->uuid, u->handle, u->display_name) : json_null();
+	case HTTP_SHAPE_PROFILE:
+		PUT_SHORT(&o, ((const Cruddur__V1__UpdateProfileResponse *)(const void *)response)->user);
 		break;
-	}
 	default:
+		o.oom = true; /* no shape of ours: nothing to send */
+		break;
+	}
+	if (!reserve(&o, 1)) {
+		free(o.buf);
 		return NULL;
 	}
-
-	char *out = NULL;
-	if (root != NULL && !d.oom)
-		out = json_dumps(root, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(root);
-	if (out == NULL) {
-		if (next_cursor != NULL)
-			*next_cursor = NULL;
-		return NULL;
-	}
+	o.buf[o.len] = '\0';
 	if (len != NULL)
-		*len = strlen(out);
-	return out;
+		*len = o.len;
+	if (next_cursor != NULL)
+		*next_cursor = next;
+	return o.buf;
 }
