@@ -60,26 +60,39 @@ want() { # want CODE WHAT
     if [[ "$code" == "$1" ]]; then ok "$2: $code"; else fail "$2: HTTP $code, want $1: $(head -c 300 "$work/body")"; fi
 }
 
+# page_through NAME PATH SHAPE ARGS...: GET PATH?limit=... page after page by the
+# X-Cruddur-Next-Cursor header, each page checked by `shape SHAPE ARGS`; the uuids of all
+# rows in $paged, the page count in $pages.
+page_through() {
+    local name=$1 path=$2 cursor= sep
+    shift 2
+    [[ "$path" == *\?* ]] && sep='&' || sep='?'
+    paged=()
+    pages=0
+    while :; do
+        get GET "$path${cursor:+${sep}cursor=$cursor}"
+        want 200 "$name page $((pages + 1))"
+        [[ "$code" == 200 ]] || return 0
+        mapfile -t uuids < <(shape "$@") || { fail "$name page: $(shape "$@" 2>&1 | tail -1)"; return 0; }
+        paged+=("${uuids[@]}")
+        pages=$((pages + 1))
+        cursor=$(header X-Cruddur-Next-Cursor)
+        [[ -n "$cursor" ]] || return 0
+        ((pages < 10)) || { fail "$name: more than 10 pages"; return 0; }
+    done
+}
+# all_once NAME WANT: $paged holds WANT rows, none twice.
+all_once() {
+    ((${#paged[@]} == $2)) && ok "$1: $2 rows in $pages pages" ||
+        fail "$1: ${#paged[@]} rows over $pages pages, want $2"
+    (($(printf '%s\n' "${paged[@]}" | sort -u | wc -l) == $2)) && ok "$1: no row twice" ||
+        fail "$1: a row came twice"
+}
+
 # --- GET /api/activities/home: the pages ------------------------------------------------
-seen=()
-cursor=
-pages=0
-while :; do
-    get GET "/api/activities/home?limit=10${cursor:+&cursor=$cursor}"
-    want 200 "home page $((pages + 1))"
-    [[ "$code" == 200 ]] || break
-    mapfile -t uuids < <(shape rows) || { fail "home page: $(shape rows 2>&1 | tail -1)"; break; }
-    seen+=("${uuids[@]}")
-    pages=$((pages + 1))
-    cursor=$(header X-Cruddur-Next-Cursor)
-    [[ -n "$cursor" ]] || break
-    ((pages < 10)) || { fail "home: more than 10 pages"; break; }
-done
-((${#seen[@]} == top)) && ok "home: $top rows in $pages pages" ||
-    fail "home: ${#seen[@]} rows over $pages pages, want $top"
-(( $(printf '%s\n' "${seen[@]}" | sort -u | wc -l) == top )) && ok "home: no row twice" ||
-    fail "home: a row came twice"
-[[ "${seen[-1]}" == $(sql "SELECT uuid FROM activities WHERE reply_to_activity_uuid IS NULL ORDER BY created_at, uuid LIMIT 1") ]] &&
+page_through home "/api/activities/home?limit=10" rows
+all_once home "$top"
+[[ "${paged[-1]}" == $(sql "SELECT uuid FROM activities WHERE reply_to_activity_uuid IS NULL ORDER BY created_at, uuid LIMIT 1") ]] &&
     ok "home: the oldest row last" || fail "home: the last row is not the oldest"
 get GET "/api/activities/home"
 want 200 "home without a limit"
@@ -98,21 +111,8 @@ shape show "$first" 1 >/dev/null && ok "show: activity and 1 reply" || fail "sho
 
 # --- GET /api/activities/@<handle>: profile and pages of activities ----------------------
 mine=$(sql "SELECT count(*) FROM activities a JOIN users u ON u.uuid = a.user_uuid WHERE u.handle = 'hotwheels'")
-n=0
-cursor=
-pages=0
-while :; do
-    get GET "/api/activities/@hotwheels?limit=7${cursor:+&cursor=$cursor}"
-    want 200 "user activities page $((pages + 1))"
-    [[ "$code" == 200 ]] || break
-    k=$(shape user hotwheels "$mine") || { fail "user activities: $(shape user hotwheels "$mine" 2>&1 | tail -1)"; break; }
-    n=$((n + k))
-    pages=$((pages + 1))
-    cursor=$(header X-Cruddur-Next-Cursor)
-    [[ -n "$cursor" ]] || break
-    ((pages < 10)) || { fail "user activities: more than 10 pages"; break; }
-done
-((n == mine)) && ok "user activities: $mine rows in $pages pages" || fail "user activities: $n rows, want $mine"
+page_through "user activities" "/api/activities/@hotwheels?limit=7" user hotwheels "$mine"
+all_once "user activities" "$mine"
 
 # --- GET /api/users/@<handle>/short --------------------------------------------------------
 get GET "/api/users/@hotwheels/short"

@@ -6,7 +6,7 @@ tests/e2e/http_routes_test.sh. Exit 0 and print what KIND says; exit 1 with the 
   rows                      a JSON array of activity rows; prints their uuids
   show UUID N               {"activity": row UUID, "replies": N rows answering UUID}
   user HANDLE COUNT         {"profile": HANDLE's, cruds_count COUNT, "activities": rows};
-                            prints how many rows
+                            prints their uuids
   short HANDLE DISPLAY      {"uuid", "handle": HANDLE, "display_name": DISPLAY}
   error CODE                the gateway's {"code": CODE, "status", "message"}; prints status
 """
@@ -82,7 +82,7 @@ def main():
         need(isinstance(doc["activities"], list), "activities not an array")
         for r in doc["activities"]:
             need(row(r)["handle"] == args[0], "an activity of %r" % r["handle"])
-        print(len(doc["activities"]))
+            print(r["uuid"])
     elif kind == "short":
         need(isinstance(doc, dict) and set(doc) == {"uuid", "handle", "display_name"},
              "keys %s" % sorted(doc))
