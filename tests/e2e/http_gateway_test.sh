@@ -152,6 +152,11 @@ grep -qi '^Access-Control-Allow-Origin: http://app.example' <<<"$headers" || fai
 curl -sS -v -o /dev/null -o /dev/null -X POST -d '{}' "$http/cruddur.v1.Health/Check" \
     "$http/cruddur.v1.Activities/HomeFeed" 2>"$work/curl-v" || fail "two requests in one curl"
 grep -qi 're-using existing connection' "$work/curl-v" || fail "the connection was not reused: $(cat "$work/curl-v")"
+# An error answered before its body was read closes the connection: the next request on
+# it is not read from the middle of that body.
+out=$(curl -sS -o /dev/null -o /dev/null -w '%{http_code} ' -X POST -d '{}' \
+    "$http/cruddur.v1.Activities/NoSuchMethod" "$http/cruddur.v1.Health/Check")
+[[ "$out" == "404 200 " ]] || fail "a request after a 404 with an unread body: $out"
 
 # /metrics on the same address as the gateway, counting its calls.
 out=$(curl -sS "$http/metrics")
@@ -178,8 +183,47 @@ for s in held:
 assert code == "429", code
 EOF
 
+# The stop: a call in flight (a CreateActivity waiting on a lock this test holds) is
+# answered; what arrives meanwhile gets 503. psql takes its commands from a FIFO, so the
+# lock is held until the test lets go of it, however slow the machine.
+dburl=$(db_url cruddur_http_gateway_test)
+sql() { psql -X -q -tA -v ON_ERROR_STOP=1 "$dburl" -c "$1"; }
+mkfifo "$work/psql-in"
+psql -X -q -v ON_ERROR_STOP=1 "$dburl" <"$work/psql-in" >/dev/null &
+psql_pid=$!
+exec {to_psql}>"$work/psql-in"
+on_exit() { kill_quietly "${psql_pid:-}"; }
+echo 'BEGIN; LOCK TABLE activities IN ACCESS EXCLUSIVE MODE;' >&"$to_psql"
+until [[ $(sql "SELECT count(*) FROM pg_locks WHERE relation = 'activities'::regclass AND mode = 'AccessExclusiveLock' AND granted") == 1 ]]; do
+    sleep 0.05
+done
+curl -sS -o "$work/create" -w '%{http_code}' -X POST \
+    -d '{"author": {"handle": "hotwheels"}, "message": "sent before the stop"}' \
+    "$http/cruddur.v1.Activities/CreateActivity" >"$work/create-code" &
+create_pid=$!
+until [[ $(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") -ge 1 ]]; do
+    sleep 0.05
+done
+kill -TERM "$server_pid"
+for _ in $(seq 100); do
+    post /cruddur.v1.Health/Check '{}'
+    [[ "$code" == 200 ]] || break
+    sleep 0.05
+done
+want 503 UNAVAILABLE "a call while the server drains"
+echo 'COMMIT;' >&"$to_psql"
+exec {to_psql}>&-
+wait "$psql_pid" || fail "psql holding the lock failed"
+psql_pid=
+wait "$create_pid" || fail "curl of the call in flight failed"
+[[ $(cat "$work/create-code") == 200 ]] || fail "the call in flight at the stop: $(cat "$work/create-code") $(cat "$work/create")"
+stop_within 10 || fail "cruddurd did not stop after its drain"
+[[ "${stop_rc:-1}" == 0 ]] || fail "cruddurd exited ${stop_rc:-?} after the drain"
+
 # A peer that sends half a header and stalls holds its connection (nng's HTTP server has
 # no header timeout), but not the stop.
+start_cruddurd CONNECTION_URL="$dburl" -- --listen tcp://127.0.0.1:0 \
+    --http-listen "http://127.0.0.1:$port"
 exec {stall}<>"/dev/tcp/127.0.0.1/$port"
 printf 'POST /cruddur.v1.Activities/HomeFeed HTTP/1.1\r\nHost: x\r\n' >&"$stall"
 post /cruddur.v1.Health/Check '{}'

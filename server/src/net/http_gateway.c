@@ -193,6 +193,7 @@ start_call(gw_call *c)
 	nng_msg      *msg = NULL;
 	rpc_call     *call;
 
+	c->body_consumed = true;
 	if (pack_request(c, &buf, &len) != 0)
 		return;
 	int rv = make_envelope(c, buf, len, &msg);

@@ -54,6 +54,7 @@ typedef struct gw_call {
 	int64_t               received_us;
 	const char           *origin; /* an allowed Origin (CORS headers), else NULL */
 	bool                  began;  /* transport_call_begin was called */
+	bool                  body_consumed; /* read whole, or there was none */
 } gw_call;
 
 /* nng's handler callback (http_gateway.c): every request to a gateway's

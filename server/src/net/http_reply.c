@@ -15,6 +15,7 @@
 
 #include "cruddur/json.h"
 #include "net/http_gateway_internal.h"
+#include "net/http_link.h"
 #include "net/http_status.h"
 #include "obs/log.h"
 
@@ -49,6 +50,20 @@ finish(gw_call *c, nng_http_res *res)
 	gw_call_free(c);
 }
 
+/* Whether the request's body is still on the wire: answered before it was
+ * read (an error, OPTIONS), the connection must close, or nng would read the
+ * body as the next request. */
+static bool
+body_unread(const gw_call *c)
+{
+	const char *cl = nng_http_req_get_header(c->req, "Content-Length");
+
+	if (c->body_consumed)
+		return false;
+	return nng_http_req_get_header(c->req, "Transfer-Encoding") != NULL ||
+	    (cl != NULL && strspn(cl, "0") != strlen(cl));
+}
+
 /* The headers of every response: the request id, and CORS's for an allowed
  * Origin (with CORS configured, every answer depends on the Origin: Vary). */
 static int
@@ -59,6 +74,8 @@ common_headers(gw_call *c, nng_http_res *res)
 
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->request_id);
 	if ((rv = nng_http_res_set_header(res, "X-Cruddur-Request-Id", id)) != 0)
+		return rv;
+	if (body_unread(c) && (rv = nng_http_res_set_header(res, "Connection", "close")) != 0)
 		return rv;
 	if (c->gw->cfg.n_cors_origins > 0 && (rv = nng_http_res_set_header(res, "Vary", "Origin")) != 0)
 		return rv;
@@ -96,7 +113,7 @@ gw_reply_error(gw_call *c, uint16_t http, cruddur_status st, const char *message
 	nng_http_res *res = json_response(c, code, body, len);
 
 	if (res != NULL && ((allow != NULL && nng_http_res_set_header(res, "Allow", allow) != 0) ||
-	    (close && nng_http_res_set_header(res, "Connection", "close") != 0) ||
+	    (close && !body_unread(c) && nng_http_res_set_header(res, "Connection", "close") != 0) ||
 	    (st == CRUDDUR_UNAUTHENTICATED &&
 	        nng_http_res_set_header(res, "WWW-Authenticate", "Bearer realm=\"cruddur\"") != 0) ||
 	    ((code == 429 || code == 503) &&
@@ -126,56 +143,6 @@ gw_reply_options(gw_call *c, const char *allow)
 	finish(c, res);
 }
 
-/* Whether every byte of s is in set or alphanumeric: what may go into a
- * header as it is. */
-static bool
-only(const char *s, const char *set)
-{
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		        strchr(set, *s) != NULL))
-			return false;
-	return true;
-}
-
-/* The URL of the next page, "<path?query>; rel=\"next\"" (RFC 8288): the
- * request's path and query with cursor=next instead of any cursor. NULL
- * when the request's URI has bytes a header should not carry. */
-static char *
-next_link(const gw_call *c, const char *next)
-{
-	static const char uri_chars[] = "-._~!$&'()*+,;=:@/%";
-	char  *out = NULL;
-	size_t len = 0;
-	FILE  *f;
-
-	if (!only(c->path, uri_chars) || (c->query != NULL && !only(c->query, uri_chars)) ||
-	    (f = open_memstream(&out, &len)) == NULL)
-		return NULL;
-	fprintf(f, "<%s?", c->path);
-	for (const char *p = c->query; p != NULL && *p != '\0';) {
-		const char *amp = strchr(p, '&');
-		size_t      n = amp != NULL ? (size_t)(amp - p) : strlen(p);
-		if (n > 0 && strncmp(p, "cursor=", 7) != 0 && !(n == 6 && strncmp(p, "cursor", 6) == 0))
-			fprintf(f, "%.*s&", (int)n, p);
-		p = amp != NULL ? amp + 1 : p + n;
-	}
-	fputs("cursor=", f);
-	for (const unsigned char *p = (const unsigned char *)next; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_' || *p == '~')
-			fputc(*p, f);
-		else
-			fprintf(f, "%%%02X", *p);
-	}
-	fputs(">; rel=\"next\"", f);
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
 /* The headers of a page that has a next one. */
 static int
 cursor_headers(const gw_call *c, nng_http_res *res, const char *next)
@@ -193,7 +160,7 @@ cursor_headers(const gw_call *c, nng_http_res *res, const char *next)
 		}
 	if ((rv = nng_http_res_set_header(res, "X-Cruddur-Next-Cursor", next)) != 0)
 		return rv;
-	if ((link = next_link(c, next)) != NULL) {
+	if ((link = http_next_link(c->path, c->query, next)) != NULL) {
 		rv = nng_http_res_set_header(res, "Link", link);
 		free(link);
 	}
