@@ -55,6 +55,9 @@ CR_PACKAGES=(cmake make gcc clang pkg-config libprotobuf-c-dev protobuf-c-compil
              awscli systemd curl python3-protobuf g++ libjansson-dev man-db groff-base
              protobuf-compiler libssl-dev)
 
+# wrk: bench/run's ours-http line (GET /api/activities/home through the HTTP gateway).
+CR_PACKAGES+=(wrk)
+
 # Prints the packages of CR_PACKAGES that dpkg does not list as installed.
 cr_missing_packages() {
     local p status

@@ -10,6 +10,7 @@ set -euo pipefail
 bin=${CRUDDUR_BIN_DIR:?run through ctest}
 src=${CRUDDUR_SOURCE_DIR:?run through ctest}
 command -v pgbench >/dev/null || { echo "pgbench not installed: skipped"; exit 77; }
+command -v wrk >/dev/null || { echo "wrk not installed: skipped"; exit 77; }
 
 out=$(C=2 D=1 W=0 LIMIT=20 USERS=50 ACTIVITIES=500 C_BIG=4 CRUDDUR_BIN_DIR="$bin" "$src/bench/run")
 echo "$out"
@@ -19,6 +20,7 @@ dec='[0-9]+\.[0-9]+'
 want=(
     "^pgbench $num $num $num\$"
     "^cpu pgbench postgres_s_per_1000 $dec\$"
+    "^pgbench-json $num $num $num\$"
     "^ours $num $num $num\$"
     "^cpu ours server_s_per_1000 $dec postgres_s_per_1000 $dec\$"
     "^ours-coalesced $num $num $num\$"
@@ -27,7 +29,9 @@ want=(
     "^rss_mib C=2 $dec\$"
     "^rss_mib C=4 $dec\$"
     "^floor-no-database $num $num $num\$"
+    "^ours-http $num $num $num\$"
     "^ratio ours-coalesced/pgbench [0-9]+\.[0-9]{2}\$"
+    "^ratio ours-http/pgbench-json [0-9]+\.[0-9]{2}\$"
     "^ratio ours/pgbench [0-9]+\.[0-9]{2}\$"
 )
 mapfile -t lines <<<"$out"

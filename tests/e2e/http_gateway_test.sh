@@ -85,7 +85,7 @@ post /cruddur.v1.Activities/ShowActivity '{"uuid": "00000000-0000-4000-8000-0000
 want 404 NOT_FOUND "ShowActivity of no activity"
 post /cruddur.v1.Activities/NoSuchMethod '{}'
 want 404 NOT_FOUND "an unknown method"
-post /api/activities/home ''
+post /api/no/such/route ''
 want 404 NOT_FOUND "an /api path no route answers"
 post /cruddur.v1.Activities/HomeFeed '{}' -H 'X-Cruddur-Deadline-Ms: soon'
 want 400 INVALID_ARGUMENT "a bad deadline header"

@@ -107,6 +107,19 @@ parse_deadline(const char *s, uint32_t *out)
 }
 
 /* The allowed Origin of the request, or NULL (no Origin, no CORS, not allowed). */
+/* The status of the error body for an HTTP code http_route_plan refused
+ * with (404, 405, 400, or 500 when it ran out of memory). */
+static cruddur_status
+route_refusal_status(int http)
+{
+	switch (http) {
+	case 404: return CRUDDUR_NOT_FOUND;
+	case 405: return CRUDDUR_UNIMPLEMENTED;
+	case 500: return CRUDDUR_INTERNAL;
+	default:  return CRUDDUR_INVALID_ARGUMENT;
+	}
+}
+
 static const char *
 allowed_origin(const http_gateway *gw, nng_http_req *req)
 {
@@ -157,8 +170,7 @@ pack_request(gw_call *c, uint8_t **buf, size_t *len)
 		int http = http_route_plan(c->http_method, c->path, c->query, c->body, c->body_len,
 		    c->arena, &c->route, &allow, err, sizeof(err));
 		if (http != 0) {
-			st = http == 404 ? CRUDDUR_NOT_FOUND :
-			     http == 405 ? CRUDDUR_UNIMPLEMENTED : CRUDDUR_INVALID_ARGUMENT;
+			st = route_refusal_status(http);
 			gw_reply_error(c, (uint16_t)http, st, err, http == 405 ? allow : NULL, false);
 			return -1;
 		}
@@ -339,8 +351,7 @@ answer_options(gw_call *c)
 	} else if (http == 0)
 		gw_reply_options(c, "OPTIONS");
 	else
-		gw_reply_error(c, (uint16_t)http, http == 404 ? CRUDDUR_NOT_FOUND : CRUDDUR_INVALID_ARGUMENT,
-		    err, NULL, false);
+		gw_reply_error(c, (uint16_t)http, route_refusal_status(http), err, NULL, false);
 }
 
 void
