@@ -6,8 +6,10 @@
  * (CONNECTION_URL / PROD_CONNECTION_URL, CRUDDUR_SQL_DIR, CRUDDUR_COALESCE), the config file
  * (--config FILE or $CRUDDUR_CONFIG), built-in defaults. The config file
  * holds "name = value" lines whose names are the long flags without "--"
- * (listen, db, workers, ...); "#" starts a comment line. --listen flags
- * replace the file's listen lines rather than adding to them.
+ * (listen, db, workers, ...); "#" starts a comment line. The flags of a
+ * repeatable option (--listen, --http-listen, --http-cors-origin,
+ * --jwt-client-id) replace the file's lines of that option rather than
+ * adding to them, as any other flag replaces the file's value.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -482,19 +484,31 @@ find_config(int argc, char **argv)
 	return getenv("CRUDDUR_CONFIG");
 }
 
+/* A repeatable option: its count in cfg, and whether its values are still
+ * the file's (the first flag empties them). */
+typedef struct repeatable {
+	int     opt;
+	size_t *n;
+	bool    from_file;
+} repeatable;
+
 int
 config_parse(server_config *cfg, int argc, char **argv)
 {
 	const char *env = "dev", *file = find_config(argc, argv);
 	bool        db_from_flag = false, replica_from_flag = false, token_file_from_flag = false;
 	bool        sql_dir_from_flag = false;
-	size_t      listens_from_file;
 	int         opt;
+	repeatable  reps[] = {
+		{ OPT_LISTEN, &cfg->n_listen, true },
+		{ OPT_HTTP_LISTEN, &cfg->n_http_listen, true },
+		{ OPT_HTTP_CORS_ORIGIN, &cfg->n_http_cors_origin, true },
+		{ OPT_JWT_CLIENT_ID, &cfg->n_jwt_client_ids, true },
+	};
 
 	server_config_defaults(cfg);
 	if (file != NULL && read_config_file(cfg, file, &env) != 0)
 		return -1;
-	listens_from_file = cfg->n_listen;
 	/* $CRUDDUR_COALESCE wins over the file, and --coalesce over it. */
 	const char *coalesce_env = getenv("CRUDDUR_COALESCE");
 	if (coalesce_env != NULL)
@@ -509,10 +523,11 @@ config_parse(server_config *cfg, int argc, char **argv)
 			printf("cruddurd %s\n", CRUDDUR_VERSION_STRING);
 			exit(0);
 		}
-		if (opt == OPT_LISTEN && listens_from_file > 0) {
-			cfg->n_listen = 0; /* flags replace the file's listen lines */
-			listens_from_file = 0;
-		}
+		for (size_t i = 0; i < sizeof(reps) / sizeof(reps[0]); i++)
+			if (opt == reps[i].opt && reps[i].from_file) {
+				*reps[i].n = 0; /* flags replace the file's lines */
+				reps[i].from_file = false;
+			}
 		db_from_flag |= opt == OPT_DB;
 		replica_from_flag |= opt == OPT_DB_REPLICA;
 		sql_dir_from_flag |= opt == OPT_SQL_DIR;

@@ -162,6 +162,11 @@ out=$(curl -sS -o /dev/null -o /dev/null -w '%{http_code} ' -X POST -d '{}' \
 out=$(curl -sS "$http/metrics")
 grep -q 'cruddur_requests_total{method="cruddur.v1.Activities/HomeFeed",status="OK"}' <<<"$out" ||
     fail "/metrics on the gateway's address: $out"
+# HEAD /metrics: GET's status and headers, no body (not the gateway's 404 for a path that
+# is no method: nng gives HEAD to its "/" handler of every method before /metrics' GET one).
+code=$(curl -sS --head -o "$work/body" -w '%{http_code}' "$http/metrics") || code=curl-failed
+[[ "$code" == 200 ]] && grep -qi '^Content-Type: text/plain; version=0.0.4' "$work/body" &&
+    ! grep -q '^cruddur_' "$work/body" || fail "HEAD /metrics: $code $(head -c 300 "$work/body")"
 
 # --http-max-in-flight 4: four peers that hold a body back, then 429 at once.
 "$py" - "$port" "$http" <<'EOF' || fail "the in-flight cap"

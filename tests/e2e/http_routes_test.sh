@@ -9,7 +9,8 @@
 # cursor, body), each with the gateway's error body {"code", "status", "message"}.
 # Writes: without a verified user (no --jwks-file here) the server refuses a write that
 # names no user, and the routes name none (docs/HTTP.md, "Identity"): each write route
-# must answer 400 or 401 with the error body, and write nothing.
+# must answer 400 or 401 with the error body, and write nothing (the writes as a user:
+# tests/e2e/http_identity_test.sh).
 # Run by ctest (CRUDDUR_BIN_DIR, CRUDDUR_TEST_PG_DIR).
 set -euo pipefail
 

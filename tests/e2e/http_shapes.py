@@ -7,8 +7,12 @@ tests/e2e/http_routes_test.sh. Exit 0 and print what KIND says; exit 1 with the 
   show UUID N               {"activity": row UUID, "replies": N rows answering UUID}
   user HANDLE COUNT         {"profile": HANDLE's, cruds_count COUNT, "activities": rows};
                             prints their uuids
+  row HANDLE [PARENT]       one activity row (a write's reply) by HANDLE, answering PARENT
+                            (absent: answering nothing); prints its uuid
   short HANDLE DISPLAY      {"uuid", "handle": HANDLE, "display_name": DISPLAY}
-  error CODE                the gateway's {"code": CODE, "status", "message"}; prints status
+  error HTTP [STATUS NUM]   the gateway's error body {"code", "status", "message"} (of an
+                            HTTP HTTP reply), with STATUS and the code NUM when given;
+                            prints status
 """
 import json
 import re
@@ -83,6 +87,13 @@ def main():
         for r in doc["activities"]:
             need(row(r)["handle"] == args[0], "an activity of %r" % r["handle"])
             print(r["uuid"])
+    elif kind == "row":
+        r = row(doc)
+        need(r["handle"] == args[0], "a row of %r" % r["handle"])
+        parent = args[1] if len(args) > 1 else None
+        need(r["reply_to_activity_uuid"] == parent,
+             "reply_to_activity_uuid %r, want %r" % (r["reply_to_activity_uuid"], parent))
+        print(r["uuid"])
     elif kind == "short":
         need(isinstance(doc, dict) and set(doc) == {"uuid", "handle", "display_name"},
              "keys %s" % sorted(doc))
@@ -94,6 +105,9 @@ def main():
              "error keys %s" % sorted(doc))
         need(is_int(doc["code"]) and isinstance(doc["status"], str) and
              isinstance(doc["message"], str) and doc["message"] != "", "error types")
+        if len(args) >= 3:
+            need(doc["status"] == args[1] and doc["code"] == int(args[2]),
+                 "%s %d, want %s %s" % (doc["status"], doc["code"], args[1], args[2]))
         print(doc["status"])
     else:
         sys.exit("http_shapes: unknown kind " + kind)

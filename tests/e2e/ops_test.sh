@@ -37,6 +37,38 @@ start CRUDDUR_CONFIG="$work/cruddurd.conf" CONNECTION_URL="$(db_url cruddur_ops_
 setup_made cruddur_ops_flag
 stop_cruddurd
 
+# The repeatable options: the file's lines add up; flags of the same name replace them all,
+# as --listen replaces the listen lines (the ready file lists what serves).
+# serving_http: the ready file's http:// URLs, sorted, on one line.
+serving_http() { grep '^http://' "$work/ready" | sort | tr '\n' ' '; }
+hp1=$(free_tcp_port) hp2=$(free_tcp_port) hp3=$(free_tcp_port)
+cat >"$work/http.conf" <<CONF
+listen = tcp://127.0.0.1:0
+listen = tcp://127.0.0.1:0
+db = $(db_url cruddur_ops_file)
+http-listen = http://127.0.0.1:$hp1
+http-listen = http://127.0.0.1:$hp2
+http-cors-origin = http://file.example
+CONF
+start -- --config "$work/http.conf"
+[[ "$(serving_http)" == "$(printf 'http://127.0.0.1:%s\n' "$hp1" "$hp2" | sort | tr '\n' ' ')" ]] ||
+    fail "the file's two http-listen lines: serving $(serving_http)"
+(($(grep -c '^tcp://' "$work/ready") == 2)) || fail "the file's two listen lines: $(cat "$work/ready")"
+stop_cruddurd
+start -- --config "$work/http.conf" --http-listen "http://127.0.0.1:$hp3" --listen tcp://127.0.0.1:0 \
+    --http-cors-origin http://flag.example
+[[ "$(serving_http)" == "http://127.0.0.1:$hp3 " ]] ||
+    fail "--http-listen did not replace the file's http-listen lines: serving $(serving_http)"
+(($(grep -c '^tcp://' "$work/ready") == 1)) || fail "--listen did not replace the file's: $(cat "$work/ready")"
+# cors ORIGIN: the Access-Control-Allow-Origin the gateway answers ORIGIN with (none: empty).
+cors() {
+    curl -sS -o /dev/null -D - --max-time 10 -H "Origin: $1" "http://127.0.0.1:$hp3/api/activities/home" |
+        awk 'tolower($1) == "access-control-allow-origin:" { sub(/\r$/, ""); print $2 }'
+}
+[[ "$(cors http://flag.example)" == http://flag.example ]] || fail "the flag's CORS origin not allowed"
+[[ -z "$(cors http://file.example)" ]] || fail "--http-cors-origin did not replace the file's origin"
+stop_cruddurd
+
 # A bad line is refused with its file and line.
 printf 'listen = tcp://127.0.0.1:0\nworkers = many\n' >"$work/bad.conf"
 rc=0; out=$("$bin/cruddurd" --config "$work/bad.conf" --db "$(db_url x)" 2>&1) || rc=$?

@@ -13,6 +13,12 @@
  * scrape config's authorization.credentials_file (or bearer_token_file).
  * Without it the answer is 401 with a WWW-Authenticate challenge (RFC 6750)
  * and nothing else.
+ *
+ * HEAD /metrics is answered as GET without the body (RFC 9110 9.3.2; nng
+ * drops the body and keeps Content-Length). nng maps HEAD to a GET handler
+ * only when no other handler of the path takes the request, and the HTTP
+ * gateway's tree handler on "/" (any method) does when it shares the
+ * server: so HEAD has a handler of its own here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +33,6 @@
 struct metrics_http {
 	metrics_http_config cfg;
 	nng_http_server    *server;
-	nng_http_handler   *handler;
 };
 
 static void
@@ -209,6 +214,22 @@ serve_metrics(nng_aio *aio)
 	nng_aio_finish(aio, 0);
 }
 
+/* A handler of /metrics for method on h's server (which owns it from then on). */
+static int
+add_handler(metrics_http *h, const char *method)
+{
+	nng_http_handler *handler;
+	int               rv;
+
+	if ((rv = nng_http_handler_alloc(&handler, "/metrics", serve_metrics)) != 0)
+		return rv;
+	if ((rv = nng_http_handler_set_method(handler, method)) != 0 ||
+	    (rv = nng_http_handler_set_data(handler, h, NULL)) != 0 ||
+	    (rv = nng_http_server_add_handler(h->server, handler)) != 0)
+		nng_http_handler_free(handler);
+	return rv;
+}
+
 int
 metrics_http_start(metrics_http **out, const metrics_http_config *cfg, char *err, size_t errlen)
 {
@@ -223,14 +244,8 @@ metrics_http_start(metrics_http **out, const metrics_http_config *cfg, char *err
 	h->cfg = *cfg;
 	if ((rv = nng_url_parse(&u, cfg->url)) != 0 || (rv = nng_http_server_hold(&h->server, u)) != 0)
 		goto fail;
-	if ((rv = nng_http_handler_alloc(&h->handler, "/metrics", serve_metrics)) != 0 ||
-	    (rv = nng_http_handler_set_method(h->handler, "GET")) != 0 ||
-	    (rv = nng_http_handler_set_data(h->handler, h, NULL)) != 0 ||
-	    (rv = nng_http_server_add_handler(h->server, h->handler)) != 0) {
-		nng_http_handler_free(h->handler);
-		goto fail;
-	}
-	if ((rv = nng_http_server_start(h->server)) != 0)
+	if ((rv = add_handler(h, "GET")) != 0 || (rv = add_handler(h, "HEAD")) != 0 ||
+	    (rv = nng_http_server_start(h->server)) != 0)
 		goto fail;
 	nng_url_free(u);
 	*out = h;
