@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "jwt_sign.h"
 #include "rpc/jwks.h"
 #include "rpc/jwt.h"
 
@@ -25,10 +26,6 @@ extern jwks_store *store;
 extern jwt_config  cfg;
 extern char        jwks_path[64];
 
-/* Unpadded base64url of len bytes, malloc'd. */
-char *b64url(const void *data, size_t len);
-/* An RS256 signature of data (malloc'd, *siglen bytes). */
-unsigned char *rs256(EVP_PKEY *key, const char *data, size_t *siglen);
 /* header.claims.signature, signed with key, or with sig_b64 as given when key is NULL. */
 char *token_with(const char *header, const char *claims, EVP_PKEY *key, const char *sig_b64);
 /* Good claims with iss, exp and extra (more members, "" for none); a static buffer. */
@@ -37,8 +34,6 @@ char *claims_json(const char *iss, long long exp, const char *extra);
 void expect_at(const char *t, int64_t now, const char *want_reason, int line);
 #define EXPECT(t, reason) expect_at(t, NOW, reason, __LINE__)
 
-/* A JWK of key's public half with this kid and extra members (",..." or ""). */
-char *jwk(EVP_PKEY *key, const char *kid, const char *extra);
 void write_file(const char *path, const char *text);
 /* jwks_path: kid_a's key (and kid_b's when b), an EC and an RS512 key to be skipped. */
 void write_jwks(const char *kid_a, EVP_PKEY *a, const char *kid_b, EVP_PKEY *b);

@@ -9,33 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 
 #include "test_support.h"
 #include "jwt_test.h"
 
 /* ---- keys and the JWKS file ---------------------------------------------------- */
-
-char *
-jwk(EVP_PKEY *key, const char *kid, const char *extra)
-{
-	BIGNUM       *n = NULL, *e = NULL;
-	unsigned char nb[1024], eb[16];
-	char         *out = malloc(2048);
-
-	EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n);
-	EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e);
-	int   nl = BN_bn2bin(n, nb), el = BN_bn2bin(e, eb);
-	char *ns = b64url(nb, (size_t)nl), *es = b64url(eb, (size_t)el);
-	snprintf(out, 2048, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"%s}", kid, ns, es,
-	    extra);
-	free(ns);
-	free(es);
-	BN_free(n);
-	BN_free(e);
-	return out;
-}
 
 void
 write_file(const char *path, const char *text)
