@@ -8,6 +8,29 @@
 #include "cmd_stats.h"
 #include "print.h"
 
+/* The HomeFeed page cache: "off" with no figures when the server has none
+ * (--cache-bytes 0, or a server from before the cache, which sends no
+ * feed_cache at all). */
+static void
+show_feed_cache(const Cruddur__V1__FeedCacheStats *fc)
+{
+	const char *state = fc != NULL && fc->listener_state != NULL && fc->listener_state[0] != '\0'
+	                        ? fc->listener_state
+	                        : "off";
+
+	if (fc == NULL || (fc->bytes_limit == 0 && fc->hits == 0 && fc->misses == 0)) {
+		printf("feed cache: off\n");
+		return;
+	}
+	long long looked = (long long)fc->hits + (long long)fc->misses;
+	printf("feed cache: listener %s; %lld hits, %lld misses (%.1f %% hits), %lld bypassed; "
+	       "%lld pages, %.2f of %.2f MiB; %lld notices, %lld pages dropped by them\n",
+	    state, (long long)fc->hits, (long long)fc->misses,
+	    looked > 0 ? 100.0 * (double)fc->hits / (double)looked : 0.0, (long long)fc->bypassed,
+	    (long long)fc->entries, (double)fc->bytes_held / 1048576.0,
+	    (double)fc->bytes_limit / 1048576.0, (long long)fc->notices, (long long)fc->drops_by_notice);
+}
+
 static void
 show_stats(const Cruddur__V1__GetStatsResponse *r)
 {
@@ -44,6 +67,7 @@ show_stats(const Cruddur__V1__GetStatsResponse *r)
 		    (long long)rr->pipelines,
 		    rr->pipelines > 0 ? (double)rr->pipelined_queries / (double)rr->pipelines : 0.0);
 	}
+	show_feed_cache(r->feed_cache);
 	if (r->n_methods == 0)
 		return;
 	printf("\n%-40s %8s %9s %9s %9s %9s  %s\n", "METHOD", "COUNT", "p50 ms", "p90 ms", "p99 ms",

@@ -58,6 +58,10 @@ CR_PACKAGES=(cmake make gcc clang pkg-config libprotobuf-c-dev protobuf-c-compil
 # wrk: bench/run's ours-http line (GET /api/activities/home through the HTTP gateway).
 CR_PACKAGES+=(wrk)
 
+# prometheus: its promtool checks a real /metrics scrape (metrics_histogram_e2e); 19 MB to
+# fetch, no service started where policy-rc.d forbids it (containers, CI).
+CR_PACKAGES+=(prometheus)
+
 # Prints the packages of CR_PACKAGES that dpkg does not list as installed.
 cr_missing_packages() {
     local p status

@@ -2,8 +2,9 @@
 # tests/bench/bench_smoke_test.sh - bench/run in one second, so that it never rots.
 #
 # Runs the whole benchmark on a tiny data set (C=2 D=1, 50 users, 500 activities,
-# C_BIG=4, no warm-up) with the binaries ctest built, and checks the FORMAT of every
-# output line, in order. It never judges speed. Run by ctest (CRUDDUR_BIN_DIR and
+# C_BIG=4, no warm-up, RSS_SECONDS=2) with the binaries ctest built, and checks the
+# FORMAT of every output line, in order; the ours-cached lines and their ratios only
+# when cruddurd has --cache-bytes (bench/run leaves them out otherwise). It never judges speed. Run by ctest (CRUDDUR_BIN_DIR and
 # CRUDDUR_SOURCE_DIR); skipped (77) when pgbench is not installed.
 set -euo pipefail
 
@@ -12,7 +13,8 @@ src=${CRUDDUR_SOURCE_DIR:?run through ctest}
 command -v pgbench >/dev/null || { echo "pgbench not installed: skipped"; exit 77; }
 command -v wrk >/dev/null || { echo "wrk not installed: skipped"; exit 77; }
 
-out=$(C=2 D=1 W=0 LIMIT=20 USERS=50 ACTIVITIES=500 C_BIG=4 CRUDDUR_BIN_DIR="$bin" "$src/bench/run")
+out=$(C=2 D=1 W=0 LIMIT=20 USERS=50 ACTIVITIES=500 C_BIG=4 RSS_SECONDS=2 RSS_EVERY=1 \
+    CRUDDUR_BIN_DIR="$bin" "$src/bench/run")
 echo "$out"
 
 num='[0-9]+'
@@ -30,10 +32,25 @@ want=(
     "^rss_mib C=4 $dec\$"
     "^floor-no-database $num $num $num\$"
     "^ours-http $num $num $num\$"
-    "^ratio ours-coalesced/pgbench [0-9]+\.[0-9]{2}\$"
-    "^ratio ours-http/pgbench-json [0-9]+\.[0-9]{2}\$"
-    "^ratio ours/pgbench [0-9]+\.[0-9]{2}\$"
+    "^echo-callback $num $num $num\$"
 )
+cached=false
+[[ $("$bin/cruddurd" --help 2>&1) == *--cache-bytes* ]] && cached=true
+if $cached; then
+    want+=("^ours-cached $num $num $num\$"
+        "^cpu ours-cached server_s_per_1000 $dec postgres_s_per_1000 $dec\$"
+        "^write-mix $num $num $num hit_ratio [01]\.[0-9]{2}\$")
+else
+    want+=("^write-mix $num $num $num hit_ratio off\$")
+fi
+want+=("^rss_flat C=4 seconds=2 first_mib $dec last_mib $dec max_mib $dec samples $dec(,$dec)+\$"
+    "^ratio ours-coalesced/pgbench [0-9]+\.[0-9]{2}\$"
+    "^ratio ours-http/pgbench-json [0-9]+\.[0-9]{2}\$")
+if $cached; then
+    want+=("^ratio ours-cached/pgbench [0-9]+\.[0-9]{2}\$"
+        "^ratio ours-cached/echo-callback [0-9]+\.[0-9]{2}\$")
+fi
+want+=("^ratio ours/pgbench [0-9]+\.[0-9]{2}\$")
 mapfile -t lines <<<"$out"
 failures=0
 if [[ ${#lines[@]} -ne ${#want[@]} ]]; then

@@ -112,7 +112,7 @@ exec 3<&-
 for want in 'HTTP/1.[01] 200' 'Content-Type: text/plain; version=0.0.4' \
     'cruddur_requests_total\{method="cruddur.v1.Activities/HomeFeed",status="OK"\} 5' \
     'cruddur_requests_total\{method="cruddur.v1.Activities/HomeFeed",status="INVALID_ARGUMENT"\} 1' \
-    '# TYPE cruddur_request_duration_seconds summary' \
+    '# TYPE cruddur_request_duration_seconds histogram' \
     'cruddur_request_duration_seconds_count\{method="cruddur.v1.Activities/HomeFeed"\} 6' \
     'cruddur_pool_connections\{state="idle"\} [0-9]+' 'cruddur_pool_max_connections 8' \
     'cruddur_queue_capacity 256' 'cruddur_uptime_seconds [0-9.]+' \

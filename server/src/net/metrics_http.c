@@ -2,7 +2,11 @@
  * metrics_http.c - Prometheus text from a stats snapshot (the Stats RPC's
  * figures, svc/stats_snapshot.h), over nng's HTTP server. Names follow
  * Prometheus conventions: a cruddur_ prefix, base units (seconds), _total
- * for counters, labels for method and status.
+ * for counters, labels for method and status. Latencies are a histogram
+ * (cumulative _bucket series by le, _sum, _count) as the gRPC ecosystem
+ * exports grpc_server_handling_seconds, so that Prometheus can take
+ * quantiles over any window (histogram_quantile over rate()); the Stats
+ * RPC keeps its own percentiles over the process's life.
  *
  * The handler runs on an nng thread; the snapshot only reads atomics and
  * takes the pool's mutex for a moment (pool_get_stats), so it never blocks
@@ -47,16 +51,24 @@ write_requests(const Cruddur__V1__GetStatsResponse *snap, FILE *f)
 			    cruddur_status_name((cruddur_status)m->statuses[j]->status),
 			    (unsigned long long)m->statuses[j]->count);
 	}
+	/* A histogram as the gRPC ecosystem exports one (grpc_server_handling_seconds):
+	 * cumulative buckets by "le" in seconds, then _sum and _count; _count is the
+	 * +Inf bucket's, so that the two agree even while requests are recorded. */
 	fputs("# HELP cruddur_request_duration_seconds Time from a request's arrival to its reply.\n"
-	      "# TYPE cruddur_request_duration_seconds summary\n", f);
+	      "# TYPE cruddur_request_duration_seconds histogram\n", f);
 	for (size_t i = 0; i < snap->n_methods; i++) {
 		const Cruddur__V1__MethodStats *m = snap->methods[i];
 		const char                     *name = m->method;
-		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.5\"} %.6f\n", name, m->p50_us / 1e6);
-		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.9\"} %.6f\n", name, m->p90_us / 1e6);
-		fprintf(f, "cruddur_request_duration_seconds{method=\"%s\",quantile=\"0.99\"} %.6f\n", name, m->p99_us / 1e6);
+		unsigned long long              all = 0;
+		if (m->n_le_counts != m->n_le_us + 1)
+			continue; /* not this server's snapshot: nothing to export */
+		for (size_t b = 0; b < m->n_le_us; b++)
+			fprintf(f, "cruddur_request_duration_seconds_bucket{method=\"%s\",le=\"%g\"} %llu\n",
+			    name, (double)m->le_us[b] / 1e6, (unsigned long long)m->le_counts[b]);
+		all = (unsigned long long)m->le_counts[m->n_le_us];
+		fprintf(f, "cruddur_request_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} %llu\n", name, all);
 		fprintf(f, "cruddur_request_duration_seconds_sum{method=\"%s\"} %.6f\n", name, (double)m->sum_us / 1e6);
-		fprintf(f, "cruddur_request_duration_seconds_count{method=\"%s\"} %llu\n", name, (unsigned long long)m->count);
+		fprintf(f, "cruddur_request_duration_seconds_count{method=\"%s\"} %llu\n", name, all);
 	}
 }
 
@@ -134,6 +146,45 @@ write_reactor(const Cruddur__V1__ReadReactorStats *rs, FILE *f)
 	    (double)rs->pipelined_queries);
 }
 
+/* The HomeFeed page cache; its listener's state as one series per state,
+ * 1 for the current one (the usual form of an enum in Prometheus, so that
+ * a state left shows as 0, not as a series that vanished). */
+static void
+write_feed_cache(const Cruddur__V1__FeedCacheStats *fc, FILE *f)
+{
+	static const char *const states[] = { "listening", "connecting", "down", "off" };
+
+	gauge(f, "cruddur_feed_cache_hits_total", "HomeFeed calls answered from the page cache.",
+	    "counter", (double)fc->hits);
+	gauge(f, "cruddur_feed_cache_misses_total", "HomeFeed calls the page cache could not answer.",
+	    "counter", (double)fc->misses);
+	gauge(f, "cruddur_feed_cache_drops_by_notice_total",
+	    "Cached pages dropped because a notification made them stale.", "counter",
+	    (double)fc->drops_by_notice);
+	gauge(f, "cruddur_feed_cache_bytes", "Bytes of pages the cache holds.", "gauge",
+	    (double)fc->bytes_held);
+	gauge(f, "cruddur_feed_cache_bytes_limit", "--cache-bytes (0: no cache).", "gauge",
+	    (double)fc->bytes_limit);
+	gauge(f, "cruddur_feed_cache_entries", "Pages the cache holds.", "gauge", (double)fc->entries);
+	gauge(f, "cruddur_feed_cache_bypassed_total",
+	    "HomeFeed calls that skipped the cache (listener not listening, or STRONG).", "counter",
+	    (double)fc->bypassed);
+	gauge(f, "cruddur_feed_cache_notices_total", "Notifications the cache's listener received.",
+	    "counter", (double)fc->notices);
+	fputs("# HELP cruddur_feed_cache_listener_up The cache listener's state: 1 for the current one.\n"
+	      "# TYPE cruddur_feed_cache_listener_up gauge\n", f);
+	bool known = false;
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		bool now = fc->listener_state != NULL && strcmp(fc->listener_state, states[i]) == 0;
+		known |= now;
+		fprintf(f, "cruddur_feed_cache_listener_up{state=\"%s\"} %d\n", states[i], now ? 1 : 0);
+	}
+	/* A state this printer does not know yet still shows, if it is printable as a label. */
+	if (!known && fc->listener_state != NULL && fc->listener_state[0] != '\0' &&
+	    strpbrk(fc->listener_state, "\"\\\n") == NULL)
+		fprintf(f, "cruddur_feed_cache_listener_up{state=\"%s\"} 1\n", fc->listener_state);
+}
+
 /* The order of the sections is the one scrapers have always seen. */
 void
 metrics_write_prometheus(const Cruddur__V1__GetStatsResponse *snap, FILE *f)
@@ -151,6 +202,8 @@ metrics_write_prometheus(const Cruddur__V1__GetStatsResponse *snap, FILE *f)
 	}
 	if (snap->read_reactor != NULL)
 		write_reactor(snap->read_reactor, f);
+	if (snap->feed_cache != NULL)
+		write_feed_cache(snap->feed_cache, f);
 	gauge(f, "cruddur_uptime_seconds", "Seconds since the server started.", "gauge",
 	    (double)snap->uptime_us / 1e6);
 }

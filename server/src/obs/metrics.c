@@ -6,6 +6,10 @@
  *     bucket = 16 + (e - 4) * 16 + ((v >> (e - 4)) & 15)
  * so a bucket spans at most 1/16 (about 6%) of its values. Values up to
  * 2^40 us (12 days) fit; larger ones land in the last bucket.
+ *
+ * The exported histogram (metrics_le_us) has its own counters, one per
+ * bound plus +Inf, not cumulative (one increment per request); the
+ * snapshot sums them up into Prometheus' cumulative form.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -17,9 +21,17 @@
 #define MAX_EXP 40
 #define BUCKETS (SUB + (MAX_EXP - SUB_BITS + 1) * SUB)
 
+const int64_t metrics_le_us[METRICS_LE_BUCKETS] = {
+	50, 100, 250, 500,                      /* 50 us .. 0.5 ms */
+	1000, 2500, 5000, 10000, 25000, 50000,  /* 1 ms .. 50 ms */
+	100000, 250000, 500000,                 /* 0.1 s .. 0.5 s */
+	1000000, 2500000, 5000000, 10000000,    /* 1 s .. 10 s */
+};
+
 typedef struct method_metrics {
 	atomic_uint_least64_t by_status[METRICS_STATUSES];
 	atomic_uint_least64_t buckets[BUCKETS];
+	atomic_uint_least64_t le[METRICS_LE_BUCKETS + 1]; /* the last: over 10 s */
 	atomic_uint_least64_t sum_us;
 	atomic_int_least64_t  max_us;
 } method_metrics;
@@ -38,6 +50,17 @@ bucket_of(uint64_t v)
 	if (e > MAX_EXP)
 		return BUCKETS - 1;
 	return SUB + (size_t)(e - SUB_BITS) * SUB + ((v >> (e - SUB_BITS)) & (SUB - 1));
+}
+
+/* The first exported bucket whose bound is at least v (METRICS_LE_BUCKETS:
+ * +Inf). Most requests are fast, so a scan from the bottom ends soon. */
+static size_t
+le_bucket_of(uint64_t v)
+{
+	size_t i = 0;
+	while (i < METRICS_LE_BUCKETS && v > (uint64_t)metrics_le_us[i])
+		i++;
+	return i;
 }
 
 /* The middle of bucket b's range of values. */
@@ -90,6 +113,7 @@ metrics_record(metrics *m, size_t method, cruddur_status st, int64_t us)
 	atomic_fetch_add_explicit(&mm->by_status[(unsigned)st < METRICS_STATUSES ? st : CRUDDUR_UNKNOWN],
 	    1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&mm->buckets[bucket_of(v)], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mm->le[le_bucket_of(v)], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&mm->sum_us, v, memory_order_relaxed);
 	int64_t max = atomic_load_explicit(&mm->max_us, memory_order_relaxed);
 	while ((int64_t)v > max &&
@@ -127,6 +151,9 @@ metrics_snapshot(metrics *m, size_t method, method_snapshot *out)
 	out->max_us = atomic_load_explicit(&mm->max_us, memory_order_relaxed);
 	for (size_t b = 0; b < BUCKETS; b++)
 		total += buckets[b] = atomic_load_explicit(&mm->buckets[b], memory_order_relaxed);
+	uint64_t seen = 0;
+	for (size_t i = 0; i <= METRICS_LE_BUCKETS; i++)
+		out->le_counts[i] = seen += atomic_load_explicit(&mm->le[i], memory_order_relaxed);
 	if (total > 0) {
 		out->p50_us = quantile(buckets, total, 0.50);
 		out->p90_us = quantile(buckets, total, 0.90);

@@ -66,7 +66,8 @@ typedef struct stats_sources {
  * uptime, requests by method and status with latencies (methods called at
  * least once, in the generated table's order, "(unknown)" last), the pool,
  * the queue, and, when src has them, the connections and the read reactor
- * (out->connections, out->read_reactor NULL otherwise). Returns CRUDDUR_OK,
+ * (out->connections, out->read_reactor NULL otherwise), and the page cache's
+ * (always: listener_state "off" when there is none). Returns CRUDDUR_OK,
  * or CRUDDUR_RESOURCE_EXHAUSTED when a is out of memory (out is then
  * incomplete). */
 cruddur_status stats_snapshot_take(const stats_sources *src, arena *a,
