@@ -325,6 +325,37 @@ fail:
 	return -1;
 }
 
+int
+transport_tls_reload(transport *t, char *err, size_t errlen)
+{
+	nng_tls_config *tls = NULL;
+	int             changed = 0, rv;
+
+	for (size_t i = 0; i < t->n_listeners; i++) {
+		char *url = NULL;
+		if (nng_listener_get_string(t->listeners[i], NNG_OPT_URL, &url) != 0)
+			continue;
+		bool is_tls = strncmp(url, "tls+", 4) == 0;
+		nng_strfree(url);
+		if (!is_tls)
+			continue;
+		if (tls == NULL && tls_server_config(&t->cfg, &tls, err, errlen) != 0)
+			return -1; /* nothing changed yet: the first tls listener is here */
+		/* The listener takes a reference and drops its old one; the
+		 * connections it accepted hold theirs. */
+		if ((rv = nng_listener_set_ptr(t->listeners[i], NNG_OPT_TLS_CONFIG, tls)) != 0) {
+			snprintf(err, errlen, "cannot give a tls+tcp:// listener the new certificate: %s",
+			    nng_strerror(rv));
+			nng_tls_config_free(tls);
+			return -1;
+		}
+		changed++;
+	}
+	if (tls != NULL)
+		nng_tls_config_free(tls);
+	return changed;
+}
+
 static int
 listen_all(transport *t, char *err, size_t errlen)
 {

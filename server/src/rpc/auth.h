@@ -40,12 +40,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rpc/auth_token.h"
 #include "rpc/jwt.h"
 #include "rpc_handlers.h"
 
-/* What the checks compare with; read-only once serving. */
+/* What the checks compare with; read-only once serving (the token it
+ * points to changes under its own lock, auth_token.h). */
 typedef struct auth_config {
-	const char *admin_token; /* NULL: no call needs one */
+	auth_token *admin_token; /* NULL: no call needs one */
 	bool        require_token; /* every call needs it, not only DbAdmin's */
 	bool        prod;          /* destructive calls must confirm dbname */
 	const char *dbname;
