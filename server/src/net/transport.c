@@ -49,6 +49,7 @@
 #include "net/peer_limits.h"
 #include "socket_close.h"
 #include "net/transport.h"
+#include "net/tls_swap.h"
 #include "rpc/work_queue.h"
 
 #define RECV_RETRY_MS 10
@@ -329,7 +330,7 @@ int
 transport_tls_reload(transport *t, char *err, size_t errlen)
 {
 	nng_tls_config *tls = NULL;
-	int             changed = 0, rv;
+	int             changed = 0;
 
 	for (size_t i = 0; i < t->n_listeners; i++) {
 		char *url = NULL;
@@ -343,9 +344,7 @@ transport_tls_reload(transport *t, char *err, size_t errlen)
 			return -1; /* nothing changed yet: the first tls listener is here */
 		/* The listener takes a reference and drops its old one; the
 		 * connections it accepted hold theirs. */
-		if ((rv = nng_listener_set_ptr(t->listeners[i], NNG_OPT_TLS_CONFIG, tls)) != 0) {
-			snprintf(err, errlen, "cannot give a tls+tcp:// listener the new certificate: %s",
-			    nng_strerror(rv));
+		if (tls_swap(t->listeners[i], tls, err, errlen) != 0) {
 			nng_tls_config_free(tls);
 			return -1;
 		}
