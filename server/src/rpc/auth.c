@@ -16,16 +16,6 @@
 #define TOKEN_MIN 16
 #define TOKEN_MAX 4096
 
-bool
-auth_equal(const char *a, size_t alen, const char *secret, size_t secret_len)
-{
-	/* Every byte of the secret is looked at once, whatever a is. */
-	unsigned char diff = (unsigned char)(alen != secret_len);
-	for (size_t i = 0; i < secret_len; i++)
-		diff |= (unsigned char)((i < alen ? (unsigned char)a[i] : 0) ^ (unsigned char)secret[i]);
-	return diff == 0;
-}
-
 /* What follows the "Bearer " scheme of an authorization value (the scheme
  * is case-insensitive, RFC 7235), or NULL when it has none. For the RPC
  * metadata and the HTTP header alike. */

@@ -55,10 +55,6 @@ typedef struct auth_config {
 	bool        require_user_token; /* the writes need a verified user */
 } auth_config;
 
-/* Whether a (of alen bytes) equals secret, in time that depends only on
- * secret's length. */
-bool auth_equal(const char *a, size_t alen, const char *secret, size_t secret_len);
-
 /* The token check for a call of entry, from ctx->envelope's metadata;
  * sets ctx->user_sub for a verified user token. */
 cruddur_status auth_check(const auth_config *a, rpc_context *ctx, const rpc_method_entry *entry);

@@ -19,6 +19,10 @@ typedef struct auth_token {
 	char            *value; /* guarded by lock; owned; never NULL after init */
 } auth_token;
 
+/* Whether a (of alen bytes) equals secret, in time that depends only on
+ * secret's length. */
+bool auth_equal(const char *a, size_t alen, const char *secret, size_t secret_len);
+
 /* Takes value (malloc'd, NUL-terminated; freed by the token from then on,
  * even when init fails). Returns 0, or -1 when the lock cannot be made. */
 int  auth_token_init(auth_token *t, char *value);
