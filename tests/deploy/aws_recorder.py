@@ -249,23 +249,22 @@ class World:
         self.begin(inst, "creating", "available")
         return out
 
-    def stop_db_instance(self, p):
+    def change_state(self, p, need, passing, final):
+        """StopDBInstance / StartDBInstance: from `need` through `passing` to `final`."""
         ident = p["DBInstanceIdentifier"]
         inst = self.instance(ident)
-        if inst.get("status", "available") != "available":
+        status = inst.get("status", "available")
+        if status != need:
             raise ApiError(400, "InvalidDBInstanceState",
-                           f"Instance {ident} is not in available state.")
-        self.begin(inst, "stopping", "stopped")
+                           f"Instance {ident} is {status}, not {need}.")
+        self.begin(inst, passing, final)
         return self.db_instance_xml(ident, inst)
 
+    def stop_db_instance(self, p):
+        return self.change_state(p, "available", "stopping", "stopped")
+
     def start_db_instance(self, p):
-        ident = p["DBInstanceIdentifier"]
-        inst = self.instance(ident)
-        if inst.get("status", "available") != "stopped":
-            raise ApiError(400, "InvalidDBInstanceState",
-                           f"Instance {ident} is not stopped, it is {inst.get('status')}.")
-        self.begin(inst, "starting", "available")
-        return self.db_instance_xml(ident, inst)
+        return self.change_state(p, "stopped", "starting", "available")
 
     # --- EC2 ---------------------------------------------------------------------------
     @staticmethod
