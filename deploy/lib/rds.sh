@@ -1,7 +1,7 @@
 # deploy/lib/rds.sh - what deploy/rds/{stop-instance,start-instance,create-read-replica,
 # endpoint} share: the aws flags every one takes, running aws with its error kept, reading
 # an instance's state, and waiting for a state with a deadline.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # $prog is the sourcing script's
 #
 # A script sets $prog, sources this file, and parses its own options with rds_common_opt
 # (which takes --region, --profile, --endpoint-url) before calling rds_init. Settings:

@@ -1,7 +1,7 @@
 # tests/deploy/rds_lib.sh - what the tests of deploy/rds/* share: the real AWS CLI in a
 # clean, offline environment pointed at tests/deploy/aws_recorder.py, and helpers to start
 # the recorder, query what it recorded and run a script with its output kept.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154,SC2034  # $src, $work, $test_name are lib.sh's; $endpoint is for the tests
 #
 # Sourced after tests/support/lib.sh (deploy kind). Sets $aws, $recorder and exports
 # CRUDDUR_AWS; gives start_recorder, stop_recorder, rq, run_capture, show_on_fail,
