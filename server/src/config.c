@@ -364,10 +364,12 @@ load_token(server_config *cfg, bool file_from_flag)
 			fprintf(stderr, "cruddurd: out of memory\n");
 			return -1;
 		}
-	} else if (cfg->admin_token_file != NULL &&
-	    auth_read_token_file(cfg->admin_token_file, &cfg->admin_token, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cruddurd: %s\n", err);
-		return -1;
+	} else if (cfg->admin_token_file != NULL) {
+		if (auth_read_token_file(cfg->admin_token_file, &cfg->admin_token, err, sizeof(err)) != 0) {
+			fprintf(stderr, "cruddurd: %s\n", err);
+			return -1;
+		}
+		cfg->admin_token_from_file = true;
 	}
 	if (cfg->prod && cfg->admin_token == NULL) {
 		fprintf(stderr, "cruddurd: --env prod needs an admin token: --admin-token-file or CRUDDUR_ADMIN_TOKEN\n");

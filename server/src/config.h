@@ -59,6 +59,7 @@ typedef struct server_config {
 	const char *admin_token_file;
 	/* The token DbAdmin calls must carry (auth.h); NULL: none needed. */
 	char       *admin_token;
+	bool        admin_token_from_file; /* admin_token_file gave it: SIGHUP rereads it */
 	bool        require_token; /* every call needs the token */
 	/* User tokens (rpc/jwt.h): the JWKS file of their keys (NULL: none
 	 * verified), the issuer they must name, the client ids (app clients)

@@ -4,8 +4,11 @@
  * The main thread blocks SIGINT, SIGTERM and SIGHUP before any other thread
  * starts (so every thread inherits the mask) and waits for them with
  * sigwait: shutdown runs on an ordinary thread, not in a signal handler.
- * SIGHUP rereads the --jwks-file (a failed reload keeps the old keys) and
- * the wait goes on. The stop is
+ * SIGHUP rereads the --jwks-file, the --admin-token-file and the TLS
+ * certificate and key of tls+tcp:// listeners (each failed reload keeps
+ * what it had, and logs why) and the wait goes on. The service manager
+ * hears READY=1 once every listener serves, RELOADING=1 and READY=1 around
+ * a reload, STOPPING=1 when the stop begins (obs/service_notify.h). The stop is
  * bounded: drain (transport_drain), then close (transport_free, which goes
  * on without nng_close when nng hangs in it), then the pools; see
  * docs/RELIABILITY.md for the budget.
@@ -22,6 +25,7 @@
 #include "config.h"
 #include "cpu_sched.h"
 #include "obs/log.h"
+#include "obs/service_notify.h"
 #include "net/http_gateway.h"
 #include "net/metrics_http.h"
 #include "net/transport.h"
@@ -149,9 +153,52 @@ start_gateway(const server_config *cfg, server *srv, transport *t, http_gateway 
 	return 0;
 }
 
-/* Waits for SIGINT or SIGTERM; a SIGHUP meanwhile reloads the JWKS. */
+/* SIGHUP: the admin token file. The token from CRUDDUR_ADMIN_TOKEN has
+ * no file to reread. */
+static void
+reload_token(server *srv)
+{
+	char  err[512];
+	char *token = NULL;
+
+	if (!srv->has_admin_token || !srv->cfg.admin_token_from_file)
+		return;
+	if (auth_read_token_file(srv->cfg.admin_token_file, &token, err, sizeof(err)) != 0) {
+		log_warn("msg=\"SIGHUP: admin token not reloaded; the old one stays\" error=\"%s\"", err);
+		return;
+	}
+	auth_token_replace(&srv->admin_token, token);
+	log_info("msg=\"SIGHUP: admin token reloaded\" path=%s", srv->cfg.admin_token_file);
+}
+
+/* SIGHUP: the certificate and key of tls+tcp:// listeners. https://
+ * listeners (nng's HTTP server takes its TLS settings only before it
+ * starts) keep theirs until a restart. */
+static void
+reload_tls(server *srv, transport *t)
+{
+	char err[512];
+
+	if (srv->cfg.tls_cert_key_file == NULL)
+		return;
+	int n = transport_tls_reload(t, err, sizeof(err));
+	if (n < 0)
+		log_warn("msg=\"SIGHUP: TLS certificate not reloaded; the old one stays\" error=\"%s\"", err);
+	else if (n > 0)
+		log_info("msg=\"SIGHUP: TLS certificate reloaded\" path=%s listeners=%d",
+		    srv->cfg.tls_cert_key_file, n);
+	if (srv->cfg.n_http_listen > 0)
+		for (size_t i = 0; i < srv->cfg.n_http_listen; i++)
+			if (strncmp(srv->cfg.http_listen[i], "https://", 8) == 0) {
+				log_warn("msg=\"SIGHUP: https:// listeners keep their certificate until a restart\"");
+				break;
+			}
+}
+
+/* Waits for SIGINT or SIGTERM; a SIGHUP meanwhile reloads the JWKS, the
+ * admin token and the TLS certificate, each on its own. */
 static int
-wait_for_signal(server *srv)
+wait_for_signal(server *srv, transport *t)
 {
 	sigset_t set;
 	int      sig = 0;
@@ -164,10 +211,14 @@ wait_for_signal(server *srv)
 	for (;;) {
 		if (sigwait(&set, &sig) != 0 || sig != SIGHUP)
 			return sig;
-		if (srv->jwks == NULL)
-			log_info("msg=\"SIGHUP: nothing to reload (no --jwks-file)\"");
-		else
+		service_notify_reloading();
+		if (srv->jwks != NULL)
 			jwks_store_reload(srv->jwks, err, sizeof(err)); /* it logs either way */
+		reload_token(srv);
+		reload_tls(srv, t);
+		if (srv->jwks == NULL && !srv->has_admin_token && srv->cfg.tls_cert_key_file == NULL)
+			log_info("msg=\"SIGHUP: nothing to reload (no --jwks-file, token or TLS files)\"");
+		service_notify_logged("READY=1");
 	}
 }
 
@@ -182,6 +233,7 @@ main(int argc, char **argv)
 	char          err[1024];
 	sigset_t      set;
 
+	log_init();
 	if (config_parse(&cfg, argc, argv) != 0)
 		return 2;
 	log_set_level(cfg.log_level);
@@ -242,9 +294,11 @@ main(int argc, char **argv)
 		write_file_atomically(cfg.pid_file, NULL, NULL, (long)getpid());
 	if (cfg.ready_file != NULL)
 		write_file_atomically(cfg.ready_file, t, gateway, 0);
+	service_notify_logged("READY=1\nSTATUS=serving");
 
-	int     sig = wait_for_signal(&srv);
+	int     sig = wait_for_signal(&srv, t);
 	int64_t stop_began_us = clock_mono_us();
+	service_notify_logged("STOPPING=1\nSTATUS=draining");
 	log_info("msg=stopping signal=%s drain_timeout_ms=%d", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	    cfg.drain_timeout_ms);
 	if (cfg.ready_file != NULL)

@@ -111,6 +111,15 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 			.client_ids = s->cfg.jwt_client_ids, .n_client_ids = cfg->n_jwt_client_ids,
 			.leeway_s = JWT_LEEWAY_S };
 	}
+	if (cfg->admin_token != NULL) {
+		/* A copy of its own: a reload (SIGHUP) replaces and frees it. */
+		char *copy = strdup(cfg->admin_token);
+		if (copy == NULL || auth_token_init(&s->admin_token, copy) != 0) {
+			snprintf(err, errlen, "cannot hold the admin token: out of memory");
+			goto fail;
+		}
+		s->has_admin_token = true;
+	}
 	svc_register_all(&s->services);
 	/* main.c adds the transport's figures once it serves. With
 	 * --read-reactor off the reactor still reads HomeFeed's pages, but
@@ -132,13 +141,16 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		.env = &s->env,
 		.metrics = s->metrics,
 		.max_request_bytes = cfg->max_request_bytes,
-		.auth = { s->cfg.admin_token, cfg->require_token, cfg->prod, s->db.dbname,
+		.auth = { s->has_admin_token ? &s->admin_token : NULL, cfg->require_token, cfg->prod, s->db.dbname,
 			s->jwks != NULL ? &s->jwt : NULL, cfg->require_user_token },
 		/* --read-reactor off: every handler starts on a worker. */
 		.nonblocking = cfg->read_reactor ? s->services.nonblocking : 0,
 	};
 	return 0;
 fail:
+	if (s->has_admin_token)
+		auth_token_fini(&s->admin_token);
+	s->has_admin_token = false;
 	jwks_store_free(s->jwks);
 	read_reactor_free(s->reactor);
 	pool_free(s->replica_pool);
@@ -236,6 +248,9 @@ server_fini(server *s)
 	pool_free(s->pool);
 	metrics_free(s->metrics);
 	jwks_store_free(s->jwks); /* after the workers and the reactor: no reader is left */
+	if (s->has_admin_token)
+		auth_token_fini(&s->admin_token);
+	s->has_admin_token = false;
 	db_target_fini(&s->replica_db);
 	db_target_fini(&s->db);
 }

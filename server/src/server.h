@@ -42,6 +42,9 @@ struct server {
 	dispatch_config  dispatch;
 	jwks_store      *jwks;        /* user tokens' keys; NULL: no --jwks-file (SIGHUP reloads) */
 	jwt_config       jwt;         /* what dispatch.auth.jwt points to */
+	auth_token       admin_token; /* what dispatch.auth.admin_token points to, when
+	                                 has_admin_token (SIGHUP rereads its file) */
+	bool             has_admin_token;
 	char             sql_dir[PATH_MAX];
 	int64_t          started_us;  /* CLOCK_MONOTONIC */
 	atomic_bool      draining;    /* set on SIGTERM: refuse new work */

@@ -15,7 +15,11 @@ the CLI can parse. It never talks to anything but the client on 127.0.0.1.
                        "status": 200, "secret_in_body": false,
                        "secret_in_proc": []}
   --state FILE      JSON: the world the API describes (default: empty)
-                      {"instances": {"<db id>": {"groups": ["sg-..."], "port": 5432}},
+                      {"instances": {"<db id>": {"groups": ["sg-..."], "port": 5432,
+                                                 "status": "available", "class": "...",
+                                                 "public": false, "tags": {"env": "dev"},
+                                                 "replicas": ["<db id>"], "source": "<db id>"}},
+                       "settle_describes": 0,
                        "rules": [{"SecurityGroupRuleId": "sgr-...", "GroupId": "sg-...",
                                   "IsEgress": false, "IpProtocol": "tcp",
                                   "FromPort": 5432, "ToPort": 5432,
@@ -27,7 +31,14 @@ so one handler serves both; the service name comes from the SigV4 credential sco
 Requests change the state as AWS would: ModifySecurityGroupRules rewrites the rule,
 AuthorizeSecurityGroupIngress adds one (InvalidPermission.Duplicate when the same CIDR is
 already allowed), CreateDBInstance adds the instance (DBInstanceAlreadyExists when it is
-there). An action it does not know gets HTTP 400 InvalidAction, so a test sees it. With
+there), CreateDBInstanceReadReplica adds a replica of an available source,
+StopDBInstance (of an available instance) and StartDBInstance (of a stopped one) change
+its status (InvalidDBInstanceState otherwise). A change that takes time on AWS (creating,
+stopping, starting) shows its passing status in the first "settle_describes" (default 0)
+DescribeDBInstances of that instance after the change, its final one (available, stopped)
+from then on: `aws rds wait` polls every 30 s, so with 0 its first poll succeeds, and a
+test of a script's own polling loop sets more. An instance still "creating" has no
+Endpoint, as on AWS. An action it does not know gets HTTP 400 InvalidAction, so a test sees it. With
 --checkip ADDRESS, `GET /checkip` answers ADDRESS, as https://checkip.amazonaws.com would.
 
 When the environment has RECORDER_SECRET, every request is checked for it: in the body
@@ -52,7 +63,8 @@ RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 ACCOUNT = "123456789012"
 
-RDS_ACTIONS = {"CreateDBInstance", "DescribeDBInstances"}
+RDS_ACTIONS = {"CreateDBInstance", "DescribeDBInstances", "CreateDBInstanceReadReplica",
+               "StopDBInstance", "StartDBInstance"}
 EC2_ACTIONS = {"DescribeSecurityGroupRules", "ModifySecurityGroupRules",
                "AuthorizeSecurityGroupIngress"}
 
@@ -106,6 +118,7 @@ class World:
         self.instances = dict(state.get("instances", {}))
         self.rules = [dict(r) for r in state.get("rules", [])]
         self.next_rule = 1
+        self.settle = int(state.get("settle_describes", 0))
 
     # --- RDS ---------------------------------------------------------------------------
     def db_instance_xml(self, ident, inst):
@@ -118,19 +131,65 @@ class World:
             secret = ("<MasterUserSecret><SecretArn>arn:aws:secretsmanager:ca-central-1:%s:"
                       "secret:rds!db-%s</SecretArn><SecretStatus>creating</SecretStatus>"
                       "</MasterUserSecret>" % (ACCOUNT, x(ident)))
+        status = inst.get("status", "available")
+        endpoint = ""
+        if status != "creating":
+            endpoint = ("<Endpoint><Address>%s.abcdefghijkl.ca-central-1.rds.amazonaws.com"
+                        "</Address><Port>%s</Port></Endpoint>") % (x(ident),
+                                                                  x(inst.get("port", 5432)))
+        replicas = "".join(
+            "<ReadReplicaDBInstanceIdentifier>%s</ReadReplicaDBInstanceIdentifier>" % x(r)
+            for r in inst.get("replicas", []))
+        source = ""
+        if inst.get("source"):
+            source = ("<ReadReplicaSourceDBInstanceIdentifier>%s"
+                      "</ReadReplicaSourceDBInstanceIdentifier>") % x(inst["source"])
+        tags = "".join("<Tag><Key>%s</Key><Value>%s</Value></Tag>" % (x(k), x(v))
+                       for k, v in inst.get("tags", {}).items())
         return ("<DBInstance><DBInstanceIdentifier>%s</DBInstanceIdentifier>"
                 "<DBInstanceClass>%s</DBInstanceClass><Engine>%s</Engine>"
+                "<EngineVersion>%s</EngineVersion>"
                 "<DBInstanceStatus>%s</DBInstanceStatus><MasterUsername>%s</MasterUsername>"
-                "<DBName>%s</DBName>"
-                "<Endpoint><Address>%s.abcdefghijkl.ca-central-1.rds.amazonaws.com</Address>"
-                "<Port>%s</Port></Endpoint>"
+                "<DBName>%s</DBName>%s"
                 "<PubliclyAccessible>%s</PubliclyAccessible>"
-                "<VpcSecurityGroups>%s</VpcSecurityGroups>%s</DBInstance>") % (
+                "<VpcSecurityGroups>%s</VpcSecurityGroups>%s"
+                "<ReadReplicaDBInstanceIdentifiers>%s</ReadReplicaDBInstanceIdentifiers>%s"
+                "<TagList>%s</TagList></DBInstance>") % (
                     x(ident), x(inst.get("class", "db.t3.micro")),
-                    x(inst.get("engine", "postgres")), x(inst.get("status", "available")),
-                    x(inst.get("user", "cruddurroot")), x(inst.get("dbname", "cruddur")),
-                    x(ident), x(inst.get("port", 5432)), x(inst.get("public", False)),
-                    groups, secret)
+                    x(inst.get("engine", "postgres")), x(inst.get("version", "15.4")),
+                    x(status), x(inst.get("user", "cruddurroot")),
+                    x(inst.get("dbname", "cruddur")), endpoint,
+                    x(inst.get("public", False)), groups, secret, replicas, source, tags)
+
+    def begin(self, inst, passing, final):
+        """A change that takes time: `passing` now, `final` after the settle describes."""
+        inst["status"] = passing
+        inst["target"] = final
+        inst["settle"] = self.settle
+
+    @staticmethod
+    def advance(inst):
+        """One DescribeDBInstances of inst: a change in progress moves on."""
+        if "target" not in inst:
+            return
+        if inst["settle"] > 0:
+            inst["settle"] -= 1
+        else:
+            inst["status"] = inst.pop("target")
+            inst.pop("settle", None)
+
+    def instance(self, ident):
+        if ident not in self.instances:
+            raise ApiError(404, "DBInstanceNotFound", f"DBInstance {ident} not found.")
+        return self.instances[ident]
+
+    @staticmethod
+    def tags(p):
+        tags, n = {}, 1
+        while f"Tags.Tag.{n}.Key" in p:
+            tags[p[f"Tags.Tag.{n}.Key"]] = p.get(f"Tags.Tag.{n}.Value", "")
+            n += 1
+        return tags
 
     def describe_db_instances(self, p):
         ident = p.get("DBInstanceIdentifier")
@@ -140,6 +199,8 @@ class World:
             items = [(ident, self.instances[ident])]
         else:
             items = sorted(self.instances.items())
+        for _, inst in items:
+            self.advance(inst)
         body = "".join(self.db_instance_xml(i, v) for i, v in items)
         return f"<DBInstances>{body}</DBInstances>"
 
@@ -155,9 +216,55 @@ class World:
             "status": "creating", "user": p.get("MasterUsername", ""),
             "dbname": p.get("DBName", ""), "public": p.get("PubliclyAccessible") == "true",
             "managed_secret": p.get("ManageMasterUserPassword") == "true",
+            "version": p.get("EngineVersion", "15.4"), "tags": self.tags(p),
         }
         self.instances[ident] = inst
+        out = self.db_instance_xml(ident, inst)
+        self.begin(inst, "creating", "available")
+        return out
+
+    def create_db_instance_read_replica(self, p):
+        ident = p["DBInstanceIdentifier"]
+        src_id = p["SourceDBInstanceIdentifier"]
+        src = self.instance(src_id)
+        if ident in self.instances:
+            raise ApiError(400, "DBInstanceAlreadyExists",
+                           f"DB instance already exists: {ident}")
+        if src.get("status", "available") != "available":
+            raise ApiError(400, "InvalidDBInstanceState",
+                           f"DB instance {src_id} is not in available state.")
+        inst = {
+            # Without VpcSecurityGroupIds, RDS gives the replica the VPC's default group.
+            "groups": list_values(p, "VpcSecurityGroupIds") or ["sg-0defa017defa017de"],
+            "port": int(p.get("Port", src.get("port", 5432))),
+            "class": p.get("DBInstanceClass", src.get("class", "db.t3.micro")),
+            "engine": src.get("engine", "postgres"), "status": "creating",
+            "user": src.get("user", "cruddurroot"), "dbname": src.get("dbname", "cruddur"),
+            "public": p.get("PubliclyAccessible") == "true", "source": src_id,
+            "tags": self.tags(p),
+        }
+        self.instances[ident] = inst
+        src.setdefault("replicas", []).append(ident)
+        out = self.db_instance_xml(ident, inst)
+        self.begin(inst, "creating", "available")
+        return out
+
+    def change_state(self, p, need, passing, final):
+        """StopDBInstance / StartDBInstance: from `need` through `passing` to `final`."""
+        ident = p["DBInstanceIdentifier"]
+        inst = self.instance(ident)
+        status = inst.get("status", "available")
+        if status != need:
+            raise ApiError(400, "InvalidDBInstanceState",
+                           f"Instance {ident} is {status}, not {need}.")
+        self.begin(inst, passing, final)
         return self.db_instance_xml(ident, inst)
+
+    def stop_db_instance(self, p):
+        return self.change_state(p, "available", "stopping", "stopped")
+
+    def start_db_instance(self, p):
+        return self.change_state(p, "stopped", "starting", "available")
 
     # --- EC2 ---------------------------------------------------------------------------
     @staticmethod
@@ -334,6 +441,9 @@ def make_handler(world, log_path, secret, checkip):
             table = {
                 ("rds", "CreateDBInstance"): world.create_db_instance,
                 ("rds", "DescribeDBInstances"): world.describe_db_instances,
+                ("rds", "CreateDBInstanceReadReplica"): world.create_db_instance_read_replica,
+                ("rds", "StopDBInstance"): world.stop_db_instance,
+                ("rds", "StartDBInstance"): world.start_db_instance,
                 ("ec2", "DescribeSecurityGroupRules"): world.describe_security_group_rules,
                 ("ec2", "ModifySecurityGroupRules"): world.modify_security_group_rules,
                 ("ec2", "AuthorizeSecurityGroupIngress"):

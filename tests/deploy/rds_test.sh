@@ -18,7 +18,8 @@
 #                    environment while the request is in flight (the recorder scans /proc
 #                    then), the aws argv holds only --cli-input-json file://..., that file
 #                    is mode 0600 and gone afterwards; --dry-run sends nothing and prints
-#                    no secret; refused options exit 2.
+#                    no secret; refused options exit 2; an instance that exists is
+#                    reported (exit 0), not an error.
 #   update-sg-rule   rule found: one ModifySecurityGroupRules for the right rule id with
 #                    CidrIpv4=<ip>/32, decoys untouched; again: nothing sent (idempotent);
 #                    rule missing: AuthorizeSecurityGroupIngress, then idempotent; CIDR
@@ -34,92 +35,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh" deploy
 
 create="$src/deploy/rds/create-instance"
 update="$src/deploy/rds/update-sg-rule"
-recorder="$src/tests/deploy/aws_recorder.py"
-
-aws="${CRUDDUR_TEST_AWS:-}"
-if [[ -z "$aws" ]]; then
-    if [[ -x /usr/bin/aws ]]; then aws=/usr/bin/aws; else aws="$(command -v aws || true)"; fi
-fi
-[[ -n "$aws" ]] || die "the AWS CLI is not installed (Debian package awscli; tests/run installs it)"
-command -v python3 >/dev/null || die "python3 not found"
-
-# A clean, offline AWS environment.
-unset AWS_PROFILE AWS_REGION AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE \
-      AWS_CA_BUNDLE AWS_ENDPOINT_URL http_proxy https_proxy HTTP_PROXY HTTPS_PROXY \
-      all_proxy ALL_PROXY CRUDDUR_AWS_ENDPOINT_URL CRUDDUR_RDS_INSTANCE
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=ca-central-1
-export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null
-export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER="" AWS_MAX_ATTEMPTS=1
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost HOME="$work/home"
-export CRUDDUR_AWS="$aws"
-# Settings the scripts read from the environment must come from this test only.
-while IFS= read -r v; do unset "$v"; done < <(compgen -v | grep -E '^CRUDDUR_(RDS|SG|IP)_' || true)
-mkdir -p "$HOME"
-
-echo "rds_test: using $("$aws" --version 2>&1)"
-
-# expect_eq DESC ACTUAL EXPECTED
-expect_eq() {
-    if [[ "$2" == "$3" ]]; then ok "$1"; else fail "$1: got '$2', want '$3'"; fi
-}
-# expect_match DESC TEXT GLOB
-expect_match() {
-    # shellcheck disable=SC2053  # $3 is a glob on purpose
-    if [[ "$2" == $3 ]]; then ok "$1"; else fail "$1: '$2' does not match '$3'"; fi
-}
-
-# start_recorder NAME STATE_JSON [extra recorder args...]: a fresh recorder (in
-# $server_pid, which cleanup ends); sets endpoint and log. RECORDER_SECRET in the
-# environment of this call is passed on.
-start_recorder() {
-    local name="$1" state="$2"
-    shift 2
-    stop_recorder
-    log="$work/$name.jsonl"
-    : >"$log"
-    printf '%s\n' "$state" >"$work/$name.state.json"
-    rm -f -- "$work/port"
-    python3 "$recorder" --port-file "$work/port" --log "$log" \
-        --state "$work/$name.state.json" "$@" 2>"$work/$name.recorder.err" &
-    server_pid=$!
-    wait_ready "$work/port" "$server_pid" ||
-        { cat "$work/$name.recorder.err" >&2; die "the recorder did not start"; }
-    endpoint="http://127.0.0.1:$(cat "$work/port")"
-}
-stop_recorder() {
-    kill_quietly "$server_pid"
-    server_pid=
-}
-
-# rq EXPR: evaluates a Python expression over the records of $log (recs: list of dicts;
-# acts: their actions; last(action): the last record of that action, or {}), prints it.
-rq() {
-    python3 - "$log" "$1" <<'PY'
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
-acts = [r["action"] for r in recs]
-def last(action):
-    found = [r for r in recs if r["action"] == action]
-    return found[-1] if found else {}
-def param(action, key):
-    return last(action).get("params", {}).get(key, "<absent>")
-v = eval(sys.argv[2])
-print(v if isinstance(v, str) else json.dumps(v))
-PY
-}
-
-# run_capture OUT_PREFIX CMD...: runs CMD, keeps stdout/stderr in files, sets rc.
-run_capture() {
-    local prefix="$1"
-    shift
-    rc=0
-    "$@" >"$work/$prefix.out" 2>"$work/$prefix.err" || rc=$?
-    out="$(cat "$work/$prefix.out")"
-    err="$(cat "$work/$prefix.err")"
-}
-show_on_fail() {
-    [[ "$rc" -eq "$1" ]] || { printf -- '--- stdout\n%s\n--- stderr\n%s\n' "$out" "$err"; }
-}
+# shellcheck source=tests/deploy/rds_lib.sh
+source "$src/tests/deploy/rds_lib.sh"
 
 # ==========================================================================================
 echo "== create-instance: defaults (RDS-managed password)"
@@ -224,6 +141,13 @@ done
 run_capture c4 env CRUDDUR_AWS_ENDPOINT_URL="$endpoint" "$create" --id cruddur-nb --no-backups
 expect_eq "--no-backups (dev) exits 0" "$rc" 0
 expect_eq "--no-backups sends BackupRetentionPeriod=0" "$(rq "param('CreateDBInstance', 'BackupRetentionPeriod')")" 0
+run_capture c5 env CRUDDUR_AWS_ENDPOINT_URL="$endpoint" "$create" --id cruddur-nb --no-backups
+show_on_fail 0
+expect_eq "create-instance of an instance that exists exits 0" "$rc" 0
+expect_match "it says the instance exists" "$out" "unchanged: instance cruddur-nb exists already: available*"
+expect_eq "it asked to create, then described" "$(rq 'acts[-2:]')" '["CreateDBInstance", "DescribeDBInstances"]'
+expect_eq "still one instance cruddur-nb created" \
+    "$(rq "sum(1 for r in recs if r['action'] == 'CreateDBInstance' and r.get('status') == 200 and r['params']['DBInstanceIdentifier'] == 'cruddur-nb')")" 1
 
 # ==========================================================================================
 echo "== create-instance: refusals and --dry-run"

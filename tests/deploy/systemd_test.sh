@@ -9,7 +9,9 @@
 #      as warnings with exit 0.
 #   2. The hardening the unit promises is there (DynamicUser, NoNewPrivileges,
 #      ProtectSystem=strict, ..., an empty CapabilityBoundingSet), TimeoutStopSec is above
-#      the --drain-timeout in ExecStart, Restart=on-failure, KillSignal=SIGTERM.
+#      the --drain-timeout in ExecStart, Restart=on-failure, KillSignal=SIGTERM,
+#      Type=notify with NotifyAccess=main, RestartPreventExitStatus=2 (and cruddurd does
+#      exit 2 on a configuration error).
 #   3. `systemd-analyze security --offline=true`: prints the exposure score and fails
 #      above 2.0 (the unit scores about 1.1, "OK").
 #   4. The environment file example parses as KEY=VALUE lines, holds no password, and its
@@ -18,7 +20,10 @@
 #      directory, %d, the credentials directory, too; port 0; $CRUDDURD_OPTS from the
 #      example; a database that is down): it becomes ready on both the tcp:// and the
 #      ipc:// URL, answers `cruddur methods` on the ipc socket, refuses a DbAdmin call
-#      without the admin token, and on SIGTERM exits 0 well within TimeoutStopSec.
+#      without the admin token, and on SIGTERM exits 0 well within TimeoutStopSec. Its
+#      $NOTIFY_SOCKET (a path; tests/support/notify_listener.py) gets READY=1 once it is
+#      ready and STOPPING=1 after SIGTERM; with $JOURNAL_STREAM naming its stderr, every
+#      log line starts with a syslog priority, "<6>ts=...".
 #
 # Environment: CRUDDUR_SOURCE_DIR (default: two levels up from here), CRUDDUR_BIN_DIR
 # (default $CRUDDUR_SOURCE_DIR/build/bin). Exit 0 pass, 1 fail.
@@ -75,7 +80,7 @@ for kv in DynamicUser=yes NoNewPrivileges=yes ProtectSystem=strict ProtectHome=y
           CapabilityBoundingSet= "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6" \
           MemoryDenyWriteExecute=yes LockPersonality=yes RestrictNamespaces=yes \
           SystemCallArchitectures=native KillSignal=SIGTERM Restart=on-failure \
-          CPUSchedulingPolicy=batch \
+          CPUSchedulingPolicy=batch Type=notify NotifyAccess=main RestartPreventExitStatus=2 \
           EnvironmentFile=-/etc/cruddur/cruddurd.env; do
     if sed -n '/^\[Service\]/,/^\[/p' "$unit" | grep -qxF -- "$kv"; then
         ok "$kv"
@@ -107,6 +112,14 @@ if [[ "$stop_s" =~ ^[0-9]+$ ]] && (( stop_s * 1000 >= drain_ms + 5000 )); then
     ok "TimeoutStopSec=$stop_s s leaves at least 5 s beyond the ${drain_ms} ms drain"
 else
     fail "TimeoutStopSec='$stop_s' must be whole seconds, at least the drain timeout ($drain_ms ms) + 5 s"
+fi
+
+rc=0
+env -u CRUDDUR_CONFIG "$bin/cruddurd" --no-such-flag >/dev/null 2>&1 || rc=$?
+if [[ $rc -eq 2 ]]; then
+    ok "a configuration error exits 2, which RestartPreventExitStatus=2 does not restart"
+else
+    fail "cruddurd --no-such-flag exited $rc, not 2 (RestartPreventExitStatus=2 relies on it)"
 fi
 
 # ==========================================================================================
@@ -174,13 +187,33 @@ for i in "${!argv[@]}"; do
     [[ "${argv[i]}" != *%* ]] || fail "ExecStart has a specifier this test does not handle: ${argv[i]}"
 done
 echo "    ${argv[*]}"
+# systemd's notification socket, and the journal as stderr (its device:inode).
+listener_pid=
+on_exit() { kill_quietly "$listener_pid"; }
+python3 "$src/tests/support/notify_listener.py" "$work/run/notify" "$work/notify.jsonl" "$work/notify.ready" &
+listener_pid=$!
+wait_ready "$work/notify.ready" "$listener_pid" || die "the notify listener did not start"
+notified() {
+    python3 -c 'import json, sys
+for l in open(sys.argv[1], encoding="utf-8"):
+    print(json.loads(l).replace("\n", "|"))' "$work/notify.jsonl" 2>/dev/null || true
+}
+: >"$work/cruddurd.log"
+journal_stream="$(stat -c '%d:%i' "$work/cruddurd.log")"
 # A database that is down (nothing listens on port 1): cruddurd must start regardless.
 env -u PROD_CONNECTION_URL -u CRUDDUR_SQL_DIR -u CRUDDUR_ADMIN_TOKEN -u CRUDDUR_CONFIG \
+    NOTIFY_SOCKET="$work/run/notify" JOURNAL_STREAM="$journal_stream" \
     PGPASSFILE="$work/credentials/pgpass" CONNECTION_URL="postgresql://cruddur@127.0.0.1:1/cruddur?connect_timeout=2" \
     "${argv[@]}" --ready-file "$work/ready" >"$work/cruddurd.log" 2>&1 &
 server_pid=$!
 if wait_ready "$work/ready" "$server_pid"; then
     ok "cruddurd accepts the unit's arguments and becomes ready"
+    for ((i = 0; i < 50; i++)); do [[ -n "$(notified)" ]] && break; sleep 0.1; done
+    if [[ "$(notified)" == "READY=1|STATUS=serving" ]]; then
+        ok "NOTIFY_SOCKET got READY=1 once it was ready"
+    else
+        fail "NOTIFY_SOCKET got '$(notified)' once it was ready, not READY=1"
+    fi
     if grep -q '^tcp://127.0.0.1:[1-9]' "$work/ready" && grep -qF "ipc://$sock" "$work/ready"; then
         ok "ready on the tcp:// and the ipc:// URL"
     else
@@ -207,6 +240,23 @@ if wait_ready "$work/ready" "$server_pid"; then
         ok "SIGTERM: exit 0 after $stop_ms ms (TimeoutStopSec=${stop_s}s)"
     else
         fail "SIGTERM: exit status $stop_rc (log: $(tail -n 5 "$work/cruddurd.log"))"
+    fi
+    if [[ "$(notified | tr '\n' ' ')" == "READY=1|STATUS=serving STOPPING=1|STATUS=draining " ]]; then
+        ok "NOTIFY_SOCKET got READY=1, then STOPPING=1 at SIGTERM"
+    else
+        fail "NOTIFY_SOCKET got, in order: $(notified | tr '\n' ' ')"
+    fi
+    lines="$(wc -l <"$work/cruddurd.log")"
+    prefixed="$(grep -cE '^<[3467]>ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z level=' "$work/cruddurd.log" || true)"
+    if [[ "$lines" -gt 0 && "$prefixed" -eq "$lines" ]]; then
+        ok "stderr is the journal: all $lines log lines start with <priority>ts="
+    else
+        fail "$prefixed of $lines log lines start with <priority>ts=: $(head -n 3 "$work/cruddurd.log")"
+    fi
+    if grep -q '^<6>ts=.* level=info msg=started' "$work/cruddurd.log"; then
+        ok "an info line has priority 6"
+    else
+        fail "no '<6>ts=... level=info msg=started' line"
     fi
 else
     fail "cruddurd did not become ready with the unit's arguments; its output:"

@@ -279,8 +279,10 @@ test_nul_and_token(void)
 {
 	const char *health = "cruddur.v1.Health/Check";
 	const char *token = "0123456789abcdef0123";
+	auth_token  held;
 
-	srv.dispatch.auth.admin_token = (char *)token;
+	CHECK(auth_token_init(&held, strdup(token)) == 0);
+	srv.dispatch.auth.admin_token = &held;
 	srv.dispatch.auth.require_token = true;
 	expect(call_health(health, NULL, NULL), CRUDDUR_UNAUTHENTICATED, "needs a token");
 	expect(call_health(health, token, NULL), CRUDDUR_OK, NULL);
@@ -313,7 +315,16 @@ test_nul_and_token(void)
 	srv.dispatch.auth.require_token = false; /* the token guards DbAdmin only: /metrics is open */
 	CHECK(auth_check_bearer(&srv.dispatch.auth, NULL));
 	expect(call_health(health, NULL, NULL), CRUDDUR_OK, NULL);
+	/* A replaced token (SIGHUP): the old one opens nothing, the new one does. */
+	srv.dispatch.auth.require_token = true;
+	auth_token_replace(&held, strdup("fedcba9876543210fedc"));
+	expect(call_health(health, token, NULL), CRUDDUR_PERMISSION_DENIED, "not valid");
+	expect(call_health(health, "fedcba9876543210fedc", NULL), CRUDDUR_OK, NULL);
+	CHECK(auth_check_bearer(&srv.dispatch.auth, "Bearer fedcba9876543210fedc"));
+	CHECK(!auth_check_bearer(&srv.dispatch.auth, "Bearer 0123456789abcdef0123"));
+	srv.dispatch.auth.require_token = false;
 	srv.dispatch.auth.admin_token = NULL;
+	auth_token_fini(&held);
 	CHECK(auth_check_bearer(&srv.dispatch.auth, NULL));
 }
 

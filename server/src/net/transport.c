@@ -49,6 +49,7 @@
 #include "net/peer_limits.h"
 #include "socket_close.h"
 #include "net/transport.h"
+#include "net/tls_swap.h"
 #include "rpc/work_queue.h"
 
 #define RECV_RETRY_MS 10
@@ -323,6 +324,35 @@ listen_one(transport *t, const char *url, nng_tls_config **tls, char *err, size_
 fail:
 	snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
 	return -1;
+}
+
+int
+transport_tls_reload(transport *t, char *err, size_t errlen)
+{
+	nng_tls_config *tls = NULL;
+	int             changed = 0;
+
+	for (size_t i = 0; i < t->n_listeners; i++) {
+		char *url = NULL;
+		if (nng_listener_get_string(t->listeners[i], NNG_OPT_URL, &url) != 0)
+			continue;
+		bool is_tls = strncmp(url, "tls+", 4) == 0;
+		nng_strfree(url);
+		if (!is_tls)
+			continue;
+		if (tls == NULL && tls_server_config(&t->cfg, &tls, err, errlen) != 0)
+			return -1; /* nothing changed yet: the first tls listener is here */
+		/* The listener takes a reference and drops its old one; the
+		 * connections it accepted hold theirs. */
+		if (tls_swap(t->listeners[i], tls, err, errlen) != 0) {
+			nng_tls_config_free(tls);
+			return -1;
+		}
+		changed++;
+	}
+	if (tls != NULL)
+		nng_tls_config_free(tls);
+	return changed;
 }
 
 static int

@@ -87,6 +87,14 @@ void transport_call_end(transport *t);
 int transport_tls_server_config(const char *cert_key_file, const char *client_ca_file,
     nng_tls_config **out, char *err, size_t errlen);
 
+/* Rereads --tls-cert-key-file (and --tls-client-ca-file) and gives the new
+ * configuration to every tls+tcp:// listener: connections accepted from
+ * then on use it, those open keep theirs. Both files are read and
+ * parsed before any listener changes, so a file that is missing or not
+ * PEM changes nothing. Returns the number of listeners changed (0: none is tls+tcp://),
+ * or -1 with a message. Call from one thread at a time (main's). */
+int transport_tls_reload(transport *t, char *err, size_t errlen);
+
 /* Requests waiting for a worker, and received but not yet answered. */
 int transport_queue_depth(transport *t);
 int transport_in_flight(transport *t);

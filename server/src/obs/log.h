@@ -1,7 +1,13 @@
 /*
  * log.h - one line per event on stderr, as key=value pairs.
  *
- *   2026-11-25T13:04:05.123Z level=info msg=request method=... status=OK us=812
+ *   ts=2026-11-25T13:04:05.123Z level=info msg=request method=... status=OK us=812
+ *
+ * ts is RFC 3339 UTC with milliseconds. When stderr is the journal (systemd
+ * sets $JOURNAL_STREAM to its "device:inode", and stderr is still that
+ * stream), each line starts with the syslog priority, "<6>ts=...", which
+ * journald takes as the line's priority (debug 7, info 6, warn 4, error 3)
+ * and strips, so `journalctl -p warning` shows warnings and errors only.
  *
  * Lines are written with one write(2) each, so lines from different threads
  * never interleave. Values with spaces are quoted by the caller's format.
@@ -9,6 +15,7 @@
 #ifndef CRUDDUR_LOG_H
 #define CRUDDUR_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum log_level {
@@ -18,6 +25,10 @@ typedef enum log_level {
 	LOG_ERROR = 3,
 } log_level;
 
+/* Looks at $JOURNAL_STREAM and stderr once; call before threads start. */
+void log_init(void);
+/* Whether journal_stream ("device:inode", decimal) names fd's file. */
+bool log_stderr_is_journal(const char *journal_stream, int fd);
 /* Parses "debug", "info", "warn" or "error"; -1 otherwise. */
 int  log_level_parse(const char *name);
 void log_set_level(log_level level);

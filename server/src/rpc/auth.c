@@ -16,16 +16,6 @@
 #define TOKEN_MIN 16
 #define TOKEN_MAX 4096
 
-bool
-auth_equal(const char *a, size_t alen, const char *secret, size_t secret_len)
-{
-	/* Every byte of the secret is looked at once, whatever a is. */
-	unsigned char diff = (unsigned char)(alen != secret_len);
-	for (size_t i = 0; i < secret_len; i++)
-		diff |= (unsigned char)((i < alen ? (unsigned char)a[i] : 0) ^ (unsigned char)secret[i]);
-	return diff == 0;
-}
-
 /* What follows the "Bearer " scheme of an authorization value (the scheme
  * is case-insensitive, RFC 7235), or NULL when it has none. For the RPC
  * metadata and the HTTP header alike. */
@@ -90,7 +80,7 @@ auth_check(const auth_config *a, rpc_context *ctx, const rpc_method_entry *entry
 	if (sent != NULL && sent[0] == '\0')
 		sent = NULL;
 	if (sent != NULL && a->admin_token != NULL)
-		admin = auth_equal(sent, strlen(sent), a->admin_token, strlen(a->admin_token));
+		admin = auth_token_matches(a->admin_token, sent, strlen(sent));
 	if (sent != NULL && !admin && a->jwt != NULL && jwt_looks_like(sent, strlen(sent)) &&
 	    (st = verify_user(a, ctx, sent)) != CRUDDUR_OK)
 		return st;
@@ -112,12 +102,10 @@ auth_check(const auth_config *a, rpc_context *ctx, const rpc_method_entry *entry
 bool
 auth_check_bearer(const auth_config *a, const char *authorization)
 {
-	const char *token = a->admin_token;
-
-	if (!a->require_token || token == NULL)
+	if (!a->require_token || a->admin_token == NULL)
 		return true;
 	const char *sent = bearer_credentials(authorization);
-	return sent != NULL && auth_equal(sent, strlen(sent), token, strlen(token));
+	return sent != NULL && auth_token_matches(a->admin_token, sent, strlen(sent));
 }
 
 cruddur_status

@@ -40,22 +40,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rpc/auth_token.h"
 #include "rpc/jwt.h"
 #include "rpc_handlers.h"
 
-/* What the checks compare with; read-only once serving. */
+/* What the checks compare with; read-only once serving (the token it
+ * points to changes under its own lock, auth_token.h). */
 typedef struct auth_config {
-	const char *admin_token; /* NULL: no call needs one */
+	auth_token *admin_token; /* NULL: no call needs one */
 	bool        require_token; /* every call needs it, not only DbAdmin's */
 	bool        prod;          /* destructive calls must confirm dbname */
 	const char *dbname;
 	const jwt_config *jwt;     /* user tokens; NULL: none are verified */
 	bool        require_user_token; /* the writes need a verified user */
 } auth_config;
-
-/* Whether a (of alen bytes) equals secret, in time that depends only on
- * secret's length. */
-bool auth_equal(const char *a, size_t alen, const char *secret, size_t secret_len);
 
 /* The token check for a call of entry, from ctx->envelope's metadata;
  * sets ctx->user_sub for a verified user token. */
