@@ -136,6 +136,30 @@ take_reactor(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *
 	return CRUDDUR_OK;
 }
 
+/* The page cache's; zeroes and "off" when it is off. */
+static cruddur_status
+take_feed_cache(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
+{
+	Cruddur__V1__FeedCacheStats *fs = arena_alloc(a, sizeof(*fs));
+	feed_cache_stats             st;
+
+	if (fs == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	cruddur__v1__feed_cache_stats__init(fs);
+	feed_cache_get_stats(src->feed_cache, &st);
+	fs->hits = (int64_t)st.hits;
+	fs->misses = (int64_t)st.misses;
+	fs->drops_by_notice = (int64_t)st.drops_by_notice;
+	fs->bytes_held = (int64_t)st.bytes_held;
+	fs->bytes_limit = (int64_t)st.bytes_limit;
+	fs->entries = (int64_t)st.entries;
+	fs->bypassed = (int64_t)st.bypassed;
+	fs->listener_state = (char *)st.listener_state; /* static */
+	fs->notices = (int64_t)st.notices;
+	out->feed_cache = fs;
+	return CRUDDUR_OK;
+}
+
 cruddur_status
 stats_snapshot_take(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
 {
@@ -145,7 +169,7 @@ stats_snapshot_take(const stats_sources *src, arena *a, Cruddur__V1__GetStatsRes
 	out->uptime_us = clock_mono_us() - src->started_us;
 	out->queue_capacity = src->queue_capacity;
 	if ((st = take_methods(src, a, out)) == CRUDDUR_OK && (st = take_pool(src, a, out)) == CRUDDUR_OK &&
-	    (st = take_transport(src, a, out)) == CRUDDUR_OK)
-		st = take_reactor(src, a, out);
+	    (st = take_transport(src, a, out)) == CRUDDUR_OK && (st = take_reactor(src, a, out)) == CRUDDUR_OK)
+		st = take_feed_cache(src, a, out);
 	return st;
 }
