@@ -429,8 +429,6 @@ check_expiry(void)
 	          uuid, sizeof(uuid)) == 0);
 	PQfinish(pg);
 	fs_sleep_ms(200); /* its notice has come */
-	write_rec w = { .src = SRC_PG };
-	snprintf(w.uuid, sizeof(w.uuid), "%s", uuid);
 	Cruddur__V1__FeedCacheStats s0 = cache_stats(g_a);
 	for (int i = 0; i < 5; i++) {
 		Cruddur__V1__HomeFeedResponse *p = NULL;
