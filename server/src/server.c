@@ -319,6 +319,12 @@ server_fini(server *s)
 {
 	if (s->warming)
 		pthread_join(s->warm_thread, NULL);
+	if (s->listener != NULL) {
+		int64_t last_us, max_us;
+		notify_listener_delay(s->listener, &last_us, &max_us);
+		log_info("msg=\"notify listener stops\" heartbeat_last_us=%lld heartbeat_max_us=%lld",
+		    (long long)last_us, (long long)max_us);
+	}
 	notify_listener_free(s->listener); /* bounded: its waits end at the stop */
 	read_reactor_free(s->reactor); /* stopped first if it was not (quiesce) */
 	feed_cache_free(s->feed_cache); /* after every call: none holds a page */
