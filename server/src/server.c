@@ -108,6 +108,12 @@ on_fresh(void *arg, int64_t mono_us)
 	feed_cache_set_fresh(arg, mono_us);
 }
 
+static bool
+wants_fresh(void *arg)
+{
+	return feed_cache_wanted(arg);
+}
+
 /* The cache and its listener, unless --cache-bytes 0 or a replica. */
 static int
 start_feed_cache(server *s, char *err, size_t errlen)
@@ -132,6 +138,7 @@ start_feed_cache(server *s, char *err, size_t errlen)
 		.on_state = on_listener_state,
 		.on_notice = on_notice,
 		.on_fresh = on_fresh,
+		.wants_fresh = wants_fresh,
 		.arg = s->feed_cache,
 	};
 	if ((rv = notify_listener_new(&s->listener, &lc)) != 0) {

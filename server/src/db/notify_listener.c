@@ -26,6 +26,7 @@
 #define CONNECT_TIMEOUT_US  5000000
 #define LISTEN_TIMEOUT_US   5000000
 #define HEARTBEAT_LOST_US   2000000
+#define IDLE_HEARTBEAT_US   1000000
 #define BACKOFF_MIN_MS      100
 #define BACKOFF_MAX_MS      5000
 
@@ -225,8 +226,14 @@ listen_loop(notify_listener *l)
 			    (long long)((now - l->hb_sent_us) / 1000));
 			return;
 		}
-		if (l->hb_seq == 0 && now >= l->hb_next_us && !send_heartbeat(l, now))
-			return;
+		if (l->hb_seq == 0 && now >= l->hb_next_us) {
+			bool wanted = l->cfg.wants_fresh == NULL || l->cfg.wants_fresh(l->cfg.arg);
+			if (wanted || now - l->hb_sent_us >= IDLE_HEARTBEAT_US) {
+				if (!send_heartbeat(l, now))
+					return;
+			} else
+				l->hb_next_us = now + (int64_t)l->cfg.heartbeat_ms * 1000;
+		}
 		int64_t until = l->hb_seq == 0 ? l->hb_next_us : now + l->cfg.heartbeat_ms * 1000;
 		short   want = POLLIN | (PQflush(l->conn) == 1 ? POLLOUT : 0);
 		short   got = wait_socket(l, want, until);

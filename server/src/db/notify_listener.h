@@ -12,7 +12,7 @@
  * heartbeat_ms, and passes every notice to on_notice, in the order the
  * database sent them.
  *
- * The heartbeat: every heartbeat_ms it NOTIFYs its own channel (named
+ * The heartbeat: every heartbeat_ms (while wants_fresh says so) it NOTIFYs its own channel (named
  * after its backend's pid, so no other server hears it) and waits for that
  * notice to come back. PostgreSQL delivers notices in the order of its
  * queue, and a transaction's notice is queued before it commits, so when
@@ -29,6 +29,7 @@
 #ifndef CRUDDUR_NOTIFY_LISTENER_H
 #define CRUDDUR_NOTIFY_LISTENER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "db/db_target.h"
@@ -55,6 +56,11 @@ typedef struct notify_listener_config {
 	/* Every notice of a write committed before mono_us (CLOCK_MONOTONIC)
 	 * has been passed to on_notice. */
 	void (*on_fresh)(void *arg, int64_t mono_us);
+	/* Whether a freshness point is wanted now (someone looked for a page
+	 * lately); NULL: always. While not, a heartbeat goes only once a
+	 * second, to notice a connection that died: each costs the database
+	 * a transaction id. */
+	bool (*wants_fresh)(void *arg);
 	void *arg;
 } notify_listener_config;
 

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 
+#include "base/clock.h"
 #include "reads/feed_cache.h"
 
 /* Keys of cursor pages put once, by hash: a second put admits the page. */
@@ -44,6 +45,7 @@ struct feed_cache {
 	_Atomic uint64_t gen;
 	atomic_bool      usable;
 	_Atomic int64_t  fresh_mono_us;
+	_Atomic int64_t  looked_mono_us; /* the last lookup */
 	atomic_int       state;
 	_Atomic uint64_t hits, misses, drops_by_notice, bypassed, notices;
 	_Atomic size_t   stat_bytes, stat_entries;
@@ -83,6 +85,7 @@ feed_cache_new(feed_cache **out, size_t limit_bytes, int64_t bound_us)
 	atomic_init(&c->gen, 1);
 	atomic_init(&c->usable, false);
 	atomic_init(&c->fresh_mono_us, 0);
+	atomic_init(&c->looked_mono_us, 0);
 	atomic_init(&c->state, FEED_LISTENER_CONNECTING);
 	*out = c;
 	return 0;
@@ -186,6 +189,8 @@ feed_cache_get(feed_cache *c, const char *key, int64_t now_mono_us, int64_t now_
 	uint64_t   h = key_hash(key);
 	feed_page *p;
 
+	if (atomic_load_explicit(&c->looked_mono_us, memory_order_relaxed) < now_mono_us - 1000)
+		atomic_store_explicit(&c->looked_mono_us, now_mono_us, memory_order_relaxed);
 	if (!servable(c, now_mono_us)) {
 		atomic_fetch_add_explicit(&c->bypassed, 1, memory_order_relaxed);
 		*why = FEED_BYPASSED;
@@ -347,6 +352,13 @@ void
 feed_cache_set_listener_state(feed_cache *c, feed_listener_state st)
 {
 	atomic_store_explicit(&c->state, (int)st, memory_order_relaxed);
+}
+
+bool
+feed_cache_wanted(feed_cache *c)
+{
+	return clock_mono_us() - atomic_load_explicit(&c->looked_mono_us, memory_order_relaxed) <
+	    1000000;
 }
 
 static const char *

@@ -115,6 +115,9 @@ void feed_cache_set_usable(feed_cache *c, bool usable);
  * has been dropped. Only ever moves forward. */
 void feed_cache_set_fresh(feed_cache *c, int64_t mono_us);
 void feed_cache_set_listener_state(feed_cache *c, feed_listener_state st);
+/* Whether a BOUNDED lookup came within the last second: the listener's
+ * heartbeats are wanted. */
+bool feed_cache_wanted(feed_cache *c);
 
 typedef struct feed_cache_stats {
 	uint64_t    hits, misses, drops_by_notice, bypassed, notices;
