@@ -29,7 +29,8 @@
  * Then: the notification delay (a write by libpq until A's BOUNDED reply
  * shows it), printed; an edit by psql itself shown within the bound; and
  * expiry: an activity that expires 1.5 s after it
- * is written, its page cached (hits counted), is not served after.
+ * is written, its page cached (hits counted), is not served after; and
+ * migration 0006 rolled back: neither server uses its cache.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -505,6 +506,53 @@ check_expiry(void)
 	    (long long)s1.hits, (long long)s2.hits, (long long)s1.notices, (long long)s2.notices);
 }
 
+/* Migration 0006 rolled back (through A): no notice comes any more, so
+ * neither server may use its cache; a write by libpq is in the BOUNDED
+ * replies of both once the bound has passed. Then migrated again. */
+static void
+check_without_triggers(void)
+{
+	Cruddur__V1__RollbackRequest   rq = CRUDDUR__V1__ROLLBACK_REQUEST__INIT;
+	Cruddur__V1__RollbackResponse *rr = NULL;
+	Cruddur__V1__MigrateRequest    mq = CRUDDUR__V1__MIGRATE_REQUEST__INIT;
+	Cruddur__V1__MigrateResponse  *mr = NULL;
+	cruddur_call_opts              o = ts_opts(30000);
+	cruddur_client                *both[2] = { g_a, g_b };
+	PGconn                        *pg = NULL;
+	write_rec                      w = { .src = SRC_PG };
+
+	rq.steps = 1;
+	CHECK_STATUS(cruddur_db_admin_rollback(g_a, &rq, &rr, &o), CRUDDUR_OK, &o);
+	cruddur_message_free(rr);
+	for (int i = 0; i < 2; i++) {
+		double until = ts_now() + 10;
+		while (strcmp(cache_stats(both[i]).listener_state, "listening") == 0 && ts_now() < until)
+			fs_sleep_ms(50);
+		CHECK(strcmp(cache_stats(both[i]).listener_state, "listening") != 0);
+	}
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < 3; k++) {
+			Cruddur__V1__HomeFeedResponse *p = NULL;
+			read_page(both[i], false, &p, &o);
+			cruddur_message_free(p);
+		}
+	CHECK(pg_insert(&pg, "feed-no-triggers", w.uuid, &w.created_us));
+	PQfinish(pg);
+	fs_sleep_ms((int)((BOUND_S + SLACK_S) * 1000));
+	for (int i = 0; i < 2; i++) {
+		Cruddur__V1__HomeFeedResponse *p = NULL;
+		CHECK_STATUS(read_page(both[i], false, &p, &o), CRUDDUR_OK, &o);
+		CHECK(p != NULL && reflected(p, &w));
+		cruddur_message_free(p);
+	}
+	printf("without the triggers: A %s, B %s\n", cache_stats(g_a).listener_state,
+	    cache_stats(g_b).listener_state);
+	o = ts_opts(30000);
+	CHECK_STATUS(cruddur_db_admin_migrate(g_a, &mq, &mr, &o), CRUDDUR_OK, &o);
+	cruddur_message_free(mr);
+	CHECK(wait_listening(g_a) && wait_listening(g_b));
+}
+
 int
 main(void)
 {
@@ -536,6 +584,7 @@ main(void)
 	measure_delay(a.url, b.url);
 	check_psql_edit();
 	check_expiry();
+	check_without_triggers();
 
 	cruddur_client_close(g_a);
 	cruddur_client_close(g_b);

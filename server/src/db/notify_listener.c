@@ -86,9 +86,9 @@ flush_out(notify_listener *l, int64_t until_us)
 }
 
 /* The results of the query sent last, all OK; false on an error, the
- * connection lost, a stop or until_us. */
+ * connection lost, a stop or until_us. *rows: the last one's rows. */
 static bool
-await_results(notify_listener *l, int64_t until_us)
+await_results(notify_listener *l, int64_t until_us, int *rows)
 {
 	PGresult *res;
 	bool      ok = true;
@@ -106,6 +106,7 @@ await_results(notify_listener *l, int64_t until_us)
 		ExecStatusType st = PQresultStatus(res);
 		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 			ok = false;
+		*rows = st == PGRES_TUPLES_OK ? PQntuples(res) : 0;
 		PQclear(res);
 	}
 }
@@ -114,7 +115,7 @@ await_results(notify_listener *l, int64_t until_us)
 static bool
 connect_and_listen(notify_listener *l)
 {
-	char    msg[512], sql[256];
+	char    msg[512], sql[768];
 	int64_t until = clock_mono_us() + CONNECT_TIMEOUT_US;
 
 	if (db_connect(&l->conn, (const char *const *)l->cfg.target->keywords,
@@ -131,13 +132,20 @@ connect_and_listen(notify_listener *l)
 	    PQbackendPID(l->conn));
 	/* The heartbeats commit without waiting for the WAL flush: they
 	 * change nothing, and they come often. */
-	snprintf(sql, sizeof(sql), "SET synchronous_commit TO off; LISTEN %s; LISTEN %s",
-	    l->cfg.channel, l->hb_channel);
+	/* The guard last: listening is no use while it does not hold. */
+	snprintf(sql, sizeof(sql), "SET synchronous_commit TO off; LISTEN %s; LISTEN %s; SELECT WHERE %s",
+	    l->cfg.channel, l->hb_channel, l->cfg.guard_sql != NULL ? l->cfg.guard_sql : "true");
 	until = clock_mono_us() + LISTEN_TIMEOUT_US;
-	if (!PQsendQuery(l->conn, sql) || !flush_out(l, until) || !await_results(l, until)) {
+	int rows = 0;
+	if (!PQsendQuery(l->conn, sql) || !flush_out(l, until) || !await_results(l, until, &rows)) {
 		if (!stopping(l))
 			log_info("msg=\"notify listener: LISTEN failed\" reason=\"%s\"",
 			    log_quotable(msg, sizeof(msg), PQerrorMessage(l->conn)));
+		return false;
+	}
+	if (rows != 1) {
+		log_info("msg=\"notify listener: the guard does not hold (are the triggers of "
+		         "migration 0006 there?)\"");
 		return false;
 	}
 	l->hb_seq = 0;

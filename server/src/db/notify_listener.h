@@ -46,10 +46,11 @@ typedef struct notify_listener_config {
 	const db_target *target;       /* borrowed; outlives the listener */
 	const char      *channel;      /* an identifier: [a-z_]+ */
 	int              heartbeat_ms; /* 1..1000 */
-	/* A boolean SQL expression (ours, no caller text) that must hold for a
-	 * heartbeat to be sent back: the triggers exist. While it does not,
-	 * no heartbeat returns, on_fresh is not called, and after 2 s the
-	 * listener connects again. NULL: always true. */
+	/* A boolean SQL expression (ours, no caller text) that must hold for
+	 * the LISTEN to count and for each heartbeat to be sent back: the
+	 * triggers exist. A heartbeat that finds it false counts as a lost
+	 * connection; a connect that finds it false as a failed one (backoff).
+	 * NULL: always true. */
 	const char      *guard_sql;
 	void (*on_state)(void *arg, notify_state st);
 	void (*on_notice)(void *arg, const char *payload);
