@@ -181,18 +181,7 @@ fs_tally_print(const char *label, const fs_tally *t)
 cruddur_status
 fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry, cruddur_call_opts *o)
 {
-	Cruddur__V1__HomeFeedRequest req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
-	ProtobufCMessage            *page = NULL;
-	cruddur_method               method = cruddur_method_activities_home_feed;
-
-	/* STRONG: a probe of the database, never answered from the page cache. */
-	method.idempotent = retry;
-	req.limit = 1;
-	req.consistency = CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG;
-	*o = ts_opts(deadline_ms);
-	cruddur_status st = cruddur_client_call(c, &method, &req.base, &page, o);
-	cruddur_message_free(page);
-	return st;
+	return ts_home_feed(c, 1, NULL, retry, deadline_ms, NULL, o); /* STRONG */
 }
 
 cruddur_status
