@@ -1,5 +1,8 @@
 /*
- * cmd_feed.c - `cruddur feed home [--limit N] [--cursor C]`.
+ * cmd_feed.c - `cruddur feed home [--limit N] [--cursor C] [--strong]`.
+ *
+ * --strong asks for a STRONG page (docs/PROTOCOL.md, "Consistency"): from
+ * a query that started after the request, never the server's page cache.
  *
  * Human output ends with "next cursor: C" when another page follows, so a
  * script can page with --cursor C; --json prints the response (its
@@ -20,7 +23,9 @@ feed_home(cli *c, int argc, char **argv)
 	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
 	Cruddur__V1__HomeFeedResponse *resp = NULL;
 	const char                    *limit = NULL, *cursor = NULL;
-	const cli_opt                  own[] = { CLI_VALUE("limit", &limit), CLI_VALUE("cursor", &cursor), CLI_END };
+	bool                           strong = false;
+	const cli_opt                  own[] = { CLI_VALUE("limit", &limit), CLI_VALUE("cursor", &cursor),
+		CLI_SWITCH("strong", &strong), CLI_END };
 	const cli_args                 spec = { .what = "feed home", .opts = own };
 	long                           n;
 	int                            rv, n_pos;
@@ -33,6 +38,8 @@ feed_home(cli *c, int argc, char **argv)
 	req.limit = limit != NULL ? (int32_t)n : 0;
 	if (cursor != NULL)
 		req.cursor = (char *)cursor;
+	if (strong)
+		req.consistency = CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG;
 	cruddur_call_opts opts = cli_call_opts(c);
 	if ((rv = cli_connect(c)) != 0)
 		return rv;

@@ -48,9 +48,10 @@ static const help_entry entries[] = {
 	    "Run psql on $CONNECTION_URL ($PROD_CONNECTION_URL with --prod), not through the server;\n"
 	    "the URL's password goes to psql in PGPASSWORD, never on its command line.",
 	    "CONNECTION_URL=postgresql://postgres@127.0.0.1:5433/cruddur cruddur db connect" },
-	{ "feed", "home", "feed home [--limit N] [--cursor C]",
+	{ "feed", "home", "feed home [--limit N] [--cursor C] [--strong]",
 	    "The home feed: activities that have not expired and are not replies, newest first;\n"
-	    "N is 1..100 (20). A page ends with \"next cursor: C\" when more follow.",
+	    "N is 1..100 (20). A page ends with \"next cursor: C\" when more follow. --strong:\n"
+	    "from a query that started after the request, never the server's page cache.",
 	    "cruddur feed home --limit 5" },
 	{ "activities", "create",
 	    "activities create (--handle H | --cognito-id C) --message M [--ttl 7d] [--idempotency-key K]",

@@ -31,6 +31,8 @@ server_config_defaults(server_config *cfg)
 	cfg->read_reactor = true;
 	cfg->coalesce = true;
 	cfg->pipeline_depth = 8;
+	cfg->cache_bytes = 8 << 20;
+	cfg->cache_bound_ms = 50;
 	cfg->cpu_sched_batch = true;
 	/* More contexts than workers + queue, so that the queue can fill and
 	 * a burst past it is refused at once (RESOURCE_EXHAUSTED) instead of
@@ -88,6 +90,10 @@ usage(FILE *f)
 	    "  --cpu-sched batch|normal  the threads' Linux scheduling policy: SCHED_BATCH, so\n"
 	    "                         that a thread woken by another does not preempt it at\n"
 	    "                         once (fewer switches; default batch), or SCHED_OTHER\n"
+	    "  --cache-bytes N        HomeFeed pages held in memory, kept fresh by the\n"
+	    "                         database's notices (default 8388608; 0: off)\n"
+	    "  --cache-bound-ms N     BOUNDED HomeFeed replies reflect writes committed\n"
+	    "                         elsewhere more than N ms before (default 50)\n"
 	    "  --pipeline-depth N     the read reactor sends up to N waiting reads together on\n"
 	    "                         one connection (libpq pipeline mode); 1: one at a time\n"
 	    "                         (default 8)\n"
@@ -156,7 +162,7 @@ enum {
 	OPT_LISTEN = 256, OPT_DB, OPT_DB_REPLICA, OPT_ENV, OPT_SQL_DIR, OPT_WORKERS, OPT_CONTEXTS, OPT_QUEUE,
 	OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_TIMEOUT, OPT_MAX_REQUEST, OPT_DRAIN, OPT_LOG_LEVEL,
 	OPT_READY_FILE, OPT_PID_FILE, OPT_TLS_CERT_KEY, OPT_TLS_CLIENT_CA, OPT_METRICS_LISTEN,
-	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_PIPELINE_DEPTH, OPT_CPU_SCHED,
+	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_PIPELINE_DEPTH, OPT_CACHE_BYTES, OPT_CACHE_BOUND, OPT_CPU_SCHED,
 	OPT_MAX_CONNECTIONS, OPT_MAX_REQUESTS_PER_CONNECTION, OPT_SEND_TIMEOUT, OPT_RECV_TIMEOUT, OPT_HTTP_LISTEN, OPT_HTTP_CORS_ORIGIN, OPT_HTTP_MAX_IN_FLIGHT, OPT_CONFIG, OPT_VERSION, OPT_HELP,
 	OPT_JWKS_FILE, OPT_JWT_ISSUER, OPT_JWT_CLIENT_ID, OPT_REQUIRE_USER_TOKEN,
 };
@@ -190,6 +196,8 @@ static const struct option long_options[] = {
 	{ "coalesce", required_argument, NULL, OPT_COALESCE },
 	{ "read-reactor", required_argument, NULL, OPT_READ_REACTOR },
 	{ "pipeline-depth", required_argument, NULL, OPT_PIPELINE_DEPTH },
+	{ "cache-bytes", required_argument, NULL, OPT_CACHE_BYTES },
+	{ "cache-bound-ms", required_argument, NULL, OPT_CACHE_BOUND },
 	{ "cpu-sched", required_argument, NULL, OPT_CPU_SCHED },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "max-requests-per-connection", required_argument, NULL, OPT_MAX_REQUESTS_PER_CONNECTION },
@@ -293,6 +301,8 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 		cfg->read_reactor = strcmp(arg, "on") == 0;
 		return 0;
 	case OPT_PIPELINE_DEPTH: return parse_int("--pipeline-depth", arg, 1, 64, &cfg->pipeline_depth);
+	case OPT_CACHE_BYTES: return parse_int("--cache-bytes", arg, 0, 1 << 30, &cfg->cache_bytes);
+	case OPT_CACHE_BOUND: return parse_int("--cache-bound-ms", arg, 5, 10000, &cfg->cache_bound_ms);
 	case OPT_CPU_SCHED:
 		if (strcmp(arg, "batch") != 0 && strcmp(arg, "normal") != 0) {
 			fprintf(stderr, "cruddurd: --cpu-sched is batch or normal, not \"%s\"\n", arg);

@@ -72,6 +72,8 @@ typedef struct server_config {
 	bool        read_reactor;  /* HomeFeed runs on the receiving thread, not a worker */
 	bool        coalesce;      /* the reactor lets identical pending reads share a query */
 	int         pipeline_depth; /* reads the reactor sends together, 1..64 */
+	int         cache_bytes;    /* HomeFeed's page cache; 0: off */
+	int         cache_bound_ms; /* BOUNDED's bound (docs/PROTOCOL.md) */
 	bool        cpu_sched_batch; /* threads under SCHED_BATCH (cpu_sched.h) */
 } server_config;
 

@@ -2,6 +2,11 @@
  * server.c - wiring the process's parts: database targets, pools, the
  * read reactor, sql/, the services, the dispatcher, the transport's
  * settings and the hooks it calls while stopping.
+ *
+ * The page cache and its listener: the listener's callbacks (its thread)
+ * drive the cache's usable flag, freshness point and drops. With
+ * --db-replica the feed is read from the replica, whose replay may lag the
+ * primary's notices, so the cache stays off.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -58,6 +63,91 @@ find_sql_dir(server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The listener's heartbeat counts only while both triggers of migration
+ * 0006 exist and fire: without them no notice would come. */
+#define FEED_TRIGGERS_PRESENT                                                          \
+	"(SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgenabled <> 'D' AND tgname IN " \
+	"('activities_feed_notify', 'users_feed_notify')) = 2"
+
+static void
+on_listener_state(void *arg, notify_state st)
+{
+	feed_cache *c = arg;
+
+	switch (st) {
+	case NOTIFY_LISTENING: {
+		/* Emptied now, so every write committed before is reflected by
+		 * whatever is kept from here on: now is a freshness point. */
+		int64_t now = clock_mono_us();
+		feed_cache_set_usable(c, true);
+		feed_cache_set_fresh(c, now);
+		feed_cache_set_listener_state(c, FEED_LISTENER_LISTENING);
+		log_info("msg=\"feed cache listening\"");
+		return;
+	}
+	case NOTIFY_CONNECTING:
+		feed_cache_set_usable(c, false);
+		feed_cache_set_listener_state(c, FEED_LISTENER_CONNECTING);
+		return;
+	case NOTIFY_DOWN:
+		feed_cache_set_usable(c, false);
+		feed_cache_set_listener_state(c, FEED_LISTENER_DOWN);
+		return;
+	}
+}
+
+static void
+on_notice(void *arg, const char *payload)
+{
+	feed_cache_notice(arg, payload);
+}
+
+static void
+on_fresh(void *arg, int64_t mono_us)
+{
+	feed_cache_set_fresh(arg, mono_us);
+}
+
+static bool
+wants_fresh(void *arg)
+{
+	return feed_cache_wanted(arg);
+}
+
+/* The cache and its listener, unless --cache-bytes 0 or a replica. */
+static int
+start_feed_cache(server *s, char *err, size_t errlen)
+{
+	const server_config *cfg = &s->cfg;
+	int                  rv;
+
+	if (cfg->cache_bytes == 0 || cfg->db_replica_url != NULL)
+		return 0;
+	if ((rv = feed_cache_new(&s->feed_cache, (size_t)cfg->cache_bytes,
+	         (int64_t)cfg->cache_bound_ms * 1000)) != 0) {
+		snprintf(err, errlen, "cannot make the page cache: %s", strerror(rv));
+		return -1;
+	}
+	notify_listener_config lc = {
+		.target = &s->db,
+		.channel = "cruddur_feed",
+		/* A fifth of the bound: a heartbeat may be late four times
+		 * over before hits stop. */
+		.heartbeat_ms = cfg->cache_bound_ms / 5 > 0 ? cfg->cache_bound_ms / 5 : 1,
+		.guard_sql = FEED_TRIGGERS_PRESENT,
+		.on_state = on_listener_state,
+		.on_notice = on_notice,
+		.on_fresh = on_fresh,
+		.wants_fresh = wants_fresh,
+		.arg = s->feed_cache,
+	};
+	if ((rv = notify_listener_new(&s->listener, &lc)) != 0) {
+		snprintf(err, errlen, "cannot start the notify listener: %s", strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 make_pool(server *s, const db_target *target, pool **out, char *err, size_t errlen)
 {
@@ -104,6 +194,8 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the read reactor: %s", strerror(rv));
 		goto fail;
 	}
+	if (start_feed_cache(s, err, errlen) != 0)
+		goto fail;
 	if (cfg->jwks_file != NULL) {
 		if (jwks_store_new(&s->jwks, cfg->jwks_file, err, errlen) != 0)
 			goto fail;
@@ -126,13 +218,14 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	 * Stats shows no figures of it, as stats.proto says. */
 	s->stats = (stats_sources){ .metrics = s->metrics, .pool = s->pool, .pool_max = cfg->pool_max,
 		.queue_capacity = cfg->queue_capacity, .started_us = s->started_us,
-		.reactor = cfg->read_reactor ? s->reactor : NULL };
+		.reactor = cfg->read_reactor ? s->reactor : NULL, .feed_cache = s->feed_cache };
 	s->env = (svc_env){
 		.pool = s->pool,
 		.replica_pool = s->replica_pool,
 		.db = &s->db,
 		.sql_dir = s->sql_dir,
 		.reactor = s->reactor,
+		.feed_cache = s->feed_cache,
 		.handlers = &s->services.handlers,
 		.stats = &s->stats,
 	};
@@ -152,6 +245,8 @@ fail:
 		auth_token_fini(&s->admin_token);
 	s->has_admin_token = false;
 	jwks_store_free(s->jwks);
+	notify_listener_free(s->listener);
+	feed_cache_free(s->feed_cache);
 	read_reactor_free(s->reactor);
 	pool_free(s->replica_pool);
 	pool_free(s->pool);
@@ -243,7 +338,15 @@ server_fini(server *s)
 {
 	if (s->warming)
 		pthread_join(s->warm_thread, NULL);
+	if (s->listener != NULL) {
+		int64_t last_us, max_us;
+		notify_listener_delay(s->listener, &last_us, &max_us);
+		log_info("msg=\"notify listener stops\" heartbeat_last_us=%lld heartbeat_max_us=%lld",
+		    (long long)last_us, (long long)max_us);
+	}
+	notify_listener_free(s->listener); /* bounded: its waits end at the stop */
 	read_reactor_free(s->reactor); /* stopped first if it was not (quiesce) */
+	feed_cache_free(s->feed_cache); /* after every call: none holds a page */
 	pool_free(s->replica_pool);
 	pool_free(s->pool);
 	metrics_free(s->metrics);

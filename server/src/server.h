@@ -19,8 +19,10 @@
 
 #include "config.h"
 #include "db/db_target.h"
+#include "db/notify_listener.h"
 #include "db/pool.h"
 #include "obs/metrics.h"
+#include "reads/feed_cache.h"
 #include "reads/read_reactor.h"
 #include "rpc/dispatch.h"
 #include "svc/registry.h"
@@ -37,6 +39,8 @@ struct server {
 	db_target        replica_db;
 	pool            *replica_pool; /* NULL unless cfg.db_replica_url */
 	read_reactor    *reactor;      /* HomeFeed's reads, on the read pool */
+	feed_cache      *feed_cache;   /* HomeFeed's pages; NULL: --cache-bytes 0, or a replica */
+	notify_listener *listener;     /* keeps feed_cache fresh; NULL with it */
 	svc_registration services;     /* the handlers, and which never block */
 	svc_env          env;          /* what the handlers reach (ctx->env) */
 	dispatch_config  dispatch;

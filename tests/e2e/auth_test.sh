@@ -84,7 +84,7 @@ done
 expect 0 "This was imported"    -- feed home
 expect 0 "dropped database cruddur_auth_test" -- db drop --confirm cruddur_auth_test
 expect 0 "seed"                 -- db setup --confirm cruddur_auth_test
-expect 0 "version 4"            -- db rollback --confirm cruddur_auth_test
+expect 0 "version 5"            -- db rollback --confirm cruddur_auth_test
 expect 0 "ended"                -- db kill-sessions --confirm cruddur_auth_test
 expect 0 "seeded 1 users"       -- db seed --users 1 --activities 0 --confirm cruddur_auth_test
 expect 0 "loaded .*schema.sql"  -- db schema-load --confirm cruddur_auth_test

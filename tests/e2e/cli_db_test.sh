@@ -18,22 +18,22 @@ on_exit() { kill_quietly "$psql_pid"; }
 
 start_cruddurd CONNECTION_URL="$dburl" -- --listen tcp://127.0.0.1:0 --log-level warn
 
-expect 0 "migrate +ok .*migrated to version 5 \(5 applied\)" -- db setup
-expect 0 "database at version 5"                       -- db status
+expect 0 "migrate +ok .*migrated to version 6 \(6 applied\)" -- db setup
+expect 0 "database at version 6"                       -- db status
 expect 0 "0001 +applied +[0-9]{4}-.* users_bio"        -- db status
 expect 0 "0005 +applied +[0-9]{4}-.* activities_message_length" -- db status
-expect 0 '"version":5,"migrations":\[\{"version":1,"name":"users_bio","applied":true' -- --json db status
+expect 0 '"version":6,"migrations":\[\{"version":1,"name":"users_bio","applied":true' -- --json db status
 
 # Rollback: the latest first.
-expect 0 "down 0005 activities_message_length"         -- db rollback
-expect 0 "0005 +pending +- +activities_message_length" -- db status
-expect 0 "database at version 4"                       -- db status
-expect 1 "INVALID_ARGUMENT: cannot roll back 9 migrations: 4 are applied" -- db rollback --steps 9
+expect 0 "down 0006 feed_notify_triggers"              -- db rollback
+expect 0 "0006 +pending +- +feed_notify_triggers"      -- db status
+expect 0 "database at version 5"                       -- db status
+expect 1 "INVALID_ARGUMENT: cannot roll back 9 migrations: 5 are applied" -- db rollback --steps 9
 expect 1 "INVALID_ARGUMENT: steps must be 1 or more"   -- db rollback --steps -3
 expect 2 "--steps takes a number"                      -- db rollback --steps two
 expect 2 "unknown argument --step"                     -- db rollback --step 2
-expect 0 "database at version 4"                       -- db status
-expect 0 "database at version 2 \(2 rolled back\)"     -- db rollback --steps 2
+expect 0 "database at version 5"                       -- db status
+expect 0 "database at version 2 \(3 rolled back\)"     -- db rollback --steps 3
 expect 0 '"rolled_back":\[\{"version":2,"name":"users_constraints","direction":"down"' -- --json db rollback
 
 # Migrate: to a version, to the latest, and nothing left to do.
@@ -43,10 +43,11 @@ expect 0 "0003 +applied .*activities_query_indexes"   -- db status
 expect 1 "FAILED_PRECONDITION: to_version 1 is below the current version: going down is Rollback's \(cruddur db rollback --steps 2\)" -- db migrate --to 1
 expect 2 "--to takes a number"                         -- db migrate --to
 expect 0 "up +0004 activities_idempotency_key"         -- db migrate --to 4
-expect 0 "up +0005 activities_message_length"          -- db migrate
-expect 0 "database at version 5"                       -- db status
-expect 0 "database at version 5: nothing to migrate"   -- db migrate
-expect 0 '"applied":\[\],"version":5'                  -- --json db migrate
+expect 0 "up +0005 activities_message_length"          -- db migrate --to 5
+expect 0 "up +0006 feed_notify_triggers"               -- db migrate
+expect 0 "database at version 6"                       -- db status
+expect 0 "database at version 6: nothing to migrate"   -- db migrate
+expect 0 '"applied":\[\],"version":6'                  -- --json db migrate
 
 # kill-sessions ends someone else's session; the server's pool recovers.
 psql -X -q "$dburl" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
@@ -61,7 +62,7 @@ rc=0; wait "$psql_pid" || rc=$?
 psql_pid=
 [[ $rc -ne 0 ]] || fail "the psql session survived kill-sessions"
 expect 0 '"database":"'"$db"'","sessions_terminated":[0-9]+' -- --json db kill-sessions
-expect 0 "database at version 5"                       -- db status
+expect 0 "database at version 6"                       -- db status
 expect 2 "db status takes no arguments"                -- db status now
 expect 2 "db kill-sessions: unknown argument all"         -- db kill-sessions all
 

@@ -72,7 +72,7 @@ same --server "$url" users activities hotwheels --limit 1 -- --server="$url" use
 expect 0 "^  Hello=there$" -- activities create --handle=hotwheels --message=Hello=there --ttl=1h
 expect 0 "bio: +a=b" -- users update hotwheels --bio=a=b
 expect 0 '"bio":""' -- --json users update hotwheels --bio=
-expect 0 "database at version 5" -- db status --token-file="$work/token"
+expect 0 "database at version 6" -- db status --token-file="$work/token"
 expect 0 "seeded 2 users and 3 activities" -- db seed --users=2 --activities=3 --seed=7 --batch=2 --token-file "$work/token"
 expect 1 "INVALID_ARGUMENT: limit" -- feed home --limit=-1
 

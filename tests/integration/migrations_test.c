@@ -27,7 +27,7 @@
 
 #define DB   "cruddur_migrations_test"
 #define BASE "cruddur_migrations_base"
-#define LATEST 5
+#define LATEST 6
 
 /* --- calls --------------------------------------------------------------- */
 
@@ -116,14 +116,14 @@ test_setup_migrates(cruddur_client *c)
 	CHECK(resp != NULL && resp->n_steps == 5);
 	if (resp != NULL && resp->n_steps == 5) {
 		CHECK_STREQ(resp->steps[4]->name, "migrate");
-		CHECK_STREQ(resp->steps[4]->detail, "migrated to version 5 (5 applied)");
+		CHECK_STREQ(resp->steps[4]->detail, "migrated to version 6 (6 applied)");
 	}
 	cruddur_message_free(resp);
 
 	CHECK_STATUS(status(c, &st, &o), CRUDDUR_OK, &o);
 	CHECK(st != NULL && st->version == LATEST && st->n_migrations == LATEST);
 	const char *names[] = { "users_bio", "users_constraints", "activities_query_indexes",
-		"activities_idempotency_key", "activities_message_length" };
+		"activities_idempotency_key", "activities_message_length", "feed_notify_triggers" };
 	for (size_t i = 0; st != NULL && i < st->n_migrations && i < LATEST; i++) {
 		CHECK(st->migrations[i]->version == (int32_t)i + 1);
 		CHECK_STREQ(st->migrations[i]->name, names[i]);
@@ -145,33 +145,34 @@ test_round_trip(cruddur_client *c)
 
 	/* More steps than applied: refused, nothing done. */
 	CHECK_STATUS(rollback(c, LATEST + 1, &rb, &o), CRUDDUR_INVALID_ARGUMENT, &o);
-	CHECK_MSG(&o, "cannot roll back 6 migrations: 5 are applied; the database is at version 5");
+	CHECK_MSG(&o, "cannot roll back 7 migrations: 6 are applied; the database is at version 6");
 	CHECK(version_of(c) == LATEST);
 	CHECK_STATUS(rollback(c, -1, &rb, &o), CRUDDUR_INVALID_ARGUMENT, &o);
 	CHECK_MSG(&o, "steps must be 1 or more");
 
 	/* The default is one step: the latest. */
 	CHECK_STATUS(rollback(c, 0, &rb, &o), CRUDDUR_OK, &o);
-	CHECK(rb != NULL && rb->n_rolled_back == 1 && rb->version == 4);
+	CHECK(rb != NULL && rb->n_rolled_back == 1 && rb->version == 5);
 	if (rb != NULL && rb->n_rolled_back == 1) {
-		CHECK(rb->rolled_back[0]->version == 5);
+		CHECK(rb->rolled_back[0]->version == 6);
 		CHECK_STREQ(rb->rolled_back[0]->direction, "down");
 	}
 	cruddur_message_free(rb);
-	CHECK(ts_sql_long(DB, "SELECT count(*) FROM pg_constraint WHERE conname = 'activities_message_length'") == 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM pg_trigger WHERE tgname = 'activities_feed_notify'") == 0);
+	CHECK(ts_sql_long(DB, "SELECT count(*) FROM pg_proc WHERE proname = 'cruddur_feed_notify'") == 0);
 	CHECK_STATUS(status(c, &st, &o), CRUDDUR_OK, &o);
-	CHECK(st != NULL && st->version == 4 && st->n_migrations == LATEST);
+	CHECK(st != NULL && st->version == 5 && st->n_migrations == LATEST);
 	if (st != NULL && st->n_migrations == LATEST) {
-		CHECK(st->migrations[3]->applied);
-		CHECK(!st->migrations[4]->applied && st->migrations[4]->applied_at_us == 0);
+		CHECK(st->migrations[4]->applied);
+		CHECK(!st->migrations[5]->applied && st->migrations[5]->applied_at_us == 0);
 	}
 	cruddur_message_free(st);
 
 	/* The rest, newest first, down to the baseline. */
-	CHECK_STATUS(rollback(c, 4, &rb, &o), CRUDDUR_OK, &o);
-	CHECK(rb != NULL && rb->n_rolled_back == 4 && rb->version == 0);
+	CHECK_STATUS(rollback(c, 5, &rb, &o), CRUDDUR_OK, &o);
+	CHECK(rb != NULL && rb->n_rolled_back == 5 && rb->version == 0);
 	for (size_t i = 0; rb != NULL && i < rb->n_rolled_back; i++)
-		CHECK(rb->rolled_back[i]->version == 4 - (int32_t)i);
+		CHECK(rb->rolled_back[i]->version == 5 - (int32_t)i);
 	cruddur_message_free(rb);
 	CHECK_STATUS(rollback(c, 1, &rb, &o), CRUDDUR_INVALID_ARGUMENT, &o);
 	CHECK_MSG(&o, "0 are applied");
@@ -207,9 +208,10 @@ test_round_trip(cruddur_client *c)
 	CHECK_MSG(&o, "to_version must be 0");
 	CHECK(version_of(c) == 3);
 	CHECK_STATUS(migrate(c, 0, &mg, &o), CRUDDUR_OK, &o);
-	CHECK(mg != NULL && mg->n_applied == 2 && mg->version == LATEST);
-	if (mg != NULL && mg->n_applied == 2)
-		CHECK(mg->applied[0]->version == 4 && mg->applied[1]->version == 5);
+	CHECK(mg != NULL && mg->n_applied == 3 && mg->version == LATEST);
+	if (mg != NULL && mg->n_applied == 3)
+		CHECK(mg->applied[0]->version == 4 && mg->applied[1]->version == 5 &&
+		    mg->applied[2]->version == 6);
 	cruddur_message_free(mg);
 	CHECK_STATUS(migrate(c, 0, &mg, &o), CRUDDUR_OK, &o);
 	CHECK(mg != NULL && mg->n_applied == 0 && mg->version == LATEST);
@@ -257,7 +259,7 @@ check_failure(cruddur_client *c2, const char *status_sub, const char *where)
 	CHECK_STATUS(migrate(c2, 0, &mg, &o), CRUDDUR_FAILED_PRECONDITION, &o);
 	CHECK_MSG(&o, where);
 	CHECK_MSG(&o, status_sub);
-	CHECK_MSG(&o, "; the database is at version 5");
+	CHECK_MSG(&o, "; the database is at version 6");
 	CHECK(ts_sql_long(DB, "SELECT max(version) FROM schema_migrations") == LATEST);
 	CHECK(ts_sql_long(DB, "SELECT count(*) FROM schema_migrations") == LATEST);
 	CHECK(ts_sql_long(DB, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'nickname'") == 0);
@@ -272,57 +274,57 @@ test_failures(cruddur_client *c2)
 	cruddur_call_opts                     o;
 
 	/* A statement error with a position: the line of the bad column. */
-	write_file("0006_broken.down.sql", "ALTER TABLE public.users DROP COLUMN nickname;\n");
-	write_file("0006_broken.up.sql",
+	write_file("0007_broken.down.sql", "ALTER TABLE public.users DROP COLUMN nickname;\n");
+	write_file("0007_broken.up.sql",
 	    "-- adds a nickname\n"
 	    "ALTER TABLE public.users ADD COLUMN nickname text;\n"
 	    "UPDATE public.users\n"
 	    "   SET nickname = no_such_column;\n");
 	check_failure(c2, "42703: column \"no_such_column\" does not exist: "
 	    "UPDATE public.users SET nickname = no_such_column",
-	    "0006_broken.up.sql line 4, statement 2: ");
+	    "0007_broken.up.sql line 4, statement 2: ");
 	CHECK_STATUS(status(c2, &st, &o), CRUDDUR_OK, &o);
-	CHECK(st != NULL && st->version == LATEST && st->n_migrations == 6);
-	if (st != NULL && st->n_migrations == 6)
-		CHECK(!st->migrations[5]->applied && strcmp(st->migrations[5]->name, "broken") == 0);
+	CHECK(st != NULL && st->version == LATEST && st->n_migrations == 7);
+	if (st != NULL && st->n_migrations == 7)
+		CHECK(!st->migrations[6]->applied && strcmp(st->migrations[6]->name, "broken") == 0);
 	cruddur_message_free(st);
 
 	/* One without a position (the rows break the check): the statement
 	 * is found by counting. */
-	write_file("0006_broken.up.sql",
+	write_file("0007_broken.up.sql",
 	    "ALTER TABLE public.users ADD COLUMN nickname text;\n\n"
 	    "ALTER TABLE public.users ADD CONSTRAINT users_none CHECK (false);\n");
-	check_failure(c2, "23514: ", "0006_broken.up.sql line 3, statement 2: ");
+	check_failure(c2, "23514: ", "0007_broken.up.sql line 3, statement 2: ");
 
 	/* COPY: the rows of a COPY TO STDOUT are skipped; a COPY FROM STDIN
 	 * fails at once instead of waiting for rows. */
-	write_file("0006_broken.up.sql",
+	write_file("0007_broken.up.sql",
 	    "ALTER TABLE public.users ADD COLUMN nickname text;\n"
 	    "COPY (SELECT g FROM generate_series(1, 50000) g) TO STDOUT;\n"
 	    "COPY public.users (nickname) FROM STDIN;\n");
 	check_failure(c2, "COPY FROM STDIN is not allowed here",
-	    "0006_broken.up.sql line 3, statement 3: ");
+	    "0007_broken.up.sql line 3, statement 3: ");
 
 	/* A file that commits by itself is refused before it runs. */
-	write_file("0006_broken.up.sql",
+	write_file("0007_broken.up.sql",
 	    "ALTER TABLE public.users ADD COLUMN nickname text;\nCOMMIT;\n");
-	check_failure(c2, "must not control the transaction", "0006_broken.up.sql line 2: \"COMMIT\"");
+	check_failure(c2, "must not control the transaction", "0007_broken.up.sql line 2: \"COMMIT\"");
 
 	/* Bad directories: FAILED_PRECONDITION before anything runs. */
-	remove_file("0006_broken.down.sql");
+	remove_file("0007_broken.down.sql");
 	CHECK_STATUS(migrate(c2, 0, &mg, &o), CRUDDUR_FAILED_PRECONDITION, &o);
-	CHECK_MSG(&o, "migration 0006_broken has no down file (0006_broken.down.sql)");
-	remove_file("0006_broken.up.sql");
+	CHECK_MSG(&o, "migration 0007_broken has no down file (0007_broken.down.sql)");
+	remove_file("0007_broken.up.sql");
 	write_file("7_bad.up.sql", "SELECT 1;\n");
 	CHECK_STATUS(status(c2, &st, &o), CRUDDUR_FAILED_PRECONDITION, &o);
 	CHECK_MSG(&o, "bad migration file name \"7_bad.up.sql\"");
 	remove_file("7_bad.up.sql");
-	write_file("0007_gap.up.sql", "SELECT 1;\n");
-	write_file("0007_gap.down.sql", "SELECT 1;\n");
+	write_file("0008_gap.up.sql", "SELECT 1;\n");
+	write_file("0008_gap.down.sql", "SELECT 1;\n");
 	CHECK_STATUS(rollback(c2, 1, &rb, &o), CRUDDUR_FAILED_PRECONDITION, &o);
-	CHECK_MSG(&o, "without gaps: found 0007_gap where 0006 was expected");
-	remove_file("0007_gap.up.sql");
-	remove_file("0007_gap.down.sql");
+	CHECK_MSG(&o, "without gaps: found 0008_gap where 0007 was expected");
+	remove_file("0008_gap.up.sql");
+	remove_file("0008_gap.down.sql");
 	write_file("0005_dup.up.sql", "SELECT 1;\n");
 	write_file("0005_dup.down.sql", "SELECT 1;\n");
 	CHECK_STATUS(migrate(c2, 0, &mg, &o), CRUDDUR_FAILED_PRECONDITION, &o);
@@ -341,32 +343,32 @@ test_missing_files(cruddur_client *c2)
 	Cruddur__V1__RollbackResponse        *rb;
 	cruddur_call_opts                     o;
 
-	write_file("0006_extra.up.sql", "CREATE TABLE public.extra (id integer);\n");
-	write_file("0006_extra.down.sql", "DROP TABLE public.extra;\n");
+	write_file("0007_extra.up.sql", "CREATE TABLE public.extra (id integer);\n");
+	write_file("0007_extra.down.sql", "DROP TABLE public.extra;\n");
 	CHECK_STATUS(migrate(c2, 0, &mg, &o), CRUDDUR_OK, &o);
-	CHECK(mg != NULL && mg->n_applied == 1 && mg->version == 6);
+	CHECK(mg != NULL && mg->n_applied == 1 && mg->version == 7);
 	cruddur_message_free(mg);
-	remove_file("0006_extra.up.sql");
-	remove_file("0006_extra.down.sql");
+	remove_file("0007_extra.up.sql");
+	remove_file("0007_extra.down.sql");
 
 	CHECK_STATUS(status(c2, &st, &o), CRUDDUR_OK, &o);
-	CHECK(st != NULL && st->version == 6 && st->n_migrations == 6);
-	if (st != NULL && st->n_migrations == 6)
-		CHECK(st->migrations[5]->applied && strcmp(st->migrations[5]->name, "extra") == 0);
+	CHECK(st != NULL && st->version == 7 && st->n_migrations == 7);
+	if (st != NULL && st->n_migrations == 7)
+		CHECK(st->migrations[6]->applied && strcmp(st->migrations[6]->name, "extra") == 0);
 	cruddur_message_free(st);
 	CHECK_STATUS(migrate(c2, 0, &mg, &o), CRUDDUR_FAILED_PRECONDITION, &o);
-	CHECK_MSG(&o, "is 5, older than the database; the database is at version 6");
+	CHECK_MSG(&o, "is 6, older than the database; the database is at version 7");
 	CHECK_STATUS(rollback(c2, 1, &rb, &o), CRUDDUR_FAILED_PRECONDITION, &o);
-	CHECK_MSG(&o, "version 6 (extra) is applied but its files are not in");
+	CHECK_MSG(&o, "version 7 (extra) is applied but its files are not in");
 
-	write_file("0006_extra.up.sql", "CREATE TABLE public.extra (id integer);\n");
-	write_file("0006_extra.down.sql", "DROP TABLE public.extra;\n");
+	write_file("0007_extra.up.sql", "CREATE TABLE public.extra (id integer);\n");
+	write_file("0007_extra.down.sql", "DROP TABLE public.extra;\n");
 	CHECK_STATUS(rollback(c2, 1, &rb, &o), CRUDDUR_OK, &o);
 	CHECK(rb != NULL && rb->version == LATEST);
 	cruddur_message_free(rb);
 	CHECK(ts_sql_long(DB, "SELECT count(*) FROM pg_tables WHERE tablename = 'extra'") == 0);
-	remove_file("0006_extra.up.sql");
-	remove_file("0006_extra.down.sql");
+	remove_file("0007_extra.up.sql");
+	remove_file("0007_extra.down.sql");
 }
 
 typedef struct racer {

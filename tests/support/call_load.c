@@ -181,7 +181,7 @@ fs_tally_print(const char *label, const fs_tally *t)
 cruddur_status
 fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry, cruddur_call_opts *o)
 {
-	return ts_home_feed(c, 1, NULL, retry, deadline_ms, NULL, o);
+	return ts_home_feed(c, 1, NULL, retry, deadline_ms, NULL, o); /* STRONG */
 }
 
 cruddur_status

@@ -169,7 +169,8 @@ void fs_tally_print(const char *label, const fs_tally *t);
 
 /* ---- calls ---------------------------------------------------------------------- */
 
-/* The probe: ts_home_feed of limit 1, the first page, its page freed. */
+/* The probe: as ts_home_feed of limit 1, the first page, its page freed,
+ * but STRONG, so that it always reaches the database (never the page cache). */
 cruddur_status fs_home_feed(cruddur_client *c, uint32_t deadline_ms, bool retry,
     cruddur_call_opts *o);
 

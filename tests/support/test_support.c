@@ -310,6 +310,10 @@ ts_home_feed(cruddur_client *c, int32_t limit, const char *cursor, bool retry,
 	method.idempotent = retry;
 	req.limit = limit;
 	req.cursor = (char *)(cursor ? cursor : "");
+	/* STRONG: the tests that use this write through psql too, and expect
+	 * to read what they wrote at once (the page cache's BOUNDED replies
+	 * may lag such a write by the bound; feed_consistency_test checks them). */
+	req.consistency = CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG;
 	*o = ts_opts(deadline_ms);
 	cruddur_status st = cruddur_client_call(c, &method, &req.base, &page, o);
 	if (resp != NULL)

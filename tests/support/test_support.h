@@ -110,7 +110,7 @@ cruddur_client *ts_client(const ts_server *s);
 /* Call options with a deadline of deadline_ms and nothing else set. */
 cruddur_call_opts ts_opts(uint32_t deadline_ms);
 
-/* Activities/HomeFeed of limit (0: the server's default) and cursor (NULL:
+/* Activities/HomeFeed, STRONG, of limit (0: the server's default) and cursor (NULL:
  * the first page), *o reset to ts_opts(deadline_ms) and holding the
  * outcome. retry true retries as libcruddur's own stub does; false sends
  * it once (a copy of the method marked not idempotent), so that a probe

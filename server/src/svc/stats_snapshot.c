@@ -147,20 +147,27 @@ take_reactor(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *
 	return CRUDDUR_OK;
 }
 
-/* The HomeFeed page cache's figures. This server has no cache yet, so they
- * are those of one switched off (--cache-bytes 0): all zero, "off". The
- * cache fills them from its feed_cache_get_stats() here. */
+/* The page cache's; zeroes and "off" when it is off. */
 static cruddur_status
 take_feed_cache(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
 {
-	Cruddur__V1__FeedCacheStats *fc = arena_alloc(a, sizeof(*fc));
+	Cruddur__V1__FeedCacheStats *fs = arena_alloc(a, sizeof(*fs));
+	feed_cache_stats             st;
 
-	(void)src;
-	if (fc == NULL)
+	if (fs == NULL)
 		return CRUDDUR_RESOURCE_EXHAUSTED;
-	cruddur__v1__feed_cache_stats__init(fc);
-	fc->listener_state = "off";
-	out->feed_cache = fc;
+	cruddur__v1__feed_cache_stats__init(fs);
+	feed_cache_get_stats(src->feed_cache, &st);
+	fs->hits = (int64_t)st.hits;
+	fs->misses = (int64_t)st.misses;
+	fs->drops_by_notice = (int64_t)st.drops_by_notice;
+	fs->bytes_held = (int64_t)st.bytes_held;
+	fs->bytes_limit = (int64_t)st.bytes_limit;
+	fs->entries = (int64_t)st.entries;
+	fs->bypassed = (int64_t)st.bypassed;
+	fs->listener_state = (char *)st.listener_state; /* static */
+	fs->notices = (int64_t)st.notices;
+	out->feed_cache = fs;
 	return CRUDDUR_OK;
 }
 

@@ -31,6 +31,7 @@
 #include "cruddur/v1/stats.pb-c.h"
 #include "db/pool.h"
 #include "obs/metrics.h"
+#include "reads/feed_cache.h"
 #include "reads/read_reactor.h"
 
 /* The transport's figures. The snapshot zeroes them (connections:
@@ -52,6 +53,7 @@ typedef struct stats_sources {
 	int           queue_capacity; /* --queue-capacity */
 	int64_t       started_us;     /* CLOCK_MONOTONIC */
 	read_reactor *reactor;        /* NULL: no figures (--read-reactor off) */
+	feed_cache   *feed_cache;     /* NULL: the cache is off (its state "off") */
 	/* The transport's figures: fn, set before serving, and its argument,
 	 * published (atomically: Stats may be asked on a worker meanwhile)
 	 * once the transport serves; while it is NULL (and in tests that

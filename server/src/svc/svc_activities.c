@@ -13,6 +13,14 @@
  * requests for the same page share one query (--coalesce), never one that
  * started before they arrived.
  *
+ * A BOUNDED HomeFeed (the default) is first looked up in the page cache
+ * (reads/feed_cache.h): a hit is answered here, on the thread that received
+ * it, from the cached bytes (rpc_complete_packed writes them into the
+ * reply), with no worker, reactor or query. A miss goes to the reactor as
+ * a STRONG one does, and its packed page is offered to the cache with the
+ * generation read before the submit, so that a page from a query that
+ * began before a drop is never kept. docs/PROTOCOL.md, "Consistency".
+ *
  * ShowActivity reads the activity and its replies in one REPEATABLE READ,
  * READ ONLY transaction, so that both come from one snapshot: the
  * activity's replies_count and the replies listed agree (but for replies
@@ -31,6 +39,7 @@
 #include "sql_statements.h"
 #include "svc/svc_activities.h"
 #include "svc/rows.h"
+#include "base/clock.h"
 #include "base/text.h"
 
 /* The query fetches one more, to know that there are more. */
@@ -75,7 +84,28 @@ typedef struct home_feed_read {
 	rpc_context                        *ctx;
 	const Cruddur__V1__HomeFeedRequest *req;
 	Cruddur__V1__HomeFeedResponse      *resp;
+	const char                         *key;   /* the share key, the cache's too */
+	uint64_t                            gen;   /* the cache's, before the submit */
+	bool                                fill;  /* offer the page to the cache */
 } home_feed_read;
+
+/* The page is valid until its earliest expires_at, the extra row's
+ * included (it says whether a next page exists); INT64_MAX: none expires. */
+static int64_t
+page_valid_until(const PGresult *res, const Cruddur__V1__HomeFeedResponse *resp, int limit)
+{
+	int64_t until = INT64_MAX;
+
+	for (size_t i = 0; i < resp->n_activities; i++)
+		if (resp->activities[i]->expires_at_us > 0 && resp->activities[i]->expires_at_us < until)
+			until = resp->activities[i]->expires_at_us;
+	if (PQntuples(res) > limit && !PQgetisnull(res, limit, 9)) {
+		int64_t e = rows_int64(res, limit, 9);
+		if (e < until)
+			until = e;
+	}
+	return until;
+}
 
 /* read_done_fn: the page's rows (limit + 1 at most: the extra one only
  * says that a next page exists) make the response. Requests that shared a
@@ -103,6 +133,9 @@ home_feed_done(read_waiter *w, cruddur_status st, const char *msg, const PGresul
 			rpc_complete(ctx, st); /* packs its own, or fails for want of memory */
 			return;
 		}
+		if (r->fill)
+			feed_cache_put(ctx->env->feed_cache, r->key, r->req->cursor[0] == '\0', r->gen,
+			    memo->data, memo->len, page_valid_until(res, r->resp, limit));
 	}
 	rpc_complete_packed(ctx, memo->data, memo->len);
 }
@@ -117,11 +150,34 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 	read_query      q = { 0 };
 	home_feed_read *r = rpc_alloc(ctx, sizeof(*r));
 	cruddur_status  st;
+	feed_cache     *fc;
+	feed_page      *page;
+	feed_lookup     why;
 
 	if (r == NULL)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	if ((st = home_feed_query(ctx, req, &q)) != CRUDDUR_OK)
 		return st;
+	if (req->consistency != CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__BOUNDED &&
+	    req->consistency != CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG)
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
+		    "consistency %d is neither BOUNDED (0) nor STRONG (1)", (int)req->consistency);
+	if ((fc = ctx->env->feed_cache) != NULL) {
+		/* Read before the query is submitted, so before it starts. */
+		r->gen = feed_cache_generation(fc);
+		r->fill = true;
+		if (req->consistency == CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG)
+			feed_cache_count_bypass(fc);
+		else if ((page = feed_cache_get(fc, q.key, clock_mono_us(), clock_real_us(), &why)) !=
+		    NULL) {
+			size_t         len;
+			const uint8_t *body = feed_page_data(page, &len);
+			rpc_complete_packed(ctx, body, len);
+			feed_page_release(page);
+			return RPC_DEFERRED; /* completed: ctx is gone */
+		}
+	}
+	r->key = q.key;
 	r->ctx = ctx;
 	r->req = req;
 	r->resp = resp;

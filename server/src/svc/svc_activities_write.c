@@ -220,7 +220,9 @@ activity_write_run(rpc_context *ctx, const activity_write *w, Cruddur__V1__Activ
 		*replayed = st == CRUDDUR_OK;
 	}
 	PQclear(res);
-	return rows_tx_end(ctx, conn, st);
+	st = rows_tx_end(ctx, conn, st);
+	svc_feed_changed(ctx->env);
+	return st;
 }
 
 static cruddur_status

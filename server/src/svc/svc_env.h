@@ -13,6 +13,7 @@
 
 #include "db/db_target.h"
 #include "db/pool.h"
+#include "reads/feed_cache.h"
 #include "reads/read_reactor.h"
 #include "svc/stats_snapshot.h"
 #include "rpc_handlers.h"
@@ -23,6 +24,7 @@ typedef struct svc_env {
 	const db_target    *db;           /* the primary's: its name, its maintenance keywords */
 	const char         *sql_dir;      /* schema.sql, seed.sql, migrations/ */
 	read_reactor       *reactor;      /* HomeFeed's reads, on the read pool */
+	feed_cache         *feed_cache;   /* HomeFeed's pages; NULL: off (--cache-bytes 0) */
 	const rpc_handlers *handlers;     /* the table the services filled (Health) */
 	const stats_sources *stats;       /* what Stats shows (stats_snapshot.h) */
 } svc_env;
@@ -33,6 +35,17 @@ static inline pool *
 svc_read_pool(const svc_env *env)
 {
 	return env->replica_pool != NULL ? env->replica_pool : env->pool;
+}
+
+/* A write through this server may have changed HomeFeed's pages: they are
+ * dropped before the write is acknowledged (docs/PROTOCOL.md,
+ * "Consistency"). Called after every write, whatever its status: a write
+ * whose commit was lost in transit may have committed. */
+static inline void
+svc_feed_changed(const svc_env *env)
+{
+	if (env->feed_cache != NULL)
+		feed_cache_drop_all(env->feed_cache, false);
 }
 
 #endif /* CRUDDUR_SVC_ENV_H */

@@ -344,7 +344,9 @@ update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
 	}
 	/* NULL parameters keep the column as it is (COALESCE). */
 	const char *params[3] = { uuid, name, bio };
-	if ((st = rows_query(ctx, &stmt_user_update_profile, params, &res)) != CRUDDUR_OK)
+	st = rows_query(ctx, &stmt_user_update_profile, params, &res);
+	svc_feed_changed(ctx->env); /* names on the feed's pages */
+	if (st != CRUDDUR_OK)
 		return st;
 	if (PQntuples(res) == 0)
 		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "no user with %s \"%s\"", key_name(key),

@@ -114,6 +114,7 @@ db_create(rpc_context *ctx, const Cruddur__V1__CreateRequest *req, Cruddur__V1__
 	 * database was missing (3D000): it connects again at once. */
 	if (st == CRUDDUR_OK)
 		pool_reset(ctx->env->pool);
+	svc_feed_changed(ctx->env); /* whatever changed, the feed's pages are dropped */
 	if (st == CRUDDUR_ALREADY_EXISTS)
 		return rpc_fail(ctx, st, "database \"%s\" already exists", ctx->env->db->dbname);
 	resp->database = ctx->env->db->dbname;
@@ -149,6 +150,7 @@ db_drop(rpc_context *ctx, const Cruddur__V1__DropRequest *req, Cruddur__V1__Drop
 	/* Our own idle connections first, then everyone else's; FORCE ends
 	 * any that connected in between. */
 	pool_reset(ctx->env->pool);
+	svc_feed_changed(ctx->env); /* the schema or the rows changed */
 	if ((st = terminate_sessions(ctx, conn, &resp->sessions_terminated)) != CRUDDUR_OK)
 		goto out;
 	if ((st = admin_database_ddl(ctx, conn, "DROP", " WITH (FORCE)")) == CRUDDUR_OK)
@@ -174,6 +176,7 @@ kill_sessions(rpc_context *ctx, const Cruddur__V1__KillSessionsRequest *req,
 	 * idle ones now, busy ones on release), so they are neither counted
 	 * nor found broken by the next request. */
 	pool_reset(ctx->env->pool);
+	svc_feed_changed(ctx->env); /* the schema or the rows changed */
 	if ((st = admin_connect(ctx, &conn)) != CRUDDUR_OK)
 		return st;
 	st = terminate_sessions(ctx, conn, &resp->sessions_terminated);
@@ -218,6 +221,7 @@ db_schema_load(rpc_context *ctx, const Cruddur__V1__SchemaLoadRequest *req,
 	cruddur_status st = load_sql_file(ctx, "schema.sql", &resp->file);
 	/* New tables: let every connection prepare its statements afresh. */
 	pool_reset(ctx->env->pool);
+	svc_feed_changed(ctx->env); /* the schema or the rows changed */
 	return st;
 }
 
@@ -226,7 +230,9 @@ db_seed(rpc_context *ctx, const Cruddur__V1__SeedRequest *req, Cruddur__V1__Seed
 {
 	(void)req;
 	resp->database = ctx->env->db->dbname;
-	return load_sql_file(ctx, "seed.sql", &resp->file);
+	cruddur_status st = load_sql_file(ctx, "seed.sql", &resp->file);
+	svc_feed_changed(ctx->env); /* before the triggers' notice comes */
+	return st;
 }
 
 static cruddur_status

@@ -203,6 +203,7 @@ svc_migrations_migrate(rpc_context *ctx, const Cruddur__V1__MigrateRequest *req,
 	pool_release(ctx->env->pool, conn);
 	if (resp->n_applied > 0)
 		pool_reset(ctx->env->pool);
+	svc_feed_changed(ctx->env); /* whatever changed, the feed's pages are dropped */
 out:
 	migration_set_fini(&set);
 	return st;
@@ -288,6 +289,7 @@ rollback(rpc_context *ctx, const Cruddur__V1__RollbackRequest *req,
 	pool_release(ctx->env->pool, conn);
 	if (resp->n_rolled_back > 0)
 		pool_reset(ctx->env->pool);
+	svc_feed_changed(ctx->env); /* whatever changed, the feed's pages are dropped */
 out:
 	migration_set_fini(&set);
 	return st;

@@ -375,7 +375,9 @@ seed_bulk(rpc_context *ctx, const Cruddur__V1__SeedBulkRequest *req,
 	if (st == CRUDDUR_OK && req->activities > 0)
 		st = seed_activities(ctx, conn, seed, now_us, req->activities,
 		    &resp->activities_created);
-	if ((st = rows_tx_end(ctx, conn, st)) != CRUDDUR_OK)
+	st = rows_tx_end(ctx, conn, st);
+	svc_feed_changed(ctx->env); /* the triggers' notice comes too, later */
+	if (st != CRUDDUR_OK)
 		return st;
 	resp->duration_us = clock_mono_us() - start;
 	return CRUDDUR_OK;
