@@ -127,6 +127,13 @@ assert " 504 " in line, line
 # 8 bytes short, then nothing: closed after --recv-timeout-ms (1.5 s), well within 5 s.
 line = ask(req + b"Content-Length: 10\r\n\r\n", b"{}")
 assert line == "", line
+# An empty Content-Length is no length: 400 (taken as 0, "{}" would be the next request).
+line = ask(req + b"Content-Length:\r\n\r\n", b"{}")
+assert " 400 " in line, line
+# An HTTP/1.0 client that asks for 100-continue gets no 100 (RFC 9110 10.1.1), its answer.
+line = ask(req.replace(b"HTTP/1.1", b"HTTP/1.0") + b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n",
+           b"{}", pause=0.2)
+assert " 200 " in line, line
 EOF
 
 # HEAD and OPTIONS; CORS for the allowed origin only.

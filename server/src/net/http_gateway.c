@@ -282,12 +282,16 @@ read_body(gw_call *c)
 	}
 	if (cl == NULL)
 		return true;
-	for (const char *p = cl; *p != '\0'; p++) {
-		if (!isdigit((unsigned char)*p) || n > (1ULL << 40)) {
-			gw_reply_error(c, 400, CRUDDUR_INVALID_ARGUMENT, "bad Content-Length", NULL, true);
-			return false;
-		}
+	/* An empty value is no length either: taken as 0, its body would be
+	 * read as the next request. */
+	bool bad_cl = cl[0] == '\0';
+	for (const char *p = cl; !bad_cl && *p != '\0'; p++) {
+		bad_cl = !isdigit((unsigned char)*p) || n > (1ULL << 40);
 		n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (bad_cl) {
+		gw_reply_error(c, 400, CRUDDUR_INVALID_ARGUMENT, "bad Content-Length", NULL, true);
+		return false;
 	}
 	if (n > c->gw->cfg.max_request_bytes) {
 		char why[160];
@@ -306,7 +310,9 @@ read_body(gw_call *c)
 	}
 	nng_aio_set_timeout(c->body_aio, c->gw->cfg.body_timeout_ms > 0 ?
 	    c->gw->cfg.body_timeout_ms : NNG_DURATION_INFINITE);
-	if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
+	/* An HTTP/1.0 client knows no 100 (RFC 9110 10.1.1: ignore its expectation). */
+	if (expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
+	    strcmp(nng_http_req_get_version(c->req), "HTTP/1.0") != 0) {
 		iov = (nng_iov){ .iov_buf = cont, .iov_len = sizeof(cont) - 1 };
 		nng_aio_set_iov(c->body_aio, 1, &iov);
 		nng_http_conn_write_all(c->conn, c->body_aio);
