@@ -133,6 +133,23 @@ allowed_origin(const http_gateway *gw, nng_http_req *req)
 	return NULL;
 }
 
+/* Whether the request is a browser's from a page of an origin that CORS does
+ * not allow: it names an Origin that is not allowed and is not the server's
+ * own (the Host it was sent to). A browser sends such a POST with a "simple"
+ * Content-Type (text/plain) without asking first (no preflight), so without
+ * this check any web page could write through a visitor's gateway. */
+static bool
+foreign_origin(const gw_call *c)
+{
+	const char *origin = nng_http_req_get_header(c->req, "Origin");
+	const char *host = nng_http_req_get_header(c->req, "Host");
+	const char *p = origin != NULL ? strstr(origin, "://") : NULL;
+
+	if (origin == NULL || c->origin != NULL)
+		return false;
+	return p == NULL || host == NULL || strcasecmp(p + 3, host) != 0;
+}
+
 /* The request as an envelope around body (packed already), in *msg. */
 static int
 make_envelope(gw_call *c, const uint8_t *body, size_t len, nng_msg **msg)
@@ -409,6 +426,12 @@ gw_serve(nng_aio *aio)
 	}
 	if (strcmp(method, "OPTIONS") == 0) {
 		answer_options(c);
+		return;
+	}
+	if (strcmp(c->http_method, "GET") != 0 && foreign_origin(c)) {
+		gw_reply_error(c, 403, CRUDDUR_PERMISSION_DENIED,
+		    "a request from a web page of another origin: allow its origin with --http-cors-origin",
+		    NULL, false);
 		return;
 	}
 	if (!c->api && strcmp(method, "POST") != 0) {
