@@ -492,6 +492,9 @@ parse_object(parse_ctx *ctx, const json_t *o, ProtobufCMessage *m)
 			break;
 		}
 		if (strstr(key, PJSON_SENTINEL) != NULL) {
+			/* The key holds the sentinel where its bad bytes were: the
+			 * message names the object it is in, not those U+10FFFFs. */
+			path_pop(ctx, saved);
 			rv = fail(ctx, "invalid UTF-8 in a key");
 			break;
 		}

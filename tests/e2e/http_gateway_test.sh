@@ -127,6 +127,13 @@ assert " 504 " in line, line
 # 8 bytes short, then nothing: closed after --recv-timeout-ms (1.5 s), well within 5 s.
 line = ask(req + b"Content-Length: 10\r\n\r\n", b"{}")
 assert line == "", line
+# An empty Content-Length is no length: 400 (taken as 0, "{}" would be the next request).
+line = ask(req + b"Content-Length:\r\n\r\n", b"{}")
+assert " 400 " in line, line
+# An HTTP/1.0 client that asks for 100-continue gets no 100 (RFC 9110 10.1.1), its answer.
+line = ask(req.replace(b"HTTP/1.1", b"HTTP/1.0") + b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n",
+           b"{}", pause=0.2)
+assert " 200 " in line, line
 EOF
 
 # HEAD and OPTIONS; CORS for the allowed origin only.
@@ -147,6 +154,16 @@ out=$(opts -H 'Origin: http://evil.example' -H 'Access-Control-Request-Method: P
 ! grep -qi '^Access-Control-' <<<"$out" || fail "CORS headers for a disallowed origin: $out"
 post /cruddur.v1.Activities/HomeFeed '{"limit": 1}' -H 'Origin: http://app.example'
 grep -qi '^Access-Control-Allow-Origin: http://app.example' <<<"$headers" || fail "POST from the allowed origin: $headers"
+# A page of another origin may POST "text/plain" without a preflight (a browser's simple
+# request): refused, nothing written. The server's own origin (its Host) is no other origin.
+csrf='{"author": {"handle": "hotwheels"}, "message": "sent by another web page"}'
+post /cruddur.v1.Activities/CreateActivity "$csrf" -H 'Content-Type: text/plain' \
+    -H 'Origin: http://evil.example'
+want 403 PERMISSION_DENIED "a POST from a page of another origin"
+post /cruddur.v1.Activities/HomeFeed '{"limit": 1}' -H "Origin: http://127.0.0.1:$port"
+want 200 "" "a POST from the server's own origin"
+post /cruddur.v1.Activities/HomeFeed '{"limit": 50}'
+! grep -q 'sent by another web page' <<<"$body" || fail "the refused POST was written: $body"
 
 # Keep-alive: one curl, two requests, one connection.
 curl -sS -v -o /dev/null -o /dev/null -X POST -d '{}' "$http/cruddur.v1.Health/Check" \

@@ -325,6 +325,12 @@ test_errors(void)
 	CHECK_ERROR("{\"items\":[{},{},{\"handle\":\"ok\xe2\x82\"}]}", "items[2].handle: invalid UTF-8 in a string");
 	CHECK_ERROR("{\"names\":[\"\xc3(\"]}", "names[0]: invalid UTF-8 in a string");
 	CHECK_ERROR("{\"te\xffxt\":\"a\"}", "invalid UTF-8 in a key");
+	CHECK_ERROR("{\"items\":[{\"a\xff\":1}]}", "items[0]: invalid UTF-8 in a key");
+	{ /* never the parser's sentinel (U+10FFFF) in the message, in place of the bad bytes */
+		char err[512];
+		CHECK(parse(ALL, "{\"te\xffxt\":\"a\"}", err, sizeof(err)) == NULL);
+		CHECK(strstr(err, "\xf4\x8f\xbf\xbf") == NULL);
+	}
 	CHECK_ERROR("{\"text\":\"\\ud800\"}", "not JSON: invalid Unicode '\\uD800'");
 	CHECK_ERROR("{\"text\":\"\\udc00\\ud800\"}", "not JSON: invalid Unicode");
 	/* A path too long for the message ends in "...". */

@@ -133,6 +133,23 @@ allowed_origin(const http_gateway *gw, nng_http_req *req)
 	return NULL;
 }
 
+/* Whether the request is a browser's from a page of an origin that CORS does
+ * not allow: it names an Origin that is not allowed and is not the server's
+ * own (the Host it was sent to). A browser sends such a POST with a "simple"
+ * Content-Type (text/plain) without asking first (no preflight), so without
+ * this check any web page could write through a visitor's gateway. */
+static bool
+foreign_origin(const gw_call *c)
+{
+	const char *origin = nng_http_req_get_header(c->req, "Origin");
+	const char *host = nng_http_req_get_header(c->req, "Host");
+	const char *p = origin != NULL ? strstr(origin, "://") : NULL;
+
+	if (origin == NULL || c->origin != NULL)
+		return false;
+	return p == NULL || host == NULL || strcasecmp(p + 3, host) != 0;
+}
+
 /* The request as an envelope around body (packed already), in *msg. */
 static int
 make_envelope(gw_call *c, const uint8_t *body, size_t len, nng_msg **msg)
@@ -282,12 +299,16 @@ read_body(gw_call *c)
 	}
 	if (cl == NULL)
 		return true;
-	for (const char *p = cl; *p != '\0'; p++) {
-		if (!isdigit((unsigned char)*p) || n > (1ULL << 40)) {
-			gw_reply_error(c, 400, CRUDDUR_INVALID_ARGUMENT, "bad Content-Length", NULL, true);
-			return false;
-		}
+	/* An empty value is no length either: taken as 0, its body would be
+	 * read as the next request. */
+	bool bad_cl = cl[0] == '\0';
+	for (const char *p = cl; !bad_cl && *p != '\0'; p++) {
+		bad_cl = !isdigit((unsigned char)*p) || n > (1ULL << 40);
 		n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (bad_cl) {
+		gw_reply_error(c, 400, CRUDDUR_INVALID_ARGUMENT, "bad Content-Length", NULL, true);
+		return false;
 	}
 	if (n > c->gw->cfg.max_request_bytes) {
 		char why[160];
@@ -306,7 +327,9 @@ read_body(gw_call *c)
 	}
 	nng_aio_set_timeout(c->body_aio, c->gw->cfg.body_timeout_ms > 0 ?
 	    c->gw->cfg.body_timeout_ms : NNG_DURATION_INFINITE);
-	if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
+	/* An HTTP/1.0 client knows no 100 (RFC 9110 10.1.1: ignore its expectation). */
+	if (expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
+	    strcmp(nng_http_req_get_version(c->req), "HTTP/1.0") != 0) {
 		iov = (nng_iov){ .iov_buf = cont, .iov_len = sizeof(cont) - 1 };
 		nng_aio_set_iov(c->body_aio, 1, &iov);
 		nng_http_conn_write_all(c->conn, c->body_aio);
@@ -403,6 +426,12 @@ gw_serve(nng_aio *aio)
 	}
 	if (strcmp(method, "OPTIONS") == 0) {
 		answer_options(c);
+		return;
+	}
+	if (strcmp(c->http_method, "GET") != 0 && foreign_origin(c)) {
+		gw_reply_error(c, 403, CRUDDUR_PERMISSION_DENIED,
+		    "a request from a web page of another origin: allow its origin with --http-cors-origin",
+		    NULL, false);
 		return;
 	}
 	if (!c->api && strcmp(method, "POST") != 0) {
