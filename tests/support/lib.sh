@@ -129,10 +129,13 @@ stop_within() {
     stop_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 }
 
+# free_tcp_port: a port nothing listens on now, below Linux's ephemeral range (32768 and
+# up by default), so that no outgoing connection of a parallel test (a client, wrk, a
+# pool's connection to PostgreSQL) takes it before our server binds it.
 free_tcp_port() {
     local port
     for _ in $(seq 100); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000))
         # A refused connect means a free port; bash's /dev/tcp needs no other tool.
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
