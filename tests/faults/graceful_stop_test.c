@@ -5,7 +5,9 @@
  *
  * 1. Drain. 16 threads run GetUser and Users/CreateUser (a distinct
  *    cognito id per call) through one client, each call sent once (no
- *    client retry, so every reply is seen). One more HomeFeed is in flight,
+ *    client retry, so every reply is seen; only a refusal with not_run is
+ *    sent again, up to NOT_RUN_ATTEMPTS times, and refused again, since
+ *    this server is the only one). One more HomeFeed is in flight,
  *    held by a lock on activities, so the drain lasts until the test lets
  *    it go. SIGTERM: every thread's next call is answered UNAVAILABLE "the
  *    server is shutting down" and the thread stops; no call fails any other
@@ -49,7 +51,7 @@ one_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *arg
 		Cruddur__V1__GetUserRequest req = CRUDDUR__V1__GET_USER_REQUEST__INIT;
 		req.handle = "hotwheels";
 		m = cruddur_method_users_get_user;
-		m.idempotent = false; /* sent once: every reply is seen */
+		m.idempotent = false; /* sent once (but for not_run): every reply is seen */
 		st = cruddur_client_call(c, &m, &req.base, &resp, o);
 	} else {
 		Cruddur__V1__CreateUserRequest req = CRUDDUR__V1__CREATE_USER_REQUEST__INIT;
