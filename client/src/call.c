@@ -180,17 +180,20 @@ cruddur_i_call_transport_status(cruddur_client *c, int rv, cruddur_call_opts *er
 
 cruddur_status
 cruddur_i_call_read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id,
-    ProtobufCMessage **resp, cruddur_call_opts *err)
+    ProtobufCMessage **resp, bool *not_run, cruddur_call_opts *err)
 {
 	Cruddur__V1__ResponseEnvelope *env;
 	cruddur_status                 st;
 
+	*not_run = false;
 	env = cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
 	nng_msg_free(reply);
 	if (env == NULL)
 		return cruddur_i_call_fail(err, CRUDDUR_INTERNAL,
 		    "the server's reply is not a ResponseEnvelope");
 	st = (cruddur_status)env->status;
+	/* Only a refusal says nothing ran. */
+	*not_run = env->not_run && st == CRUDDUR_UNAVAILABLE;
 	if (env->request_id != id && st == CRUDDUR_OK)
 		st = cruddur_i_call_fail(err, CRUDDUR_INTERNAL,
 		    "reply for request %llu, expected %llu", (unsigned long long)env->request_id,
@@ -231,16 +234,29 @@ cruddur_i_call_retryable(const cruddur_method *method, const ProtobufCMessage *r
 /* Only UNAVAILABLE is retried: it says nothing ran to completion or the
  * server could not serve (it is shutting down, or lost its database). A
  * write without a key is sent once: after a lost connection it may or may
- * not have run. */
+ * not have run. Unless the server said none of it ran (not_run, from a
+ * draining server): then any call goes again, on a budget of its own, so
+ * that a draining server that nng's REQ keeps picking (its refusals come
+ * back at once, so its connection is ready first) cannot use up the
+ * retries a lost database or connection needs. */
 int64_t
-cruddur_i_call_retry_backoff(cruddur_client *c, bool retryable, cruddur_status st, int attempt,
-    int64_t end_ms)
+cruddur_i_call_retry_backoff(cruddur_client *c, bool retryable, cruddur_status st, bool not_run,
+    cruddur_i_retries *r, int64_t end_ms)
 {
-	int64_t backoff = (int64_t)RETRY_BACKOFF_MS << attempt;
+	int64_t left = end_ms - cruddur_i_call_mono_ms();
 
-	if (!retryable || st != CRUDDUR_UNAVAILABLE || attempt >= RETRY_ATTEMPTS ||
-	    end_ms - cruddur_i_call_mono_ms() <= backoff || atomic_load(&c->closing))
+	if (st != CRUDDUR_UNAVAILABLE || atomic_load(&c->closing))
 		return -1;
+	if (not_run) {
+		if (r->not_run >= NOT_RUN_ATTEMPTS || left <= NOT_RUN_BACKOFF_MS)
+			return -1;
+		r->not_run++;
+		return NOT_RUN_BACKOFF_MS;
+	}
+	int64_t backoff = (int64_t)RETRY_BACKOFF_MS << r->attempts;
+	if (!retryable || r->attempts >= RETRY_ATTEMPTS || left <= backoff)
+		return -1;
+	r->attempts++;
 	return backoff;
 }
 

@@ -40,6 +40,12 @@
  * after 50 ms, then 100 ms, within the call's deadline. */
 #define RETRY_ATTEMPTS 2
 #define RETRY_BACKOFF_MS 50
+/* A call the server refused before any of it ran (not_run: it is
+ * shutting down) is sent again whatever its method, up to this many times,
+ * after NOT_RUN_BACKOFF_MS each (another server is likely ready), within
+ * the deadline; these do not count toward RETRY_ATTEMPTS. */
+#define NOT_RUN_ATTEMPTS 8
+#define NOT_RUN_BACKOFF_MS 20
 
 /* Writes the message of a failure into out (may be NULL); returns st. */
 cruddur_status cruddur_i_call_fail(cruddur_call_opts *out, cruddur_status st, const char *fmt, ...)
@@ -77,17 +83,25 @@ cruddur_status cruddur_i_call_slot_for(cruddur_client *c, call_slot_list *l, cal
     cruddur_call_opts *err);
 
 /* Unpacks the reply envelope and, on OK, its body into *resp (the
- * caller's). Frees reply. */
+ * caller's). *not_run says whether the server refused the request before
+ * any of it ran (the envelope's not_run). Frees reply. */
 cruddur_status cruddur_i_call_read_reply(const cruddur_method *method, nng_msg *reply, uint64_t id,
-    ProtobufCMessage **resp, cruddur_call_opts *err);
+    ProtobufCMessage **resp, bool *not_run, cruddur_call_opts *err);
 
 /* Whether req may ever be sent twice: its method has no side effects, or it
  * carries an idempotency key that the server deduplicates on. */
 bool cruddur_i_call_retryable(const cruddur_method *method, const ProtobufCMessage *req);
-/* After attempt (0 = the first) ended with st: the milliseconds to wait
- * before trying again, or -1 when it must not be (not retryable, not a
- * failure that retrying can cure, out of attempts, out of time, closing). */
+/* The retries a call has had (zero before its first attempt). */
+typedef struct {
+	int attempts; /* counted toward RETRY_ATTEMPTS */
+	int not_run;  /* of requests refused unrun, toward NOT_RUN_ATTEMPTS */
+} cruddur_i_retries;
+
+/* After an attempt ended with st (not_run: the server said none of it
+ * ran): the milliseconds to wait before trying again, counted in *r, or -1
+ * when it must not be (not retryable, not a failure that retrying can
+ * cure, out of attempts, out of time, closing). */
 int64_t cruddur_i_call_retry_backoff(cruddur_client *c, bool retryable, cruddur_status st,
-    int attempt, int64_t end_ms);
+    bool not_run, cruddur_i_retries *r, int64_t end_ms);
 
 #endif /* CRUDDUR_CALL_H */

@@ -29,8 +29,9 @@
  * One deadline bounds the whole call, as in the blocking call: each aio
  * waits until it plus REPLY_GRACE_MS, and each attempt carries the time
  * left. The caller's request is packed before cruddur_client_call_async
- * returns; a call that may be retried keeps a copy of the packed envelope
- * (cruddur_i_call_rebuild_request puts the new deadline into it).
+ * returns; every call keeps a copy of the packed envelope, since any may
+ * be sent again when the server says none of it ran (not_run), and
+ * cruddur_i_call_rebuild_request puts the new deadline into it.
  *
  * Threads: the callback runs on nng's threads, one step at a time for a
  * given call (the aio has one operation at a time), and never blocks: the
@@ -64,11 +65,11 @@ typedef struct async_call {
 	cruddur_call_done     done;
 	void                 *arg;
 	async_state           state;
-	int                   attempt; /* 0: the first */
+	bool                  retryable; /* call_retryable: beyond not_run */
+	cruddur_i_retries     retries;
 	int64_t               end_ms;  /* the deadline, on cruddur_i_call_mono_ms's
 	                                * clock */
-	/* The packed request, kept for a retry; NULL when the call is not
-	 * retryable. */
+	/* The packed request, kept for a retry; NULL once finished. */
 	nng_msg              *again;
 	/* What done is told besides the status: the failure's message and the
 	 * request id. */
@@ -111,12 +112,13 @@ finish(async_call *a, cruddur_status st, ProtobufCMessage *resp)
 }
 
 static void
-attempt_ended(async_call *a, cruddur_status st, ProtobufCMessage *resp)
+attempt_ended(async_call *a, cruddur_status st, bool not_run, ProtobufCMessage *resp)
 {
 	int64_t backoff = -1;
 
 	if (a->again != NULL)
-		backoff = cruddur_i_call_retry_backoff(a->c, true, st, a->attempt, a->end_ms);
+		backoff = cruddur_i_call_retry_backoff(a->c, a->retryable, st, not_run, &a->retries,
+		    a->end_ms);
 	if (backoff < 0) {
 		finish(a, st, resp);
 		return;
@@ -138,7 +140,7 @@ static void
 exchange_failed(async_call *a, int rv)
 {
 	cruddur_i_call_slot_fail(&a->c->slots, &a->slot);
-	attempt_ended(a, cruddur_i_call_transport_status(a->c, rv, &a->result), NULL);
+	attempt_ended(a, cruddur_i_call_transport_status(a->c, rv, &a->result), false, NULL);
 }
 
 /* The backoff is over: the same request again, on a working context. */
@@ -148,7 +150,6 @@ retry(async_call *a, int rv)
 	nng_msg       *msg = NULL;
 	cruddur_status st;
 
-	a->attempt++;
 	if (rv != 0 || atomic_load(&a->c->closing)) {
 		finish(a, cruddur_i_call_fail(&a->result, CRUDDUR_CANCELLED, "the client was closed"),
 		    NULL);
@@ -174,6 +175,7 @@ cruddur_i_call_async_cb(void *slot)
 	nng_aio          *aio = a->state == ASYNC_BACKOFF ? a->slot.timer : a->slot.aio;
 	int               rv = nng_aio_result(aio);
 	ProtobufCMessage *resp = NULL;
+	bool              not_run;
 	cruddur_status    st;
 
 	switch (a->state) {
@@ -196,9 +198,9 @@ cruddur_i_call_async_cb(void *slot)
 			return;
 		}
 		st = cruddur_i_call_read_reply(a->method, nng_aio_get_msg(aio), a->result.request_id,
-		    &resp, &a->result);
+		    &resp, &not_run, &a->result);
 		nng_aio_set_msg(aio, NULL); /* cruddur_i_call_read_reply freed it */
-		attempt_ended(a, st, resp);
+		attempt_ended(a, st, not_run, resp);
 		return;
 	case ASYNC_BACKOFF:
 		retry(a, rv);
@@ -222,7 +224,7 @@ call_start(cruddur_client *c, const cruddur_method *method, uint64_t id, uint32_
 	a->method = method;
 	a->done = done;
 	a->arg = arg;
-	a->attempt = 0;
+	a->retries = (cruddur_i_retries){ 0, 0 };
 	a->end_ms = cruddur_i_call_mono_ms() + deadline_ms;
 	a->again = NULL;
 	a->result = (cruddur_call_opts){ .request_id = id };
@@ -252,11 +254,12 @@ cruddur_client_call_async(cruddur_client *c, const cruddur_method *method,
 		st = cruddur_i_call_build_request(c, method, req, opts, deadline_ms, id, &msg, opts);
 	if (st == CRUDDUR_OK)
 		st = call_start(c, method, id, deadline_ms, done, arg, &a, opts);
-	if (st == CRUDDUR_OK && cruddur_i_call_retryable(method, req) &&
-	    nng_msg_dup(&a->again, msg) != 0) {
+	if (st == CRUDDUR_OK && nng_msg_dup(&a->again, msg) != 0) {
 		cruddur_i_call_slot_give(&c->slots, &c->slots.async, &a->slot);
 		st = cruddur_i_call_fail(opts, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
 	}
+	if (st == CRUDDUR_OK)
+		a->retryable = cruddur_i_call_retryable(method, req);
 	if (st != CRUDDUR_OK) {
 		if (msg != NULL)
 			nng_msg_free(msg);

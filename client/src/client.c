@@ -330,11 +330,13 @@ call_attempts(cruddur_client *c, const cruddur_method *method, const ProtobufCMe
     ProtobufCMessage **resp, cruddur_call_opts *opts, uint64_t id, uint32_t deadline_ms)
 {
 	int64_t        end_ms = cruddur_i_call_mono_ms() + deadline_ms;
-	bool           retryable = cruddur_i_call_retryable(method, req);
-	cruddur_status st;
+	bool              retryable = cruddur_i_call_retryable(method, req);
+	cruddur_i_retries retries = { 0, 0 };
+	cruddur_status    st;
 
-	for (int attempt = 0;; attempt++) {
+	for (;;) {
 		nng_msg *msg = NULL, *reply = NULL;
+		bool     not_run = false;
 		/* Each attempt carries the time that is really left. */
 		st = cruddur_i_call_build_request(c, method, req, opts, cruddur_i_call_left_ms(end_ms),
 		    id, &msg, opts);
@@ -342,8 +344,9 @@ call_attempts(cruddur_client *c, const cruddur_method *method, const ProtobufCMe
 			return st;
 		st = exchange(c, msg, end_ms, &reply, opts);
 		if (st == CRUDDUR_OK)
-			st = cruddur_i_call_read_reply(method, reply, id, resp, opts);
-		int64_t backoff = cruddur_i_call_retry_backoff(c, retryable, st, attempt, end_ms);
+			st = cruddur_i_call_read_reply(method, reply, id, resp, &not_run, opts);
+		int64_t backoff =
+		    cruddur_i_call_retry_backoff(c, retryable, st, not_run, &retries, end_ms);
 		if (backoff < 0)
 			break;
 		struct timespec nap = { 0, (long)backoff * 1000000L };

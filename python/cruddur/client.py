@@ -15,7 +15,10 @@ ResponseEnvelope. Every status but OK raises CruddurError.
             UNAVAILABLE, only when its method is NO_SIDE_EFFECTS or IDEMPOTENT in its .proto or
             its request carries an idempotency_key, at most 2 more times, after 50 ms then
             100 ms, only while the deadline leaves more than the pause, never once closing.
-            A retry carries the same request_id.
+            A reply with not_run (UNAVAILABLE from a server that refused the request before
+            any of it ran: it is shutting down) is sent again whatever the method, up to
+            NOT_RUN_ATTEMPTS (8) times, after NOT_RUN_BACKOFF_MS (20) each, within the
+            deadline; those do not count toward the 2. A retry carries the same request_id.
   token     sent as "authorization" metadata, as the CLI does (client/cli/main.c load_token):
             token=, else the first line of token_file=, else of $CRUDDUR_TOKEN_FILE, else
             $CRUDDUR_TOKEN. token="" sends none whatever the environment says.
@@ -42,7 +45,8 @@ from .status import CruddurError, Status
 from .v1 import rpc_pb2
 
 __all__ = ["Client", "load_token", "DEFAULT_DEADLINE_MS", "MAX_DEADLINE_MS",
-           "MAX_REQUEST_BYTES", "REPLY_GRACE_MS", "RETRY_ATTEMPTS", "RETRY_BACKOFF_MS"]
+           "MAX_REQUEST_BYTES", "NOT_RUN_ATTEMPTS", "NOT_RUN_BACKOFF_MS", "REPLY_GRACE_MS",
+           "RETRY_ATTEMPTS", "RETRY_BACKOFF_MS"]
 
 DEFAULT_DEADLINE_MS = 10000  # CRUDDUR_DEFAULT_DEADLINE_MS (cruddur/client.h)
 MAX_DEADLINE_MS = 86400000          # CRUDDUR_MAX_DEADLINE_MS
@@ -51,6 +55,8 @@ MAX_METADATA = 32
 REPLY_GRACE_MS = 250                # call.h
 RETRY_ATTEMPTS = 2
 RETRY_BACKOFF_MS = 50
+NOT_RUN_ATTEMPTS = 8                # call.h: retries of requests refused unrun
+NOT_RUN_BACKOFF_MS = 20
 # nng's redial pace while no connection is up (client.c: RECONNMINT 50 ms, RECONNMAXT 1 s).
 _REDIAL_MIN_S, _REDIAL_MAX_S = 0.05, 1.0
 
@@ -258,7 +264,8 @@ class Client:
         deadline = self._check_deadline(deadline_ms, self._deadline_ms)
         pairs = self._call_metadata(metadata)
         end = time.monotonic() + deadline / 1000.0
-        for attempt in itertools.count():
+        retries = {"attempts": 0, "not_run": 0}
+        while True:
             env = rpc_pb2.RequestEnvelope(method=method, request_id=request_id,
                                           deadline_ms=_left_ms(end), body=body)
             for key, value in pairs:
@@ -271,19 +278,29 @@ class Client:
             try:
                 return _read_reply(self._exchange(data, end, request_id), request_id)
             except CruddurError as e:
-                backoff = self._retry_backoff(retryable, e.code, attempt, end)
+                backoff = self._retry_backoff(retryable, e, retries, end)
                 if backoff < 0:
                     raise
             # Outside the lock; close() cuts it short.
             self._closing.wait(backoff)
         raise AssertionError("unreachable")
 
-    def _retry_backoff(self, retryable, code, attempt, end):
-        """call_retry_backoff: seconds to wait before the next attempt, or -1."""
-        backoff = (RETRY_BACKOFF_MS << attempt) / 1000.0
-        if (not retryable or code != Status.UNAVAILABLE or attempt >= RETRY_ATTEMPTS or
-                end - time.monotonic() <= backoff or self._closing.is_set()):
+    def _retry_backoff(self, retryable, e, retries, end):
+        """call_retry_backoff: seconds to wait before the next attempt (counted in retries),
+        or -1. A request the server refused unrun goes again on a budget of its own."""
+        left = end - time.monotonic()
+        if e.code != Status.UNAVAILABLE or self._closing.is_set():
             return -1
+        if e.not_run:
+            backoff = NOT_RUN_BACKOFF_MS / 1000.0
+            if retries["not_run"] >= NOT_RUN_ATTEMPTS or left <= backoff:
+                return -1
+            retries["not_run"] += 1
+            return backoff
+        backoff = (RETRY_BACKOFF_MS << retries["attempts"]) / 1000.0
+        if not retryable or retries["attempts"] >= RETRY_ATTEMPTS or left <= backoff:
+            return -1
+        retries["attempts"] += 1
         return backoff
 
     def _exchange(self, data, end, request_id):
@@ -367,7 +384,9 @@ def _read_reply(data, request_id):
         raise CruddurError(Status.INTERNAL, "the server's reply is not a ResponseEnvelope",
                            request_id) from None
     if env.status != Status.OK:
-        raise CruddurError(env.status, env.message, request_id)
+        # Only a refusal says nothing ran.
+        raise CruddurError(env.status, env.message, request_id,
+                           not_run=env.not_run and env.status == Status.UNAVAILABLE)
     if env.request_id != request_id:
         raise CruddurError(Status.INTERNAL, "reply for request %d, expected %d"
                            % (env.request_id, request_id), request_id)

@@ -57,12 +57,15 @@ class CruddurError(Exception):
                 never reached a server; never empty
     request_id  the request_id the call carried (it is in the server's log), or None when the
                 call never got that far
+    not_run     the server refused the request before any of it ran (ResponseEnvelope
+                not_run: it is shutting down), so it may be sent again, to any server
     """
 
-    def __init__(self, code, message="", request_id=None):
+    def __init__(self, code, message="", request_id=None, not_run=False):
         self.code = status_of(code)
         self.message = message or status_name(self.code)
         self.request_id = request_id
+        self.not_run = bool(not_run)
         super().__init__(self.code, self.message)
 
     def __str__(self):
@@ -72,4 +75,4 @@ class CruddurError(Exception):
         return "CruddurError(%s, %r)" % (status_name(self.code), self.message)
 
     def __reduce__(self):
-        return (CruddurError, (int(self.code), self.message, self.request_id))
+        return (CruddurError, (int(self.code), self.message, self.request_id, self.not_run))

@@ -5,13 +5,17 @@
  *
  * 1. Drain. 16 threads run GetUser and Users/CreateUser (a distinct
  *    cognito id per call) through one client, each call sent once (no
- *    client retry, so every reply is seen). One more HomeFeed is in flight,
+ *    client retry, so every reply is seen; only a refusal with not_run is
+ *    sent again, up to NOT_RUN_ATTEMPTS times, and refused again, since
+ *    this server is the only one). One more HomeFeed is in flight,
  *    held by a lock on activities, so the drain lasts until the test lets
  *    it go. SIGTERM: every thread's next call is answered UNAVAILABLE "the
  *    server is shutting down" and the thread stops; no call fails any other
  *    way. Then the lock is released: the held call gets OK, the server
  *    exits 0 at once (--drain-timeout 5000). Every cognito id answered OK
- *    is in the users table, and no other.
+ *    is in the users table, and no other. A raw Health/Check on a
+ *    connection of its own reads the envelope: OK without not_run before
+ *    SIGTERM, UNAVAILABLE with not_run while the server drains.
  * 2. Drain timeout. A HomeFeed (deadline 30 s) held by the lock outlives
  *    --drain-timeout 1000: the server still exits 0 within the timeout plus
  *    2 s, and the held caller gets an answer (not OK) instead of waiting
@@ -36,6 +40,30 @@ typedef struct shared {
 
 static shared g = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
+/* A raw Health/Check on a connection of its own: its reply's status in
+ * *st (-1: none came) and whether it says not_run. */
+static bool
+raw_check(const char *url, int *st)
+{
+	size_t   len;
+	bool     handshake = false, not_run = false;
+	uint8_t *req = fs_raw_request("cruddur.v1.Health/Check", NULL, 1, &len);
+	int      fd = fs_raw_connect(url, 0);
+	Cruddur__V1__ResponseEnvelope *r = NULL;
+
+	*st = -1;
+	if (req != NULL && fd >= 0 && fs_raw_write(fd, req, len) == 0 &&
+	    fs_raw_read_reply(fd, 5000, &handshake, &r) == 0) {
+		*st = (int)r->status;
+		not_run = r->not_run;
+		cruddur__v1__response_envelope__free_unpacked(r, NULL);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(req);
+	return not_run;
+}
+
 static cruddur_status
 one_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *arg)
 {
@@ -49,7 +77,7 @@ one_call(cruddur_client *c, int thread, int seq, cruddur_call_opts *o, void *arg
 		Cruddur__V1__GetUserRequest req = CRUDDUR__V1__GET_USER_REQUEST__INIT;
 		req.handle = "hotwheels";
 		m = cruddur_method_users_get_user;
-		m.idempotent = false; /* sent once: every reply is seen */
+		m.idempotent = false; /* sent once (but for not_run): every reply is seen */
 		st = cruddur_client_call(c, &m, &req.base, &resp, o);
 	} else {
 		Cruddur__V1__CreateUserRequest req = CRUDDUR__V1__CREATE_USER_REQUEST__INIT;
@@ -177,6 +205,9 @@ drain_under_load(void)
 	fs_load *load = fs_load_start(c, THREADS, call_until_refused, &parked_stop, 5000, 0, 100000);
 	CHECK(load != NULL);
 	fs_sleep_ms(1000);
+	int  raw_st;
+	bool raw_not_run = raw_check(s.url, &raw_st);
+	CHECK(raw_st == CRUDDUR_OK && !raw_not_run); /* not_run only on a refusal */
 	double t_term = ts_now();
 	kill(s.pid, SIGTERM);
 	/* Every thread is refused while the held call keeps the drain open. */
@@ -186,6 +217,9 @@ drain_under_load(void)
 	double t_refused = ts_now();
 	CHECK(atomic_load(&g.stopped) == THREADS);
 	CHECK(fs_server_alive(&s)); /* still draining */
+	raw_not_run = raw_check(s.url, &raw_st);
+	printf("raw Health/Check while draining: status %d, not_run %d\n", raw_st, raw_not_run);
+	CHECK(raw_st == CRUDDUR_UNAVAILABLE && raw_not_run);
 	fs_sleep_ms(300);
 	fs_unlock(locker);
 	double t_release = ts_now();

@@ -80,6 +80,12 @@ expect(Cruddur__V1__ResponseEnvelope *r, cruddur_status want, const char *messag
 		    cruddur_status_name((cruddur_status)r->status), cruddur_status_name(want), r->message);
 	if (message_part != NULL && strstr(r->message, message_part) == NULL)
 		ts_fail(__FILE__, __LINE__, "message \"%s\" lacks \"%s\"", r->message, message_part);
+	/* Only the drain refusal (dispatch_not_run_reply) says nothing ran:
+	 * not a request that was dispatched, whatever its status (the
+	 * database-down UNAVAILABLEs here too). */
+	if (r->not_run)
+		ts_fail(__FILE__, __LINE__, "not_run set on %s (%s)", cruddur_status_name(want),
+		    r->message);
 	cruddur__v1__response_envelope__free_unpacked(r, NULL);
 }
 
@@ -362,7 +368,19 @@ test_quoted_text(void)
 		r = cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
 		nng_msg_free(reply);
 		CHECK(r != NULL && strcmp(r->message, "cut \\xE2\\x82 and \\xFF") == 0);
+		CHECK(r != NULL && !r->not_run); /* a status reply does not say nothing ran */
 		expect(r, CRUDDUR_UNAVAILABLE, NULL);
+	}
+	/* The drain refusal (transport.c) says none of the request ran. */
+	reply = dispatch_not_run_reply(0, "the server is shutting down");
+	CHECK(reply != NULL);
+	if (reply != NULL) {
+		ts_strict_record(NULL, nng_msg_body(reply), nng_msg_len(reply));
+		r = cruddur__v1__response_envelope__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
+		nng_msg_free(reply);
+		CHECK(r != NULL && r->not_run && strcmp(r->message, "the server is shutting down") == 0);
+		if (r != NULL)
+			cruddur__v1__response_envelope__free_unpacked(r, NULL);
 	}
 }
 

@@ -7,6 +7,7 @@
  * response, an error status, garbage, or nothing.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +20,8 @@
 
 #define URL "inproc://envelope_test"
 
-typedef enum { ANSWER_FEED, ANSWER_ERROR, ANSWER_GARBAGE, ANSWER_NOTHING, ANSWER_UNAVAILABLE_TWICE } answer;
+typedef enum { ANSWER_FEED, ANSWER_ERROR, ANSWER_GARBAGE, ANSWER_NOTHING, ANSWER_UNAVAILABLE_TWICE,
+	ANSWER_NOT_RUN } answer;
 
 static nng_socket     rep;
 static answer         next_answer;
@@ -28,6 +30,8 @@ static uint32_t       seen_deadline;
 static char           seen_token[64];
 static int32_t        seen_limit;
 static int            requests_seen;
+static int            not_run_first; /* ANSWER_NOT_RUN: refusals before an error */
+#define NOT_RUN_ATTEMPTS 8 /* client/src/call.h's */
 
 static void
 send_env(Cruddur__V1__ResponseEnvelope *env)
@@ -110,6 +114,17 @@ fake_server(void *arg)
 			} else {
 				answer_feed(req->request_id);
 			}
+			break;
+		case ANSWER_NOT_RUN: /* a draining server, then one that ran it */
+			if (requests_seen <= not_run_first) {
+				err.status = CRUDDUR__V1__STATUS_CODE__UNAVAILABLE;
+				err.message = "the server is shutting down";
+				err.not_run = true;
+			} else {
+				err.status = CRUDDUR__V1__STATUS_CODE__INVALID_ARGUMENT;
+				err.message = "ran";
+			}
+			send_env(&err);
 			break;
 		}
 		cruddur__v1__request_envelope__free_unpacked(req, NULL);
@@ -232,6 +247,67 @@ test_retries(cruddur_client *c)
 	CHECK(sresp == NULL);
 }
 
+typedef struct {
+	atomic_int     done;
+	cruddur_status st;
+} async_done;
+
+static void
+async_done_cb(void *arg, cruddur_status st, ProtobufCMessage *resp, const cruddur_call_opts *result)
+{
+	async_done *d = arg;
+	(void)result;
+	cruddur_message_free(resp);
+	d->st = st;
+	atomic_store(&d->done, 1);
+}
+
+/* Setup (a write without a key) refused unrun `refusals` times, then
+ * answered by a server that ran it; blocking or async. Its status, and the
+ * requests the fake server saw in *seen. */
+static cruddur_status
+not_run_call(cruddur_client *c, int refusals, bool async, int *seen)
+{
+	Cruddur__V1__SetupRequest   sreq = CRUDDUR__V1__SETUP_REQUEST__INIT;
+	Cruddur__V1__SetupResponse *sresp = NULL;
+	cruddur_call_opts           opts = { .deadline_ms = 3000 };
+	cruddur_status              st;
+	async_done                  d = { 0 };
+
+	next_answer = ANSWER_NOT_RUN;
+	not_run_first = refusals;
+	requests_seen = 0;
+	if (!async) {
+		st = cruddur_db_admin_setup(c, &sreq, &sresp, &opts);
+		cruddur_message_free(sresp);
+	} else if ((st = cruddur_client_call_async(c, &cruddur_method_db_admin_setup, &sreq.base,
+	                &opts, async_done_cb, &d)) == CRUDDUR_OK) {
+		for (int i = 0; i < 500 && !atomic_load(&d.done); i++)
+			usleep(10000);
+		CHECK(atomic_load(&d.done));
+		st = d.st;
+	}
+	*seen = requests_seen;
+	return st;
+}
+
+/* A reply with not_run (the server refused it before any of it ran) sends
+ * any call again, a write without a key too, up to NOT_RUN_ATTEMPTS times,
+ * not counted in RETRY_ATTEMPTS; blocking and async alike (call.c). */
+static void
+test_not_run_retries(cruddur_client *c)
+{
+	for (int async = 0; async < 2; async++) {
+		int seen;
+		CHECK(not_run_call(c, 3, async, &seen) == CRUDDUR_INVALID_ARGUMENT);
+		CHECK(seen == 4);
+		CHECK(not_run_call(c, 1000, async, &seen) == CRUDDUR_UNAVAILABLE);
+		if (seen != 1 + NOT_RUN_ATTEMPTS)
+			ts_fail(__FILE__, __LINE__, "%s: %d requests, want %d", async ? "async" : "sync",
+			    seen, 1 + NOT_RUN_ATTEMPTS);
+	}
+}
+
 /* A deadline of days is cut to the longest nng can wait, not wrapped. */
 static void
 test_huge_deadline(cruddur_client *c)
@@ -322,6 +398,7 @@ main(void)
 	test_stub_round_trip(c);
 	test_stub_errors(c);
 	test_retries(c);
+	test_not_run_retries(c);
 	test_huge_deadline(c);
 	cruddur_client_close(c);
 	test_close_with_calls();

@@ -281,6 +281,41 @@ class Retries(Peers):
             times, _ = self.attempts(lambda c: c.activities.home_feed, code=code)
             self.assertEqual(len(times), 1, code)
 
+    def test_not_run_retried_for_any_method(self):
+        # A draining server's refusal (not_run): any call goes again, on a budget of its own.
+        not_run = lambda env, n: rpc_pb2.ResponseEnvelope(
+            request_id=env.request_id, status=14, message="try later", not_run=True)
+        for call, kw in ((lambda c: c.activities.create_activity, {"message": "m"}),
+                         (lambda c: c.activities.home_feed, {})):
+            p = self.peer(answer=not_run)
+            e = self.raises(cruddur.Status.UNAVAILABLE, call(self.client(p.url)),
+                            deadline_ms=3000, **kw)
+            self.assertTrue(e.not_run)
+            self.assertEqual(len(p.requests), 1 + cruddur.NOT_RUN_ATTEMPTS)
+        # Refused unrun twice, then UNAVAILABLE from a call that ran: the 2 ordinary retries
+        # are still there for an idempotent call; a write without a key stops there.
+        answer = lambda env, n: rpc_pb2.ResponseEnvelope(
+            request_id=env.request_id, status=14, message="try later", not_run=n <= 2)
+        p = self.peer(answer=answer)
+        e = self.raises(cruddur.Status.UNAVAILABLE, self.client(p.url).activities.home_feed)
+        self.assertFalse(e.not_run)
+        self.assertEqual(len(p.requests), 2 + 1 + cruddur.RETRY_ATTEMPTS)
+        p = self.peer(answer=answer)
+        self.raises(cruddur.Status.UNAVAILABLE, self.client(p.url).activities.create_activity,
+                    message="m")
+        self.assertEqual(len(p.requests), 3)
+        # not_run on another status means nothing: not retried.
+        p = self.peer(answer=lambda env, n: rpc_pb2.ResponseEnvelope(
+            request_id=env.request_id, status=13, message="x", not_run=True))
+        e = self.raises(cruddur.Status.INTERNAL, self.client(p.url).activities.create_activity,
+                        message="m")
+        self.assertFalse(e.not_run)
+        self.assertEqual(len(p.requests), 1)
+        # Refused unrun, then OK: the write went through once it found a server.
+        p = self.peer(answer=lambda env, n: not_run(env, n) if n <= 3 else ok()(env, n))
+        self.client(p.url).activities.create_activity(message="m")
+        self.assertEqual(len(p.requests), 4)
+
     def test_within_the_deadline(self):
         # 140 ms: the 50 ms pause fits (while the first attempt takes under 90 ms); the
         # 100 ms one, after at least 50 ms, no longer does.

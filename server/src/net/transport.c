@@ -166,8 +166,8 @@ receiver_received(receiver *rcv, nng_msg *msg)
 	atomic_fetch_add(&t->inflight, 1);
 	if (atomic_load(t->cfg.draining)) {
 		nng_msg_free(msg);
-		receiver_reply(rcv,
-		    dispatch_status_reply(0, CRUDDUR_UNAVAILABLE, "the server is shutting down"));
+		/* Nothing of it ran: not_run lets the client send it elsewhere. */
+		receiver_reply(rcv, dispatch_not_run_reply(0, "the server is shutting down"));
 		return;
 	}
 	/* Bad requests and handlers that never block need no worker. */

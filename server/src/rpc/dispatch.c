@@ -65,7 +65,7 @@ dispatch_find_method(const char *full_name)
  * a strict decoder would refuse the whole reply. */
 static nng_msg *
 pack_envelope(uint64_t request_id, cruddur_status st, const char *message, const uint8_t *body,
-    size_t len)
+    size_t len, bool not_run)
 {
 	Cruddur__V1__ResponseEnvelope env = CRUDDUR__V1__RESPONSE_ENVELOPE__INIT;
 	nng_msg                      *msg = NULL;
@@ -81,6 +81,7 @@ pack_envelope(uint64_t request_id, cruddur_status st, const char *message, const
 	env.message = (char *)(message != NULL ? message : "");
 	env.body.data = (uint8_t *)body;
 	env.body.len = len;
+	env.not_run = not_run;
 	if (cruddur_i_envelope_to_msg(&env.base, &msg) != 0)
 		msg = NULL;
 	return msg;
@@ -96,7 +97,7 @@ pack_reply(uint64_t request_id, cruddur_status st, const char *message, const Pr
 	if (st == CRUDDUR_OK && body != NULL &&
 	    (buf = cruddur_i_envelope_pack_alloc(body, &len)) == NULL)
 		return NULL;
-	msg = pack_envelope(request_id, st, message, buf, len);
+	msg = pack_envelope(request_id, st, message, buf, len, false);
 	free(buf);
 	return msg;
 }
@@ -105,6 +106,12 @@ nng_msg *
 dispatch_status_reply(uint64_t request_id, cruddur_status st, const char *message)
 {
 	return pack_reply(request_id, st, message, NULL);
+}
+
+nng_msg *
+dispatch_not_run_reply(uint64_t request_id, const char *message)
+{
+	return pack_envelope(request_id, CRUDDUR_UNAVAILABLE, message, NULL, 0, true);
 }
 
 /* Metadata is for a few short values (a token): at most
@@ -276,7 +283,7 @@ call_reply_packed(rpc_call *call, const uint8_t *body, size_t len)
 	/* A handler that finishes after the deadline still replies with what
 	 * it did: the work is done (a write committed), so the truth is sent. */
 	if (st == CRUDDUR_OK && body != NULL)
-		reply = pack_envelope(ctx->request_id, st, ctx->message, body, len);
+		reply = pack_envelope(ctx->request_id, st, ctx->message, body, len, false);
 	else
 		reply = pack_reply(ctx->request_id, st, ctx->message, st == CRUDDUR_OK ? call->resp : NULL);
 	int64_t us = clock_mono_us() - call->received_us;

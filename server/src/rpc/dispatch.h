@@ -77,6 +77,11 @@ nng_msg *dispatch_request(const dispatch_config *d, nng_msg *req, int64_t receiv
 /* A reply that only carries a status, for requests that are not run
  * (overload, shutdown). NULL when out of memory. */
 nng_msg *dispatch_status_reply(uint64_t request_id, cruddur_status st, const char *message);
+/* UNAVAILABLE with not_run set: the request was refused before any of it
+ * ran (the server is draining), so a client may send it again anywhere,
+ * whatever its method. Only for refusals made before a call began; NULL
+ * when out of memory. */
+nng_msg *dispatch_not_run_reply(uint64_t request_id, const char *message);
 
 /* The generated table entry for a full method name, or NULL. */
 const rpc_method_entry *dispatch_find_method(const char *full_name);
