@@ -1,5 +1,6 @@
 /*
- * cmd_feed.c - `cruddur feed home [--limit N] [--cursor C]`.
+ * cmd_feed.c - `cruddur feed home [--limit N] [--cursor C]
+ *   [--consistency-token T]`.
  *
  * Human output ends with "next cursor: C" when another page follows, so a
  * script can page with --cursor C; --json prints the response (its
@@ -19,8 +20,9 @@ feed_home(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
 	Cruddur__V1__HomeFeedResponse *resp = NULL;
-	const char                    *limit = NULL, *cursor = NULL;
-	const cli_opt                  own[] = { CLI_VALUE("limit", &limit), CLI_VALUE("cursor", &cursor), CLI_END };
+	const char                    *limit = NULL, *cursor = NULL, *token = NULL;
+	const cli_opt                  own[] = { CLI_VALUE("limit", &limit), CLI_VALUE("cursor", &cursor),
+		                 CLI_VALUE("consistency-token", &token), CLI_END };
 	const cli_args                 spec = { .what = "feed home", .opts = own };
 	long                           n;
 	int                            rv, n_pos;
@@ -33,6 +35,8 @@ feed_home(cli *c, int argc, char **argv)
 	req.limit = limit != NULL ? (int32_t)n : 0;
 	if (cursor != NULL)
 		req.cursor = (char *)cursor;
+	if (token != NULL)
+		req.consistency_token = (char *)token;
 	cruddur_call_opts opts = cli_call_opts(c);
 	if ((rv = cli_connect(c)) != 0)
 		return rv;

@@ -75,6 +75,26 @@ make_pool(server *s, const db_target *target, pool **out, char *err, size_t errl
 	return 0;
 }
 
+/* What server_init made, in reverse: the watcher first (it uses the
+ * pools), the reactors before their pools. Safe on what was not made. */
+static void
+free_parts(server *s)
+{
+	jwks_store_free(s->jwks); /* after the workers and the reactor: no reader is left */
+	replica_set_free(s->replicas);
+	s->replicas = NULL;
+	for (size_t i = 0; i < SERVER_MAX_REPLICAS; i++)
+		read_reactor_free(s->replica_reactor[i]); /* stopped first if it was not (quiesce) */
+	read_reactor_free(s->reactor);
+	for (size_t i = 0; i < SERVER_MAX_REPLICAS; i++) {
+		pool_free(s->replica_pool[i]);
+		db_target_fini(&s->replica_db[i]);
+	}
+	pool_free(s->pool);
+	metrics_free(s->metrics);
+	db_target_fini(&s->db);
+}
+
 int
 server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 {
@@ -88,20 +108,37 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		return -1;
 	if (db_target_parse(&s->db, cfg->db_url, "cruddurd", err, errlen) != 0)
 		return -1;
-	if (cfg->db_replica_url != NULL &&
-	    db_target_parse(&s->replica_db, cfg->db_replica_url, "cruddurd-replica", err, errlen) != 0)
-		goto fail;
+	for (size_t i = 0; i < cfg->n_db_replica; i++)
+		if (db_target_parse(&s->replica_db[i], cfg->db_replica_url[i], "cruddurd-replica", err,
+		        errlen) != 0)
+			goto fail;
 	if ((s->metrics = metrics_new(rpc_method_count)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (make_pool(s, &s->db, &s->pool, err, errlen) != 0 ||
-	    (cfg->db_replica_url != NULL &&
-	        make_pool(s, &s->replica_db, &s->replica_pool, err, errlen) != 0))
+	if (make_pool(s, &s->db, &s->pool, err, errlen) != 0)
 		goto fail;
-	if ((rv = read_reactor_new(&s->reactor, s->replica_pool != NULL ? s->replica_pool : s->pool,
-	         (size_t)cfg->queue_capacity, cfg->coalesce, cfg->pipeline_depth)) != 0) {
+	replica_set_config rc = { .primary = s->pool, .n = cfg->n_db_replica,
+		.max_lag_ms = cfg->replica_max_lag_ms };
+	for (size_t i = 0; i < cfg->n_db_replica; i++) {
+		if (make_pool(s, &s->replica_db[i], &s->replica_pool[i], err, errlen) != 0)
+			goto fail;
+		rc.replicas[i] = s->replica_pool[i];
+		rc.names[i] = s->replica_db[i].masked;
+	}
+	if ((rv = read_reactor_new(&s->reactor, s->pool, (size_t)cfg->queue_capacity, cfg->coalesce,
+	         cfg->pipeline_depth)) != 0) {
 		snprintf(err, errlen, "cannot start the read reactor: %s", strerror(rv));
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->n_db_replica; i++)
+		if ((rv = read_reactor_new(&s->replica_reactor[i], s->replica_pool[i],
+		         (size_t)cfg->queue_capacity, cfg->coalesce, cfg->pipeline_depth)) != 0) {
+			snprintf(err, errlen, "cannot start a replica's read reactor: %s", strerror(rv));
+			goto fail;
+		}
+	if ((rv = replica_set_new(&s->replicas, &rc)) != 0) {
+		snprintf(err, errlen, "cannot watch the replicas: %s", strerror(rv));
 		goto fail;
 	}
 	if (cfg->jwks_file != NULL) {
@@ -117,10 +154,11 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	 * Stats shows no figures of it, as stats.proto says. */
 	s->stats = (stats_sources){ .metrics = s->metrics, .pool = s->pool, .pool_max = cfg->pool_max,
 		.queue_capacity = cfg->queue_capacity, .started_us = s->started_us,
-		.reactor = cfg->read_reactor ? s->reactor : NULL };
+		.reactor = cfg->read_reactor ? s->reactor : NULL, .replicas = s->replicas };
 	s->env = (svc_env){
 		.pool = s->pool,
-		.replica_pool = s->replica_pool,
+		.replicas = s->replicas,
+		.replica_wait_ms = cfg->replica_wait_ms,
 		.db = &s->db,
 		.sql_dir = s->sql_dir,
 		.reactor = s->reactor,
@@ -137,15 +175,10 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		/* --read-reactor off: every handler starts on a worker. */
 		.nonblocking = cfg->read_reactor ? s->services.nonblocking : 0,
 	};
+	memcpy(s->env.replica_reactor, s->replica_reactor, sizeof(s->replica_reactor));
 	return 0;
 fail:
-	jwks_store_free(s->jwks);
-	read_reactor_free(s->reactor);
-	pool_free(s->replica_pool);
-	pool_free(s->pool);
-	metrics_free(s->metrics);
-	db_target_fini(&s->replica_db);
-	db_target_fini(&s->db);
+	free_parts(s);
 	return -1;
 }
 
@@ -156,8 +189,8 @@ cancel_all(void *arg)
 	server *s = arg;
 
 	pool_cancel_all(s->pool);
-	if (s->replica_pool != NULL)
-		pool_cancel_all(s->replica_pool);
+	for (size_t i = 0; i < s->cfg.n_db_replica; i++)
+		pool_cancel_all(s->replica_pool[i]);
 }
 
 /* transport_config.quiesce: the reactor answers what it holds and stops. */
@@ -167,6 +200,8 @@ quiesce(void *arg)
 	server *s = arg;
 
 	read_reactor_stop(s->reactor);
+	for (size_t i = 0; i < s->cfg.n_db_replica; i++)
+		read_reactor_stop(s->replica_reactor[i]);
 }
 
 void
@@ -231,11 +266,5 @@ server_fini(server *s)
 {
 	if (s->warming)
 		pthread_join(s->warm_thread, NULL);
-	read_reactor_free(s->reactor); /* stopped first if it was not (quiesce) */
-	pool_free(s->replica_pool);
-	pool_free(s->pool);
-	metrics_free(s->metrics);
-	jwks_store_free(s->jwks); /* after the workers and the reactor: no reader is left */
-	db_target_fini(&s->replica_db);
-	db_target_fini(&s->db);
+	free_parts(s);
 }

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "db/db_target.h"
 #include "db/pool.h"
+#include "db/replica_set.h"
 #include "obs/metrics.h"
 #include "reads/read_reactor.h"
 #include "rpc/dispatch.h"
@@ -34,9 +35,11 @@ struct server {
 	server_config    cfg;
 	db_target        db;
 	pool            *pool;         /* the primary: every write, and reads by default */
-	db_target        replica_db;
-	pool            *replica_pool; /* NULL unless cfg.db_replica_url */
-	read_reactor    *reactor;      /* HomeFeed's reads, on the read pool */
+	db_target        replica_db[SERVER_MAX_REPLICAS];
+	pool            *replica_pool[SERVER_MAX_REPLICAS]; /* cfg.n_db_replica of them */
+	read_reactor    *replica_reactor[SERVER_MAX_REPLICAS]; /* HomeFeed's, one per replica */
+	replica_set     *replicas;     /* the primary and the replicas: where reads go */
+	read_reactor    *reactor;      /* HomeFeed's reads on the primary */
 	svc_registration services;     /* the handlers, and which never block */
 	svc_env          env;          /* what the handlers reach (ctx->env) */
 	dispatch_config  dispatch;

@@ -136,6 +136,40 @@ take_reactor(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *
 	return CRUDDUR_OK;
 }
 
+/* Each replica's state (db/replica_set.h). */
+static cruddur_status
+take_replicas(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
+{
+	size_t n = src->replicas != NULL ? replica_set_count(src->replicas) : 0;
+
+	if (n == 0)
+		return CRUDDUR_OK;
+	out->primary_reads = (int64_t)replica_set_primary_reads(src->replicas);
+	if ((out->replicas = arena_alloc(a, n * sizeof(*out->replicas))) == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	for (size_t i = 0; i < n; i++) {
+		Cruddur__V1__ReplicaStats *r = arena_alloc(a, sizeof(*r));
+		char                      *lsn = arena_alloc(a, REPLICA_LSN_TEXT);
+		replica_state              st;
+		if (r == NULL || lsn == NULL)
+			return CRUDDUR_RESOURCE_EXHAUSTED;
+		cruddur__v1__replica_stats__init(r);
+		replica_set_get(src->replicas, i, &st);
+		r->name = (char *)st.name;
+		r->state = (char *)replica_health_name(st.health);
+		r->lag_ms = st.lag_ms;
+		r->lag_bytes = st.lag_bytes;
+		lsn[0] = '\0';
+		if (st.replay_lsn != 0)
+			replica_lsn_format(st.replay_lsn, lsn);
+		r->replay_lsn = lsn;
+		r->reads = (int64_t)st.reads;
+		out->replicas[i] = r;
+	}
+	out->n_replicas = n;
+	return CRUDDUR_OK;
+}
+
 cruddur_status
 stats_snapshot_take(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
 {
@@ -147,5 +181,7 @@ stats_snapshot_take(const stats_sources *src, arena *a, Cruddur__V1__GetStatsRes
 	if ((st = take_methods(src, a, out)) == CRUDDUR_OK && (st = take_pool(src, a, out)) == CRUDDUR_OK &&
 	    (st = take_transport(src, a, out)) == CRUDDUR_OK)
 		st = take_reactor(src, a, out);
+	if (st == CRUDDUR_OK)
+		st = take_replicas(src, a, out);
 	return st;
 }

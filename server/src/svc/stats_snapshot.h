@@ -26,6 +26,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "db/replica_set.h"
+
 #include "base/arena.h"
 #include "cruddur/status.h"
 #include "cruddur/v1/stats.pb-c.h"
@@ -52,6 +54,7 @@ typedef struct stats_sources {
 	int           queue_capacity; /* --queue-capacity */
 	int64_t       started_us;     /* CLOCK_MONOTONIC */
 	read_reactor *reactor;        /* NULL: no figures (--read-reactor off) */
+	replica_set  *replicas;       /* each replica's health and lag */
 	/* The transport's figures: fn, set before serving, and its argument,
 	 * published (atomically: Stats may be asked on a worker meanwhile)
 	 * once the transport serves; while it is NULL (and in tests that

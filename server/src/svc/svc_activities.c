@@ -116,6 +116,7 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 {
 	read_query      q = { 0 };
 	home_feed_read *r = rpc_alloc(ctx, sizeof(*r));
+	int             where;
 	cruddur_status  st;
 
 	if (r == NULL)
@@ -127,7 +128,12 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 	r->resp = resp;
 	r->waiter.done = home_feed_done;
 	r->waiter.deadline_us = ctx->deadline_us;
-	st = read_reactor_submit(ctx->env->reactor, &q, &r->waiter, ctx->message, sizeof(ctx->message));
+	/* It never blocks, so it does not wait for a replica to catch up
+	 * with a token: one that has not is passed over for the primary. */
+	if ((st = rows_read_pick(ctx, req->consistency_token, false, &where)) != CRUDDUR_OK)
+		return st;
+	st = read_reactor_submit(svc_read_reactor(ctx->env, where), &q, &r->waiter, ctx->message,
+	    sizeof(ctx->message));
 	return st == CRUDDUR_OK ? RPC_DEFERRED : st; /* deferred: ctx may be gone already */
 }
 
@@ -164,6 +170,7 @@ show_activity(rpc_context *ctx, const Cruddur__V1__ShowActivityRequest *req,
     Cruddur__V1__ShowActivityResponse *resp)
 {
 	pool_conn     *conn;
+	int            where;
 	cruddur_status st;
 	char           q[48];
 
@@ -172,12 +179,10 @@ show_activity(rpc_context *ctx, const Cruddur__V1__ShowActivityRequest *req,
 	if (!text_is_uuid(req->uuid))
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "uuid \"%s\" is not a UUID",
 		    text_quote(q, sizeof(q), req->uuid));
-	if ((st = rows_tx_begin(ctx, &conn)) != CRUDDUR_OK)
+	if ((st = rows_read_begin(ctx, req->consistency_token, &where, &conn)) != CRUDDUR_OK)
 		return st;
-	st = rows_tx_snapshot(ctx, conn);
-	if (st == CRUDDUR_OK)
-		st = show_rows(ctx, conn, req->uuid, resp);
-	return rows_tx_end(ctx, conn, st);
+	st = show_rows(ctx, conn, req->uuid, resp);
+	return rows_read_end(ctx, where, conn, st);
 }
 
 void
