@@ -92,6 +92,9 @@ reads=$("$CRUDDUR_PYTHON3" -c "import json,sys; r=json.load(sys.stdin)['replicas
 read -r r0 r1 <<<"$reads"
 (( r0 >= 10 && r1 >= 10 )) || fail "reads not spread over both replicas: $reads"
 [[ "$(cli health)" == SERVING ]] || fail "health with all up"
+out=$(cli stats) || fail "stats: $out"
+grep -qE "^replica 1: healthy, lag [0-9]+ ms / [0-9]+ bytes, replayed [0-9A-F]+/[0-9A-F]+, [0-9]+ reads" <<<"$out" ||
+    fail "cruddur stats lacks the replicas: $out"
 
 # One standby stops: it goes down in Stats, and every read still answers.
 cr_stop() { (source "$src/deploy/lib/common.sh"; cr_pg_stop "$rdir/$1/data"); }
