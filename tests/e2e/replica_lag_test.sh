@@ -39,10 +39,18 @@ start_cruddurd -u CONNECTION_URL -u REPLICA_CONNECTION_URL -- --listen tcp://127
     --log-level warn --db "$(at p)" --db-replica "$(at s1)" --replica-max-lag-ms 600000
 cli() { "$bin/cruddur" --server "$url" "$@"; }
 cli db setup >/dev/null || die "setup"
+# All of the setup replayed before the delay: a transaction that took an ACCESS EXCLUSIVE
+# lock (a migration's ALTER TABLE) and whose commit the standby has yet to apply would hold
+# that lock on the standby, and block its readers, for the whole delay. Autovacuum is off
+# on the primary for the same reason (a truncation takes that lock too).
+psql_on p "ALTER SYSTEM SET autovacuum = off" postgres
+psql_on p "SELECT pg_reload_conf()" postgres >/dev/null
+target=$(psql_on p "SELECT pg_current_wal_lsn()")
 for ((i = 0; i < 100; i++)); do
-    [[ $(psql_on s1 "SELECT count(*) FROM users WHERE handle = 'hotwheels'" 2>/dev/null) == 1 ]] && break
+    [[ $(psql_on s1 "SELECT pg_last_wal_replay_lsn() >= '$target'") == t ]] && break
     sleep 0.1
 done
+[[ $i -lt 100 ]] || die "the standby did not replay the setup"
 apply_delay 60s
 wait_state healthy || fail "the standby never healthy: $(cli --json stats)"
 

@@ -43,6 +43,7 @@ typedef struct replica {
 	bool               in_recovery;
 	uint64_t           replay_lsn;
 	int64_t            seen_us;  /* last answer; 0: never */
+	bool               failed;   /* the last round, or a read since, found it broken */
 	int64_t            lag_ms, lag_bytes;
 	unsigned long long reads;
 } replica;
@@ -156,7 +157,7 @@ judge(const replica_set *rs, const replica *r, int64_t now)
 {
 	if (r->seen_us == 0)
 		return REPLICA_UNKNOWN;
-	if (now - r->seen_us > (int64_t)REPLICA_STALE_MS * 1000)
+	if (r->failed || now - r->seen_us > (int64_t)REPLICA_STALE_MS * 1000)
 		return REPLICA_DOWN;
 	if (!r->in_recovery || r->lag_ms < 0 || r->lag_ms > rs->max_lag_ms)
 		return REPLICA_LAGGING;
@@ -189,6 +190,7 @@ round_once(replica_set *rs)
 		pthread_mutex_lock(&rs->mtx);
 		replica       *r = &rs->r[i];
 		replica_health was = r->health;
+		r->failed = !ok;
 		if (ok) {
 			r->seen_us = now;
 			r->in_recovery = rec;
@@ -350,6 +352,17 @@ replica_set_pick_wait(replica_set *rs, uint64_t min_lsn, int64_t until_us)
 		rs->primary_reads++;
 	pthread_mutex_unlock(&rs->mtx);
 	return i;
+}
+
+void
+replica_set_mark_down(replica_set *rs, int i)
+{
+	if (rs == NULL || i < 0 || (size_t)i >= rs->n)
+		return;
+	pthread_mutex_lock(&rs->mtx);
+	rs->r[i].failed = true;
+	rs->r[i].health = REPLICA_DOWN;
+	pthread_mutex_unlock(&rs->mtx);
 }
 
 pool *

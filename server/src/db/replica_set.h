@@ -12,7 +12,8 @@
  * bytes the distance between the two. A replica is healthy while it
  * answers, is in recovery, was seen within the last REPLICA_STALE_MS and
  * lags no more than max_lag_ms; lagging while it answers but lags more;
- * down otherwise. replica_set_pick spreads reads round-robin over the
+ * down otherwise (also from the moment a round or a read finds it
+ * unreachable, until a round finds it answering). replica_set_pick spreads reads round-robin over the
  * healthy ones, and with none left gives the primary.
  *
  * Read your writes: a write's consistency token is the primary's WAL
@@ -71,6 +72,11 @@ int replica_set_pick(replica_set *rs, uint64_t min_lsn);
  * it yet, waits for the watcher's rounds until until_us (CLOCK_MONOTONIC)
  * for one that has, then gives the primary. For worker threads only. */
 int replica_set_pick_wait(replica_set *rs, uint64_t min_lsn, int64_t until_us);
+
+/* A read on replica i found it unreachable (UNAVAILABLE): it takes no
+ * reads until the watcher's next round finds it answering. Never blocks.
+ * REPLICA_PRIMARY and a NULL rs are ignored. */
+void replica_set_mark_down(replica_set *rs, int i);
 
 /* The pool of replica i, or the primary's for REPLICA_PRIMARY. */
 pool *replica_set_pool(replica_set *rs, int i);

@@ -63,7 +63,17 @@ rows_query_read(rpc_context *ctx, const char *token, const db_statement *stmt,
 	int            where;
 	cruddur_status st = rows_read_pick(ctx, token, true, &where);
 
-	return st != CRUDDUR_OK ? st : query_on(ctx, svc_read_pool(ctx->env, where), stmt, params, res);
+	if (st != CRUDDUR_OK)
+		return st;
+	st = query_on(ctx, svc_read_pool(ctx->env, where), stmt, params, res);
+	/* A replica that went away since the watcher last saw it: it takes no
+	 * more reads, and this one goes to the primary, which has everything
+	 * a replica has. */
+	if (st == CRUDDUR_UNAVAILABLE && where != REPLICA_PRIMARY) {
+		replica_set_mark_down(ctx->env->replicas, where);
+		st = query_on(ctx, ctx->env->pool, stmt, params, res);
+	}
+	return st;
 }
 
 char *
@@ -119,8 +129,16 @@ rows_read_begin(rpc_context *ctx, const char *token, int *where, pool_conn **con
 {
 	cruddur_status st;
 
-	if ((st = rows_read_pick(ctx, token, true, where)) != CRUDDUR_OK ||
-	    (st = begin_on(ctx, svc_read_pool(ctx->env, *where), conn)) != CRUDDUR_OK)
+	if ((st = rows_read_pick(ctx, token, true, where)) != CRUDDUR_OK)
+		return st;
+	st = begin_on(ctx, svc_read_pool(ctx->env, *where), conn);
+	if (st == CRUDDUR_UNAVAILABLE && *where != REPLICA_PRIMARY) {
+		/* As in rows_query_read: passed over, the primary serves it. */
+		replica_set_mark_down(ctx->env->replicas, *where);
+		*where = REPLICA_PRIMARY;
+		st = begin_on(ctx, ctx->env->pool, conn);
+	}
+	if (st != CRUDDUR_OK)
 		return st;
 	if ((st = rows_tx_snapshot(ctx, *conn)) != CRUDDUR_OK)
 		pool_release(svc_read_pool(ctx->env, *where), *conn);

@@ -75,6 +75,7 @@ typedef struct home_feed_read {
 	rpc_context                        *ctx;
 	const Cruddur__V1__HomeFeedRequest *req;
 	Cruddur__V1__HomeFeedResponse      *resp;
+	int                                 where; /* the database read (replica_set.h) */
 } home_feed_read;
 
 /* read_done_fn: the page's rows (limit + 1 at most: the extra one only
@@ -89,6 +90,20 @@ home_feed_done(read_waiter *w, cruddur_status st, const char *msg, const PGresul
 	rpc_context    *ctx = r->ctx;
 	int             limit;
 
+	if (st == CRUDDUR_UNAVAILABLE && r->where != REPLICA_PRIMARY) {
+		/* The replica went away since the watcher last saw it: it takes
+		 * no more reads, and this one goes to the primary's reactor
+		 * (submit never blocks; the replica's reactor is done with w). */
+		read_query q = { 0 };
+		replica_set_mark_down(ctx->env->replicas, r->where);
+		r->where = REPLICA_PRIMARY;
+		if ((st = home_feed_query(ctx, r->req, &q)) == CRUDDUR_OK &&
+		    (st = read_reactor_submit(ctx->env->reactor, &q, &r->waiter, ctx->message,
+		         sizeof(ctx->message))) == CRUDDUR_OK)
+			return;
+		rpc_complete(ctx, st);
+		return;
+	}
 	if (st != CRUDDUR_OK) {
 		rpc_complete(ctx, rpc_fail(ctx, st, "%s", msg));
 		return;
@@ -116,7 +131,6 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 {
 	read_query      q = { 0 };
 	home_feed_read *r = rpc_alloc(ctx, sizeof(*r));
-	int             where;
 	cruddur_status  st;
 
 	if (r == NULL)
@@ -130,9 +144,9 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 	r->waiter.deadline_us = ctx->deadline_us;
 	/* It never blocks, so it does not wait for a replica to catch up
 	 * with a token: one that has not is passed over for the primary. */
-	if ((st = rows_read_pick(ctx, req->consistency_token, false, &where)) != CRUDDUR_OK)
+	if ((st = rows_read_pick(ctx, req->consistency_token, false, &r->where)) != CRUDDUR_OK)
 		return st;
-	st = read_reactor_submit(svc_read_reactor(ctx->env, where), &q, &r->waiter, ctx->message,
+	st = read_reactor_submit(svc_read_reactor(ctx->env, r->where), &q, &r->waiter, ctx->message,
 	    sizeof(ctx->message));
 	return st == CRUDDUR_OK ? RPC_DEFERRED : st; /* deferred: ctx may be gone already */
 }
