@@ -69,15 +69,32 @@ struct replica_set {
 	unsigned long long primary_reads;
 };
 
+/* 1 to 8 hex digits at *p, as PostgreSQL prints each half (%X). */
+static bool
+hex_half(const char **p, uint32_t *out)
+{
+	uint32_t v = 0;
+	int      n = 0;
+
+	for (; n < 9; n++, (*p)++) {
+		char c = **p;
+		int  d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+		         c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			break;
+		v = v << 4 | (uint32_t)d;
+	}
+	*out = v;
+	return n >= 1 && n <= 8;
+}
+
 bool
 replica_lsn_parse(const char *text, uint64_t *out)
 {
-	unsigned int hi, lo;
-	int          used = 0;
+	uint32_t hi, lo;
 
-	if (text == NULL || sscanf(text, "%8X/%8X%n", &hi, &lo, &used) != 2 || text[used] != '\0' ||
-	    strchr(text, '/') == text || strchr(text, '-') != NULL || strchr(text, '+') != NULL ||
-	    strchr(text, ' ') != NULL)
+	if (text == NULL || !hex_half(&text, &hi) || *text++ != '/' || !hex_half(&text, &lo) ||
+	    *text != '\0')
 		return false;
 	*out = ((uint64_t)hi << 32) | lo;
 	return true;
