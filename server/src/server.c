@@ -15,6 +15,8 @@
 #include "rpc/dispatch.h"
 #include "server.h"
 
+_Static_assert(SERVER_MAX_REPLICAS == REPLICA_SET_MAX, "one limit on replicas");
+
 static bool
 has_schema(const char *dir)
 {
@@ -176,6 +178,8 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		.nonblocking = cfg->read_reactor ? s->services.nonblocking : 0,
 	};
 	memcpy(s->env.replica_reactor, s->replica_reactor, sizeof(s->replica_reactor));
+	memcpy(s->stats.replica_reactors, s->replica_reactor, sizeof(s->replica_reactor));
+	s->stats.n_replica_reactors = cfg->n_db_replica;
 	return 0;
 fail:
 	free_parts(s);

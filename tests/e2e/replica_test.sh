@@ -91,6 +91,9 @@ out=$(stats_json)
 reads=$("$CRUDDUR_PYTHON3" -c "import json,sys; r=json.load(sys.stdin)['replicas']; print(' '.join(str(x.get('reads',0)) for x in r))" <<<"$out")
 read -r r0 r1 <<<"$reads"
 (( r0 >= 10 && r1 >= 10 )) || fail "reads not spread over both replicas: $reads"
+# Stats' read reactor figures count the replicas' reactors too (20 feeds at least).
+rq=$("$CRUDDUR_PYTHON3" -c "import json,sys; print(json.load(sys.stdin)['read_reactor'].get('requests', 0))" <<<"$out")
+(( rq >= 20 )) || fail "the read reactor's requests ($rq) leave out the replicas' reactors"
 [[ "$(cli health)" == SERVING ]] || fail "health with all up"
 out=$(cli stats) || fail "stats: $out"
 grep -qE "^replica 1: healthy, lag [0-9]+ ms / [0-9]+ bytes, replayed [0-9A-F]+/[0-9A-F]+, [0-9]+ reads" <<<"$out" ||

@@ -125,13 +125,16 @@ take_reactor(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *
 	if ((rs = arena_alloc(a, sizeof(*rs))) == NULL)
 		return CRUDDUR_RESOURCE_EXHAUSTED;
 	cruddur__v1__read_reactor_stats__init(rs);
-	read_reactor_get_stats(src->reactor, &st);
-	rs->waiting = (int32_t)st.waiting;
-	rs->running = (int32_t)st.running;
-	rs->queries = (int64_t)st.queries;
-	rs->requests = (int64_t)st.requests;
-	rs->pipelines = (int64_t)st.pipelines;
-	rs->pipelined_queries = (int64_t)st.pipelined_queries;
+	/* The primary's reactor, then each replica's, added up. */
+	for (size_t i = 0; i <= src->n_replica_reactors; i++) {
+		read_reactor_get_stats(i == 0 ? src->reactor : src->replica_reactors[i - 1], &st);
+		rs->waiting += (int32_t)st.waiting;
+		rs->running += (int32_t)st.running;
+		rs->queries += (int64_t)st.queries;
+		rs->requests += (int64_t)st.requests;
+		rs->pipelines += (int64_t)st.pipelines;
+		rs->pipelined_queries += (int64_t)st.pipelined_queries;
+	}
 	out->read_reactor = rs;
 	return CRUDDUR_OK;
 }

@@ -55,6 +55,10 @@ typedef struct stats_sources {
 	int64_t       started_us;     /* CLOCK_MONOTONIC */
 	read_reactor *reactor;        /* NULL: no figures (--read-reactor off) */
 	replica_set  *replicas;       /* each replica's health and lag */
+	/* HomeFeed's reactors on the replicas: their figures add to the
+	 * primary's (with reactor set). */
+	read_reactor *replica_reactors[REPLICA_SET_MAX];
+	size_t        n_replica_reactors;
 	/* The transport's figures: fn, set before serving, and its argument,
 	 * published (atomically: Stats may be asked on a worker meanwhile)
 	 * once the transport serves; while it is NULL (and in tests that
