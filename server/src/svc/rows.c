@@ -76,20 +76,23 @@ rows_query_read(rpc_context *ctx, const char *token, const db_statement *stmt,
 	return st;
 }
 
-char *
-rows_write_token(rpc_context *ctx)
+cruddur_status
+rows_write_done(rpc_context *ctx, cruddur_status st, char **token)
 {
 	PGresult *res = NULL;
-	char     *token = (char *)"";
 	char      keep[sizeof(ctx->message)];
+
+	if (st != CRUDDUR_OK)
+		return st;
+	*token = (char *)"";
 
 	/* The write stands whatever this says: its message is not the call's. */
 	memcpy(keep, ctx->message, sizeof(keep));
 	if (rows_query(ctx, &stmt_wal_position, NULL, &res) == CRUDDUR_OK && PQntuples(res) == 1)
-		token = rows_text(ctx, res, 0, 0);
+		*token = rows_text(ctx, res, 0, 0);
 	PQclear(res);
 	memcpy(ctx->message, keep, sizeof(keep));
-	return token;
+	return st;
 }
 
 /* Runs a transaction-control command (BEGIN, COMMIT, SET TRANSACTION),

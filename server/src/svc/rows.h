@@ -37,10 +37,11 @@ cruddur_status rows_query_read(rpc_context *ctx, const char *token, const db_sta
 cruddur_status rows_read_begin(rpc_context *ctx, const char *token, int *where, pool_conn **conn);
 cruddur_status rows_read_end(rpc_context *ctx, int where, pool_conn *conn, cruddur_status st);
 
-/* After a write committed: the primary's WAL position as an arena string,
- * the response's consistency_token; "" when it cannot be had (the write
- * stands: a read with "" is served anywhere). */
-char *rows_write_token(rpc_context *ctx);
+/* A write handler's last step: when st is CRUDDUR_OK (the write
+ * committed), *token becomes the primary's WAL position as an arena
+ * string, the response's consistency_token; "" when it cannot be had (the
+ * write stands: a read with "" is served anywhere). Returns st. */
+cruddur_status rows_write_done(rpc_context *ctx, cruddur_status st, char **token);
 
 /*
  * A transaction on one pooled connection, for handlers that write:

@@ -238,9 +238,8 @@ create_activity(rpc_context *ctx, const Cruddur__V1__CreateActivityRequest *req,
 	    (st = ttl_parse(ctx, req->ttl, &w.interval)) != CRUDDUR_OK ||
 	    (st = key_parse(ctx, req->idempotency_key, &w.key)) != CRUDDUR_OK)
 		return st;
-	if ((st = activity_write_run(ctx, &w, &resp->activity, &resp->replayed)) == CRUDDUR_OK)
-		resp->consistency_token = rows_write_token(ctx);
-	return st;
+	return rows_write_done(ctx, activity_write_run(ctx, &w, &resp->activity, &resp->replayed),
+	    &resp->consistency_token);
 }
 
 static cruddur_status
@@ -263,9 +262,8 @@ create_reply(rpc_context *ctx, const Cruddur__V1__CreateReplyRequest *req,
 	    (st = rpc_check_text(ctx, "message", req->message, 1, REPLY_MESSAGE_MAX)) != CRUDDUR_OK ||
 	    (st = key_parse(ctx, req->idempotency_key, &w.key)) != CRUDDUR_OK)
 		return st;
-	if ((st = activity_write_run(ctx, &w, &resp->activity, &resp->replayed)) == CRUDDUR_OK)
-		resp->consistency_token = rows_write_token(ctx);
-	return st;
+	return rows_write_done(ctx, activity_write_run(ctx, &w, &resp->activity, &resp->replayed),
+	    &resp->consistency_token);
 }
 
 void

@@ -259,10 +259,7 @@ static cruddur_status
 create_user(rpc_context *ctx, const Cruddur__V1__CreateUserRequest *req,
     Cruddur__V1__CreateUserResponse *resp)
 {
-	cruddur_status st = create_user_run(ctx, req, resp);
-	if (st == CRUDDUR_OK)
-		resp->consistency_token = rows_write_token(ctx);
-	return st;
+	return rows_write_done(ctx, create_user_run(ctx, req, resp), &resp->consistency_token);
 }
 
 /* ---- GetUser, ShortUser ----------------------------------------------- */
@@ -384,10 +381,7 @@ static cruddur_status
 update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
     Cruddur__V1__UpdateProfileResponse *resp)
 {
-	cruddur_status st = update_profile_run(ctx, req, resp);
-	if (st == CRUDDUR_OK)
-		resp->consistency_token = rows_write_token(ctx);
-	return st;
+	return rows_write_done(ctx, update_profile_run(ctx, req, resp), &resp->consistency_token);
 }
 
 /* ---- UserActivities --------------------------------------------------- */
