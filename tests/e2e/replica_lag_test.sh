@@ -57,6 +57,7 @@ wait_state healthy || fail "the standby never healthy: $(cli --json stats)"
 # Within the lag allowed: a read without a token is the standby's, and misses the write.
 out=$(cli --json activities create --handle hotwheels --message "fresh write one") || fail "create: $out"
 t1=$(token_of "$out")
+uuid1=$(sed -n 's/.*"uuid": *"\([0-9a-f-]\{36\}\)".*/\1/p' <<<"$out" | head -1)
 [[ "$t1" =~ ^[0-9A-F]+/[0-9A-F]+$ ]] || fail "no consistency_token on the write: $out"
 primary_before=$(stats_field "s.get('primary_reads', 0)")
 out=$(cli feed home) || fail "feed: $out"
@@ -73,6 +74,17 @@ primary_after=$(stats_field "s.get('primary_reads', 0)")
 # A token that is not a WAL position is refused.
 expect 1 "INVALID_ARGUMENT.*consistency_token" -- feed home --consistency-token "not-a-token"
 expect 1 "INVALID_ARGUMENT.*consistency_token" -- users show hotwheels --consistency-token "1/2/3"
+# Every write response carries one, ordered after the earlier write's.
+lsn_num() { local h=${1%/*} l=${1#*/}; echo $(( (16#$h << 32) | 16#$l )); }
+for w in "activities reply $uuid1 --handle hotwheels --message a-reply" \
+         "users update hotwheels --bio lagged" \
+         "users create --handle lagger --display-name Lagger --email lagger@example.com --cognito-id lag-1"; do
+    # shellcheck disable=SC2086
+    out=$(cli --json $w) || { fail "$w: $out"; continue; }
+    t=$(token_of "$out")
+    [[ "$t" =~ ^[0-9A-F]+/[0-9A-F]+$ ]] || { fail "no consistency_token from $w: $out"; continue; }
+    (( $(lsn_num "$t") >= $(lsn_num "$t1") )) || fail "$w's token $t is before $t1"
+done
 # The CLI takes the token on every read that may lag.
 expect 0 "hotwheels" -- users short hotwheels --consistency-token "$t1"
 stop_cruddurd
