@@ -99,10 +99,10 @@ lag=$(stats_field "s['replicas'][0]['lag_ms']")
 (( lag > 1000 )) || fail "lagging with lag_ms $lag"
 out=$(cli feed home) || fail "feed: $out"
 grep -q "fresh write two" <<<"$out" || fail "a lagging standby served the feed: $out"
-metrics_port=$(free_tcp_port)
 stop_cruddurd
 
 # Caught up (the delay taken away): healthy again and given the reads again.
+metrics_port=$(free_tcp_port)
 start_cruddurd -u CONNECTION_URL -u REPLICA_CONNECTION_URL -- --listen tcp://127.0.0.1:0 \
     --log-level warn --db "$(at p)" --db-replica "$(at s1)" \
     --metrics-listen "http://127.0.0.1:$metrics_port"
