@@ -105,12 +105,24 @@ stop_cruddurd
 metrics_port=$(free_tcp_port)
 start_cruddurd -u CONNECTION_URL -u REPLICA_CONNECTION_URL -- --listen tcp://127.0.0.1:0 \
     --log-level warn --db "$(at p)" --db-replica "$(at s1)" \
-    --metrics-listen "http://127.0.0.1:$metrics_port"
+    --metrics-listen "http://127.0.0.1:$metrics_port" --replica-wait-ms 10000
 apply_delay 0
 wait_state healthy || fail "the standby never caught up: $(cli --json stats)"
 out=$(cli feed home) || fail "feed: $out"
 grep -q "fresh write two" <<<"$out" || fail "the caught-up standby lacks the write: $out"
 (( $(stats_field "s['replicas'][0].get('reads', 0)") >= 1 )) || fail "the caught-up standby got no reads"
+# A token the standby replays within the wait: the standby serves it (a worker read waits
+# for the watcher's next round), and has the write.
+out=$(cli --json activities create --handle hotwheels --message "fresh write three") || fail "create: $out"
+t3=$(token_of "$out")
+r_before=$(stats_field "int(s['replicas'][0].get('reads', 0))")
+p_before=$(stats_field "int(s.get('primary_reads', 0))")
+out=$(cli users activities hotwheels --consistency-token "$t3") || fail "users activities: $out"
+grep -q "fresh write three" <<<"$out" || fail "the token's read lacks its write: $out"
+(( $(stats_field "int(s['replicas'][0].get('reads', 0))") == r_before + 1 )) ||
+    fail "the caught-up standby did not serve the token's read"
+(( $(stats_field "int(s.get('primary_reads', 0))") == p_before )) ||
+    fail "the primary served a token the standby had replayed"
 m=$(curl -sf "http://127.0.0.1:$metrics_port/metrics") || fail "GET /metrics"
 grep -q '^cruddur_replica_healthy{replica="0",state="healthy"} 1$' <<<"$m" ||
     fail "/metrics lacks the replica's health: $(grep replica <<<"$m")"
