@@ -41,6 +41,7 @@ rows_read_pick(rpc_context *ctx, const char *token, bool may_wait, int *where)
 	uint64_t lsn = 0;
 	char     q[48];
 
+	*where = REPLICA_PRIMARY;
 	if (token != NULL && token[0] != '\0' && !replica_lsn_parse(token, &lsn))
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
 		    "consistency_token \"%s\" is not a write's token (a WAL position like 16/B374D848)",
@@ -60,7 +61,7 @@ cruddur_status
 rows_query_read(rpc_context *ctx, const char *token, const db_statement *stmt,
     const char *const *params, PGresult **res)
 {
-	int            where;
+	int            where = REPLICA_PRIMARY;
 	cruddur_status st = rows_read_pick(ctx, token, true, &where);
 
 	if (st != CRUDDUR_OK)

@@ -184,7 +184,7 @@ show_activity(rpc_context *ctx, const Cruddur__V1__ShowActivityRequest *req,
     Cruddur__V1__ShowActivityResponse *resp)
 {
 	pool_conn     *conn;
-	int            where;
+	int            where = REPLICA_PRIMARY;
 	cruddur_status st;
 	char           q[48];
 

@@ -433,7 +433,7 @@ user_activities(rpc_context *ctx, const Cruddur__V1__UserActivitiesRequest *req,
 	user_key       key;
 	const char    *value;
 	pool_conn     *conn;
-	int            where;
+	int            where = REPLICA_PRIMARY;
 	cruddur_status st;
 
 	if ((st = cursor_page_limit(ctx, req->limit, &limit)) != CRUDDUR_OK)
