@@ -36,16 +36,27 @@ rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params
 }
 
 cruddur_status
-rows_read_pick(rpc_context *ctx, const char *token, bool may_wait, int *where)
+rows_read_token(rpc_context *ctx, const char *token, uint64_t *lsn)
 {
-	uint64_t lsn = 0;
-	char     q[48];
+	char q[48];
 
-	*where = REPLICA_PRIMARY;
-	if (token != NULL && token[0] != '\0' && !replica_lsn_parse(token, &lsn))
+	*lsn = 0;
+	if (token != NULL && token[0] != '\0' && !replica_lsn_parse(token, lsn))
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
 		    "consistency_token \"%s\" is not a write's token (a WAL position like 16/B374D848)",
 		    text_quote(q, sizeof(q), token));
+	return CRUDDUR_OK;
+}
+
+cruddur_status
+rows_read_pick(rpc_context *ctx, const char *token, bool may_wait, int *where)
+{
+	uint64_t       lsn;
+	cruddur_status st;
+
+	*where = REPLICA_PRIMARY;
+	if ((st = rows_read_token(ctx, token, &lsn)) != CRUDDUR_OK)
+		return st;
 	if (!may_wait || lsn == 0) {
 		*where = replica_set_pick(ctx->env->replicas, lsn);
 		return CRUDDUR_OK;

@@ -27,11 +27,15 @@ cruddur_status rows_query(rpc_context *ctx, const db_statement *stmt, const char
  * one is given; may_wait (on a worker) lets it wait up to
  * --replica-wait-ms for one to catch up. INVALID_ARGUMENT for a token
  * that is not a WAL position.
+ * rows_read_token: only the check of token (INVALID_ARGUMENT, as above),
+ * its position into *lsn (0: none), for a read that goes to the primary
+ * whatever it carries.
  * rows_query_read: rows_query on the database rows_read_pick chose.
  * rows_read_begin / rows_read_end: a read-only snapshot transaction
  * there (rows_tx_snapshot), to run rows_tx_exec on.
  */
 cruddur_status rows_read_pick(rpc_context *ctx, const char *token, bool may_wait, int *where);
+cruddur_status rows_read_token(rpc_context *ctx, const char *token, uint64_t *lsn);
 cruddur_status rows_query_read(rpc_context *ctx, const char *token, const db_statement *stmt,
     const char *const *params, PGresult **res);
 cruddur_status rows_read_begin(rpc_context *ctx, const char *token, int *where, pool_conn **conn);

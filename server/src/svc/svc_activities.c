@@ -22,6 +22,10 @@
  * generation read before the submit, so that a page from a query that
  * began before a drop is never kept. docs/PROTOCOL.md, "Consistency".
  *
+ * With --db-replica a BOUNDED HomeFeed goes where rows_read_pick says (a
+ * healthy replica, one that has replayed its token if it has one), a
+ * STRONG one to the primary.
+ *
  * ShowActivity reads the activity and its replies in one REPEATABLE READ,
  * READ ONLY transaction, so that both come from one snapshot: the
  * activity's replies_count and the replies listed agree (but for replies
@@ -203,9 +207,19 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 	r->resp = resp;
 	r->waiter.done = home_feed_done;
 	r->waiter.deadline_us = ctx->deadline_us;
-	/* It never blocks, so it does not wait for a replica to catch up
-	 * with a token: one that has not is passed over for the primary. */
-	if ((st = rows_read_pick(ctx, req->consistency_token, false, &r->where)) != CRUDDUR_OK)
+	/* STRONG promises every write committed before the request, which
+	 * only the primary is sure to have: it never goes to a replica (its
+	 * token is still checked). Else: it never blocks, so it does not wait
+	 * for a replica to catch up with a token; one that has not is passed
+	 * over for the primary. */
+	uint64_t lsn;
+	if (req->consistency == CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG) {
+		r->where = REPLICA_PRIMARY;
+		st = rows_read_token(ctx, req->consistency_token, &lsn);
+	} else {
+		st = rows_read_pick(ctx, req->consistency_token, false, &r->where);
+	}
+	if (st != CRUDDUR_OK)
 		return st;
 	st = read_reactor_submit(svc_read_reactor(ctx->env, r->where), &q, &r->waiter, ctx->message,
 	    sizeof(ctx->message));
