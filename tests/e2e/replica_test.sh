@@ -3,7 +3,8 @@
 # follow it by PostgreSQL's streaming replication (tests/pg/start_replicated). With both
 # standbys given (--db-replica twice, then $REPLICA_CONNECTION_URL as a list), the reads
 # that may lag (HomeFeed, ShowActivity, UserActivities, GetUser, ShortUser) are spread
-# over them, which each standby's own pg_stat_activity shows; writes go to the primary; a
+# over them, which each standby's own pg_stat_activity shows; a STRONG HomeFeed and writes
+# go to the primary; a
 # standby that stops is passed over (reads still answer), and is used again once back.
 # Run by ctest.
 set -euo pipefail
@@ -94,6 +95,15 @@ read -r r0 r1 <<<"$reads"
 # Stats' read reactor figures count the replicas' reactors too (20 feeds at least).
 rq=$("$CRUDDUR_PYTHON3" -c "import json,sys; print(json.load(sys.stdin)['read_reactor'].get('requests', 0))" <<<"$out")
 (( rq >= 20 )) || fail "the read reactor's requests ($rq) leave out the replicas' reactors"
+# A STRONG feed goes to the primary alone: no replica is given it, none counts as a
+# primary read for want of a replica, and it has the write.
+before=$(stats_json | "$CRUDDUR_PYTHON3" -c "import json,sys; s=json.load(sys.stdin); print(sum(int(x.get('reads',0)) for x in s['replicas']), s.get('primary_reads',0))")
+for ((i = 0; i < 5; i++)); do
+    out=$(cli feed home --strong) || fail "strong feed: $out"
+done
+grep -q "written on the primary" <<<"$out" || fail "the strong feed lacks the write: $out"
+after=$(stats_json | "$CRUDDUR_PYTHON3" -c "import json,sys; s=json.load(sys.stdin); print(sum(int(x.get('reads',0)) for x in s['replicas']), s.get('primary_reads',0))")
+[[ "$after" == "$before" ]] || fail "STRONG feeds went to a replica (replica reads, primary reads: $before -> $after)"
 [[ "$(cli health)" == SERVING ]] || fail "health with all up"
 out=$(cli stats) || fail "stats: $out"
 grep -qE "^replica 1: healthy, lag [0-9]+ ms / [0-9]+ bytes, replayed [0-9A-F]+/[0-9A-F]+, [0-9]+ reads" <<<"$out" ||
