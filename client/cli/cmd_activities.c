@@ -5,7 +5,7 @@
  *                     [--idempotency-key K]
  *   activities reply PARENT_UUID (--handle H | --cognito-id C) --message M
  *                    [--idempotency-key K]
- *   activities show UUID
+ *   activities show UUID [--consistency-token T]
  *
  * The CLI checks only the shape of the command line (which flags, exactly
  * one author); the server checks the values (lengths, UTF-8, ttl, uuids)
@@ -157,7 +157,10 @@ activities_show(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__ShowActivityRequest   req = CRUDDUR__V1__SHOW_ACTIVITY_REQUEST__INIT;
 	Cruddur__V1__ShowActivityResponse *resp = NULL;
-	const cli_args                     spec = { .what = "activities show", .max_positional = -1 };
+	const char                        *token = NULL;
+	const cli_opt                      own[] = { CLI_VALUE("consistency-token", &token), CLI_END };
+	const cli_args                     spec = { .what = "activities show", .opts = own,
+		                    .max_positional = -1 };
 	int                                rv, n_pos;
 
 	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
@@ -165,6 +168,8 @@ activities_show(cli *c, int argc, char **argv)
 	if (n_pos != 1)
 		return cli_usage_error("activities show takes one UUID");
 	req.uuid = argv[0];
+	if (token != NULL)
+		req.consistency_token = (char *)token;
 	cruddur_call_opts opts = cli_call_opts(c);
 	if ((rv = cli_connect(c)) != 0)
 		return rv;

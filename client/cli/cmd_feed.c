@@ -1,8 +1,12 @@
 /*
- * cmd_feed.c - `cruddur feed home [--limit N] [--cursor C] [--strong]`.
+ * cmd_feed.c - `cruddur feed home [--limit N] [--cursor C] [--strong]
+ *   [--consistency-token T]`.
  *
  * --strong asks for a STRONG page (docs/PROTOCOL.md, "Consistency"): from
  * a query that started after the request, never the server's page cache.
+ * --consistency-token T, a write's token, is served only by a database
+ * that has replayed that write (docs/PROTOCOL.md, "Replicas and read your
+ * writes"), never the page cache either.
  *
  * Human output ends with "next cursor: C" when another page follows, so a
  * script can page with --cursor C; --json prints the response (its
@@ -22,10 +26,10 @@ feed_home(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__HomeFeedRequest   req = CRUDDUR__V1__HOME_FEED_REQUEST__INIT;
 	Cruddur__V1__HomeFeedResponse *resp = NULL;
-	const char                    *limit = NULL, *cursor = NULL;
+	const char                    *limit = NULL, *cursor = NULL, *token = NULL;
 	bool                           strong = false;
 	const cli_opt                  own[] = { CLI_VALUE("limit", &limit), CLI_VALUE("cursor", &cursor),
-		CLI_SWITCH("strong", &strong), CLI_END };
+		CLI_SWITCH("strong", &strong), CLI_VALUE("consistency-token", &token), CLI_END };
 	const cli_args                 spec = { .what = "feed home", .opts = own };
 	long                           n;
 	int                            rv, n_pos;
@@ -40,6 +44,8 @@ feed_home(cli *c, int argc, char **argv)
 		req.cursor = (char *)cursor;
 	if (strong)
 		req.consistency = CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG;
+	if (token != NULL)
+		req.consistency_token = (char *)token;
 	cruddur_call_opts opts = cli_call_opts(c);
 	if ((rv = cli_connect(c)) != 0)
 		return rv;

@@ -68,6 +68,15 @@ show_stats(const Cruddur__V1__GetStatsResponse *r)
 		    rr->pipelines > 0 ? (double)rr->pipelined_queries / (double)rr->pipelines : 0.0);
 	}
 	show_feed_cache(r->feed_cache);
+	for (size_t i = 0; i < r->n_replicas; i++) {
+		const Cruddur__V1__ReplicaStats *rp = r->replicas[i];
+		printf("replica %zu: %s, lag %lld ms / %lld bytes, replayed %s, %lld reads   %s\n", i,
+		    rp->state, (long long)rp->lag_ms, (long long)rp->lag_bytes,
+		    rp->replay_lsn[0] != '\0' ? rp->replay_lsn : "?", (long long)rp->reads, rp->name);
+	}
+	if (r->n_replicas > 0)
+		printf("reads the primary served for want of a replica: %lld\n",
+		    (long long)r->primary_reads);
 	if (r->n_methods == 0)
 		return;
 	printf("\n%-40s %8s %9s %9s %9s %9s  %s\n", "METHOD", "COUNT", "p50 ms", "p90 ms", "p99 ms",

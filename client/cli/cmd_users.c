@@ -2,10 +2,10 @@
  * cmd_users.c - `cruddur users create|show|short|update|activities`.
  *
  *   users create --handle H --display-name N --email E --cognito-id C
- *   users show H
- *   users short H
+ *   users show H [--consistency-token T]
+ *   users short H [--consistency-token T]
  *   users update H [--display-name N] [--bio B]
- *   users activities H [--limit N] [--cursor C]
+ *   users activities H [--limit N] [--cursor C] [--consistency-token T]
  *
  * Scripts rely on these names and flags. `users activities` ends its human
  * output with "next cursor: C" while more pages follow, so a script can
@@ -27,6 +27,7 @@
 typedef struct users_args {
 	const char *positional; /* the HANDLE */
 	const char *handle, *display_name, *email, *cognito_id, *bio, *limit, *cursor;
+	const char *token; /* --consistency-token, on the reads */
 } users_args;
 
 #define FLAG(n, field) { n, &a->field, NULL, "takes a value" }
@@ -45,11 +46,14 @@ parse_args(cli *c, const char *what, int argc, char **argv, const cli_opt *own, 
 	return 0;
 }
 
-/* A command of one HANDLE and no options of its own. */
+/* A read of one HANDLE and no options of its own but
+ * --consistency-token, into *token (NULL when not given). */
 static int
-parse_handle(cli *c, const char *what, const char *takes, int argc, char **argv)
+parse_handle(cli *c, const char *what, const char *takes, int argc, char **argv,
+    const char **token)
 {
-	const cli_args spec = { .what = what, .max_positional = -1 };
+	const cli_opt  own[] = { CLI_VALUE("consistency-token", token), CLI_END };
+	const cli_args spec = { .what = what, .opts = own, .max_positional = -1 };
 	int            rv, n_pos;
 
 	if ((rv = cli_args_parse(c, &spec, argc, argv, &n_pos)) != 0)
@@ -156,11 +160,14 @@ static int
 users_show(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__GetUserRequest req = CRUDDUR__V1__GET_USER_REQUEST__INIT;
+	const char                 *token = NULL;
 	int                         rv;
 
-	if ((rv = parse_handle(c, "users show", "users show takes one HANDLE", argc, argv)) != 0)
+	if ((rv = parse_handle(c, "users show", "users show takes one HANDLE", argc, argv, &token)) != 0)
 		return rv;
 	req.handle = argv[0];
+	if (token != NULL)
+		req.consistency_token = (char *)token;
 	CLI_CALL(c, "users show", cruddur_users_get_user, req, Cruddur__V1__GetUserResponse, show_got);
 }
 
@@ -169,11 +176,14 @@ users_short(cli *c, int argc, char **argv)
 {
 	Cruddur__V1__UserRef          ref = CRUDDUR__V1__USER_REF__INIT;
 	Cruddur__V1__ShortUserRequest req = CRUDDUR__V1__SHORT_USER_REQUEST__INIT;
+	const char                   *token = NULL;
 	int                           rv;
 
-	if ((rv = parse_handle(c, "users short", "users short takes one HANDLE", argc, argv)) != 0)
+	if ((rv = parse_handle(c, "users short", "users short takes one HANDLE", argc, argv, &token)) != 0)
 		return rv;
 	ref.handle = argv[0];
+	if (token != NULL)
+		req.consistency_token = (char *)token;
 	req.user = &ref;
 	CLI_CALL(c, "users short", cruddur_users_short_user, req, Cruddur__V1__ShortUserResponse,
 	    show_short);
@@ -217,7 +227,8 @@ users_activities(cli *c, int argc, char **argv)
 	Cruddur__V1__UserRef               ref = CRUDDUR__V1__USER_REF__INIT;
 	Cruddur__V1__UserActivitiesRequest req = CRUDDUR__V1__USER_ACTIVITIES_REQUEST__INIT;
 	users_args                         args = { 0 }, *a = &args;
-	const cli_opt own[] = { FLAG("limit", limit), FLAG("cursor", cursor), CLI_END };
+	const cli_opt own[] = { FLAG("limit", limit), FLAG("cursor", cursor),
+		FLAG("consistency-token", token), CLI_END };
 	long                               n = 0;
 	int                                rv;
 
@@ -230,6 +241,8 @@ users_activities(cli *c, int argc, char **argv)
 		return cli_usage_error("--limit takes a number");
 	req.limit = a->limit != NULL ? (int32_t)n : 0;
 	req.cursor = (char *)(a->cursor != NULL ? a->cursor : "");
+	if (a->token != NULL)
+		req.consistency_token = (char *)a->token;
 	ref.handle = (char *)a->positional;
 	req.user = &ref;
 	CLI_CALL(c, "users activities", cruddur_users_user_activities, req,

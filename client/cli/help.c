@@ -48,10 +48,12 @@ static const help_entry entries[] = {
 	    "Run psql on $CONNECTION_URL ($PROD_CONNECTION_URL with --prod), not through the server;\n"
 	    "the URL's password goes to psql in PGPASSWORD, never on its command line.",
 	    "CONNECTION_URL=postgresql://postgres@127.0.0.1:5433/cruddur cruddur db connect" },
-	{ "feed", "home", "feed home [--limit N] [--cursor C] [--strong]",
+	{ "feed", "home", "feed home [--limit N] [--cursor C] [--strong] [--consistency-token T]",
 	    "The home feed: activities that have not expired and are not replies, newest first;\n"
 	    "N is 1..100 (20). A page ends with \"next cursor: C\" when more follow. --strong:\n"
-	    "from a query that started after the request, never the server's page cache.",
+	    "from a query that started after the request, never the server's page cache. T, a\n"
+	    "write's consistency_token (--json), makes a replica that has not replayed that write\n"
+	    "pass (and skips the page cache).",
 	    "cruddur feed home --limit 5" },
 	{ "activities", "create",
 	    "activities create (--handle H | --cognito-id C) --message M [--ttl 7d] [--idempotency-key K]",
@@ -62,18 +64,18 @@ static const help_entry entries[] = {
 	    "activities reply PARENT_UUID (--handle H | --cognito-id C) --message M [--idempotency-key K]",
 	    "Reply (1..1024 characters) to an activity; it expires with its parent.",
 	    "cruddur activities reply 6f1c... --handle hotwheels --message 'me too'" },
-	{ "activities", "show", "activities show UUID", "An activity and its replies, oldest first.",
+	{ "activities", "show", "activities show UUID [--consistency-token T]", "An activity and its replies, oldest first.",
 	    "cruddur activities show 6f1c..." },
 	{ "users", "create", "users create --handle H --display-name N --email E --cognito-id C",
 	    "Sign a user up. The same cognito id again returns the existing user.",
 	    "cruddur users create --handle andrew --display-name 'Andrew' --email a@example.com --cognito-id abc" },
-	{ "users", "show", "users show HANDLE", "One user.", "cruddur users show hotwheels" },
-	{ "users", "short", "users short HANDLE", "A user's uuid, handle and display name.",
+	{ "users", "show", "users show HANDLE [--consistency-token T]", "One user.", "cruddur users show hotwheels" },
+	{ "users", "short", "users short HANDLE [--consistency-token T]", "A user's uuid, handle and display name.",
 	    "cruddur users short hotwheels" },
 	{ "users", "update", "users update HANDLE [--display-name N] [--bio B]",
 	    "Change a user's display name (1..100 characters) or bio (0..500).",
 	    "cruddur users update hotwheels --bio 'Toy cars.'" },
-	{ "users", "activities", "users activities HANDLE [--limit N] [--cursor C]",
+	{ "users", "activities", "users activities HANDLE [--limit N] [--cursor C] [--consistency-token T]",
 	    "A user's profile, activity count and newest activities, paged like the feed.",
 	    "cruddur users activities hotwheels --limit 10" },
 	{ "health", NULL, "health [SERVICE]",

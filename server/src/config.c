@@ -42,6 +42,8 @@ server_config_defaults(server_config *cfg)
 	cfg->pool_min = 2;
 	cfg->pool_max = 8;
 	cfg->pool_acquire_timeout_ms = 2000;
+	cfg->replica_max_lag_ms = 1000;
+	cfg->replica_wait_ms = 200;
 	/* The largest real request is a CreateReply or UpdateUser: 1024 or
 	 * 500 characters of up to 4 bytes, a token, an idempotency key and
 	 * the envelope, under 8 KiB; 64 KiB leaves room eight times over, and
@@ -109,8 +111,12 @@ usage(FILE *f)
 	    "  --require-user-token   CreateActivity, CreateReply and UpdateProfile need a\n"
 	    "                         verified user token (needs --jwks-file)\n"
 	    "  --env dev|prod         prod takes $PROD_CONNECTION_URL instead (default dev)\n"
-	    "  --db-replica URL       serve the home feed from this read replica (default\n"
-	    "                         $REPLICA_CONNECTION_URL, $PROD_REPLICA_CONNECTION_URL in prod)\n"
+	    "  --db-replica URL       a hot standby for the reads that may lag (repeatable, at\n"
+	    "                         most 8; default $REPLICA_CONNECTION_URL, comma-separated,\n"
+	    "                         $PROD_REPLICA_CONNECTION_URL in prod)\n"
+	    "  --replica-max-lag-ms N a replica further behind takes no reads (default 1000)\n"
+	    "  --replica-wait-ms N    a read with a consistency token waits this long for a\n"
+	    "                         replica to catch up, then the primary serves it (default 200)\n"
 	    "  --sql-dir DIR          where schema.sql and seed.sql are (default: beside the\n"
 	    "                         executable, ../share/cruddur/sql; or $CRUDDUR_SQL_DIR)\n"
 	    "  --workers N            threads that run handlers (default 8)\n"
@@ -165,12 +171,15 @@ enum {
 	OPT_ADMIN_TOKEN_FILE, OPT_REQUIRE_TOKEN, OPT_COALESCE, OPT_READ_REACTOR, OPT_PIPELINE_DEPTH, OPT_CACHE_BYTES, OPT_CACHE_BOUND, OPT_CPU_SCHED,
 	OPT_MAX_CONNECTIONS, OPT_MAX_REQUESTS_PER_CONNECTION, OPT_SEND_TIMEOUT, OPT_RECV_TIMEOUT, OPT_HTTP_LISTEN, OPT_HTTP_CORS_ORIGIN, OPT_HTTP_MAX_IN_FLIGHT, OPT_CONFIG, OPT_VERSION, OPT_HELP,
 	OPT_JWKS_FILE, OPT_JWT_ISSUER, OPT_JWT_CLIENT_ID, OPT_REQUIRE_USER_TOKEN,
+	OPT_REPLICA_MAX_LAG, OPT_REPLICA_WAIT,
 };
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "db-replica", required_argument, NULL, OPT_DB_REPLICA },
+	{ "replica-max-lag-ms", required_argument, NULL, OPT_REPLICA_MAX_LAG },
+	{ "replica-wait-ms", required_argument, NULL, OPT_REPLICA_WAIT },
 	{ "env", required_argument, NULL, OPT_ENV },
 	{ "sql-dir", required_argument, NULL, OPT_SQL_DIR },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
@@ -226,6 +235,49 @@ add_string(const char *name, const char **list, size_t *n, const char *arg)
 }
 
 static int
+add_replica(server_config *cfg, const char *url)
+{
+	if (cfg->n_db_replica == SERVER_MAX_REPLICAS) {
+		fprintf(stderr, "cruddurd: at most %d replicas\n", SERVER_MAX_REPLICAS);
+		return -1;
+	}
+	cfg->db_replica_url[cfg->n_db_replica++] = url;
+	return 0;
+}
+
+/* Whether s starts a URL (then a comma before it ends the one before). */
+static bool
+url_start(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
+}
+
+/* $REPLICA_CONNECTION_URL: URLs separated by commas, split in place in
+ * cfg->replica_env. A comma not followed by a URL's scheme belongs to the
+ * URL (libpq's multi-host postgresql://h1,h2/db). */
+static int
+split_replica_env(server_config *cfg, const char *list)
+{
+	size_t n = strlen(list);
+	if (n >= sizeof(cfg->replica_env)) {
+		fprintf(stderr, "cruddurd: the replica list in the environment is over %zu bytes\n",
+		    sizeof(cfg->replica_env) - 1);
+		return -1;
+	}
+	memcpy(cfg->replica_env, list, n + 1);
+	char *start = cfg->replica_env;
+	for (char *p = start; *p != '\0'; p++) {
+		if (*p == ',' && url_start(p + 1)) {
+			*p = '\0';
+			if (start[0] != '\0' && add_replica(cfg, start) != 0)
+				return -1;
+			start = p + 1;
+		}
+	}
+	return start[0] != '\0' ? add_replica(cfg, start) : 0;
+}
+
+static int
 parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 {
 	int n;
@@ -238,7 +290,10 @@ parse_option(server_config *cfg, int opt, const char *arg, const char **env)
 		cfg->listen[cfg->n_listen++] = arg;
 		return 0;
 	case OPT_DB: cfg->db_url = arg; cfg->db_url_source = "--db"; return 0;
-	case OPT_DB_REPLICA: cfg->db_replica_url = arg; return 0;
+	case OPT_DB_REPLICA: return add_replica(cfg, arg);
+	case OPT_REPLICA_MAX_LAG:
+		return parse_int("--replica-max-lag-ms", arg, 0, 3600000, &cfg->replica_max_lag_ms);
+	case OPT_REPLICA_WAIT: return parse_int("--replica-wait-ms", arg, 0, 60000, &cfg->replica_wait_ms);
 	case OPT_ENV: *env = arg; return 0;
 	case OPT_SQL_DIR: cfg->sql_dir = arg; return 0;
 	case OPT_WORKERS: return parse_int("--workers", arg, 1, 1024, &cfg->workers);
@@ -347,8 +402,11 @@ choose_db_url(server_config *cfg, const char *env, bool db_from_flag, bool repli
 		cfg->db_url_source = var;
 	}
 	const char *replica = getenv(cfg->prod ? "PROD_REPLICA_CONNECTION_URL" : "REPLICA_CONNECTION_URL");
-	if (!replica_from_flag && replica != NULL && replica[0] != '\0')
-		cfg->db_replica_url = replica;
+	if (!replica_from_flag && replica != NULL && replica[0] != '\0') {
+		cfg->n_db_replica = 0; /* the environment wins over the file */
+		if (split_replica_env(cfg, replica) != 0)
+			return -1;
+	}
 	if (cfg->db_url == NULL || cfg->db_url[0] == '\0') {
 		fprintf(stderr, "cruddurd: no database URL: give --db, set %s, or put db in --config\n", var);
 		return -1;
@@ -541,6 +599,8 @@ config_parse(server_config *cfg, int argc, char **argv)
 				reps[i].from_file = false;
 			}
 		db_from_flag |= opt == OPT_DB;
+		if (opt == OPT_DB_REPLICA && !replica_from_flag)
+			cfg->n_db_replica = 0; /* flags replace the file's replicas */
 		replica_from_flag |= opt == OPT_DB_REPLICA;
 		sql_dir_from_flag |= opt == OPT_SQL_DIR;
 		token_file_from_flag |= opt == OPT_ADMIN_TOKEN_FILE;

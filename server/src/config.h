@@ -13,6 +13,7 @@
 
 #define SERVER_MAX_LISTEN 16
 #define SERVER_DEFAULT_LISTEN "tcp://127.0.0.1:7432"
+#define SERVER_MAX_REPLICAS 8 /* REPLICA_SET_MAX of db/replica_set.h */
 #define SERVER_MAX_JWT_CLIENT_IDS 16 /* JWT_MAX_CLIENT_IDS of rpc/jwt.h */
 
 typedef struct server_config {
@@ -20,9 +21,20 @@ typedef struct server_config {
 	size_t      n_listen;
 	const char *db_url;   /* the URL chosen from --db / the environment */
 	const char *db_url_source; /* where it came from, for the log */
-	/* A read replica for the feed (--db-replica, $REPLICA_CONNECTION_URL,
-	 * $PROD_REPLICA_CONNECTION_URL with --env prod); NULL: none. */
-	const char *db_replica_url;
+	/* Hot standbys the reads that may lag go to (db/replica_set.h):
+	 * --db-replica (repeatable), else $REPLICA_CONNECTION_URL
+	 * ($PROD_REPLICA_CONNECTION_URL with --env prod), a comma-separated
+	 * list split before each postgres:// or postgresql:// (a comma inside
+	 * one URL, a multi-host list, stays in it). None: n_db_replica 0. */
+	const char *db_replica_url[SERVER_MAX_REPLICAS];
+	size_t      n_db_replica;
+	char        replica_env[4096]; /* the environment's list, split in place */
+	/* A replica more than this behind the primary takes no reads
+	 * (--replica-max-lag-ms); how long a read with a consistency token
+	 * waits for one to catch up before the primary serves it
+	 * (--replica-wait-ms). */
+	int         replica_max_lag_ms;
+	int         replica_wait_ms;
 	bool        prod;     /* --env prod */
 	const char *sql_dir;  /* NULL: found beside the executable */
 	const char *ready_file;

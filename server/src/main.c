@@ -285,10 +285,10 @@ main(int argc, char **argv)
 		server_fini(&srv);
 		return 1;
 	}
-	log_info("msg=started version=%s env=%s db=\"%s\" db_from=%s replica=\"%s\" sql_dir=%s "
+	log_info("msg=started version=%s env=%s db=\"%s\" db_from=%s replicas=%zu sql_dir=%s "
 	         "workers=%d pool_max=%d cpu_sched=%s pipeline_depth=%d",
 	    CRUDDUR_VERSION_STRING, cfg.prod ? "prod" : "dev", srv.db.masked, cfg.db_url_source,
-	    srv.replica_pool != NULL ? srv.replica_db.masked : "", srv.sql_dir, cfg.workers, cfg.pool_max,
+	    cfg.n_db_replica, srv.sql_dir, cfg.workers, cfg.pool_max,
 	    cfg.cpu_sched_batch ? "batch" : "normal", cfg.pipeline_depth);
 	if (cfg.pid_file != NULL)
 		write_file_atomically(cfg.pid_file, NULL, NULL, (long)getpid());

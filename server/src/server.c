@@ -5,8 +5,9 @@
  *
  * The page cache and its listener: the listener's callbacks (its thread)
  * drive the cache's usable flag, freshness point and drops. With
- * --db-replica the feed is read from the replica, whose replay may lag the
- * primary's notices, so the cache stays off.
+ * --db-replica the feed is read from the replicas, whose replay may lag the
+ * primary's notices, so the cache stays off (and a page for a read with a
+ * consistency_token could not be told fresh enough anyway).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@
 #include "net/transport.h"
 #include "rpc/dispatch.h"
 #include "server.h"
+
+_Static_assert(SERVER_MAX_REPLICAS == REPLICA_SET_MAX, "one limit on replicas");
 
 static bool
 has_schema(const char *dir)
@@ -114,14 +117,14 @@ wants_fresh(void *arg)
 	return feed_cache_wanted(arg);
 }
 
-/* The cache and its listener, unless --cache-bytes 0 or a replica. */
+/* The cache and its listener, unless --cache-bytes 0 or any --db-replica. */
 static int
 start_feed_cache(server *s, char *err, size_t errlen)
 {
 	const server_config *cfg = &s->cfg;
 	int                  rv;
 
-	if (cfg->cache_bytes == 0 || cfg->db_replica_url != NULL)
+	if (cfg->cache_bytes == 0 || cfg->n_db_replica > 0)
 		return 0;
 	if ((rv = feed_cache_new(&s->feed_cache, (size_t)cfg->cache_bytes,
 	         (int64_t)cfg->cache_bound_ms * 1000)) != 0) {
@@ -165,6 +168,34 @@ make_pool(server *s, const db_target *target, pool **out, char *err, size_t errl
 	return 0;
 }
 
+/* What server_init made, in reverse: the listener and the watcher first
+ * (they use the cache and the pools), the reactors before the cache and
+ * their pools. Safe on what was not made. */
+static void
+free_parts(server *s)
+{
+	notify_listener_free(s->listener); /* bounded: its waits end at the stop */
+	s->listener = NULL;
+	jwks_store_free(s->jwks); /* after the workers and the reactor: no reader is left */
+	replica_set_free(s->replicas);
+	s->replicas = NULL;
+	for (size_t i = 0; i < SERVER_MAX_REPLICAS; i++)
+		read_reactor_free(s->replica_reactor[i]); /* stopped first if it was not (quiesce) */
+	read_reactor_free(s->reactor);
+	feed_cache_free(s->feed_cache); /* after every call: none holds a page */
+	s->feed_cache = NULL;
+	if (s->has_admin_token)
+		auth_token_fini(&s->admin_token);
+	s->has_admin_token = false;
+	for (size_t i = 0; i < SERVER_MAX_REPLICAS; i++) {
+		pool_free(s->replica_pool[i]);
+		db_target_fini(&s->replica_db[i]);
+	}
+	pool_free(s->pool);
+	metrics_free(s->metrics);
+	db_target_fini(&s->db);
+}
+
 int
 server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 {
@@ -178,20 +209,37 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		return -1;
 	if (db_target_parse(&s->db, cfg->db_url, "cruddurd", err, errlen) != 0)
 		return -1;
-	if (cfg->db_replica_url != NULL &&
-	    db_target_parse(&s->replica_db, cfg->db_replica_url, "cruddurd-replica", err, errlen) != 0)
-		goto fail;
+	for (size_t i = 0; i < cfg->n_db_replica; i++)
+		if (db_target_parse(&s->replica_db[i], cfg->db_replica_url[i], "cruddurd-replica", err,
+		        errlen) != 0)
+			goto fail;
 	if ((s->metrics = metrics_new(rpc_method_count)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (make_pool(s, &s->db, &s->pool, err, errlen) != 0 ||
-	    (cfg->db_replica_url != NULL &&
-	        make_pool(s, &s->replica_db, &s->replica_pool, err, errlen) != 0))
+	if (make_pool(s, &s->db, &s->pool, err, errlen) != 0)
 		goto fail;
-	if ((rv = read_reactor_new(&s->reactor, s->replica_pool != NULL ? s->replica_pool : s->pool,
-	         (size_t)cfg->queue_capacity, cfg->coalesce, cfg->pipeline_depth)) != 0) {
+	replica_set_config rc = { .primary = s->pool, .n = cfg->n_db_replica,
+		.max_lag_ms = cfg->replica_max_lag_ms };
+	for (size_t i = 0; i < cfg->n_db_replica; i++) {
+		if (make_pool(s, &s->replica_db[i], &s->replica_pool[i], err, errlen) != 0)
+			goto fail;
+		rc.replicas[i] = s->replica_pool[i];
+		rc.names[i] = s->replica_db[i].masked;
+	}
+	if ((rv = read_reactor_new(&s->reactor, s->pool, (size_t)cfg->queue_capacity, cfg->coalesce,
+	         cfg->pipeline_depth)) != 0) {
 		snprintf(err, errlen, "cannot start the read reactor: %s", strerror(rv));
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->n_db_replica; i++)
+		if ((rv = read_reactor_new(&s->replica_reactor[i], s->replica_pool[i],
+		         (size_t)cfg->queue_capacity, cfg->coalesce, cfg->pipeline_depth)) != 0) {
+			snprintf(err, errlen, "cannot start a replica's read reactor: %s", strerror(rv));
+			goto fail;
+		}
+	if ((rv = replica_set_new(&s->replicas, &rc)) != 0) {
+		snprintf(err, errlen, "cannot watch the replicas: %s", strerror(rv));
 		goto fail;
 	}
 	if (start_feed_cache(s, err, errlen) != 0)
@@ -218,10 +266,12 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 	 * Stats shows no figures of it, as stats.proto says. */
 	s->stats = (stats_sources){ .metrics = s->metrics, .pool = s->pool, .pool_max = cfg->pool_max,
 		.queue_capacity = cfg->queue_capacity, .started_us = s->started_us,
-		.reactor = cfg->read_reactor ? s->reactor : NULL, .feed_cache = s->feed_cache };
+		.reactor = cfg->read_reactor ? s->reactor : NULL, .feed_cache = s->feed_cache,
+		.replicas = s->replicas };
 	s->env = (svc_env){
 		.pool = s->pool,
-		.replica_pool = s->replica_pool,
+		.replicas = s->replicas,
+		.replica_wait_ms = cfg->replica_wait_ms,
 		.db = &s->db,
 		.sql_dir = s->sql_dir,
 		.reactor = s->reactor,
@@ -239,20 +289,12 @@ server_init(server *s, const server_config *cfg, char *err, size_t errlen)
 		/* --read-reactor off: every handler starts on a worker. */
 		.nonblocking = cfg->read_reactor ? s->services.nonblocking : 0,
 	};
+	memcpy(s->env.replica_reactor, s->replica_reactor, sizeof(s->replica_reactor));
+	memcpy(s->stats.replica_reactors, s->replica_reactor, sizeof(s->replica_reactor));
+	s->stats.n_replica_reactors = cfg->n_db_replica;
 	return 0;
 fail:
-	if (s->has_admin_token)
-		auth_token_fini(&s->admin_token);
-	s->has_admin_token = false;
-	jwks_store_free(s->jwks);
-	notify_listener_free(s->listener);
-	feed_cache_free(s->feed_cache);
-	read_reactor_free(s->reactor);
-	pool_free(s->replica_pool);
-	pool_free(s->pool);
-	metrics_free(s->metrics);
-	db_target_fini(&s->replica_db);
-	db_target_fini(&s->db);
+	free_parts(s);
 	return -1;
 }
 
@@ -263,8 +305,8 @@ cancel_all(void *arg)
 	server *s = arg;
 
 	pool_cancel_all(s->pool);
-	if (s->replica_pool != NULL)
-		pool_cancel_all(s->replica_pool);
+	for (size_t i = 0; i < s->cfg.n_db_replica; i++)
+		pool_cancel_all(s->replica_pool[i]);
 }
 
 /* transport_config.quiesce: the reactor answers what it holds and stops. */
@@ -274,6 +316,8 @@ quiesce(void *arg)
 	server *s = arg;
 
 	read_reactor_stop(s->reactor);
+	for (size_t i = 0; i < s->cfg.n_db_replica; i++)
+		read_reactor_stop(s->replica_reactor[i]);
 }
 
 void
@@ -344,16 +388,5 @@ server_fini(server *s)
 		log_info("msg=\"notify listener stops\" heartbeat_last_us=%lld heartbeat_max_us=%lld",
 		    (long long)last_us, (long long)max_us);
 	}
-	notify_listener_free(s->listener); /* bounded: its waits end at the stop */
-	read_reactor_free(s->reactor); /* stopped first if it was not (quiesce) */
-	feed_cache_free(s->feed_cache); /* after every call: none holds a page */
-	pool_free(s->replica_pool);
-	pool_free(s->pool);
-	metrics_free(s->metrics);
-	jwks_store_free(s->jwks); /* after the workers and the reactor: no reader is left */
-	if (s->has_admin_token)
-		auth_token_fini(&s->admin_token);
-	s->has_admin_token = false;
-	db_target_fini(&s->replica_db);
-	db_target_fini(&s->db);
+	free_parts(s);
 }

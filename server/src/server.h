@@ -21,6 +21,7 @@
 #include "db/db_target.h"
 #include "db/notify_listener.h"
 #include "db/pool.h"
+#include "db/replica_set.h"
 #include "obs/metrics.h"
 #include "reads/feed_cache.h"
 #include "reads/read_reactor.h"
@@ -36,10 +37,12 @@ struct server {
 	server_config    cfg;
 	db_target        db;
 	pool            *pool;         /* the primary: every write, and reads by default */
-	db_target        replica_db;
-	pool            *replica_pool; /* NULL unless cfg.db_replica_url */
-	read_reactor    *reactor;      /* HomeFeed's reads, on the read pool */
-	feed_cache      *feed_cache;   /* HomeFeed's pages; NULL: --cache-bytes 0, or a replica */
+	db_target        replica_db[SERVER_MAX_REPLICAS];
+	pool            *replica_pool[SERVER_MAX_REPLICAS]; /* cfg.n_db_replica of them */
+	read_reactor    *replica_reactor[SERVER_MAX_REPLICAS]; /* HomeFeed's, one per replica */
+	replica_set     *replicas;     /* the primary and the replicas: where reads go */
+	read_reactor    *reactor;      /* HomeFeed's reads on the primary */
+	feed_cache      *feed_cache;   /* HomeFeed's pages; NULL: --cache-bytes 0, or replicas */
 	notify_listener *listener;     /* keeps feed_cache fresh; NULL with it */
 	svc_registration services;     /* the handlers, and which never block */
 	svc_env          env;          /* what the handlers reach (ctx->env) */

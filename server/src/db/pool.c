@@ -359,7 +359,7 @@ conn_reusable(pool_conn *c)
 	/* One whose cancel has not gone yet would receive it later, on its
 	 * next statement (cancel_sender.h). A database that answers sends it
 	 * within a millisecond; one that does not is not worth the wait. */
-	if (c->abandoned || !cancel_sender_wait(c->pool->canceller, c->cancel_ticket, 50) ||
+	if (c->abandoned || c->read_only_seen || !cancel_sender_wait(c->pool->canceller, c->cancel_ticket, 50) ||
 	    PQstatus(c->pg) != CONNECTION_OK ||
 	    PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
 		return false;

@@ -322,6 +322,8 @@ pool_conn_result_status(pool_conn *c, const PGresult *res, char *msg, size_t msg
 	if (c->abandoned)
 		return pool_conn_abandoned_status(c, msg, msglen);
 	st = db_error_status(res, c->pg, msg, msglen);
+	if (st == CRUDDUR_UNAVAILABLE && res != NULL && result_sqlstate_is(res, "25006"))
+		c->read_only_seen = true;
 	if (st == CRUDDUR_DEADLINE_EXCEEDED && cancelled_by_stop(c)) {
 		st = set_stopped(msg, msglen);
 	} else if (st == CRUDDUR_DEADLINE_EXCEEDED && c->cancelled_us != 0 && msg != NULL) {

@@ -20,6 +20,10 @@ struct pool_conn {
 	PGconn *pg;
 	int64_t deadline_us;    /* CLOCK_MONOTONIC; 0: none (pool_conn_set_deadline) */
 	bool abandoned;         /* its last statement was given up on: close it */
+	/* A statement failed with 25006: the server is read-only (a standby,
+	 * or a primary demoted by a failover). Closed on release, so that the
+	 * next connect finds the writable one (target_session_attrs). */
+	bool read_only_seen;
 	uint64_t prepared;      /* bit i: statement id i is prepared */
 	/* The statement started by pool_conn_start (pool_exec.c), until
 	 * pool_conn_step says it is over. */

@@ -185,6 +185,36 @@ write_feed_cache(const Cruddur__V1__FeedCacheStats *fc, FILE *f)
 		fprintf(f, "cruddur_feed_cache_listener_up{state=\"%s\"} 1\n", fc->listener_state);
 }
 
+/* Each --db-replica by its place in the list (its URL is in Stats, not
+ * in a label: a URL may hold what a label cannot). */
+static void
+write_replicas(const Cruddur__V1__GetStatsResponse *snap, FILE *f)
+{
+	fputs("# HELP cruddur_replica_healthy 1 while the replica takes reads.\n"
+	      "# TYPE cruddur_replica_healthy gauge\n", f);
+	for (size_t i = 0; i < snap->n_replicas; i++)
+		fprintf(f, "cruddur_replica_healthy{replica=\"%zu\",state=\"%s\"} %d\n", i,
+		    snap->replicas[i]->state, strcmp(snap->replicas[i]->state, "healthy") == 0);
+	fputs("# HELP cruddur_replica_lag_seconds How long ago the primary passed the replica's "
+	      "replay position (-1: unknown).\n# TYPE cruddur_replica_lag_seconds gauge\n", f);
+	for (size_t i = 0; i < snap->n_replicas; i++)
+		fprintf(f, "cruddur_replica_lag_seconds{replica=\"%zu\"} %.3f\n", i,
+		    snap->replicas[i]->lag_ms < 0 ? -1.0 : snap->replicas[i]->lag_ms / 1000.0);
+	fputs("# HELP cruddur_replica_lag_bytes WAL bytes the replica has yet to replay (-1: unknown).\n"
+	      "# TYPE cruddur_replica_lag_bytes gauge\n", f);
+	for (size_t i = 0; i < snap->n_replicas; i++)
+		fprintf(f, "cruddur_replica_lag_bytes{replica=\"%zu\"} %lld\n", i,
+		    (long long)snap->replicas[i]->lag_bytes);
+	fputs("# HELP cruddur_replica_reads_total Reads given to the replica.\n"
+	      "# TYPE cruddur_replica_reads_total counter\n", f);
+	for (size_t i = 0; i < snap->n_replicas; i++)
+		fprintf(f, "cruddur_replica_reads_total{replica=\"%zu\"} %lld\n", i,
+		    (long long)snap->replicas[i]->reads);
+	gauge(f, "cruddur_replica_primary_reads_total",
+	    "Reads that may use a replica but went to the primary.", "counter",
+	    (double)snap->primary_reads);
+}
+
 /* The order of the sections is the one scrapers have always seen. */
 void
 metrics_write_prometheus(const Cruddur__V1__GetStatsResponse *snap, FILE *f)
@@ -204,6 +234,8 @@ metrics_write_prometheus(const Cruddur__V1__GetStatsResponse *snap, FILE *f)
 		write_reactor(snap->read_reactor, f);
 	if (snap->feed_cache != NULL)
 		write_feed_cache(snap->feed_cache, f);
+	if (snap->n_replicas > 0)
+		write_replicas(snap, f);
 	gauge(f, "cruddur_uptime_seconds", "Seconds since the server started.", "gauge",
 	    (double)snap->uptime_us / 1e6);
 }

@@ -9,7 +9,9 @@
 #include "db/pg_binary.h"
 #include "svc/svc_env.h"
 #include "svc/rows.h"
+#include "base/clock.h"
 #include "base/text.h"
+#include "sql_statements.h"
 
 static cruddur_status
 query_on(rpc_context *ctx, pool *p, const db_statement *stmt, const char *const *params,
@@ -34,10 +36,75 @@ rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params
 }
 
 cruddur_status
-rows_query_read(rpc_context *ctx, const db_statement *stmt, const char *const *params,
-    PGresult **res)
+rows_read_token(rpc_context *ctx, const char *token, uint64_t *lsn)
 {
-	return query_on(ctx, svc_read_pool(ctx->env), stmt, params, res);
+	char q[48];
+
+	*lsn = 0;
+	if (token != NULL && token[0] != '\0' && !replica_lsn_parse(token, lsn))
+		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT,
+		    "consistency_token \"%s\" is not a write's token (a WAL position like 16/B374D848)",
+		    text_quote(q, sizeof(q), token));
+	return CRUDDUR_OK;
+}
+
+cruddur_status
+rows_read_pick(rpc_context *ctx, const char *token, bool may_wait, int *where)
+{
+	uint64_t       lsn;
+	cruddur_status st;
+
+	*where = REPLICA_PRIMARY;
+	if ((st = rows_read_token(ctx, token, &lsn)) != CRUDDUR_OK)
+		return st;
+	if (!may_wait || lsn == 0) {
+		*where = replica_set_pick(ctx->env->replicas, lsn);
+		return CRUDDUR_OK;
+	}
+	int64_t until = clock_mono_us() + (int64_t)ctx->env->replica_wait_ms * 1000;
+	if (ctx->deadline_us != 0 && until > ctx->deadline_us)
+		until = ctx->deadline_us;
+	*where = replica_set_pick_wait(ctx->env->replicas, lsn, until);
+	return CRUDDUR_OK;
+}
+
+cruddur_status
+rows_query_read(rpc_context *ctx, const char *token, const db_statement *stmt,
+    const char *const *params, PGresult **res)
+{
+	int            where = REPLICA_PRIMARY;
+	cruddur_status st = rows_read_pick(ctx, token, true, &where);
+
+	if (st != CRUDDUR_OK)
+		return st;
+	st = query_on(ctx, svc_read_pool(ctx->env, where), stmt, params, res);
+	/* A replica that went away since the watcher last saw it: it takes no
+	 * more reads, and this one goes to the primary, which has everything
+	 * a replica has. */
+	if (st == CRUDDUR_UNAVAILABLE && where != REPLICA_PRIMARY) {
+		replica_set_mark_down(ctx->env->replicas, where);
+		st = query_on(ctx, ctx->env->pool, stmt, params, res);
+	}
+	return st;
+}
+
+cruddur_status
+rows_write_done(rpc_context *ctx, cruddur_status st, char **token)
+{
+	PGresult *res = NULL;
+	char      keep[sizeof(ctx->message)];
+
+	if (st != CRUDDUR_OK)
+		return st;
+	*token = (char *)"";
+
+	/* The write stands whatever this says: its message is not the call's. */
+	memcpy(keep, ctx->message, sizeof(keep));
+	if (rows_query(ctx, &stmt_wal_position, NULL, &res) == CRUDDUR_OK && PQntuples(res) == 1)
+		*token = rows_text(ctx, res, 0, 0);
+	PQclear(res);
+	memcpy(ctx->message, keep, sizeof(keep));
+	return st;
 }
 
 /* Runs a transaction-control command (BEGIN, COMMIT, SET TRANSACTION),
@@ -54,16 +121,51 @@ rows_tx_snapshot(rpc_context *ctx, pool_conn *conn)
 	return tx_command(ctx, conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 }
 
-cruddur_status
-rows_tx_begin(rpc_context *ctx, pool_conn **conn)
+static cruddur_status
+begin_on(rpc_context *ctx, pool *p, pool_conn **conn)
 {
-	cruddur_status st = pool_acquire(ctx->env->pool, ctx->deadline_us, conn, ctx->message,
-	    sizeof(ctx->message));
+	cruddur_status st = pool_acquire(p, ctx->deadline_us, conn, ctx->message, sizeof(ctx->message));
 	if (st != CRUDDUR_OK)
 		return st;
 	pool_conn_set_deadline(*conn, ctx->deadline_us);
 	if ((st = tx_command(ctx, *conn, "BEGIN")) != CRUDDUR_OK)
-		pool_release(ctx->env->pool, *conn);
+		pool_release(p, *conn);
+	return st;
+}
+
+cruddur_status
+rows_tx_begin(rpc_context *ctx, pool_conn **conn)
+{
+	return begin_on(ctx, ctx->env->pool, conn);
+}
+
+cruddur_status
+rows_read_begin(rpc_context *ctx, const char *token, int *where, pool_conn **conn)
+{
+	cruddur_status st;
+
+	if ((st = rows_read_pick(ctx, token, true, where)) != CRUDDUR_OK)
+		return st;
+	st = begin_on(ctx, svc_read_pool(ctx->env, *where), conn);
+	if (st == CRUDDUR_UNAVAILABLE && *where != REPLICA_PRIMARY) {
+		/* As in rows_query_read: passed over, the primary serves it. */
+		replica_set_mark_down(ctx->env->replicas, *where);
+		*where = REPLICA_PRIMARY;
+		st = begin_on(ctx, ctx->env->pool, conn);
+	}
+	if (st != CRUDDUR_OK)
+		return st;
+	if ((st = rows_tx_snapshot(ctx, *conn)) != CRUDDUR_OK)
+		pool_release(svc_read_pool(ctx->env, *where), *conn);
+	return st;
+}
+
+cruddur_status
+rows_read_end(rpc_context *ctx, int where, pool_conn *conn, cruddur_status st)
+{
+	if (st == CRUDDUR_OK)
+		st = tx_command(ctx, conn, "COMMIT");
+	pool_release(svc_read_pool(ctx->env, where), conn);
 	return st;
 }
 

@@ -17,10 +17,35 @@
 cruddur_status rows_query(rpc_context *ctx, const db_statement *stmt, const char *const *params,
     PGresult **res);
 
-/* rows_query on the read pool (svc_read_pool): for reads that may lag
- * the primary by a replica's replication delay, such as the home feed. */
-cruddur_status rows_query_read(rpc_context *ctx, const db_statement *stmt,
+/*
+ * Reads that may be served by a replica (db/replica_set.h): HomeFeed,
+ * ShowActivity, UserActivities, GetUser, ShortUser. token is the
+ * request's consistency_token ("" or NULL: none).
+ *
+ * rows_read_pick: where the read goes (REPLICA_PRIMARY or a replica's
+ * index): a healthy replica, one that has replayed token's position when
+ * one is given; may_wait (on a worker) lets it wait up to
+ * --replica-wait-ms for one to catch up. INVALID_ARGUMENT for a token
+ * that is not a WAL position.
+ * rows_read_token: only the check of token (INVALID_ARGUMENT, as above),
+ * its position into *lsn (0: none), for a read that goes to the primary
+ * whatever it carries.
+ * rows_query_read: rows_query on the database rows_read_pick chose.
+ * rows_read_begin / rows_read_end: a read-only snapshot transaction
+ * there (rows_tx_snapshot), to run rows_tx_exec on.
+ */
+cruddur_status rows_read_pick(rpc_context *ctx, const char *token, bool may_wait, int *where);
+cruddur_status rows_read_token(rpc_context *ctx, const char *token, uint64_t *lsn);
+cruddur_status rows_query_read(rpc_context *ctx, const char *token, const db_statement *stmt,
     const char *const *params, PGresult **res);
+cruddur_status rows_read_begin(rpc_context *ctx, const char *token, int *where, pool_conn **conn);
+cruddur_status rows_read_end(rpc_context *ctx, int where, pool_conn *conn, cruddur_status st);
+
+/* A write handler's last step: when st is CRUDDUR_OK (the write
+ * committed), *token becomes the primary's WAL position as an arena
+ * string, the response's consistency_token; "" when it cannot be had (the
+ * write stands: a read with "" is served anywhere). Returns st. */
+cruddur_status rows_write_done(rpc_context *ctx, cruddur_status st, char **token);
 
 /*
  * A transaction on one pooled connection, for handlers that write:

@@ -136,13 +136,16 @@ take_reactor(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *
 	if ((rs = arena_alloc(a, sizeof(*rs))) == NULL)
 		return CRUDDUR_RESOURCE_EXHAUSTED;
 	cruddur__v1__read_reactor_stats__init(rs);
-	read_reactor_get_stats(src->reactor, &st);
-	rs->waiting = (int32_t)st.waiting;
-	rs->running = (int32_t)st.running;
-	rs->queries = (int64_t)st.queries;
-	rs->requests = (int64_t)st.requests;
-	rs->pipelines = (int64_t)st.pipelines;
-	rs->pipelined_queries = (int64_t)st.pipelined_queries;
+	/* The primary's reactor, then each replica's, added up. */
+	for (size_t i = 0; i <= src->n_replica_reactors; i++) {
+		read_reactor_get_stats(i == 0 ? src->reactor : src->replica_reactors[i - 1], &st);
+		rs->waiting += (int32_t)st.waiting;
+		rs->running += (int32_t)st.running;
+		rs->queries += (int64_t)st.queries;
+		rs->requests += (int64_t)st.requests;
+		rs->pipelines += (int64_t)st.pipelines;
+		rs->pipelined_queries += (int64_t)st.pipelined_queries;
+	}
 	out->read_reactor = rs;
 	return CRUDDUR_OK;
 }
@@ -171,6 +174,40 @@ take_feed_cache(const stats_sources *src, arena *a, Cruddur__V1__GetStatsRespons
 	return CRUDDUR_OK;
 }
 
+/* Each replica's state (db/replica_set.h). */
+static cruddur_status
+take_replicas(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
+{
+	size_t n = src->replicas != NULL ? replica_set_count(src->replicas) : 0;
+
+	if (n == 0)
+		return CRUDDUR_OK;
+	out->primary_reads = (int64_t)replica_set_primary_reads(src->replicas);
+	if ((out->replicas = arena_alloc(a, n * sizeof(*out->replicas))) == NULL)
+		return CRUDDUR_RESOURCE_EXHAUSTED;
+	for (size_t i = 0; i < n; i++) {
+		Cruddur__V1__ReplicaStats *r = arena_alloc(a, sizeof(*r));
+		char                      *lsn = arena_alloc(a, REPLICA_LSN_TEXT);
+		replica_state              st;
+		if (r == NULL || lsn == NULL)
+			return CRUDDUR_RESOURCE_EXHAUSTED;
+		cruddur__v1__replica_stats__init(r);
+		replica_set_get(src->replicas, i, &st);
+		r->name = (char *)st.name;
+		r->state = (char *)replica_health_name(st.health);
+		r->lag_ms = st.lag_ms;
+		r->lag_bytes = st.lag_bytes;
+		lsn[0] = '\0';
+		if (st.replay_lsn != 0)
+			replica_lsn_format(st.replay_lsn, lsn);
+		r->replay_lsn = lsn;
+		r->reads = (int64_t)st.reads;
+		out->replicas[i] = r;
+	}
+	out->n_replicas = n;
+	return CRUDDUR_OK;
+}
+
 cruddur_status
 stats_snapshot_take(const stats_sources *src, arena *a, Cruddur__V1__GetStatsResponse *out)
 {
@@ -180,7 +217,8 @@ stats_snapshot_take(const stats_sources *src, arena *a, Cruddur__V1__GetStatsRes
 	out->uptime_us = clock_mono_us() - src->started_us;
 	out->queue_capacity = src->queue_capacity;
 	if ((st = take_methods(src, a, out)) == CRUDDUR_OK && (st = take_pool(src, a, out)) == CRUDDUR_OK &&
-	    (st = take_transport(src, a, out)) == CRUDDUR_OK && (st = take_reactor(src, a, out)) == CRUDDUR_OK)
-		st = take_feed_cache(src, a, out);
+	    (st = take_transport(src, a, out)) == CRUDDUR_OK && (st = take_reactor(src, a, out)) == CRUDDUR_OK &&
+	    (st = take_feed_cache(src, a, out)) == CRUDDUR_OK)
+		st = take_replicas(src, a, out);
 	return st;
 }

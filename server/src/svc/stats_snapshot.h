@@ -5,7 +5,8 @@
  * (net/metrics_http.c) prints one as Prometheus text, so the two always
  * show the same figures, read in one place: the per-method metrics
  * (obs/metrics.h), the pool (db/pool.h), the read reactor
- * (reads/read_reactor.h), the transport's queue, calls in flight and peer
+ * (reads/read_reactor.h), the page cache (reads/feed_cache.h), the replicas
+ * (db/replica_set.h), the transport's queue, calls in flight and peer
  * limits, and the uptime. The snapshot is the GetStatsResponse message
  * itself.
  *
@@ -30,6 +31,7 @@
 #include "cruddur/status.h"
 #include "cruddur/v1/stats.pb-c.h"
 #include "db/pool.h"
+#include "db/replica_set.h"
 #include "obs/metrics.h"
 #include "reads/feed_cache.h"
 #include "reads/read_reactor.h"
@@ -54,6 +56,11 @@ typedef struct stats_sources {
 	int64_t       started_us;     /* CLOCK_MONOTONIC */
 	read_reactor *reactor;        /* NULL: no figures (--read-reactor off) */
 	feed_cache   *feed_cache;     /* NULL: the cache is off (its state "off") */
+	replica_set  *replicas;       /* each replica's health and lag */
+	/* HomeFeed's reactors on the replicas: their figures add to the
+	 * primary's (with reactor set). */
+	read_reactor *replica_reactors[REPLICA_SET_MAX];
+	size_t        n_replica_reactors;
 	/* The transport's figures: fn, set before serving, and its argument,
 	 * published (atomically: Stats may be asked on a worker meanwhile)
 	 * once the transport serves; while it is NULL (and in tests that

@@ -13,13 +13,18 @@
  * requests for the same page share one query (--coalesce), never one that
  * started before they arrived.
  *
- * A BOUNDED HomeFeed (the default) is first looked up in the page cache
- * (reads/feed_cache.h): a hit is answered here, on the thread that received
- * it, from the cached bytes (rpc_complete_packed writes them into the
- * reply), with no worker, reactor or query. A miss goes to the reactor as
- * a STRONG one does, and its packed page is offered to the cache with the
+ * A BOUNDED HomeFeed (the default) without a consistency_token is first
+ * looked up in the page cache (reads/feed_cache.h): a hit is answered
+ * here, on the thread that received it, from the cached bytes
+ * (rpc_complete_packed writes them into the reply), with no worker,
+ * reactor or query. A miss goes to the reactor as a STRONG one (or one
+ * with a token) does, and its packed page is offered to the cache with the
  * generation read before the submit, so that a page from a query that
  * began before a drop is never kept. docs/PROTOCOL.md, "Consistency".
+ *
+ * With --db-replica a BOUNDED HomeFeed goes where rows_read_pick says (a
+ * healthy replica, one that has replayed its token if it has one), a
+ * STRONG one to the primary.
  *
  * ShowActivity reads the activity and its replies in one REPEATABLE READ,
  * READ ONLY transaction, so that both come from one snapshot: the
@@ -87,6 +92,7 @@ typedef struct home_feed_read {
 	const char                         *key;   /* the share key, the cache's too */
 	uint64_t                            gen;   /* the cache's, before the submit */
 	bool                                fill;  /* offer the page to the cache */
+	int                                 where; /* the database read (replica_set.h) */
 } home_feed_read;
 
 /* The page is valid until its earliest expires_at, the extra row's
@@ -119,6 +125,20 @@ home_feed_done(read_waiter *w, cruddur_status st, const char *msg, const PGresul
 	rpc_context    *ctx = r->ctx;
 	int             limit;
 
+	if (st == CRUDDUR_UNAVAILABLE && r->where != REPLICA_PRIMARY) {
+		/* The replica went away since the watcher last saw it: it takes
+		 * no more reads, and this one goes to the primary's reactor
+		 * (submit never blocks; the replica's reactor is done with w). */
+		read_query q = { 0 };
+		replica_set_mark_down(ctx->env->replicas, r->where);
+		r->where = REPLICA_PRIMARY;
+		if ((st = home_feed_query(ctx, r->req, &q)) == CRUDDUR_OK &&
+		    (st = read_reactor_submit(ctx->env->reactor, &q, &r->waiter, ctx->message,
+		         sizeof(ctx->message))) == CRUDDUR_OK)
+			return;
+		rpc_complete(ctx, st);
+		return;
+	}
 	if (st != CRUDDUR_OK) {
 		rpc_complete(ctx, rpc_fail(ctx, st, "%s", msg));
 		return;
@@ -166,7 +186,11 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 		/* Read before the query is submitted, so before it starts. */
 		r->gen = feed_cache_generation(fc);
 		r->fill = true;
-		if (req->consistency == CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG)
+		/* A consistency_token names a write that may have been made
+		 * through another server less than the bound ago: only a query
+		 * is sure to reflect it. */
+		if (req->consistency == CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG ||
+		    req->consistency_token[0] != '\0')
 			feed_cache_count_bypass(fc);
 		else if ((page = feed_cache_get(fc, q.key, clock_mono_us(), clock_real_us(), &why)) !=
 		    NULL) {
@@ -183,7 +207,22 @@ home_feed(rpc_context *ctx, const Cruddur__V1__HomeFeedRequest *req,
 	r->resp = resp;
 	r->waiter.done = home_feed_done;
 	r->waiter.deadline_us = ctx->deadline_us;
-	st = read_reactor_submit(ctx->env->reactor, &q, &r->waiter, ctx->message, sizeof(ctx->message));
+	/* STRONG promises every write committed before the request, which
+	 * only the primary is sure to have: it never goes to a replica (its
+	 * token is still checked). Else: it never blocks, so it does not wait
+	 * for a replica to catch up with a token; one that has not is passed
+	 * over for the primary. */
+	uint64_t lsn;
+	if (req->consistency == CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG) {
+		r->where = REPLICA_PRIMARY;
+		st = rows_read_token(ctx, req->consistency_token, &lsn);
+	} else {
+		st = rows_read_pick(ctx, req->consistency_token, false, &r->where);
+	}
+	if (st != CRUDDUR_OK)
+		return st;
+	st = read_reactor_submit(svc_read_reactor(ctx->env, r->where), &q, &r->waiter, ctx->message,
+	    sizeof(ctx->message));
 	return st == CRUDDUR_OK ? RPC_DEFERRED : st; /* deferred: ctx may be gone already */
 }
 
@@ -220,6 +259,7 @@ show_activity(rpc_context *ctx, const Cruddur__V1__ShowActivityRequest *req,
     Cruddur__V1__ShowActivityResponse *resp)
 {
 	pool_conn     *conn;
+	int            where = REPLICA_PRIMARY;
 	cruddur_status st;
 	char           q[48];
 
@@ -228,12 +268,10 @@ show_activity(rpc_context *ctx, const Cruddur__V1__ShowActivityRequest *req,
 	if (!text_is_uuid(req->uuid))
 		return rpc_fail(ctx, CRUDDUR_INVALID_ARGUMENT, "uuid \"%s\" is not a UUID",
 		    text_quote(q, sizeof(q), req->uuid));
-	if ((st = rows_tx_begin(ctx, &conn)) != CRUDDUR_OK)
+	if ((st = rows_read_begin(ctx, req->consistency_token, &where, &conn)) != CRUDDUR_OK)
 		return st;
-	st = rows_tx_snapshot(ctx, conn);
-	if (st == CRUDDUR_OK)
-		st = show_rows(ctx, conn, req->uuid, resp);
-	return rows_tx_end(ctx, conn, st);
+	st = show_rows(ctx, conn, req->uuid, resp);
+	return rows_read_end(ctx, where, conn, st);
 }
 
 void

@@ -240,7 +240,8 @@ create_activity(rpc_context *ctx, const Cruddur__V1__CreateActivityRequest *req,
 	    (st = ttl_parse(ctx, req->ttl, &w.interval)) != CRUDDUR_OK ||
 	    (st = key_parse(ctx, req->idempotency_key, &w.key)) != CRUDDUR_OK)
 		return st;
-	return activity_write_run(ctx, &w, &resp->activity, &resp->replayed);
+	return rows_write_done(ctx, activity_write_run(ctx, &w, &resp->activity, &resp->replayed),
+	    &resp->consistency_token);
 }
 
 static cruddur_status
@@ -263,7 +264,8 @@ create_reply(rpc_context *ctx, const Cruddur__V1__CreateReplyRequest *req,
 	    (st = rpc_check_text(ctx, "message", req->message, 1, REPLY_MESSAGE_MAX)) != CRUDDUR_OK ||
 	    (st = key_parse(ctx, req->idempotency_key, &w.key)) != CRUDDUR_OK)
 		return st;
-	return activity_write_run(ctx, &w, &resp->activity, &resp->replayed);
+	return rows_write_done(ctx, activity_write_run(ctx, &w, &resp->activity, &resp->replayed),
+	    &resp->consistency_token);
 }
 
 void

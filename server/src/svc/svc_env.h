@@ -13,6 +13,7 @@
 
 #include "db/db_target.h"
 #include "db/pool.h"
+#include "db/replica_set.h"
 #include "reads/feed_cache.h"
 #include "reads/read_reactor.h"
 #include "svc/stats_snapshot.h"
@@ -20,21 +21,32 @@
 
 typedef struct svc_env {
 	pool               *pool;         /* the primary: every write, and reads by default */
-	pool               *replica_pool; /* NULL unless --db-replica */
+	/* The primary and the --db-replica standbys: where a read that may
+	 * lag goes (replica_set_pick); with no replica, always the primary. */
+	replica_set        *replicas;
+	/* HomeFeed's reactor on each replica's pool, by the set's index. */
+	read_reactor       *replica_reactor[REPLICA_SET_MAX];
+	int                 replica_wait_ms; /* --replica-wait-ms */
 	const db_target    *db;           /* the primary's: its name, its maintenance keywords */
 	const char         *sql_dir;      /* schema.sql, seed.sql, migrations/ */
-	read_reactor       *reactor;      /* HomeFeed's reads, on the read pool */
-	feed_cache         *feed_cache;   /* HomeFeed's pages; NULL: off (--cache-bytes 0) */
+	read_reactor       *reactor;      /* HomeFeed's reads on the primary */
+	feed_cache         *feed_cache;   /* HomeFeed's pages; NULL: off (--cache-bytes 0, replicas) */
 	const rpc_handlers *handlers;     /* the table the services filled (Health) */
 	const stats_sources *stats;       /* what Stats shows (stats_snapshot.h) */
 } svc_env;
 
-/* The pool that reads which may lag a little (the home feed) go to: the
- * replica's when there is one, else the primary's. */
+/* The pool of the set's database i (REPLICA_PRIMARY: the primary). */
 static inline pool *
-svc_read_pool(const svc_env *env)
+svc_read_pool(const svc_env *env, int i)
 {
-	return env->replica_pool != NULL ? env->replica_pool : env->pool;
+	return i == REPLICA_PRIMARY ? env->pool : replica_set_pool(env->replicas, i);
+}
+
+/* The reactor on the set's database i. */
+static inline read_reactor *
+svc_read_reactor(const svc_env *env, int i)
+{
+	return i == REPLICA_PRIMARY ? env->reactor : env->replica_reactor[i];
 }
 
 /* A write through this server may have changed HomeFeed's pages: they are

@@ -100,28 +100,31 @@ key_statement(user_key key)
 }
 
 /* Runs stmt inside conn's transaction, or on its own pooled connection
- * when conn is NULL. */
+ * when conn is NULL: the primary's, or where a read with read_token may
+ * go when that is not NULL (GetUser, ShortUser; rows_query_read). */
 static cruddur_status
-run(rpc_context *ctx, pool_conn *conn, const db_statement *stmt, const char *const *params,
-    PGresult **res)
+run(rpc_context *ctx, pool_conn *conn, const char *read_token, const db_statement *stmt,
+    const char *const *params, PGresult **res)
 {
 	if (conn != NULL)
 		return rows_tx_exec(ctx, conn, stmt, params, res);
+	if (read_token != NULL)
+		return rows_query_read(ctx, read_token, stmt, params, res);
 	return rows_query(ctx, stmt, params, res);
 }
 
 /* The user that key = value names (value already checked), or NOT_FOUND
- * saying which key and value found nobody. */
+ * saying which key and value found nobody; read as run reads. */
 static cruddur_status
-user_find(rpc_context *ctx, pool_conn *conn, user_key key, const char *value,
-    Cruddur__V1__User **out)
+user_find_on(rpc_context *ctx, pool_conn *conn, const char *read_token, user_key key,
+    const char *value, Cruddur__V1__User **out)
 {
 	const char    *params[1] = { value };
 	PGresult      *res = NULL;
 	cruddur_status st;
 	char           q[256];
 
-	if ((st = run(ctx, conn, key_statement(key), params, &res)) != CRUDDUR_OK)
+	if ((st = run(ctx, conn, read_token, key_statement(key), params, &res)) != CRUDDUR_OK)
 		return st;
 	if (PQntuples(res) == 0)
 		st = rpc_fail(ctx, CRUDDUR_NOT_FOUND, "no user with %s \"%s\"", key_name(key),
@@ -130,6 +133,14 @@ user_find(rpc_context *ctx, pool_conn *conn, user_key key, const char *value,
 		st = user_from_row(ctx, res, 0, out);
 	PQclear(res);
 	return st;
+}
+
+/* user_find_on the primary (conn NULL) or in conn's transaction. */
+static cruddur_status
+user_find(rpc_context *ctx, pool_conn *conn, user_key key, const char *value,
+    Cruddur__V1__User **out)
+{
+	return user_find_on(ctx, conn, NULL, key, value, out);
 }
 
 /* Checks a UserRef (NULL: none given) as the request field `user`. */
@@ -210,7 +221,7 @@ user_insert(rpc_context *ctx, const Cruddur__V1__CreateUserRequest *req, Cruddur
 }
 
 static cruddur_status
-create_user(rpc_context *ctx, const Cruddur__V1__CreateUserRequest *req,
+create_user_run(rpc_context *ctx, const Cruddur__V1__CreateUserRequest *req,
     Cruddur__V1__CreateUserResponse *resp)
 {
 	cruddur_status st;
@@ -243,6 +254,14 @@ create_user(rpc_context *ctx, const Cruddur__V1__CreateUserRequest *req,
 	    text_quote(q, sizeof(q), req->cognito_user_id), CREATE_ATTEMPTS);
 }
 
+/* A user that existed was written before too: its token is as good. */
+static cruddur_status
+create_user(rpc_context *ctx, const Cruddur__V1__CreateUserRequest *req,
+    Cruddur__V1__CreateUserResponse *resp)
+{
+	return rows_write_done(ctx, create_user_run(ctx, req, resp), &resp->consistency_token);
+}
+
 /* ---- GetUser, ShortUser ----------------------------------------------- */
 
 static bool
@@ -257,6 +276,7 @@ static cruddur_status
 get_user(rpc_context *ctx, const Cruddur__V1__GetUserRequest *req, Cruddur__V1__GetUserResponse *resp)
 {
 	bool           legacy = req->handle != NULL && req->handle[0] != '\0';
+	const char    *tok = req->consistency_token != NULL ? req->consistency_token : "";
 	user_key       key;
 	const char    *value;
 	cruddur_status st;
@@ -270,11 +290,11 @@ get_user(rpc_context *ctx, const Cruddur__V1__GetUserRequest *req, Cruddur__V1__
 		 * NOT_FOUND for one that names nobody, well-formed or not. */
 		if ((st = rpc_check_text(ctx, "handle", req->handle, 1, LEGACY_HANDLE_MAX)) != CRUDDUR_OK)
 			return st;
-		return user_find(ctx, NULL, USER_BY_HANDLE, req->handle, &resp->user);
+		return user_find_on(ctx, NULL, tok, USER_BY_HANDLE, req->handle, &resp->user);
 	}
 	if ((st = ref_parse(ctx, req->user, &key, &value)) != CRUDDUR_OK)
 		return st;
-	return user_find(ctx, NULL, key, value, &resp->user);
+	return user_find_on(ctx, NULL, tok, key, value, &resp->user);
 }
 
 static cruddur_status
@@ -289,7 +309,9 @@ short_user(rpc_context *ctx, const Cruddur__V1__ShortUserRequest *req,
 
 	if ((st = ref_parse(ctx, req->user, &key, &value)) != CRUDDUR_OK)
 		return st;
-	if ((st = user_find(ctx, NULL, key, value, &u)) != CRUDDUR_OK)
+	if ((st = user_find_on(ctx, NULL,
+	         req->consistency_token != NULL ? req->consistency_token : "", key, value, &u)) !=
+	    CRUDDUR_OK)
 		return st;
 	if ((s = rpc_alloc(ctx, sizeof(*s))) == NULL)
 		return rpc_fail(ctx, CRUDDUR_RESOURCE_EXHAUSTED, "out of memory");
@@ -304,7 +326,7 @@ short_user(rpc_context *ctx, const Cruddur__V1__ShortUserRequest *req,
 /* ---- UpdateProfile ---------------------------------------------------- */
 
 static cruddur_status
-update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
+update_profile_run(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
     Cruddur__V1__UpdateProfileResponse *resp)
 {
 	const char        *name = req->display_name != NULL ? req->display_name->value : NULL;
@@ -357,6 +379,13 @@ update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
 	return st;
 }
 
+static cruddur_status
+update_profile(rpc_context *ctx, const Cruddur__V1__UpdateProfileRequest *req,
+    Cruddur__V1__UpdateProfileResponse *resp)
+{
+	return rows_write_done(ctx, update_profile_run(ctx, req, resp), &resp->consistency_token);
+}
+
 /* ---- UserActivities --------------------------------------------------- */
 
 static cruddur_status
@@ -406,6 +435,7 @@ user_activities(rpc_context *ctx, const Cruddur__V1__UserActivitiesRequest *req,
 	user_key       key;
 	const char    *value;
 	pool_conn     *conn;
+	int            where = REPLICA_PRIMARY;
 	cruddur_status st;
 
 	if ((st = cursor_page_limit(ctx, req->limit, &limit)) != CRUDDUR_OK)
@@ -414,16 +444,14 @@ user_activities(rpc_context *ctx, const Cruddur__V1__UserActivitiesRequest *req,
 		return st;
 	if ((st = ref_parse(ctx, req->user, &key, &value)) != CRUDDUR_OK)
 		return st;
-	if ((st = rows_tx_begin(ctx, &conn)) != CRUDDUR_OK)
+	if ((st = rows_read_begin(ctx, req->consistency_token, &where, &conn)) != CRUDDUR_OK)
 		return st;
-	st = rows_tx_snapshot(ctx, conn);
-	if (st == CRUDDUR_OK)
-		st = user_find(ctx, conn, key, value, &resp->user);
+	st = user_find(ctx, conn, key, value, &resp->user);
 	if (st == CRUDDUR_OK)
 		st = activities_count(ctx, conn, resp->user->uuid, &resp->activities_count);
 	if (st == CRUDDUR_OK)
 		st = activities_page(ctx, conn, resp->user->uuid, &after, limit, resp);
-	return rows_tx_end(ctx, conn, st);
+	return rows_read_end(ctx, where, conn, st);
 }
 
 void
