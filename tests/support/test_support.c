@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -198,6 +199,9 @@ exec_server(const ts_server *s, const char *listen_url, const char *dbname,
 		putenv((char *)env[i]);
 	if (freopen(s->log, "w", stderr) == NULL || freopen("/dev/null", "w", stdout) == NULL)
 		_exit(126);
+	/* A test that dies (its alarm, a crash) takes its server with it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+		_exit(125);
 	execv(bin, (char *const *)argv);
 	_exit(127);
 }
