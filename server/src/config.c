@@ -64,91 +64,6 @@ server_config_defaults(server_config *cfg)
 	cfg->log_level = LOG_INFO;
 }
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: cruddurd [OPTIONS]\n"
-	    "\n"
-	    "The cruddur data service: Activities, Users, DbAdmin, Health, Stats and Reflection RPCs over nng.\n"
-	    "\n"
-	    "  --listen URL           listen on URL (repeatable; tcp://, ipc://, tls+tcp://)\n"
-	    "                         default " SERVER_DEFAULT_LISTEN "\n"
-	    "  --db URL               database URL (default: $CONNECTION_URL)\n"
-	    "  --config FILE          settings file of name = value lines (default $CRUDDUR_CONFIG);\n"
-	    "                         flags, then the environment, then the file win\n"
-	    "  --metrics-listen URL   serve Prometheus metrics at URL/metrics (http://...)\n"
-	    "  --http-listen URL      serve every RPC as HTTP/JSON at URL (repeatable; http://\n"
-	    "                         or https:// with --tls-cert-key-file; docs/HTTP.md)\n"
-	    "  --http-cors-origin O   answer CORS requests from the web origin O (repeatable;\n"
-	    "                         default none)\n"
-	    "  --http-max-in-flight N HTTP calls held at once; more get 429 at once (default 256)\n"
-	    "  --coalesce on|off      the read reactor lets identical concurrent HomeFeed\n"
-	    "                         requests share one query, never one that started\n"
-	    "                         before them (default on)\n"
-	    "  --read-reactor on|off  HomeFeed starts its read on the receiving thread, with\n"
-	    "                         no worker: no thread hand-off per request (default\n"
-	    "                         on); off: on a worker, which waits for the page\n"
-	    "  --cpu-sched batch|normal  the threads' Linux scheduling policy: SCHED_BATCH, so\n"
-	    "                         that a thread woken by another does not preempt it at\n"
-	    "                         once (fewer switches; default batch), or SCHED_OTHER\n"
-	    "  --cache-bytes N        HomeFeed pages held in memory, kept fresh by the\n"
-	    "                         database's notices (default 8388608; 0: off)\n"
-	    "  --cache-bound-ms N     BOUNDED HomeFeed replies reflect writes committed\n"
-	    "                         elsewhere more than N ms before (default 50)\n"
-	    "  --pipeline-depth N     the read reactor sends up to N waiting reads together on\n"
-	    "                         one connection (libpq pipeline mode); 1: one at a time\n"
-	    "                         (default 8)\n"
-	    "  --admin-token-file F   DbAdmin calls must carry the token in F (default\n"
-	    "                         $CRUDDUR_ADMIN_TOKEN); required with --env prod\n"
-	    "  --require-token        every call must carry the token, not only DbAdmin (a\n"
-	    "                         verified user token also passes, but for DbAdmin)\n"
-	    "  --jwks-file F          verify user tokens (\"authorization: Bearer <JWT>\", RS256)\n"
-	    "                         against the keys of this JWKS file; reread on SIGHUP\n"
-	    "  --jwt-issuer URL       the iss user tokens must have (needed by --jwks-file)\n"
-	    "  --jwt-client-id ID     a client_id (or aud) user tokens may have (repeatable;\n"
-	    "                         at least one with --jwks-file)\n"
-	    "  --require-user-token   CreateActivity, CreateReply and UpdateProfile need a\n"
-	    "                         verified user token (needs --jwks-file)\n"
-	    "  --env dev|prod         prod takes $PROD_CONNECTION_URL instead (default dev)\n"
-	    "  --db-replica URL       a hot standby for the reads that may lag (repeatable, at\n"
-	    "                         most 8; default $REPLICA_CONNECTION_URL, comma-separated,\n"
-	    "                         $PROD_REPLICA_CONNECTION_URL in prod)\n"
-	    "  --replica-max-lag-ms N a replica further behind takes no reads (default 1000)\n"
-	    "  --replica-wait-ms N    a read with a consistency token waits this long for a\n"
-	    "                         replica to catch up, then the primary serves it (default 200)\n"
-	    "  --sql-dir DIR          where schema.sql and seed.sql are (default: beside the\n"
-	    "                         executable, ../share/cruddur/sql; or $CRUDDUR_SQL_DIR)\n"
-	    "  --workers N            threads that run handlers (default 8)\n"
-	    "  --contexts N           requests received at once (default 512)\n"
-	    "  --queue N              requests waiting for a worker before RESOURCE_EXHAUSTED\n"
-	    "                         (default 256; less than contexts - workers)\n"
-	    "  --pool-min N           database connections kept open (default 2)\n"
-	    "  --pool-max N           database connections at most (default 8)\n"
-	    "  --pool-timeout MS      wait for a free connection (default 2000)\n"
-	    "  --max-request-bytes N  larger requests are refused (default 65536)\n"
-	    "  --max-connections N    connections at once; more are closed at once (default 8192)\n"
-	    "  --max-requests-per-connection N\n"
-	    "                         requests in flight on one connection; past it they get\n"
-	    "                         RESOURCE_EXHAUSTED, and at most half of --queue of them\n"
-	    "                         wait for a worker (default 5/8 of --contexts: 320)\n"
-	    "  --send-timeout-ms MS   close a connection whose reply waited this long for the\n"
-	    "                         peer to read (default 3000)\n"
-	    "  --recv-timeout-ms MS   close a tcp:// connection whose request stayed partly\n"
-	    "                         received this long; 0: never (default 10000)\n"
-	    "  --drain-timeout MS     on SIGTERM, wait this long for calls in flight (default 10000)\n"
-	    "  --log-level L          debug, info (one line per request), warn, error (default info)\n"
-	    "  --tls-cert-key-file F  PEM with the certificate chain and key for tls+tcp://\n"
-	    "  --tls-client-ca-file F require client certificates signed by this CA\n"
-	    "  --ready-file PATH      write the listening URLs here once serving; removed at exit\n"
-	    "  --pid-file PATH        write the process id here; removed at exit\n"
-	    "  --version, --help\n"
-	    "\n"
-	    "example:\n"
-	    "  CONNECTION_URL=postgresql://postgres@127.0.0.1:5433/cruddur cruddurd \\\n"
-	    "      --listen tcp://127.0.0.1:7432 --listen ipc:///tmp/cruddur.sock\n");
-}
-
 static int
 parse_int(const char *name, const char *s, int min, int max, int *out)
 {
@@ -586,7 +501,7 @@ config_parse(server_config *cfg, int argc, char **argv)
 		    strcmp(coalesce_env, "false") == 0);
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		if (opt == OPT_HELP || opt == 'h') {
-			usage(stdout);
+			config_usage(stdout);
 			exit(0);
 		}
 		if (opt == OPT_VERSION) {
@@ -606,7 +521,7 @@ config_parse(server_config *cfg, int argc, char **argv)
 		token_file_from_flag |= opt == OPT_ADMIN_TOKEN_FILE;
 		if (parse_option(cfg, opt, optarg, &env) != 0) {
 			if (opt == '?')
-				usage(stderr);
+				config_usage(stderr);
 			return -1;
 		}
 	}

@@ -7,6 +7,7 @@
 #define CRUDDUR_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include "cruddur/version.h" /* CRUDDUR_VERSION_STRING, from CMake */
@@ -91,6 +92,9 @@ typedef struct server_config {
 
 /* The defaults, before the config file, the environment and the flags. */
 void server_config_defaults(server_config *cfg);
+
+/* Writes the --help text (config_usage.c) to f. */
+void config_usage(FILE *f);
 
 /* Fills cfg from argv, the environment and the config file (see
  * config.c for the precedence). Prints --help / --version and exits 0 for

@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "net/http_gateway_internal.h"
+#include "net/tls_config.h"
 #include "obs/log.h"
 
 /* How long http_gateway_stop lets the responses handed to nng be written
@@ -39,7 +40,7 @@ serve_on(http_gateway *gw, const char *url, nng_tls_config **tls, char *err, siz
 		goto fail;
 	if (strncmp(url, "https://", 8) == 0) {
 		if (*tls == NULL && (gw->cfg.tls_cert_key_file == NULL ||
-		    transport_tls_server_config(gw->cfg.tls_cert_key_file, gw->cfg.tls_client_ca_file,
+		    tls_config_server(gw->cfg.tls_cert_key_file, gw->cfg.tls_client_ca_file,
 		        tls, err, errlen) != 0)) {
 			if (gw->cfg.tls_cert_key_file == NULL)
 				snprintf(err, errlen, "https:// needs --tls-cert-key-file");

@@ -48,6 +48,7 @@
 #include "obs/log.h"
 #include "net/peer_limits.h"
 #include "socket_close.h"
+#include "net/tls_config.h"
 #include "net/transport.h"
 #include "net/tls_swap.h"
 #include "rpc/work_queue.h"
@@ -263,34 +264,6 @@ transport_call_end(transport *t)
 	atomic_fetch_sub(&t->inflight, 1);
 }
 
-int
-transport_tls_server_config(const char *cert_key_file, const char *client_ca_file,
-    nng_tls_config **out, char *err, size_t errlen)
-{
-	nng_tls_config *tls;
-	int             rv;
-
-	if ((rv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_SERVER)) != 0)
-		goto fail;
-	if ((rv = nng_tls_config_cert_key_file(tls, cert_key_file, NULL)) != 0) {
-		snprintf(err, errlen, "cannot use %s: %s", cert_key_file, nng_strerror(rv));
-		nng_tls_config_free(tls);
-		return -1;
-	}
-	if (client_ca_file != NULL &&
-	    ((rv = nng_tls_config_ca_file(tls, client_ca_file)) != 0 ||
-	        (rv = nng_tls_config_auth_mode(tls, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)) {
-		snprintf(err, errlen, "cannot use %s: %s", client_ca_file, nng_strerror(rv));
-		nng_tls_config_free(tls);
-		return -1;
-	}
-	*out = tls;
-	return 0;
-fail:
-	snprintf(err, errlen, "TLS: %s", nng_strerror(rv));
-	return -1;
-}
-
 /* The TLS settings of tls+tcp:// listeners, from the configuration. */
 static int
 tls_server_config(const transport_config *cfg, nng_tls_config **out, char *err, size_t errlen)
@@ -299,7 +272,7 @@ tls_server_config(const transport_config *cfg, nng_tls_config **out, char *err, 
 		snprintf(err, errlen, "tls+tcp:// needs --tls-cert-key-file");
 		return -1;
 	}
-	return transport_tls_server_config(cfg->tls_cert_key_file, cfg->tls_client_ca_file, out,
+	return tls_config_server(cfg->tls_cert_key_file, cfg->tls_client_ca_file, out,
 	    err, errlen);
 }
 

@@ -79,14 +79,6 @@ bool transport_submit_call(transport *t, transport_job *job);
 void transport_call_begin(transport *t);
 void transport_call_end(transport *t);
 
-/* A TLS server configuration with the certificate chain and key in
- * cert_key_file (PEM), requiring client certificates signed by
- * client_ca_file unless it is NULL; for tls+tcp:// and https:// listeners.
- * Returns 0 (*out is the caller's: nng_tls_config_free), or -1 with a
- * message. */
-int transport_tls_server_config(const char *cert_key_file, const char *client_ca_file,
-    nng_tls_config **out, char *err, size_t errlen);
-
 /* Rereads --tls-cert-key-file (and --tls-client-ca-file) and gives the new
  * configuration to every tls+tcp:// listener: connections accepted from
  * then on use it, those open keep theirs. Both files are read and
