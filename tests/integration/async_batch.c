@@ -111,6 +111,9 @@ feed_async(cruddur_client *c, call_rec *r, int32_t limit, uint32_t deadline_ms)
 
 	r->want = WANT_FEED;
 	r->limit = req.limit = limit;
+	/* STRONG: these calls are about the database path (stuck behind a lock,
+	 * a server killed mid-query); a page cache hit would answer them at once. */
+	req.consistency = CRUDDUR__V1__HOME_FEED_REQUEST__CONSISTENCY__STRONG;
 	cruddur_status st = cruddur_activities_home_feed_async(c, &req, &o, on_done, r);
 	if (st != CRUDDUR_OK)
 		fprintf(stderr, "home_feed_async: %s: %s\n", cruddur_status_name(st), o.message);
