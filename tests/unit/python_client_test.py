@@ -10,6 +10,7 @@ can be shown without a cruddurd. The real server is tests/e2e/python_e2e_test.py
 """
 import os
 import re
+import shutil
 import socket
 import struct
 import sys
@@ -101,6 +102,8 @@ class FakePeer:
             except OSError:
                 pass
             c.close()
+        if self.ipc:  # the socket file and its directory go with the peer
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def ok(body=b""):
