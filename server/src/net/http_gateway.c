@@ -106,7 +106,6 @@ parse_deadline(const char *s, uint32_t *out)
 	return true;
 }
 
-/* The allowed Origin of the request, or NULL (no Origin, no CORS, not allowed). */
 /* The status of the error body for an HTTP code http_route_plan refused
  * with (404, 405, 400, or 500 when it ran out of memory). */
 static cruddur_status
@@ -120,6 +119,7 @@ route_refusal_status(int http)
 	}
 }
 
+/* The allowed Origin of the request, or NULL (no Origin, no CORS, not allowed). */
 static const char *
 allowed_origin(const http_gateway *gw, nng_http_req *req)
 {
